@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+// fileConfig is the optional config file (YAML). Flags and environment
+// variables override it. It holds no password: point password_file at one.
+type fileConfig struct {
+	Redis        string              `yaml:"redis"`
+	User         string              `yaml:"user"`
+	PasswordFile string              `yaml:"password_file"`
+	Cluster      *bool               `yaml:"cluster"`
+	TLS          fileTLS             `yaml:"tls"`
+	Prefix       *string             `yaml:"prefix"`
+	KeyVersion   *int                `yaml:"key_version"`
+	Timeout      string              `yaml:"timeout"`
+	API          string              `yaml:"api"`
+	Groups       map[string][]string `yaml:"groups"`
+
+	path string
+}
+
+type fileTLS struct {
+	CACert     string `yaml:"ca_cert"`
+	Cert       string `yaml:"cert"`
+	Key        string `yaml:"key"`
+	ServerName string `yaml:"server_name"`
+	Insecure   *bool  `yaml:"insecure"`
+}
+
+// defaultConfigPath is $XDG_CONFIG_HOME/cachectl/config.yaml (or the OS equivalent).
+func defaultConfigPath(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			if d, err := os.UserConfigDir(); err == nil {
+				return filepath.Join(d, "cachectl", "config.yaml")
+			}
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "cachectl", "config.yaml")
+}
+
+// loadConfig reads path. A named file must exist; the default one may not.
+func loadConfig(path string, named bool) (*fileConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !named && errors.Is(err, os.ErrNotExist) {
+			return &fileConfig{}, nil
+		}
+		return nil, usageErrorf("config file: %w", err)
+	}
+	var c fileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, usageErrorf("config file %s: %s", path, yamlError(err))
+	}
+	c.path = path
+	return &c, nil
+}
+
+// groups returns the config's extra groups in a stable order.
+func (c *fileConfig) groups() []keyspace.Group {
+	names := make([]string, 0, len(c.Groups))
+	for name := range c.Groups {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	out := make([]keyspace.Group, 0, len(names))
+	for _, name := range names {
+		out = append(out, keyspace.Group{Name: name, Patterns: c.Groups[name]})
+	}
+	return out
+}
+
+func (c *fileConfig) schema(prefix string, version int) (keyspace.Schema, error) {
+	s, err := keyspace.New(prefix, version).WithGroups(c.groups())
+	if err != nil {
+		return keyspace.Schema{}, usageErrorf("config file %s: %w", c.path, err)
+	}
+	return s, nil
+}
+
+
+// yamlError flattens yaml's multi-line errors into one line a person can act on.
+func yamlError(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			m = strings.Replace(m, " in type main.fileConfig", " (not a cachectl setting)", 1)
+			msgs[i] = strings.Replace(m, " in type main.fileTLS", " (not a tls setting)", 1)
+		}
+		return strings.Join(msgs, "; ")
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}

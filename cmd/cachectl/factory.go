@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+// factory builds what commands need, once and only when asked: streams,
+// logger, Redis connection, HTTP client, schema. Tests build one over
+// iostreams.Test() and a fake environment.
+type factory struct {
+	IO     *iostreams.IOStreams
+	Getenv func(string) string
+
+	opts globalOptions
+	cfg  *fileConfig
+
+	logOnce sync.Once
+	logger  *slog.Logger
+
+	// redisFlagSet records whether --redis came from argv, before the
+	// environment and config file fill the flags in.
+	redisFlagSet bool
+
+	conn *redisconn.Conn
+	http *http.Client
+}
+
+func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return &factory{IO: ios, Getenv: getenv, cfg: &fileConfig{}}
+}
+
+// Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
+func (f *factory) Logger() *slog.Logger {
+	f.logOnce.Do(func() {
+		level := slog.LevelWarn
+		switch {
+		case f.opts.Verbose:
+			level = slog.LevelDebug
+		case f.opts.Quiet:
+			level = slog.LevelError
+		}
+		f.logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+		redis.SetLogger(redisLogger{f.logger})
+	})
+	return f.logger
+}
+
+// redisLogger routes go-redis's internal messages to slog at debug level, so
+// they never land on a user's screen unasked.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+// redisConfig assembles the connection settings and the password from its sources.
+func (f *factory) redisConfig() (redisconn.Config, error) {
+	o := f.opts
+	cfg := redisconn.Config{
+		URL:          o.RedisURL,
+		User:         o.User,
+		ForceCluster: o.Cluster,
+		Timeout:      o.Timeout,
+		Logger:       f.Logger(),
+		TLS: redisconn.TLS{
+			CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey,
+			ServerName: o.TLSServerName, Insecure: o.TLSInsecure,
+		},
+	}
+	urlHasPassword := false
+	if u, err := url.Parse(o.RedisURL); err == nil && u.User != nil {
+		_, urlHasPassword = u.User.Password()
+	}
+	switch {
+	case o.Password != "":
+		f.warnf("warning: a password on the command line is visible to other users of this machine; use %s or --password-file", envRedisPassword)
+		cfg.Password = o.Password
+	case o.PasswordFile != "":
+		p, err := readPasswordFile(o.PasswordFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Password = p
+	case urlHasPassword:
+		// The URL's own password; warn when it came from argv.
+	case f.Getenv(envRedisPassword) != "":
+		cfg.Password = f.Getenv(envRedisPassword)
+	case f.Getenv(envRedisCLIAuth) != "":
+		cfg.Password = f.Getenv(envRedisCLIAuth)
+	}
+	if urlHasPassword && f.redisFlagSet {
+		f.warnf("warning: a password in --redis is visible to other users of this machine; use %s or --password-file", envRedisPassword)
+	}
+	if o.TLSInsecure {
+		f.warnf("warning: --tls-insecure: the server's certificate is not verified")
+	}
+	return cfg, nil
+}
+
+func readPasswordFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", usageErrorf("--password-file: %w", err)
+	}
+	p := strings.TrimRight(string(data), "\r\n")
+	if p == "" {
+		return "", usageErrorf("--password-file %s is empty", path)
+	}
+	return p, nil
+}
+
+func (f *factory) warnf(format string, a ...any) {
+	if f.opts.Quiet {
+		return
+	}
+	fmt.Fprintf(f.IO.ErrOut, format+"\n", a...)
+}
+
+// Redis opens the connection on first use and returns the same one after.
+func (f *factory) Redis(ctx context.Context) (*redisconn.Conn, error) {
+	if f.conn != nil {
+		return f.conn, nil
+	}
+	cfg, err := f.redisConfig()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := redisconn.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	f.conn = conn
+	return conn, nil
+}
+
+// Schema is the key schema from --prefix, --key-version and the config file's groups.
+func (f *factory) Schema() (keyspace.Schema, error) {
+	return f.cfg.schema(f.opts.Prefix, f.opts.KeyVersion)
+}
+
+// HTTPClient talks to the catalog API; every request is bounded by the caller's
+// context and the client's own timeout.
+func (f *factory) HTTPClient() *http.Client {
+	if f.http == nil {
+		f.http = &http.Client{Timeout: 4 * f.opts.Timeout}
+	}
+	return f.http
+}
+
+// Close releases what the factory opened.
+func (f *factory) Close() {
+	if f.conn != nil {
+		f.conn.Close()
+	}
+}

@@ -1,0 +1,79 @@
+package redisconn
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Node is one line of CLUSTER NODES.
+type Node struct {
+	ID        string `json:"id"`
+	Addr      string `json:"addr"`
+	Role      string `json:"role"` // master or replica
+	MasterID  string `json:"master_id,omitempty"`
+	Slots     int    `json:"slots"`
+	Connected bool   `json:"connected"`
+	Failing   bool   `json:"failing,omitempty"`
+}
+
+// ParseClusterNodes parses the text of CLUSTER NODES, masters first, then by address.
+func ParseClusterNodes(text string) ([]Node, error) {
+	var nodes []Node
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 8 {
+			return nil, fmt.Errorf("cluster nodes: short line %q", strings.TrimSpace(line))
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		addr, _, _ = strings.Cut(addr, ",") // hostname after a comma in Redis 7
+		flags := strings.Split(f[2], ",")
+		n := Node{ID: f[0], Addr: addr, Role: "master", Connected: f[7] == "connected"}
+		if slices.Contains(flags, "slave") || slices.Contains(flags, "replica") {
+			n.Role = "replica"
+			n.MasterID = f[3]
+		}
+		n.Failing = slices.Contains(flags, "fail") || slices.Contains(flags, "fail?")
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue // a slot being migrated or imported
+			}
+			lo, hi, isRange := strings.Cut(r, "-")
+			a, err := strconv.Atoi(lo)
+			if err != nil {
+				return nil, fmt.Errorf("cluster nodes: bad slot range %q", r)
+			}
+			b := a
+			if isRange {
+				if b, err = strconv.Atoi(hi); err != nil {
+					return nil, fmt.Errorf("cluster nodes: bad slot range %q", r)
+				}
+			}
+			n.Slots += b - a + 1
+		}
+		nodes = append(nodes, n)
+	}
+	slices.SortFunc(nodes, func(a, b Node) int {
+		if a.Role != b.Role {
+			return strings.Compare(a.Role, b.Role) // "master" < "replica"
+		}
+		return strings.Compare(a.Addr, b.Addr)
+	})
+	return nodes, nil
+}
+
+// ClusterNodes asks the cluster for its nodes.
+func ClusterNodes(ctx context.Context, c redis.UniversalClient) ([]Node, error) {
+	text, err := c.ClusterNodes(ctx).Result()
+	if err != nil {
+		return nil, fmt.Errorf("cluster nodes: %w", err)
+	}
+	return ParseClusterNodes(text)
+}

@@ -1,0 +1,341 @@
+// Package redisconn opens the Redis connection every cachectl command shares:
+// URL schemes, credentials, TLS, cluster detection, short timeouts, and
+// errors that name a redacted address and never a secret.
+package redisconn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// Sentinel errors; callers map them to exit codes with errors.Is.
+var (
+	// ErrConnect wraps every failure to reach, handshake with or authenticate to Redis.
+	ErrConnect = errors.New("cannot connect to redis")
+	// ErrConfig wraps bad connection settings: a malformed URL, unreadable TLS files.
+	ErrConfig = errors.New("bad redis settings")
+)
+
+// DefaultURL is used when neither a flag, the environment nor a config file names one.
+const DefaultURL = "redis://127.0.0.1:6379/0"
+
+// TLS holds the TLS settings; verification is on unless Insecure.
+type TLS struct {
+	CACert     string // PEM file with the CA(s) that signed the server's certificate
+	Cert, Key  string // client certificate and key for mutual TLS
+	ServerName string // overrides the host name checked against the certificate
+	Insecure   bool   // skip verification (warned about by the caller)
+}
+
+// Config says how to reach Redis.
+type Config struct {
+	URL          string
+	User         string // ACL user; overrides the URL's
+	Password     string // overrides the URL's
+	ForceCluster bool
+	TLS          TLS
+	Timeout      time.Duration // dial, read and write timeout of each command
+	Logger       *slog.Logger
+}
+
+// Conn is an open, verified connection.
+type Conn struct {
+	Client  redis.UniversalClient
+	Cluster bool
+	// Addr is the redacted URL, safe to print.
+	Addr string
+	DB   int
+}
+
+// Close closes the client.
+func (c *Conn) Close() error { return c.Client.Close() }
+
+// Error is a failure to connect; its text names the redacted address and the cause.
+type Error struct {
+	Addr  string
+	Op    string // "reach", "authenticate to", "complete tls handshake with"
+	Cause error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("cannot %s redis at %s: %s", e.Op, e.Addr, describe(e.Cause))
+}
+
+func (e *Error) Unwrap() []error { return []error{ErrConnect, e.Cause} }
+
+// Hint is a one-line suggestion for the person at the terminal.
+func (e *Error) Hint() string {
+	switch e.Op {
+	case "authenticate to":
+		return "set CACHECTL_REDIS_PASSWORD or use --password-file (and --user for an ACL user)"
+	case "complete tls handshake with":
+		return "check --tls-ca-cert and --tls-server-name, or use redis:// if the server does not speak TLS"
+	}
+	return "is redis-server running there? set the address with --redis or CACHECTL_REDIS_URL"
+}
+
+// Options turns cfg into go-redis options without connecting.
+func Options(cfg Config) (*redis.Options, error) {
+	if cfg.URL == "" {
+		cfg.URL = DefaultURL
+	}
+	opt, err := redis.ParseURL(cfg.URL)
+	if err != nil {
+		// go-redis errors may quote the URL; quote only its redacted form.
+		return nil, fmt.Errorf("%w: %s: %s", ErrConfig, Redact(cfg.URL), strings.TrimPrefix(scrub(err.Error(), cfg.URL), "redis: "))
+	}
+	if cfg.User != "" {
+		opt.Username = cfg.User
+	}
+	if cfg.Password != "" {
+		opt.Password = cfg.Password
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second
+	}
+	opt.DialTimeout = cfg.Timeout
+	opt.ReadTimeout = cfg.Timeout
+	opt.WriteTimeout = cfg.Timeout
+	opt.MaxRetries = 1
+	opt.DialerRetries = 1
+	opt.Protocol = 2
+	opt.DisableIdentity = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	opt.ClientName = "cachectl"
+
+	if opt.TLSConfig != nil || cfg.TLS != (TLS{}) {
+		tc, err := tlsConfig(cfg.TLS, opt)
+		if err != nil {
+			return nil, err
+		}
+		opt.TLSConfig = tc
+	}
+	return opt, nil
+}
+
+func tlsConfig(t TLS, opt *redis.Options) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if opt.TLSConfig != nil {
+		tc = opt.TLSConfig.Clone()
+	} else if opt.Network == "tcp" {
+		tc.ServerName, _, _ = net.SplitHostPort(opt.Addr)
+	}
+	if t.ServerName != "" {
+		tc.ServerName = t.ServerName
+	}
+	tc.InsecureSkipVerify = t.Insecure
+	if t.CACert != "" {
+		pem, err := os.ReadFile(t.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --tls-ca-cert: %w", ErrConfig, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%w: --tls-ca-cert %s: no PEM certificate in it", ErrConfig, t.CACert)
+		}
+		tc.RootCAs = pool
+	}
+	if (t.Cert == "") != (t.Key == "") {
+		return nil, fmt.Errorf("%w: --tls-cert and --tls-key go together", ErrConfig)
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: client certificate: %w", ErrConfig, err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
+// Open connects, verifies the connection with PING (which also authenticates),
+// and detects Redis Cluster from INFO cluster unless ForceCluster is set.
+// The whole attempt is bounded by cfg.Timeout.
+func Open(ctx context.Context, cfg Config) (*Conn, error) {
+	opt, err := Options(cfg)
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	addr := Redact(cfg.URL)
+	if cfg.URL == "" {
+		addr = Redact(DefaultURL)
+	}
+	fail := func(err error) error { return classify(addr, err) }
+
+	ctx, cancel := context.WithTimeout(ctx, opt.DialTimeout)
+	defer cancel()
+
+	single := redis.NewClient(opt)
+	if err := single.Ping(ctx).Err(); err != nil {
+		single.Close()
+		return nil, fail(err)
+	}
+	cluster := cfg.ForceCluster
+	if !cluster {
+		info, err := single.Info(ctx, "cluster").Result()
+		switch {
+		case err == nil:
+			cluster = strings.Contains(info, "cluster_enabled:1")
+		case isNoPerm(err):
+			log.Debug("INFO is not permitted for this user: assuming a standalone server (use --cluster for a cluster)", "addr", addr)
+		default:
+			single.Close()
+			return nil, fail(err)
+		}
+	}
+	if !cluster {
+		return &Conn{Client: single, Addr: addr, DB: opt.DB}, nil
+	}
+	single.Close()
+	if opt.DB != 0 {
+		return nil, fmt.Errorf("%w: %s: redis cluster has only db 0", ErrConfig, addr)
+	}
+	cc := redis.NewClusterClient(clusterOptions(opt))
+	if err := cc.Ping(ctx).Err(); err != nil {
+		cc.Close()
+		return nil, fail(err)
+	}
+	log.Debug("redis cluster detected", "addr", addr)
+	return &Conn{Client: cc, Cluster: true, Addr: addr}, nil
+}
+
+func clusterOptions(o *redis.Options) *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs:                    []string{o.Addr},
+		ClientName:               o.ClientName,
+		Dialer:                   o.Dialer,
+		Protocol:                 o.Protocol,
+		Username:                 o.Username,
+		Password:                 o.Password,
+		MaxRetries:               o.MaxRetries,
+		DialerRetries:            o.DialerRetries,
+		DialTimeout:              o.DialTimeout,
+		ReadTimeout:              o.ReadTimeout,
+		WriteTimeout:             o.WriteTimeout,
+		TLSConfig:                o.TLSConfig,
+		DisableIdentity:          o.DisableIdentity,
+		MaintNotificationsConfig: o.MaintNotificationsConfig,
+	}
+}
+
+func isNoPerm(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOPERM")
+}
+
+func classify(addr string, err error) error {
+	op := "reach"
+	msg := err.Error()
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "NOAUTH"),
+		strings.Contains(msg, "invalid password"), strings.Contains(msg, "invalid username-password"),
+		strings.HasPrefix(msg, "ERR AUTH"), strings.Contains(msg, "without any password configured"):
+		op = "authenticate to"
+	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		strings.Contains(msg, "tls:"):
+		op = "complete tls handshake with"
+	}
+	return &Error{Addr: addr, Op: op, Cause: err}
+}
+
+// describe shortens network errors to their cause ("connection refused",
+// "timed out") since the address is already in the message.
+func describe(err error) string {
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return "timed out"
+	case errors.As(err, &errno):
+		return errno.Error()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "no such host " + dnsErr.Name
+	}
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		return "tls: " + certErr.Err.Error()
+	}
+	return strings.TrimSpace(err.Error())
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// Redact returns rawURL with its password replaced by ***, for printing:
+// redis://user:***@host:6379/0, or redis://***@host:6379/0 when there is no user.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		if err != nil {
+			// Unparseable: keep only what cannot hold a secret.
+			if i := strings.LastIndex(rawURL, "@"); i >= 0 {
+				scheme, _, ok := strings.Cut(rawURL, "://")
+				if ok {
+					return scheme + "://***@" + rawURL[i+1:]
+				}
+				return "***@" + rawURL[i+1:]
+			}
+		}
+		return rawURL
+	}
+	user := u.User.Username()
+	_, hasPass := u.User.Password()
+	u.User = nil
+	s := u.String()
+	scheme, rest, _ := strings.Cut(s, "://")
+	switch {
+	case hasPass && user != "":
+		return scheme + "://" + url.PathEscape(user) + ":***@" + rest
+	case hasPass, user != "" && u.Scheme != "unix":
+		// redis://secret@host puts the password in the user slot for go-redis
+		// (and redis-cli): treat a lone user part as a secret too.
+		return scheme + "://***@" + rest
+	}
+	return s
+}
+
+// scrub removes any occurrence of the raw URL and its password from msg.
+func scrub(msg, rawURL string) string {
+	if rawURL != "" {
+		msg = strings.ReplaceAll(msg, rawURL, Redact(rawURL))
+	}
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "***")
+		}
+	}
+	return msg
+}
+
+// DBFromURL returns the database number a URL selects, for display.
+func DBFromURL(rawURL string) int {
+	opt, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return 0
+	}
+	return opt.DB
+}
+

@@ -1,0 +1,99 @@
+package redisconn
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
+		{"redis://:s3cret@db:6379/0", "redis://***@db:6379/0"},
+		{"redis://alice:s3cret@db:6379/0", "redis://alice:***@db:6379/0"},
+		{"rediss://alice:p%40ss@db:6380/1", "rediss://alice:***@db:6380/1"},
+		{"redis://s3cret@db:6379", "redis://***@db:6379"},
+		{"unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2"},
+		{"redis://bad:pa ss@db:6379/%zz", "redis://***@db:6379/%zz"},
+	}
+	for _, tt := range tests {
+		got := Redact(tt.in)
+		if got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if strings.Contains(got, "s3cret") || strings.Contains(got, "pa ss") || strings.Contains(got, "p%40ss") {
+			t.Errorf("Redact(%q) = %q leaks the password", tt.in, got)
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	opt, err := Options(Config{URL: "redis://alice:pw@db:6380/3", Password: "override", Timeout: 750 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Addr != "db:6380" || opt.DB != 3 || opt.Username != "alice" || opt.Password != "override" ||
+		opt.DialTimeout != 750*time.Millisecond || opt.ReadTimeout != 750*time.Millisecond || opt.TLSConfig != nil {
+		t.Errorf("options = %+v", opt)
+	}
+	opt, err = Options(Config{URL: "rediss://db:6380/0", TLS: TLS{ServerName: "cache.internal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.TLSConfig == nil || opt.TLSConfig.ServerName != "cache.internal" || opt.TLSConfig.InsecureSkipVerify {
+		t.Errorf("rediss:// must verify certificates: %+v", opt.TLSConfig)
+	}
+	opt, err = Options(Config{URL: "unix:///run/redis.sock?db=2"})
+	if err != nil || opt.Network != "unix" || opt.Addr != "/run/redis.sock" || opt.DB != 2 {
+		t.Errorf("unix: %+v %v", opt, err)
+	}
+	for _, bad := range []string{"http://db:6379", "redis://:s3cret@db:6379/x", "redis://db:6379/0/1"} {
+		_, err := Options(Config{URL: bad})
+		if !errors.Is(err, ErrConfig) {
+			t.Errorf("Options(%q) error = %v, want ErrConfig", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error leaks the password: %v", err)
+		}
+	}
+	if _, err := Options(Config{TLS: TLS{Cert: "c.pem"}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("--tls-cert without --tls-key: %v", err)
+	}
+	if _, err := Options(Config{TLS: TLS{CACert: "/nonexistent/ca.pem"}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("missing CA file: %v", err)
+	}
+}
+
+func TestParseClusterNodes(t *testing.T) {
+	text := `07c37dfeb235213a872192d90877d0cd55635b91 127.0.0.1:30004@40004 slave e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 0 1426238317239 4 connected
+67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 127.0.0.1:30002@40002 master - 0 1426238316232 2 connected 5461-10922
+292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f 127.0.0.1:30003@40003,node3.local master - 0 1426238318243 3 connected 10923-16383
+e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460 [5461->-67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1]
+6ec23923021cf3ffec47632106199cb7f496ce01 127.0.0.1:30005@40005 slave,fail 67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1 0 1426238316232 5 disconnected
+`
+	nodes, err := ParseClusterNodes(strings.ReplaceAll(text, "\n", "\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 5 {
+		t.Fatalf("%d nodes", len(nodes))
+	}
+	want := []struct {
+		addr, role string
+		slots      int
+	}{{"127.0.0.1:30001", "master", 5461}, {"127.0.0.1:30002", "master", 5462}, {"127.0.0.1:30003", "master", 5461},
+		{"127.0.0.1:30004", "replica", 0}, {"127.0.0.1:30005", "replica", 0}}
+	for i, w := range want {
+		n := nodes[i]
+		if n.Addr != w.addr || n.Role != w.role || n.Slots != w.slots {
+			t.Errorf("node %d = %+v, want %+v", i, n, w)
+		}
+	}
+	if !nodes[4].Failing || nodes[4].Connected || nodes[3].MasterID != "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca" {
+		t.Errorf("flags: %+v %+v", nodes[3], nodes[4])
+	}
+	if _, err := ParseClusterNodes("abc 127.0.0.1:1 master\n"); err == nil {
+		t.Error("short line accepted")
+	}
+}
