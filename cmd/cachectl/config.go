@@ -96,7 +96,6 @@ func (c *fileConfig) schema(prefix string, version int) (keyspace.Schema, error)
 	return s, nil
 }
 
-
 // yamlError flattens yaml's multi-line errors into one line a person can act on.
 func yamlError(err error) string {
 	var te *yaml.TypeError

@@ -62,7 +62,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		Long: `cachectl looks after the Redis cache of a catalog API that caches the way
 django-redis does (keys PREFIX:VERSION:KEY): it clears groups of keys safely,
 warms the cache through the API, benchmarks cold against warm latency, shows a
-live dashboard, and ships a reference catalog server to try it all on.`+envHelp,
+live dashboard, and ships a reference catalog server to try it all on.` + envHelp,
 		Example: `  # on call: is Redis there, and what does it hold?
   cachectl ping --redis rediss://cache.internal:6380/0
   # in CI: machine-readable output

@@ -338,4 +338,3 @@ func DBFromURL(rawURL string) int {
 	}
 	return opt.DB
 }
-
