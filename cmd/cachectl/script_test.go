@@ -27,11 +27,23 @@ func TestMain(m *testing.M) {
 // redis-servers: a plain one, one with a password and an ACL user, and a
 // three-master cluster. Each script names the behaviour it guards.
 func TestScripts(t *testing.T) {
-	plain := redistest.Start(t)
+	sockDir := t.TempDir()
+	plain := redistest.Start(t, redistest.Options{Args: []string{"--unixsocket", sockDir + "/redis.sock"}})
 	secured := redistest.Start(t, redistest.Options{
 		Password: "s3cret-default",
-		ACL:      []string{"alice on >alice-pw ~* +@all"},
+		ACL: []string{
+			"alice on >alice-pw ~* +@all",
+			"noinfo on >noinfo-pw ~* +@all -info",
+		},
 	})
+	// TLS on a second port; the plain port stays for the harness's readiness check.
+	ca, cert, key := testCerts(t, t.TempDir())
+	tlsAddr := closedPort(t)
+	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
+	redistest.Start(t, redistest.Options{Args: []string{
+		"--tls-port", tlsPort, "--tls-cert-file", cert, "--tls-key-file", key,
+		"--tls-ca-cert-file", ca, "--tls-auth-clients", "no",
+	}})
 	cluster := redistest.StartCluster(t, 3, 1)
 	stall := stallingListener(t)
 	closed := closedPort(t)
@@ -46,6 +58,9 @@ func TestScripts(t *testing.T) {
 			env.Setenv("CLUSTER_URL", cluster.SeedURL())
 			env.Setenv("STALL_ADDR", stall)
 			env.Setenv("CLOSED_ADDR", closed)
+			env.Setenv("TLS_ADDR", tlsAddr)
+			env.Setenv("TLS_CA", ca)
+			env.Setenv("REDIS_SOCK", sockDir+"/redis.sock")
 			// No config file or environment of the machine leaks in.
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
 			return nil
