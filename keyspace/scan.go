@@ -1,0 +1,87 @@
+package keyspace
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultScanCount is the SCAN COUNT hint: large enough that a million keys
+// take a thousand round trips, small enough that each SCAN call stays short.
+const DefaultScanCount = 1000
+
+// ForEachMaster calls fn for every server that owns keys: the one server of a
+// standalone deployment, or every master of a cluster (never a replica), in
+// parallel. It returns the first error after all calls have ended.
+func ForEachMaster(ctx context.Context, c redis.UniversalClient, fn func(ctx context.Context, node *redis.Client) error) error {
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, fn)
+	case *redis.Client:
+		return fn(ctx, c)
+	default:
+		return fmt.Errorf("unsupported redis client %T", c)
+	}
+}
+
+// NodeAddr names a node in messages.
+func NodeAddr(node *redis.Client) string { return node.Options().Addr }
+
+// ScanNode walks one node's keyspace with SCAN MATCH match COUNT count and
+// calls fn with each non-empty page, until the cursor returns to 0, ctx ends,
+// or fn fails. The page slice is reused only by SCAN's reply, so fn may keep it.
+func ScanNode(ctx context.Context, node *redis.Client, match string, count int64, fn func(keys []string) error) error {
+	if count <= 0 {
+		count = DefaultScanCount
+	}
+	var cursor uint64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		keys, next, err := node.Scan(ctx, cursor, match, count).Result()
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", NodeAddr(node), err)
+		}
+		if len(keys) > 0 {
+			if err := fn(keys); err != nil {
+				return err
+			}
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// Count returns the exact number of keys of each target of sel, in one SCAN
+// pass over every master. A key is counted once, in the first target it belongs to.
+func Count(ctx context.Context, c redis.UniversalClient, sel Selection, count int64) ([]int64, error) {
+	match, err := sel.ScanMatch()
+	if err != nil {
+		return nil, err
+	}
+	totals := make([]int64, len(sel))
+	var mu sync.Mutex
+	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
+		local := make([]int64, len(sel))
+		err := ScanNode(ctx, node, match, count, func(keys []string) error {
+			for _, k := range keys {
+				if i := sel.Classify(k); i >= 0 {
+					local[i]++
+				}
+			}
+			return nil
+		})
+		mu.Lock()
+		for i, n := range local {
+			totals[i] += n
+		}
+		mu.Unlock()
+		return err
+	})
+	return totals, err
+}
