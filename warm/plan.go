@@ -1,0 +1,113 @@
+// Package warm fills a cache through the API that owns it: it builds a plan of
+// requests (the built-in catalog plan, a URL list, a sitemap), runs it with
+// bounded concurrency and a global rate limit, and can prove in Redis that
+// the keys now exist.
+package warm
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// ErrInput is matched (errors.Is) by every error about a malformed URL list or sitemap.
+var ErrInput = errors.New("malformed input")
+
+// InputError is a malformed URL list or sitemap; its text names the line: "line 3: ...".
+type InputError struct {
+	Source string // file name or sitemap URL, when known
+	Line   int    // 0 when the problem is not on one line
+	Msg    string
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	if e.Source != "" {
+		b.WriteString(e.Source + ": ")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *InputError) Is(target error) bool { return target == ErrInput }
+
+func inputErr(line int, format string, a ...any) error {
+	return &InputError{Line: line, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Request is one GET of a plan.
+type Request struct {
+	URL string // absolute
+	// Key is the logical cache key the request should leave behind, when the
+	// plan knows it (the built-in plan's fixed keys); empty otherwise.
+	Key string
+	// Done holds the result of a request already made while building the plan
+	// (the built-in plan reads the categories to discover the rest); Run reports
+	// it without sending it again.
+	Done *Result
+}
+
+// Plan is what one warm round requests, in order.
+type Plan struct {
+	Source   string // "builtin", "urls", "sitemap"
+	Requests []Request
+}
+
+// Resolve makes ref absolute against the API's base URL. Only http and https are allowed.
+func Resolve(base *url.URL, ref string) (string, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a URL: %w", ref, errors.Unwrap(err))
+	}
+	if u.IsAbs() || u.Host != "" {
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return "", fmt.Errorf("%q: only http and https URLs can be warmed", ref)
+		}
+		if u.Host == "" {
+			return "", fmt.Errorf("%q has no host", ref)
+		}
+		return u.String(), nil
+	}
+	if !strings.HasPrefix(u.Path, "/") {
+		return "", fmt.Errorf("%q: a path must start with /", ref)
+	}
+	return base.ResolveReference(u).String(), nil
+}
+
+// ParseURLList reads one URL or absolute path per line; blank lines and lines
+// starting with # are skipped, as is anything after " #". Paths are resolved
+// against base. Errors name the line: "line 3: ...".
+func ParseURLList(r io.Reader, base *url.URL) ([]Request, error) {
+	var reqs []Request
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if i := strings.Index(text, " #"); i >= 0 {
+			text = strings.TrimSpace(text[:i])
+		}
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		if strings.ContainsAny(text, " \t\x00") {
+			return nil, inputErr(line, "%q: one URL per line, without spaces", text)
+		}
+		u, err := Resolve(base, text)
+		if err != nil {
+			return nil, inputErr(line, "%v", err)
+		}
+		reqs = append(reqs, Request{URL: u})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, inputErr(line+1, "%v", err)
+	}
+	return reqs, nil
+}

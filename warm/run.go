@@ -1,0 +1,306 @@
+package warm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// UnreachableError says the API could not be reached at all.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the API at %s: %v", e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Config says how to run a plan. The zero value of each field has a sensible meaning.
+type Config struct {
+	Client         *http.Client
+	Concurrency    int           // requests in flight at most (default 8)
+	QPS            float64       // requests per second for the whole run, retries included (0: no limit)
+	Retries        int           // extra attempts after a transport error, 429 or 5xx
+	RequestTimeout time.Duration // per attempt (default 10s)
+	Backoff        time.Duration // first retry delay, doubled each time, with jitter (default 100ms)
+	MaxFailures    int           // stop starting requests after this many final failures (0: never)
+	Header         http.Header   // sent with every request
+	// OnResult is called once per request as it ends, never concurrently.
+	OnResult func(Result)
+}
+
+// Result is the outcome of one request of the plan.
+type Result struct {
+	URL       string  `json:"url"`
+	Status    int     `json:"status"`
+	Cache     string  `json:"cache"` // HIT, MISS, BYPASS, or "" when the server does not say
+	LatencyMs float64 `json:"latency_ms"`
+	Attempts  int     `json:"attempts"`
+	Error     string  `json:"error,omitempty"`
+	// Key is the logical cache key the response was stored under: the plan's
+	// own, or the server's X-Cache-Key header.
+	Key string `json:"key,omitempty"`
+
+	transport bool // failed without any HTTP response
+	skipped   bool // never started (stopped early)
+}
+
+// OK reports whether the request finally succeeded (2xx or 3xx).
+func (r Result) OK() bool { return r.Error == "" && r.Status >= 200 && r.Status < 400 }
+
+// Report is the outcome of one run of a plan.
+type Report struct {
+	URLs     int
+	OK       int
+	Failed   int
+	Hits     int // already cached before this run
+	Misses   int // cached by this run
+	Retries  int
+	Skipped  int // not started: the run was interrupted or hit MaxFailures
+	Duration time.Duration
+	Results  []Result // in plan order; skipped requests are left out
+}
+
+// Run sends every request of plan and returns what happened. It never
+// prints. The error is ctx's when the run was interrupted (the report is
+// then partial), or *UnreachableError when no request got any response.
+func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
+	cfg = withDefaults(cfg)
+	start := time.Now()
+	results := make([]Result, len(plan.Requests))
+	var limiter *rate.Limiter
+	if cfg.QPS > 0 {
+		limiter = rate.NewLimiter(rate.Limit(cfg.QPS), 1)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var mu sync.Mutex
+	failures := 0
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cfg.Concurrency, max(len(plan.Requests), 1)) {
+		wg.Go(func() {
+			for i := range jobs {
+				res := fetch(runCtx, cfg, limiter, plan.Requests[i])
+				mu.Lock()
+				results[i] = res
+				if !res.OK() && !res.skipped {
+					failures++
+					if cfg.MaxFailures > 0 && failures >= cfg.MaxFailures {
+						stop()
+					}
+				}
+				if cfg.OnResult != nil && !res.skipped {
+					cfg.OnResult(res)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i, req := range plan.Requests {
+		if req.Done != nil {
+			results[i] = *req.Done
+			if cfg.OnResult != nil {
+				mu.Lock()
+				cfg.OnResult(*req.Done)
+				mu.Unlock()
+			}
+			continue
+		}
+		if runCtx.Err() != nil {
+			results[i] = Result{URL: req.URL, skipped: true}
+			continue
+		}
+		select {
+		case jobs <- i:
+		case <-runCtx.Done():
+			results[i] = Result{URL: req.URL, skipped: true}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	rep := summarize(results)
+	rep.Duration = time.Since(start)
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) {
+		return rep, &UnreachableError{URL: results[0].URL, Err: errors.New(results[0].Error)}
+	}
+	return rep, nil
+}
+
+func withDefaults(cfg Config) Config {
+	if cfg.Client == nil {
+		cfg.Client = http.DefaultClient
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = 100 * time.Millisecond
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	return cfg
+}
+
+func summarize(results []Result) Report {
+	rep := Report{URLs: len(results)}
+	for _, r := range results {
+		if r.skipped {
+			rep.Skipped++
+			continue
+		}
+		rep.Results = append(rep.Results, r)
+		rep.Retries += max(r.Attempts-1, 0)
+		if !r.OK() {
+			rep.Failed++
+			continue
+		}
+		rep.OK++
+		switch r.Cache {
+		case "HIT":
+			rep.Hits++
+		case "MISS":
+			rep.Misses++
+		}
+	}
+	return rep
+}
+
+func allTransport(results []Result) bool {
+	for _, r := range results {
+		if !r.skipped && !r.transport {
+			return false
+		}
+	}
+	return true
+}
+
+// fetch performs one request with its retries.
+func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) Result {
+	res := Result{URL: req.URL, Key: req.Key}
+	for attempt := 0; ; attempt++ {
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
+				return finish(ctx, res, err)
+			}
+		}
+		if ctx.Err() != nil {
+			return finish(ctx, res, ctx.Err())
+		}
+		res.Attempts++
+		status, cache, key, retryAfter, latency, err := attemptOnce(ctx, cfg, req.URL)
+		res.Status, res.Cache, res.LatencyMs = status, cache, float64(latency.Microseconds())/1000
+		if key != "" {
+			res.Key = key
+		}
+		res.transport = err != nil && status == 0
+		res.Error = ""
+		switch {
+		case err != nil:
+			res.Error = describe(err)
+		case status == http.StatusTooManyRequests || status >= 500:
+			res.Error = "HTTP " + strconv.Itoa(status)
+		case status >= 400:
+			res.Error = "HTTP " + strconv.Itoa(status)
+			return res // other 4xx are final
+		default:
+			return res
+		}
+		if attempt >= cfg.Retries || ctx.Err() != nil {
+			return res
+		}
+		wait := backoff(cfg.Backoff, attempt)
+		if retryAfter > 0 {
+			wait = min(retryAfter, 30*time.Second)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res
+		case <-t.C:
+		}
+	}
+}
+
+// finish marks a request that could not start because the run was stopped.
+func finish(ctx context.Context, res Result, err error) Result {
+	if res.Attempts == 0 {
+		res.skipped = true
+		return res
+	}
+	if res.Error == "" {
+		res.Error = describe(err)
+	}
+	return res
+}
+
+func attemptOnce(ctx context.Context, cfg Config, url string) (status int, cache, key string, retryAfter, latency time.Duration, err error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", "", 0, 0, err
+	}
+	for k, vs := range cfg.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	start := time.Now()
+	resp, err := cfg.Client.Do(req)
+	if err != nil {
+		return 0, "", "", 0, time.Since(start), err
+	}
+	defer resp.Body.Close()
+	// Read the whole body: the response is only complete (and cached) then,
+	// and the connection can be reused.
+	_, err = io.Copy(io.Discard, resp.Body)
+	latency = time.Since(start)
+	if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+		retryAfter = time.Duration(s) * time.Second
+	}
+	cache = strings.ToUpper(strings.TrimSpace(resp.Header.Get("X-Cache")))
+	return resp.StatusCode, cache, resp.Header.Get("X-Cache-Key"), retryAfter, latency, err
+}
+
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << min(attempt, 6)
+	return d/2 + rand.N(d/2+1)
+}
+
+func describe(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	}
+	msg := err.Error()
+	// net/http prefixes the method and URL, which the result already names.
+	if i := strings.LastIndex(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Get \"") {
+		msg = msg[i+3:]
+	}
+	return msg
+}
