@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -22,7 +23,12 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the API at %s: %v", e.URL, e.Err)
+	return fmt.Sprintf("cannot reach the API at %s: %s", e.URL, describe(e.Err))
+}
+
+// Hint is a suggestion for the person at the terminal.
+func (e *UnreachableError) Hint() string {
+	return "is the catalog API running there? set it with --api or CACHECTL_API_URL"
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
@@ -48,13 +54,14 @@ type Result struct {
 	Cache     string  `json:"cache"` // HIT, MISS, BYPASS, or "" when the server does not say
 	LatencyMs float64 `json:"latency_ms"`
 	Attempts  int     `json:"attempts"`
-	Error     string  `json:"error,omitempty"`
+	Error     string  `json:"error"`
 	// Key is the logical cache key the response was stored under: the plan's
 	// own, or the server's X-Cache-Key header.
 	Key string `json:"key,omitempty"`
 
-	transport bool // failed without any HTTP response
-	skipped   bool // never started (stopped early)
+	transport bool  // failed without any HTTP response
+	err       error // the last attempt's error
+	skipped   bool  // never started (stopped early)
 }
 
 // OK reports whether the request finally succeeded (2xx or 3xx).
@@ -139,7 +146,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 		return rep, err
 	}
 	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) {
-		return rep, &UnreachableError{URL: results[0].URL, Err: errors.New(results[0].Error)}
+		return rep, &UnreachableError{URL: results[0].URL, Err: results[0].err}
 	}
 	return rep, nil
 }
@@ -215,7 +222,7 @@ func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) 
 			res.Key = key
 		}
 		res.transport = err != nil && status == 0
-		res.Error = ""
+		res.Error, res.err = "", err
 		switch {
 		case err != nil:
 			res.Error = describe(err)
@@ -291,11 +298,14 @@ func backoff(base time.Duration, attempt int) time.Duration {
 }
 
 func describe(err error) string {
+	var errno syscall.Errno
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
+	case errors.As(err, &errno):
+		return errno.Error()
 	}
 	msg := err.Error()
 	// net/http prefixes the method and URL, which the result already names.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 // Exit codes: the contract scripts rely on. `cachectl help exit-codes` prints the same table.
@@ -57,13 +58,14 @@ func exitCode(ctx context.Context, err error) int {
 		return exitOK
 	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		return exitInterrupted
-	case errors.Is(err, redisconn.ErrConnect):
+	case errors.Is(err, redisconn.ErrConnect), errors.As(err, new(*warm.UnreachableError)):
 		return exitUnavailable
 	case errors.As(err, new(usageError)),
 		errors.Is(err, redisconn.ErrConfig),
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
 		errors.Is(err, keyspace.ErrInvalidID),
+		errors.Is(err, warm.ErrInput),
 		isCobraUsage(err):
 		return exitUsage
 	}
@@ -93,7 +95,7 @@ func printError(w io.Writer, ctx context.Context, err error) {
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(w, "hint: %s\n", h.Hint())
-	} else if exitCode(ctx, err) == exitUsage {
+	} else if errors.As(err, new(usageError)) || isCobraUsage(err) {
 		fmt.Fprintln(w, "hint: see 'cachectl --help' or 'cachectl help <command>'")
 	}
 }

@@ -99,6 +99,7 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 
 	cmd.AddCommand(
 		newPingCmd(f, nil),
+		newWarmCmd(f, nil),
 		newVersionCmd(f),
 		newExitCodesTopic(),
 	)
