@@ -1,0 +1,407 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+// Endpoint is one thing to benchmark.
+type Endpoint struct {
+	Name    string            `json:"name" yaml:"name"`
+	URL     string            `json:"url" yaml:"url"` // absolute, or a path on the API
+	Method  string            `json:"method,omitempty" yaml:"method"`
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
+	// Clear lists the logical keys (globs inside PREFIX:VERSION:) that make the
+	// endpoint cold. When the server names its key in X-Cache-Key, that key
+	// alone is cleared instead.
+	Clear  []string `json:"clear,omitempty" yaml:"clear"`
+	Weight int      `json:"weight,omitempty" yaml:"weight"` // share of a --mix phase
+}
+
+// Config says how to benchmark.
+type Config struct {
+	Client      *http.Client
+	Redis       redis.UniversalClient
+	Schema      keyspace.Schema
+	ColdSamples int           // default 10
+	Requests    int           // warm requests per endpoint, default 1000
+	Concurrency int           // default 10
+	Timeout     time.Duration // per request, default 10s
+	Probes      int           // requests after the warm phase that read X-Cache and X-DB-Queries, default 10
+	// Progress, if set, is told what is happening ("products: cold 3/10").
+	Progress func(msg string)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Client == nil {
+		c.Client = http.DefaultClient
+	}
+	if c.ColdSamples <= 0 {
+		c.ColdSamples = 10
+	}
+	if c.Requests <= 0 {
+		c.Requests = 1000
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 10
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.Probes <= 0 {
+		c.Probes = 10
+	}
+	return c
+}
+
+// ErrUnreachable wraps a failure to reach the API at all.
+var ErrUnreachable = errors.New("cannot reach the API")
+
+// response is what one plain request saw.
+type response struct {
+	status    int
+	cache     string
+	key       string
+	dbQueries int // -1 when the server does not say
+	latency   time.Duration
+}
+
+func do(ctx context.Context, cfg Config, ep Endpoint) (response, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	req, err := newRequest(ctx, ep)
+	if err != nil {
+		return response{}, err
+	}
+	start := time.Now()
+	resp, err := cfg.Client.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("%w: %s: %w", ErrUnreachable, ep.URL, err)
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	r := response{
+		status:    resp.StatusCode,
+		cache:     strings.ToUpper(resp.Header.Get("X-Cache")),
+		key:       resp.Header.Get("X-Cache-Key"),
+		dbQueries: -1,
+		latency:   time.Since(start),
+	}
+	if n, perr := strconv.Atoi(resp.Header.Get("X-DB-Queries")); perr == nil {
+		r.dbQueries = n
+	}
+	return r, err
+}
+
+func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
+	method := ep.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, ep.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// Result is the figures of one endpoint.
+type Result struct {
+	Name     string  `json:"name"`
+	URL      string  `json:"url"`
+	Cold     Cold    `json:"cold"`
+	Warm     Warm    `json:"warm"`
+	Speedup  float64 `json:"speedup"`   // cold p50 / warm p50
+	HitRatio float64 `json:"hit_ratio"` // Redis keyspace hits / (hits+misses) during the warm phase
+	// XCacheAgreement is the share of probe responses after the warm phase
+	// that said HIT; -1 when the server sends no X-Cache.
+	XCacheAgreement float64 `json:"xcache_agreement"`
+	// Histogram counts warm latencies in 8 buckets between the fastest and the slowest.
+	Histogram []Bucket `json:"histogram,omitempty"`
+}
+
+// Cold is the cold phase: one request after each clear of the endpoint's keys.
+type Cold struct {
+	Samples   int     `json:"samples"`
+	P50       float64 `json:"p50_ms"`
+	P95       float64 `json:"p95_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+	Misses    int     `json:"misses"`     // samples the server called MISS
+	Errors    int     `json:"errors"`     // samples that failed (kept out of the figures)
+	DBQueries float64 `json:"db_queries"` // mean X-DB-Queries; -1 when not sent
+}
+
+// Warm is the warm phase: the endpoint primed, then hey's load.
+type Warm struct {
+	Requests    int            `json:"requests"`
+	Concurrency int            `json:"concurrency"`
+	RPS         float64        `json:"rps"`
+	P50         float64        `json:"p50_ms"`
+	P90         float64        `json:"p90_ms"`
+	P95         float64        `json:"p95_ms"`
+	P99         float64        `json:"p99_ms"`
+	Max         float64        `json:"max_ms"`
+	Errors      int            `json:"errors"`
+	Status      map[string]int `json:"status"`
+	DBQueries   float64        `json:"db_queries"` // mean X-DB-Queries of the probes; -1 when not sent
+}
+
+// Bucket is one bar of a latency histogram.
+type Bucket struct {
+	UpToMs float64 `json:"up_to_ms"`
+	Count  int     `json:"count"`
+}
+
+func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// Run benchmarks one endpoint: cold samples, then the warm phase.
+func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
+	cfg = cfg.withDefaults()
+	res := Result{Name: ep.Name, URL: ep.URL}
+	progress := func(format string, a ...any) {
+		if cfg.Progress != nil {
+			cfg.Progress(ep.Name + ": " + fmt.Sprintf(format, a...))
+		}
+	}
+
+	// Learn the exact key when the server names it, so only that key is cleared.
+	prime, err := do(ctx, cfg, ep)
+	if err != nil {
+		return res, err
+	}
+	clear := ep.Clear
+	if prime.key != "" {
+		clear = []string{keyspace.EscapeGlob(prime.key)}
+	}
+
+	cold, err := coldPhase(ctx, cfg, ep, clear, progress)
+	res.Cold = cold
+	if err != nil {
+		return res, err
+	}
+
+	progress("warm, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
+	if _, err := do(ctx, cfg, ep); err != nil { // prime
+		return res, err
+	}
+	before, berr := redisCounters(ctx, cfg.Redis)
+	load, err := RunLoad(ctx, Load{
+		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
+		NewRequest: func() *http.Request { r, _ := newRequest(context.Background(), ep); return r },
+	})
+	if err != nil {
+		return res, err
+	}
+	after, aerr := redisCounters(ctx, cfg.Redis)
+	res.Warm = warmFigures(load, cfg.Concurrency)
+	res.Histogram = histogram(load.Latencies, 8)
+	res.HitRatio = -1
+	if berr == nil && aerr == nil {
+		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
+			res.HitRatio = float64(h) / float64(h+m)
+		}
+	}
+	if res.Warm.P50 > 0 {
+		res.Speedup = res.Cold.P50 / res.Warm.P50
+	}
+	if load.Stopped {
+		return res, ctx.Err()
+	}
+	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
+	return res, ctx.Err()
+}
+
+func coldPhase(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (Cold, error) {
+	var lats []time.Duration
+	cold := Cold{DBQueries: -1}
+	queries, counted := 0, 0
+	for i := range cfg.ColdSamples {
+		progress("cold %d/%d", i+1, cfg.ColdSamples)
+		if err := clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
+			return cold, err
+		}
+		r, err := do(ctx, cfg, ep)
+		if ctx.Err() != nil {
+			return cold, ctx.Err()
+		}
+		cold.Samples++
+		if err != nil || r.status < 200 || r.status >= 400 {
+			cold.Errors++
+			continue
+		}
+		lats = append(lats, r.latency)
+		if r.cache == "MISS" {
+			cold.Misses++
+		}
+		if r.dbQueries >= 0 {
+			queries += r.dbQueries
+			counted++
+		}
+	}
+	s := Sorted(lats)
+	cold.P50, cold.P95, cold.P99, cold.Max = msf(Percentile(s, 50)), msf(Percentile(s, 95)), msf(Percentile(s, 99)), msf(Percentile(s, 100))
+	if counted > 0 {
+		cold.DBQueries = float64(queries) / float64(counted)
+	}
+	return cold, nil
+}
+
+func warmFigures(l LoadResult, concurrency int) Warm {
+	s := Sorted(l.Latencies)
+	w := Warm{
+		Requests: l.Requests, Concurrency: concurrency, RPS: l.RPS(), Errors: l.Errors,
+		P50: msf(Percentile(s, 50)), P90: msf(Percentile(s, 90)), P95: msf(Percentile(s, 95)),
+		P99: msf(Percentile(s, 99)), Max: msf(Percentile(s, 100)),
+		Status: map[string]int{}, DBQueries: -1,
+	}
+	for code, n := range l.Status {
+		key := strconv.Itoa(code)
+		if code == 0 {
+			key = "error"
+		}
+		w.Status[key] += n
+	}
+	for msg, n := range l.ErrorDist {
+		if !strings.HasPrefix(msg, "HTTP ") {
+			w.Status["error"] += n
+		}
+	}
+	return w
+}
+
+// probe sends a few requests after the warm phase, one at a time, to read
+// what hey cannot see: X-Cache and X-DB-Queries.
+func probe(ctx context.Context, cfg Config, ep Endpoint) (hitShare, dbQueries float64) {
+	hits, withCache, queries, counted := 0, 0, 0, 0
+	for range cfg.Probes {
+		r, err := do(ctx, cfg, ep)
+		if err != nil {
+			continue
+		}
+		if r.cache != "" {
+			withCache++
+			if r.cache == "HIT" {
+				hits++
+			}
+		}
+		if r.dbQueries >= 0 {
+			queries += r.dbQueries
+			counted++
+		}
+	}
+	hitShare, dbQueries = -1, -1
+	if withCache > 0 {
+		hitShare = float64(hits) / float64(withCache)
+	}
+	if counted > 0 {
+		dbQueries = float64(queries) / float64(counted)
+	}
+	return hitShare, dbQueries
+}
+
+func histogram(lats []time.Duration, n int) []Bucket {
+	if len(lats) == 0 {
+		return nil
+	}
+	s := Sorted(lats)
+	lo, hi := s[0], s[len(s)-1]
+	width := (hi - lo) / time.Duration(n)
+	if width <= 0 {
+		return []Bucket{{UpToMs: msf(hi), Count: len(s)}}
+	}
+	buckets := make([]Bucket, n)
+	for i := range buckets {
+		buckets[i].UpToMs = msf(lo + width*time.Duration(i+1))
+	}
+	buckets[n-1].UpToMs = msf(hi)
+	for _, d := range s {
+		i := min(int((d-lo)/width), n-1)
+		buckets[i].Count++
+	}
+	return buckets
+}
+
+// redisCounters sums keyspace_hits and keyspace_misses over every master.
+func redisCounters(ctx context.Context, c redis.UniversalClient) ([2]int64, error) {
+	var total [2]int64
+	if c == nil {
+		return total, errors.New("no redis")
+	}
+	var mu sync.Mutex
+	err := keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
+		text, err := node.Info(ctx, "stats").Result()
+		if err != nil {
+			return err
+		}
+		info := inspect.ParseInfo(text)
+		h, _ := info.Int("keyspace_hits")
+		m, _ := info.Int("keyspace_misses")
+		mu.Lock()
+		total[0] += h
+		total[1] += m
+		mu.Unlock()
+		return nil
+	})
+	return total, err
+}
+
+// clearKeys makes an endpoint cold: each literal logical key is unlinked, each
+// glob is found with SCAN on every master and unlinked there. Nothing outside
+// the given patterns is touched.
+func clearKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema, patterns []string) error {
+	if c == nil || len(patterns) == 0 {
+		return nil
+	}
+	for _, p := range patterns {
+		full := keyspace.EscapeGlob(s.Namespace()) + p
+		if lit, exact := keyspace.LiteralPrefix(full); exact {
+			if err := c.Unlink(ctx, lit).Err(); err != nil {
+				return fmt.Errorf("clear %s: %w", lit, err)
+			}
+			continue
+		}
+		t, err := s.Pattern(p)
+		if err != nil {
+			return err
+		}
+		err = keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
+			return keyspace.ScanNode(ctx, node, full, 0, func(keys []string) error {
+				var mine []string
+				for _, k := range keys {
+					if t.Match(k) {
+						mine = append(mine, k)
+					}
+				}
+				if len(mine) == 0 {
+					return nil
+				}
+				p := node.Pipeline()
+				for _, k := range mine {
+					p.Unlink(ctx, k)
+				}
+				_, err := p.Exec(ctx)
+				return err
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("clear %s: %w", p, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultEndpoints finds the catalog API's cached endpoints from its own
+// responses: a product and a main category to use are read from the API,
+// not hard-coded.
+func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL) ([]Endpoint, error) {
+	var cats []struct {
+		ID       int64  `json:"id"`
+		ParentID *int64 `json:"parent_id"`
+	}
+	if err := getInto(ctx, client, api.JoinPath("/api/categories/").String(), &cats); err != nil {
+		return nil, err
+	}
+	var list struct {
+		Results []struct {
+			ID int64 `json:"id"`
+		} `json:"results"`
+	}
+	if err := getInto(ctx, client, api.JoinPath("/api/products/").String()+"?page_size=1", &list); err != nil {
+		return nil, err
+	}
+	if len(list.Results) == 0 {
+		return nil, fmt.Errorf("the catalog at %s has no products to benchmark", api)
+	}
+	pid := strconv.FormatInt(list.Results[0].ID, 10)
+	mainCat := ""
+	for _, c := range cats {
+		if c.ParentID == nil {
+			mainCat = strconv.FormatInt(c.ID, 10)
+			break
+		}
+	}
+	u := func(p string, q string) string {
+		s := api.JoinPath(p).String()
+		if q != "" {
+			s += "?" + q
+		}
+		return s
+	}
+	eps := []Endpoint{
+		{Name: "product_list", URL: u("/api/products/", ""), Clear: []string{"products:list:*"}},
+		{Name: "popular", URL: u("/api/products/", "ordering=-popularity&page_size=20"), Clear: []string{"products:list:*"}},
+		{Name: "product_detail", URL: u("/api/products/"+pid+"/", ""), Clear: []string{"product:" + pid}},
+		{Name: "variants", URL: u("/api/products/"+pid+"/variants/", ""), Clear: []string{"product:" + pid + ":variants"}},
+		{Name: "recommendations", URL: u("/api/products/"+pid+"/recommendations/", ""), Clear: []string{"product:" + pid + ":recommendations"}},
+		{Name: "top_sellers", URL: u("/api/products/top_sellers/", ""), Clear: []string{"products:top_sellers"}},
+		{Name: "new_arrivals", URL: u("/api/products/new_arrivals/", ""), Clear: []string{"products:new_arrivals"}},
+	}
+	if mainCat != "" {
+		eps = append(eps, Endpoint{Name: "filters", URL: u("/api/products/filters/", "category="+mainCat), Clear: []string{"products:filters:*"}})
+	}
+	eps = append(eps,
+		Endpoint{Name: "categories", URL: u("/api/categories/", ""), Clear: []string{"categories:all"}},
+		Endpoint{Name: "colors", URL: u("/api/colors/", ""), Clear: []string{"product_colors:all"}},
+	)
+	return eps, nil
+}
+
+func getInto(ctx context.Context, client *http.Client, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrUnreachable, u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("discover endpoints: %s: HTTP %d", u, resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 32<<20)).Decode(v); err != nil {
+		return fmt.Errorf("discover endpoints: %s: %w", u, err)
+	}
+	return nil
+}
+
+// ReadEndpoints reads an endpoints file (YAML, or JSON, which YAML reads too):
+// a list of {name, url, method, headers, clear, weight}. Paths are resolved
+// against api.
+func ReadEndpoints(path string, api *url.URL) ([]Endpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var eps []Endpoint
+	if err := yaml.Unmarshal(data, &eps); err != nil {
+		return nil, fmt.Errorf("%s: %s", filepath.Base(path), strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("%s: no endpoints", filepath.Base(path))
+	}
+	var names []string
+	for i := range eps {
+		e := &eps[i]
+		if e.Name == "" {
+			return nil, fmt.Errorf("%s: endpoint %d has no name", filepath.Base(path), i+1)
+		}
+		if slices.Contains(names, e.Name) {
+			return nil, fmt.Errorf("%s: endpoint %q appears twice", filepath.Base(path), e.Name)
+		}
+		names = append(names, e.Name)
+		ref, err := url.Parse(e.URL)
+		if err != nil || e.URL == "" || (!ref.IsAbs() && !strings.HasPrefix(e.URL, "/")) {
+			return nil, fmt.Errorf("%s: endpoint %q: url %q must be absolute or start with /", filepath.Base(path), e.Name, e.URL)
+		}
+		e.URL = api.ResolveReference(ref).String()
+		if e.Weight < 0 {
+			return nil, fmt.Errorf("%s: endpoint %q: negative weight", filepath.Base(path), e.Name)
+		}
+	}
+	return eps, nil
+}
