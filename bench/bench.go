@@ -15,6 +15,7 @@ import (
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 // Endpoint is one thing to benchmark.
@@ -66,9 +67,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// ErrUnreachable wraps a failure to reach the API at all.
-var ErrUnreachable = errors.New("cannot reach the API")
-
 // response is what one plain request saw.
 type response struct {
 	status    int
@@ -88,7 +86,7 @@ func do(ctx context.Context, cfg Config, ep Endpoint) (response, error) {
 	start := time.Now()
 	resp, err := cfg.Client.Do(req)
 	if err != nil {
-		return response{}, fmt.Errorf("%w: %s: %w", ErrUnreachable, ep.URL, err)
+		return response{}, &warm.UnreachableError{URL: ep.URL, Err: err}
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()

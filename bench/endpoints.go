@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/cachectl/cachectl/warm"
 )
 
 // DefaultEndpoints finds the catalog API's cached endpoints from its own
@@ -79,7 +81,7 @@ func getInto(ctx context.Context, client *http.Client, u string, v any) error {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrUnreachable, u, err)
+		return &warm.UnreachableError{URL: u, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

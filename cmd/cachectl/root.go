@@ -100,6 +100,7 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 	cmd.AddCommand(
 		newPingCmd(f, nil),
 		newWarmCmd(f, nil),
+		newBenchCmd(f, nil),
 		newVersionCmd(f),
 		newExitCodesTopic(),
 	)

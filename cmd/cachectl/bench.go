@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+type benchOptions struct {
+	IO     *iostreams.IOStreams
+	Redis  func(context.Context) (*redisconn.Conn, error)
+	Schema keyspace.Schema
+	Client *http.Client
+	API    *url.URL
+	Format output.Format
+	Quiet  bool
+	Getenv func(string) string
+
+	Requests       int
+	Concurrency    int
+	ColdSamples    int
+	RequestTimeout time.Duration
+	EndpointsFile  string
+	Only           []string
+	ReportFile     string
+
+	MinSpeedup    float64
+	MaxWarmP95    time.Duration
+	MaxErrorRate  float64
+	BaselineFile  string
+	MaxRegression float64
+}
+
+func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
+	opts := &benchOptions{IO: f.IO, Redis: f.Redis}
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure cold against warm latency per endpoint, with gates for CI",
+		Long: `For each endpoint of the catalog API, bench measures cold latency (the
+endpoint's cache keys cleared in Redis before each sample — only those keys,
+without asking: that is the job) and warm latency under load (the endpoint
+primed, then -n requests at -c concurrency through hey's engine). It reports
+p50/p90/p95/p99/max, requests per second, errors, the speedup, the Redis hit
+ratio during the warm phase, X-Cache agreement, and database queries per
+request cold and warm when the server sends X-DB-Queries.
+
+Failed requests (transport errors, 4xx, 5xx) never enter the percentiles.
+A breached gate is named in the output and exits 1; the JSON report is
+still printed, with "passed": false. When $GITHUB_STEP_SUMMARY is set, a
+markdown summary is appended to it.`,
+		Example: `  # a developer: how much does the cache buy?
+  cachectl bench
+  # CI: fail the build when caching regresses
+  cachectl bench --json --min-speedup 3 --max-warm-p95 20ms --max-error-rate 0 \
+    --baseline bench-main.json --max-regression 20 > bench.json
+  # one endpoint, harder
+  cachectl bench --only product_list -n 5000 -c 50
+  # another API: endpoints and the keys that make them cold
+  cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fm, err := f.format(output.Table, output.JSON, output.Markdown)
+			if err != nil {
+				return err
+			}
+			opts.Format, opts.Quiet, opts.Getenv = fm, f.opts.Quiet, f.Getenv
+			if opts.API, err = parseAPI(f.opts.API); err != nil {
+				return err
+			}
+			if opts.Schema, err = f.Schema(); err != nil {
+				return err
+			}
+			opts.Client = f.HTTPClient()
+			if err := opts.validate(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runBench(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "warm requests per endpoint")
+	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "warm requests in flight")
+	fl.IntVar(&opts.ColdSamples, "cold-samples", 10, "cold samples per endpoint (each after clearing its keys)")
+	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each request")
+	fl.StringVar(&opts.EndpointsFile, "endpoints", "", "YAML or JSON file of endpoints (name, url, method, headers, clear, weight)")
+	fl.StringSliceVar(&opts.Only, "only", nil, "benchmark only these endpoints (repeat or comma-separate)")
+	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
+	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 at least X")
+	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's warm p95 at most DUR")
+	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", -1, "gate: failed / all requests of every endpoint at most R (0..1)")
+	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
+	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: warm p95 may grow and warm rps may shrink by at most PCT percent")
+	return cmd
+}
+
+func (o *benchOptions) validate(cmd *cobra.Command) error {
+	switch {
+	case o.Requests < 1:
+		return usageErrorf("--requests must be at least 1")
+	case o.Concurrency < 1:
+		return usageErrorf("--concurrency must be at least 1")
+	case o.ColdSamples < 1:
+		return usageErrorf("--cold-samples must be at least 1")
+	case o.RequestTimeout <= 0:
+		return usageErrorf("--request-timeout must be positive")
+	case o.MinSpeedup < 0:
+		return usageErrorf("--min-speedup must not be negative")
+	case o.MaxWarmP95 < 0:
+		return usageErrorf("--max-warm-p95 must not be negative")
+	case cmd.Flags().Changed("max-error-rate") && (o.MaxErrorRate < 0 || o.MaxErrorRate > 1):
+		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
+	case o.MaxRegression < 0:
+		return usageErrorf("--max-regression is a percent, 0 or more")
+	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
+		return usageErrorf("--max-regression goes with --baseline")
+	}
+	return nil
+}
+
+func runBench(ctx context.Context, opts *benchOptions) error {
+	gates := bench.Gates{MinSpeedup: opts.MinSpeedup, MaxWarmP95: opts.MaxWarmP95, MaxErrorRate: opts.MaxErrorRate, MaxRegression: opts.MaxRegression}
+	if opts.BaselineFile != "" {
+		fh, err := os.Open(opts.BaselineFile)
+		if err != nil {
+			return usageErrorf("--baseline: %w", err)
+		}
+		gates.Baseline, err = bench.ReadBaseline(fh)
+		fh.Close()
+		if err != nil {
+			return usageErrorf("--baseline %s: %w", opts.BaselineFile, err)
+		}
+	}
+	var eps []bench.Endpoint
+	var err error
+	if opts.EndpointsFile != "" {
+		if eps, err = bench.ReadEndpoints(opts.EndpointsFile, opts.API); err != nil {
+			return usageErrorf("--endpoints %w", err)
+		}
+	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API); err != nil {
+		return err
+	}
+	if eps, err = selectEndpoints(eps, opts.Only); err != nil {
+		return err
+	}
+	conn, err := opts.Redis(ctx)
+	if err != nil {
+		return err
+	}
+
+	cfg := bench.Config{
+		Client: opts.Client, Redis: conn.Client, Schema: opts.Schema,
+		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: opts.RequestTimeout,
+	}
+	if opts.IO.IsStderrTTY() && !opts.Quiet {
+		cfg.Progress = func(msg string) { fmt.Fprintf(opts.IO.ErrOut, "\r\x1b[K%s", msg) }
+	}
+	rep := bench.Report{Schema: bench.SchemaV1, API: opts.API.String(), Endpoints: []bench.Result{}, Complete: true}
+	var runErr error
+	for _, ep := range eps {
+		res, err := bench.Run(ctx, cfg, ep)
+		if err != nil && ctx.Err() == nil {
+			runErr = err
+			break
+		}
+		rep.Endpoints = append(rep.Endpoints, res)
+		if ctx.Err() != nil {
+			rep.Complete = false
+			runErr = ctx.Err()
+			break
+		}
+	}
+	if cfg.Progress != nil {
+		fmt.Fprint(opts.IO.ErrOut, "\r\x1b[K")
+	}
+	if runErr != nil && ctx.Err() == nil {
+		return runErr
+	}
+	gates.Check(&rep)
+	if err := writeBenchOutputs(opts, rep); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if !rep.Passed {
+		if !opts.Quiet {
+			fmt.Fprintf(opts.IO.ErrOut, "cachectl: bench failed: %s\n", strings.Join(rep.Breaches(), ", "))
+		}
+		return errFailed
+	}
+	return nil
+}
+
+func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, error) {
+	if len(only) == 0 {
+		return eps, nil
+	}
+	var out []bench.Endpoint
+	var names []string
+	for _, e := range eps {
+		names = append(names, e.Name)
+		if slices.Contains(only, e.Name) {
+			out = append(out, e)
+		}
+	}
+	for _, o := range only {
+		if !slices.Contains(names, o) {
+			return nil, usageErrorf("--only %s: no such endpoint (have: %s)", o, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
+	if opts.ReportFile != "" {
+		if err := writeBenchReportFile(opts, rep); err != nil {
+			return err
+		}
+	}
+	if path := opts.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+		}
+		_, werr := fh.WriteString(rep.Markdown() + "\n")
+		if cerr := fh.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", werr)
+		}
+	}
+	switch {
+	case opts.Format == output.JSON:
+		return output.WriteJSON(opts.IO, rep)
+	case opts.Format == output.Markdown:
+		_, err := fmt.Fprint(opts.IO.Out, rep.Markdown())
+		return err
+	case opts.Quiet:
+		return nil
+	}
+	return printBenchTable(opts.IO, rep)
+}
+
+func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
+	fm := opts.Format
+	switch {
+	case strings.HasSuffix(opts.ReportFile, ".json"):
+		fm = output.JSON
+	case strings.HasSuffix(opts.ReportFile, ".md"):
+		fm = output.Markdown
+	}
+	fh, err := os.Create(opts.ReportFile)
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	ios := &iostreams.IOStreams{Out: fh}
+	switch fm {
+	case output.JSON:
+		err = output.WriteJSON(ios, rep)
+	case output.Markdown:
+		_, err = fh.WriteString(rep.Markdown())
+	default:
+		err = printBenchTable(ios, rep)
+	}
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--report: %w", err)
+	}
+	return nil
+}
+
+func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
+	tp := output.NewTable(ios, "ENDPOINT", "COLD P50", "WARM P50", "P95", "P99", "RPS", "SPEEDUP", "ERRORS", "HIT RATIO", "DB Q COLD→WARM")
+	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	ratio := func(v float64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return f2(v)
+	}
+	q := func(v float64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	for _, e := range rep.Endpoints {
+		tp.AddRow(e.Name, f2(e.Cold.P50)+"ms", f2(e.Warm.P50)+"ms", f2(e.Warm.P95)+"ms", f2(e.Warm.P99)+"ms",
+			strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
+			strconv.Itoa(e.Warm.Errors+e.Cold.Errors), ratio(e.HitRatio), q(e.Cold.DBQueries)+"→"+q(e.Warm.DBQueries))
+	}
+	if err := tp.Render(); err != nil {
+		return err
+	}
+	if ios.IsStdoutTTY() {
+		for _, e := range rep.Endpoints {
+			fmt.Fprintf(ios.Out, "\n%s warm latency\n%s", e.Name, histogramText(e.Histogram, 40))
+		}
+	}
+	for _, t := range rep.Thresholds {
+		mark := "ok      "
+		if !t.OK {
+			mark = "BREACHED"
+		}
+		fmt.Fprintf(ios.Out, "%s  %s: %s\n", mark, t.Name, t.Detail)
+	}
+	return nil
+}
+
+func histogramText(b []bench.Bucket, width int) string {
+	peak := 0
+	for _, x := range b {
+		peak = max(peak, x.Count)
+	}
+	var s strings.Builder
+	for _, x := range b {
+		bar := 0
+		if peak > 0 {
+			bar = x.Count * width / peak
+		}
+		fmt.Fprintf(&s, "  %8.2fms [%6d] %s\n", x.UpToMs, x.Count, strings.Repeat("■", bar))
+	}
+	return s.String()
+}
