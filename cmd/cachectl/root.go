@@ -99,6 +99,8 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 
 	cmd.AddCommand(
 		newPingCmd(f, nil),
+		newStatsCmd(f, nil),
+		newTopCmd(f, nil),
 		newWarmCmd(f, nil),
 		newBenchCmd(f, nil),
 		newVersionCmd(f),

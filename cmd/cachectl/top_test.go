@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
+)
+
+// syncBuffer is stdout shared between the running command and the test that reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Split(strings.TrimSuffix(b.buf.String(), "\n"), "\n")
+}
+
+// startTop runs `cachectl top ARGS` in the background until the test cancels
+// it; the returned function cancels and returns the exit code and stderr.
+func startTop(t *testing.T, ios *iostreams.IOStreams, errOut *bytes.Buffer, args ...string) (stop func() (int, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	env := map[string]string{"HOME": t.TempDir()}
+	go func() {
+		done <- execute(ctx, ios, append([]string{"top"}, args...), func(k string) string { return env[k] })
+	}()
+	stopped := false
+	stop = func() (int, string) {
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code, errOut.String()
+		case <-time.After(10 * time.Second):
+			t.Fatal("top did not stop within 10s of being interrupted")
+			return 0, ""
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+	})
+	return stop
+}
+
+// waitForLines polls stdout until cond holds, for at most limit.
+func waitForLines(t *testing.T, out *syncBuffer, limit time.Duration, what string, cond func([]string) bool) []string {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		lines := out.lines()
+		if cond(lines) {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, still waiting for %s; stdout:\n%s", limit, what, strings.Join(lines, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var (
+	topDataLine = regexp.MustCompile(`^\d\d:\d\d:\d\d +[0-9.]+ +(-|[0-9.]+%?) +[0-9.]+ +[0-9.]+ +[0-9.]+[BKMG]? +\d+ +\d+ +[0-9.]+ +[0-9.]+$`)
+	topDownLine = regexp.MustCompile(`^\d\d:\d\d:\d\d +disconnected, retrying: 127\.0\.0\.1:\d+: `)
+)
+
+func countMatching(lines []string, re *regexp.Regexp) int {
+	n := 0
+	for _, l := range lines {
+		if re.MatchString(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// Piped, top prints a header and one line per interval; when Redis goes
+// away it says so and retries at least every 2 s even with a longer
+// interval; when Redis is back it recovers by itself, without negative rates
+// from the reset counters; Ctrl-C exits 130.
+func TestTopLinesSurviveARestart(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	seedCatalog(t, c)
+
+	ios, _, _, errOut := iostreams.Test()
+	out := &syncBuffer{}
+	ios.Out = out
+	stop := startTop(t, ios, errOut, "--interval", "3s", "--redis", srv.URL())
+
+	lines := waitForLines(t, out, 5*time.Second, "the header and a first line", func(l []string) bool { return countMatching(l, topDataLine) >= 1 })
+	header := regexp.MustCompile(`^time +ops/s +hit_rate +hits/s +misses/s +used_memory +keys +clients +evicted/s +expired/s$`)
+	if !header.MatchString(lines[0]) {
+		t.Errorf("header %q", lines[0])
+	}
+	ctx := context.Background()
+	for range 30 {
+		c.Get(ctx, "ecommerce:1:product:1")
+	}
+	for range 10 {
+		c.Get(ctx, "ecommerce:1:product:999")
+	}
+	lines = waitForLines(t, out, 5*time.Second, "a second line", func(l []string) bool { return countMatching(l, topDataLine) >= 2 })
+	f := strings.Fields(lines[2])
+	// The interval saw exactly the 30 hits and 10 misses; keys = DBSIZE;
+	// the clients are top and this test.
+	if f[2] != "0.750" || f[6] != "25" || f[7] != "2" {
+		t.Errorf("second line %q: hit_rate %s keys %s clients %s, want 0.750 25 2", lines[2], f[2], f[6], f[7])
+	}
+
+	srv.Stop()
+	var seen []time.Time
+	waitForLines(t, out, 8*time.Second, "two disconnected lines", func(l []string) bool {
+		if n := countMatching(l, topDownLine); n > len(seen) {
+			seen = append(seen, time.Now())
+		}
+		return len(seen) >= 2
+	})
+	if gap := seen[1].Sub(seen[0]); gap > 2500*time.Millisecond {
+		t.Errorf("retried after %s with a 3s interval, want at most 2s", gap)
+	}
+
+	srv.Restart(t)
+	lines = waitForLines(t, out, 5*time.Second, "a line after Redis came back", func(l []string) bool {
+		return len(l) > 0 && topDataLine.MatchString(l[len(l)-1])
+	})
+	last := strings.Fields(lines[len(lines)-1])
+	if last[6] != "0" {
+		t.Errorf("after a restart without persistence, keys %s, want 0: %q", last[6], lines[len(lines)-1])
+	}
+	for _, l := range lines {
+		if strings.Contains(l, " -") && !strings.Contains(l, " - ") || strings.Contains(l, "NaN") || strings.Contains(l, "Inf") {
+			t.Errorf("a negative or undefined figure: %q", l)
+		}
+	}
+
+	code, stderr := stop()
+	if code != exitInterrupted || stderr != "cachectl: interrupted\n" {
+		t.Errorf("exit %d, stderr %q; want 130 and one line", code, stderr)
+	}
+}
+
+// On a terminal, until the dashboard exists, top prints the same lines with
+// human-sized memory and a percent hit rate.
+func TestTopOnATerminalFallsBackToLines(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	seedCatalog(t, c)
+	ios, _, _, errOut := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	out := &syncBuffer{}
+	ios.Out = out
+	stop := startTop(t, ios, errOut, "--interval", "100ms", "--redis", srv.URL())
+	ctx := context.Background()
+	lines := waitForLines(t, out, 5*time.Second, "a line with a hit rate", func(l []string) bool {
+		c.Get(ctx, "ecommerce:1:product:1")
+		for _, line := range l {
+			if regexp.MustCompile(`^\d\d:\d\d:\d\d +\d+(\.\d)? +100\.0% +\S+ +\S+ +[0-9.]+[BKM] +25 `).MatchString(line) {
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.HasPrefix(lines[0], "time ") {
+		t.Errorf("no header: %q", lines[0])
+	}
+	if code, _ := stop(); code != exitInterrupted {
+		t.Errorf("exit %d", code)
+	}
+}
+
+// --json makes each line one JSON object; an interval without lookups has
+// a null hit rate rather than a made-up 0.
+func TestTopJSONLines(t *testing.T) {
+	srv := redistest.Start(t)
+	seedCatalog(t, srv.Client(t))
+	ios, _, _, errOut := iostreams.Test()
+	out := &syncBuffer{}
+	ios.Out = out
+	stop := startTop(t, ios, errOut, "--json", "--interval", "50ms", "--redis", srv.URL())
+	lines := waitForLines(t, out, 5*time.Second, "three JSON lines", func(l []string) bool { return len(l) >= 3 })
+	stop()
+	var first, later map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatalf("%v: %s", err, lines[0])
+	}
+	if err := json.Unmarshal([]byte(lines[2]), &later); err != nil {
+		t.Fatalf("%v: %s", err, lines[2])
+	}
+	if first["op"] != "top" || first["since_start"] != true || first["lifetime_hit_rate"] != 0.7 || first["keys"] != 25.0 {
+		t.Errorf("first line %s", lines[0])
+	}
+	if later["hit_rate"] != nil || later["since_start"] != nil || later["interval_ms"].(float64) <= 0 {
+		t.Errorf("idle interval %s, want hit_rate null", lines[2])
+	}
+}
+
+func TestTopOnceIsStats(t *testing.T) {
+	srv := redistest.Start(t)
+	seedCatalog(t, srv.Client(t))
+	ios, _, out, errOut := iostreams.Test()
+	if code := runCachectl(t, ios, "top", "--once", "--json", "--redis", srv.URL()); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res statsResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if res.Op != "stats" || res.KeyspaceHits != 7 || res.DBs["db0"].Keys != 25 || res.Groups["products"].Keys != 21 {
+		t.Errorf("top --once %s", out)
+	}
+}
+
+func TestTopUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"top", "--interval", "0s"}, "cachectl: --interval must be at least 10ms, not 0s\n"},
+		{[]string{"top", "--format", "markdown"}, "cachectl: this command does not support --format markdown\n"},
+		{[]string{"stats", "extra"}, `cachectl: unknown command "extra" for "cachectl stats"` + "\n"},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		if code := runCachectl(t, ios, tt.args...); code != exitUsage || !strings.HasPrefix(errOut.String(), tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
