@@ -33,6 +33,12 @@ func NodeAddr(node *redis.Client) string { return node.Options().Addr }
 // calls fn with each non-empty page, until the cursor returns to 0, ctx ends,
 // or fn fails. The page slice is reused only by SCAN's reply, so fn may keep it.
 func ScanNode(ctx context.Context, node *redis.Client, match string, count int64, fn func(keys []string) error) error {
+	return scanNode(ctx, node, match, count, fn, nil)
+}
+
+// scanNode is ScanNode that also calls afterCall, when set, after every SCAN
+// reply (empty pages included), so progress can move during sparse scans.
+func scanNode(ctx context.Context, node *redis.Client, match string, count int64, fn func(keys []string) error, afterCall func()) error {
 	if count <= 0 {
 		count = DefaultScanCount
 	}
@@ -44,6 +50,9 @@ func ScanNode(ctx context.Context, node *redis.Client, match string, count int64
 		keys, next, err := node.Scan(ctx, cursor, match, count).Result()
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", NodeAddr(node), err)
+		}
+		if afterCall != nil {
+			afterCall()
 		}
 		if len(keys) > 0 {
 			if err := fn(keys); err != nil {

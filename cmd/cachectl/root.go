@@ -98,6 +98,8 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 	pf.StringVar(&o.Config, "config", "", "config file (env "+envConfig+"; default $XDG_CONFIG_HOME/cachectl/config.yaml)")
 
 	cmd.AddCommand(
+		newClearCmd(f, nil),
+		newKeysCmd(f, nil),
 		newPingCmd(f, nil),
 		newStatsCmd(f, nil),
 		newTopCmd(f, nil),

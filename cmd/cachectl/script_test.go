@@ -66,7 +66,8 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exit": cmdExit,
+			"exit":  cmdExit,
+			"redis": cmdRedis,
 		},
 	})
 }
