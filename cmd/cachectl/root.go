@@ -103,6 +103,7 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 		newPingCmd(f, nil),
 		newStatsCmd(f, nil),
 		newTopCmd(f, nil),
+		newServeCmd(f, nil),
 		newWarmCmd(f, nil),
 		newBenchCmd(f, nil),
 		newVersionCmd(f),

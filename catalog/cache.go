@@ -1,0 +1,404 @@
+package catalog
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+// How the cache stays correct, in one place:
+//
+// Families. Every cached key belongs to one invalidation family: "categories"
+// (categories:all and category:{id}), "colors" (product_colors:all),
+// "product:{id}" (product:{id}, product:{id}:variants, product:{id}:variants:list),
+// "recs" (every product:{id}:recommendations) and "lists" (every products:*
+// key: lists, filters, top sellers, new arrivals, personalized). A write
+// invalidates whole families.
+//
+// Invalidation cost. Families with fixed key names delete those names. Families
+// whose keys carry ids or hashes ("categories", "recs", "lists") keep an index:
+// a sorted set, catalog:index:{family}, to which every key is added (scored by
+// its expiry) in the same atomic script that writes it; expired members are
+// dropped on each add. Invalidation UNLINKs the members and the index in one
+// script, so its cost is the number of live keys this server wrote for the
+// family, never the size of the keyspace (no SCAN).
+// Keys the server never wrote (sessions under the same prefix) are never touched.
+//
+// No stale sets. Each family has a fence, catalog:fence:{family}, a counter
+// that every invalidation increments. A reader fetches the fence with the value
+// (one MGET), loads from the database on a miss, and writes the value with a
+// script that only SETs when the fence still holds what it read. A write that
+// committed after the reader's MGET has incremented the fence before it
+// returned, so the reader's old value is dropped. An in-process generation per
+// family gives the same guarantee for this server's own writes even when Redis
+// did not answer.
+//
+// Coalescing. Concurrent misses on one key share one database load
+// (singleflight), keyed by the key, the fence and the local generation: a
+// reader that arrives after a write never joins a load that started before it.
+//
+// Failing open. Every Redis call has a short deadline. An error marks Redis
+// down: requests go straight to the database (X-Cache: BYPASS) until a PING
+// succeeds. An invalidation that did not reach Redis is kept as pending; while
+// a family is pending its keys are neither read from nor written to Redis, and
+// the pending invalidations are replayed before Redis is trusted again, so a
+// copy Redis kept through an outage is never served.
+
+// Names of the server's own bookkeeping keys, inside the schema's namespace but
+// outside every keyspace group, so `cachectl clear` never removes them.
+const (
+	fenceKeyPrefix = "catalog:fence:"
+	indexKeyPrefix = "catalog:index:"
+	// fenceTTL outlives any load; an expired fence reads as "0" again, which
+	// only matters to a reader that has been loading for a whole day.
+	fenceTTL = 24 * time.Hour
+	// indexTTL outlives the longest TTL of an indexed key, so an index never
+	// expires before the keys it lists.
+	indexTTL = time.Hour
+	// probeEvery is how often a down Redis is probed.
+	probeEvery = 200 * time.Millisecond
+)
+
+// setIfFenced writes KEYS[1] only when the fence KEYS[2] still holds ARGV[1].
+// With a third key it also records KEYS[1] in that index, a sorted set scored
+// by expiry time (ARGV[5] is now, in ms), and drops the members that have
+// expired, so an index never outgrows the keys that are still alive.
+var setIfFenced = redis.NewScript(`
+local f = redis.call('GET', KEYS[2])
+if not f then f = '0' end
+if f ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if #KEYS >= 3 then
+	local now = tonumber(ARGV[5])
+	redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), KEYS[1])
+	redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+	redis.call('PEXPIRE', KEYS[3], ARGV[4])
+end
+return 1
+`)
+
+// invalidateFamily increments the fence KEYS[1], unlinks every member of the
+// index KEYS[2] and the index itself (when ARGV[2] is "1"), and the fixed keys
+// KEYS[3...]. Members are unlinked in batches to stay within Lua's stack.
+var invalidateFamily = redis.NewScript(`
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local n = 0
+if ARGV[2] == '1' then
+	local m = redis.call('ZRANGE', KEYS[2], 0, -1)
+	for i = 1, #m, 500 do
+		n = n + redis.call('UNLINK', unpack(m, i, math.min(i + 499, #m)))
+	end
+	redis.call('UNLINK', KEYS[2])
+end
+for i = 3, #KEYS do
+	n = n + redis.call('UNLINK', KEYS[i])
+end
+return n
+`)
+
+// family is a set of keys invalidated together.
+type family struct {
+	name    string
+	indexed bool
+	fixed   []string // logical keys deleted by name
+}
+
+var (
+	famCategories = family{name: "categories", indexed: true}
+	famColors     = family{name: "colors", fixed: []string{"product_colors:all"}}
+	famRecs       = family{name: "recs", indexed: true}
+	famLists      = family{name: "lists", indexed: true}
+)
+
+func famProduct(id int64) family {
+	p := "product:" + strconv.FormatInt(id, 10)
+	return family{name: p, fixed: []string{p, p + ":variants", p + ":variants:list"}}
+}
+
+// entry is one cacheable response.
+type entry struct {
+	logical string
+	ttl     time.Duration
+	fam     family
+	group   string // keyspace group, for metrics
+}
+
+// Cache states reported in X-Cache.
+const (
+	cacheHit    = "HIT"
+	cacheMiss   = "MISS"
+	cacheBypass = "BYPASS"
+)
+
+type cache struct {
+	rdb     redis.UniversalClient // nil: no cache at all
+	schema  keyspace.Schema
+	timeout time.Duration
+	noCache bool
+	metrics *metrics
+	log     *slog.Logger
+	flights singleflight.Group
+
+	down     atomic.Bool
+	probing  atomic.Bool
+	npending atomic.Int64 // len(pending), read without the lock on every request
+	probed   atomic.Int64 // unix nanos of the last probe start
+
+	mu      sync.Mutex
+	gens    map[string]uint64
+	pending map[string]pendingInvalidation
+}
+
+type pendingInvalidation struct {
+	fam   family
+	epoch uint64
+}
+
+func newCache(rdb redis.UniversalClient, schema keyspace.Schema, timeout time.Duration, noCache bool, m *metrics, log *slog.Logger) *cache {
+	return &cache{
+		rdb: rdb, schema: schema, timeout: timeout, noCache: noCache, metrics: m, log: log,
+		gens: map[string]uint64{}, pending: map[string]pendingInvalidation{},
+	}
+}
+
+func (c *cache) gen(fam string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gens[fam]
+}
+
+func (c *cache) isPending(fam string) bool {
+	if c.npending.Load() == 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.pending[fam]
+	return ok
+}
+
+func (c *cache) pendingCount() int {
+	return int(c.npending.Load())
+}
+
+// usable reports whether Redis may be consulted for a family now.
+func (c *cache) usable(fam string) bool {
+	if c.rdb == nil {
+		return false
+	}
+	if c.down.Load() || c.pendingCount() > 0 {
+		c.maybeRecover()
+	}
+	return !c.down.Load() && !c.isPending(fam)
+}
+
+func (c *cache) fail(op string, err error) {
+	c.metrics.redisErrors.WithLabelValues(op).Inc()
+	if c.down.CompareAndSwap(false, true) {
+		c.log.Warn("redis unavailable: serving from the database", "op", op, "err", err)
+	}
+}
+
+// loadFunc loads a response body from the database.
+type loadFunc func(ctx context.Context) ([]byte, error)
+
+// fetch returns the body for e, from Redis when it can and the database when
+// it must, with the X-Cache state.
+func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
+	if c.noCache || !c.usable(e.fam.name) {
+		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
+		body, err := load(ctx)
+		return body, cacheBypass, err
+	}
+	gen := c.gen(e.fam.name)
+	key := c.schema.Key(e.logical)
+	fenceKey := c.schema.Key(fenceKeyPrefix + e.fam.name)
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	vals, err := c.rdb.MGet(rctx, key, fenceKey).Result()
+	cancel()
+	if err != nil {
+		c.fail("get", err)
+		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
+		body, err := load(ctx)
+		return body, cacheBypass, err
+	}
+	if v, ok := vals[0].(string); ok && plausibleJSON(v) {
+		c.metrics.cache.WithLabelValues(e.group, "hit").Inc()
+		return []byte(v), cacheHit, nil
+	}
+	fence := "0"
+	if f, ok := vals[1].(string); ok {
+		fence = f
+	}
+	c.metrics.cache.WithLabelValues(e.group, "miss").Inc()
+	flight := key + "\x00" + fence + "\x00" + strconv.FormatUint(gen, 10)
+	// The load outlives a leader whose client went away: followers wait on it.
+	lctx := context.WithoutCancel(ctx)
+	v, err, _ := c.flights.Do(flight, func() (any, error) {
+		body, err := load(lctx)
+		if err != nil {
+			return nil, err
+		}
+		c.set(lctx, e, key, fenceKey, fence, gen, body)
+		return body, nil
+	})
+	if err != nil {
+		return nil, cacheMiss, err
+	}
+	return v.([]byte), cacheMiss, nil
+}
+
+// plausibleJSON is a cheap guard against a value that is not one of ours
+// (garbage, a truncated write): every body we store is a JSON object or array.
+func plausibleJSON(v string) bool {
+	n := len(v)
+	return n >= 2 && (v[0] == '{' && v[n-1] == '}' || v[0] == '[' && v[n-1] == ']')
+}
+
+// set stores body unless a write has happened since the reader's fence read,
+// here (local generation) or anywhere (the fence in Redis).
+func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, gen uint64, body []byte) {
+	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name) {
+		return
+	}
+	keys := []string{key, fenceKey}
+	if e.fam.indexed {
+		keys = append(keys, c.schema.Key(indexKeyPrefix+e.fam.name))
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(), time.Now().UnixMilli()).Err()
+	if err != nil {
+		c.fail("set", err)
+	}
+}
+
+// invalidate is called after a database write has committed and before the
+// write's response is sent. It never fails the write: what Redis did not
+// take is kept and replayed.
+func (c *cache) invalidate(ctx context.Context, fams ...family) {
+	c.mu.Lock()
+	for _, f := range fams {
+		c.gens[f.name]++
+	}
+	c.mu.Unlock()
+	if c.rdb == nil {
+		return
+	}
+	for _, f := range fams {
+		if c.down.Load() {
+			c.remember(f)
+			continue
+		}
+		if err := c.runInvalidation(ctx, f); err != nil {
+			c.fail("invalidate", err)
+			c.remember(f)
+		}
+	}
+}
+
+// remember records an invalidation Redis did not take.
+func (c *cache) remember(f family) {
+	c.metrics.invalidations.WithLabelValues(f.metricName(), "deferred").Inc()
+	c.mu.Lock()
+	p := c.pending[f.name]
+	c.pending[f.name] = pendingInvalidation{fam: f, epoch: p.epoch + 1}
+	c.npending.Store(int64(len(c.pending)))
+	c.mu.Unlock()
+}
+
+func (f family) metricName() string {
+	if len(f.name) > 8 && f.name[:8] == "product:" {
+		return "product"
+	}
+	return f.name
+}
+
+func (c *cache) runInvalidation(ctx context.Context, f family) error {
+	keys := []string{c.schema.Key(fenceKeyPrefix + f.name), c.schema.Key(indexKeyPrefix + f.name)}
+	for _, l := range f.fixed {
+		keys = append(keys, c.schema.Key(l))
+	}
+	indexed := "0"
+	if f.indexed {
+		indexed = "1"
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	defer cancel()
+	err := invalidateFamily.Run(rctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
+	if err == nil {
+		c.metrics.invalidations.WithLabelValues(f.metricName(), "ok").Inc()
+	}
+	return err
+}
+
+// maybeRecover starts one probe at a time, at most every probeEvery, without
+// making the request that noticed wait for it.
+func (c *cache) maybeRecover() {
+	if time.Now().UnixNano()-c.probed.Load() < int64(probeEvery) {
+		return
+	}
+	if !c.probing.CompareAndSwap(false, true) {
+		return
+	}
+	c.probed.Store(time.Now().UnixNano())
+	go func() {
+		defer c.probing.Store(false)
+		c.recover(context.Background())
+	}()
+}
+
+// recover PINGs Redis, replays the pending invalidations, and only then lets
+// requests use Redis again.
+func (c *cache) recover(ctx context.Context) {
+	if c.rdb == nil {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, c.timeout)
+	err := c.rdb.Ping(rctx).Err()
+	cancel()
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	todo := make([]pendingInvalidation, 0, len(c.pending))
+	for _, p := range c.pending {
+		todo = append(todo, p)
+	}
+	c.mu.Unlock()
+	for _, p := range todo {
+		if err := c.runInvalidation(ctx, p.fam); err != nil {
+			c.metrics.redisErrors.WithLabelValues("replay").Inc()
+			return
+		}
+		c.mu.Lock()
+		if c.pending[p.fam.name].epoch == p.epoch {
+			delete(c.pending, p.fam.name)
+			c.npending.Store(int64(len(c.pending)))
+		}
+		c.mu.Unlock()
+	}
+	if c.pendingCount() == 0 && c.down.CompareAndSwap(true, false) {
+		c.log.Info("redis is back: caching again", "replayed", len(todo))
+	}
+}
+
+// state describes Redis for /readyz.
+func (c *cache) state() string {
+	switch {
+	case c.rdb == nil:
+		return "disabled"
+	case c.down.Load():
+		return "down"
+	}
+	return "ok"
+}

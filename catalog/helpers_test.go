@@ -1,0 +1,238 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+const (
+	testToken    = "test-admin-token"
+	testProducts = 300
+	sessionKey   = "ecommerce:1:django.contrib.sessions.cache:abc"
+)
+
+// templatePath is a catalog seeded once for the whole package: seeding runs
+// SQLite under the race detector, which is slow, and every test wants the same rows.
+var templatePath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "catalog-test")
+	if err != nil {
+		panic(err)
+	}
+	templatePath = filepath.Join(dir, "template.db")
+	s, err := Open(context.Background(), StoreConfig{Path: templatePath, SeedProducts: testProducts})
+	if err != nil {
+		panic(err)
+	}
+	s.Close()
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// openSeeded opens a private copy of the seeded template.
+func openSeeded(t *testing.T) *Store {
+	t.Helper()
+	data, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "catalog.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store, err := Open(context.Background(), StoreConfig{Path: path, SeedProducts: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// testEnv is a catalog server over loopback HTTP, its store, and a private
+// redis-server with an admin client to look inside it.
+type testEnv struct {
+	t     *testing.T
+	redis *redistest.Server
+	rdb   *redis.Client // the test's own view of Redis
+	store *Store
+	srv   *Server
+	url   string
+}
+
+type envOption func(*Config, *redistest.Options)
+
+func withSchema(s keyspace.Schema) envOption {
+	return func(c *Config, _ *redistest.Options) { c.Schema = s }
+}
+
+// withRedisTimeout sets how long the server waits for Redis. Tests default to
+// a generous 2s so that a machine loaded by the tests themselves never turns a
+// HIT into a BYPASS; the fail-open tests use the real default.
+func withRedisTimeout(d time.Duration) envOption {
+	return func(c *Config, _ *redistest.Options) { c.RedisTimeout = d }
+}
+
+func withRedisArgs(args ...string) envOption {
+	return func(_ *Config, o *redistest.Options) { o.Args = append(o.Args, args...) }
+}
+
+func newEnv(t *testing.T, opts ...envOption) *testEnv {
+	t.Helper()
+	cfg := Config{Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: testToken,
+		RedisTimeout: 2 * time.Second}
+	var ro redistest.Options
+	for _, o := range opts {
+		o(&cfg, &ro)
+	}
+	rs := redistest.Start(t, ro)
+	store := openSeeded(t)
+	client := redis.NewClient(RedisOptions(rs.ClientOptions(), cfg.RedisTimeout))
+	t.Cleanup(func() { client.Close() })
+	cfg.Store, cfg.Redis = store, client
+	srv := NewServer(cfg)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	e := &testEnv{t: t, redis: rs, rdb: rs.Client(t), store: store, srv: srv, url: hs.URL}
+	// A session that django.contrib.sessions keeps under the same prefix:
+	// nothing the catalog does may touch it.
+	if err := e.rdb.Set(context.Background(), sessionKey, "session-data", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// response is what a client sees.
+type response struct {
+	status  int
+	header  http.Header
+	body    string
+	elapsed time.Duration
+}
+
+func (r response) cache() string { return r.header.Get("X-Cache") }
+
+func (r response) queries() int {
+	n, _ := strconv.Atoi(r.header.Get("X-DB-Queries"))
+	return n
+}
+
+// field decodes one top-level field of a JSON object body.
+func (r response) field(t *testing.T, name string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
+	}
+	return m[name]
+}
+
+func (e *testEnv) do(method, path, body, token string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: string(b), elapsed: time.Since(start)}
+}
+
+func (e *testEnv) get(path string) response {
+	e.t.Helper()
+	return e.do(http.MethodGet, path, "", "")
+}
+
+// admin sends an authorized write.
+func (e *testEnv) admin(method, path, body string) response {
+	e.t.Helper()
+	return e.do(method, path, body, testToken)
+}
+
+func (e *testEnv) mustGet(path string) response {
+	e.t.Helper()
+	r := e.get(path)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+	}
+	return r
+}
+
+func (e *testEnv) exists(key string) bool {
+	e.t.Helper()
+	n, err := e.rdb.Exists(context.Background(), key).Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n == 1
+}
+
+func (e *testEnv) dbsize() int64 {
+	e.t.Helper()
+	n, err := e.rdb.DBSize(context.Background()).Result()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// checkSessionSurvives asserts the foreign session key is intact with its TTL.
+func (e *testEnv) checkSessionSurvives() {
+	e.t.Helper()
+	ttl, err := e.rdb.TTL(context.Background(), sessionKey).Result()
+	if err != nil || ttl < 50*time.Minute {
+		e.t.Fatalf("session key %s lost or lost its TTL: ttl=%v err=%v", sessionKey, ttl, err)
+	}
+}
+
+// eventually retries check until it passes or a few seconds have gone.
+func eventually(t *testing.T, what string, check func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !check() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func decode(t *testing.T, body string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(body), v); err != nil {
+		t.Fatalf("decode %s: %v", body, err)
+	}
+}

@@ -1,0 +1,133 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// holdSecondRead arms the store's test hook so that the next request to reach
+// its second query stops there until release is closed: the request has
+// already read the product row (the old data) and not yet cached anything.
+func holdSecondRead(s *Store) (entered chan struct{}, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	var armed atomic.Bool
+	armed.Store(true)
+	s.beforeRead = func(ctx context.Context) {
+		qc, _ := ctx.Value(queryCountKey{}).(*queryCount)
+		if qc != nil && qc.n.Load() == 2 && armed.CompareAndSwap(true, false) {
+			close(entered)
+			<-release
+		}
+	}
+	return entered, release
+}
+
+// A reader that read the old product before a write must not put it back
+// into the cache after the write returned.
+func TestNoStaleSetAfterAWrite(t *testing.T) {
+	for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
+		t.Run(path, func(t *testing.T) {
+			for round := range 3 {
+				e := newEnv(t)
+				entered, release := holdSecondRead(e.store)
+				done := make(chan response)
+				go func() { done <- e.get(path) }()
+				<-entered
+
+				name := fmt.Sprintf("After The Write %d", round)
+				if r := e.admin(http.MethodPatch, "/api/products/7/", `{"name":"`+name+`","category":2}`); r.status != 200 {
+					t.Fatalf("write: %d %s", r.status, r.body)
+				}
+				close(release)
+				if slow := <-done; slow.cache() != "MISS" {
+					t.Fatalf("slow reader: %s, want MISS", slow.cache())
+				}
+				for range 3 {
+					r := e.mustGet(path)
+					if !strings.Contains(r.body, name) {
+						t.Fatalf("round %d: after the write returned, a read (%s) still shows the old product: %.200s",
+							round, r.cache(), r.body)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Many readers and one writer: once the writer is done, every read shows its
+// last write.
+func TestManyReadersOneWriterEndOnTheLastWrite(t *testing.T) {
+	for round := range 3 {
+		e := newEnv(t)
+		// Shuffle the interleavings: each query waits a random moment.
+		e.store.beforeRead = func(context.Context) { time.Sleep(time.Duration(rand.IntN(800)) * time.Microsecond) }
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					e.get("/api/products/8/")
+					e.get("/api/products/?category=2&page_size=100")
+				}
+			}()
+		}
+		last := ""
+		for i := range 15 {
+			last = fmt.Sprintf("Version %d-%d", round, i)
+			if r := e.admin(http.MethodPatch, "/api/products/8/", `{"name":"`+last+`","category":2}`); r.status != 200 {
+				t.Fatalf("write: %d", r.status)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(stop)
+		wg.Wait()
+		for range 3 {
+			for _, p := range []string{"/api/products/8/", "/api/products/?category=2&page_size=100"} {
+				if r := e.mustGet(p); !strings.Contains(r.body, last) {
+					t.Fatalf("round %d: %s (%s) does not show the last write %q", round, p, r.cache(), last)
+				}
+			}
+		}
+	}
+}
+
+func TestConcurrentMissesMakeOneDatabaseLoad(t *testing.T) {
+	e := newEnv(t)
+	// Every query is slow, so that all 100 requests miss while the load runs.
+	e.store.beforeRead = func(context.Context) { time.Sleep(300 * time.Millisecond) }
+	before := e.store.Queries()
+	const n = 100
+	var wg sync.WaitGroup
+	bodies := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = e.get("/api/products/9/")
+		}()
+	}
+	wg.Wait()
+	for i, r := range bodies {
+		if r.status != 200 || r.body != bodies[0].body {
+			t.Fatalf("request %d: %d, body differs", i, r.status)
+		}
+	}
+	// One load of a product detail is two queries: the row and its variants.
+	if q := e.store.Queries() - before; q != 2 {
+		t.Fatalf("100 concurrent misses made %d queries, want the 2 of one load", q)
+	}
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/cachectl/cachectl/catalog"
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+const envAdminToken = "CACHECTL_ADMIN_TOKEN"
+
+type serveOptions struct {
+	IO     *iostreams.IOStreams
+	Logger *slog.Logger
+	// Redis builds the (not yet connected) client; nil means no cache.
+	Redis  func(timeout time.Duration) (redis.UniversalClient, string, error)
+	Schema keyspace.Schema
+	Quiet  bool
+
+	Listen       string
+	DB           string
+	SeedProducts int
+	AdminToken   string
+	NoCache      bool
+	DBLatency    time.Duration
+	CacheTimeout time.Duration
+
+	// ready, when set (tests), receives the bound address once listening.
+	ready func(addr string)
+}
+
+func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *cobra.Command {
+	opts := &serveOptions{IO: f.IO}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the reference catalog API, cached in Redis like the Django app",
+		Long: `Serve a Django REST style catalog API (categories, colors, products,
+variants) from an embedded SQLite database, cached in Redis with the Django
+app's key names and TTLs under --prefix and --key-version.
+
+Writes need Authorization: Bearer TOKEN, the token coming from ` + envAdminToken + `
+(or --admin-token); without one, writes are refused. When Redis is down or slow
+every request is served from the database (X-Cache: BYPASS), and invalidations
+Redis missed are replayed when it is back. SIGINT or SIGTERM shut the server
+down gracefully: requests in flight complete, and the exit code is 0.`,
+		Example: `  # try every other command against it
+  CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
+  # a slower database, to see what the cache saves
+  cachectl serve --db-latency 5ms --seed-products 20000
+  # the seed's rollback plan: serve from the database, keep invalidating
+  cachectl serve --no-cache`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.SeedProducts < 0 {
+				return usageErrorf("--seed-products must be 0 or more")
+			}
+			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
+				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
+			}
+			if cmd.Flags().Changed("admin-token") {
+				f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
+			} else {
+				opts.AdminToken = f.Getenv(envAdminToken)
+			}
+			schema, err := f.Schema()
+			if err != nil {
+				return err
+			}
+			opts.Schema = schema
+			opts.Quiet = f.opts.Quiet
+			opts.Logger = serveLogger(f)
+			opts.Redis = func(timeout time.Duration) (redis.UniversalClient, string, error) {
+				cfg, err := f.redisConfig()
+				if err != nil {
+					return nil, "", err
+				}
+				opt, err := redisconn.Options(cfg)
+				if err != nil {
+					return nil, "", err
+				}
+				return redis.NewClient(catalog.RedisOptions(opt, timeout)), redisconn.Redact(f.opts.RedisURL), nil
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runServe(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to listen on")
+	fl.StringVar(&opts.DB, "db", "", "SQLite file to keep the catalog in (default: in memory)")
+	fl.IntVar(&opts.SeedProducts, "seed-products", catalog.DefaultSeedProducts, "products to create in an empty catalog")
+	fl.StringVar(&opts.AdminToken, "admin-token", "", "token that writes must present (unsafe on the command line: prefer "+envAdminToken+")")
+	fl.BoolVar(&opts.NoCache, "no-cache", false, "serve every read from the database, still invalidating on writes")
+	fl.DurationVar(&opts.DBLatency, "db-latency", 0, "simulated delay added to each database query (simulation, off by default)")
+	fl.DurationVar(&opts.CacheTimeout, "cache-timeout", catalog.DefaultRedisTimeout, "longest a request waits for Redis before serving from the database")
+	return cmd
+}
+
+// serveLogger writes the access log to stderr: info by default, debug with
+// -v, errors only with -q.
+func serveLogger(f *factory) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case f.opts.Verbose:
+		level = slog.LevelDebug
+	case f.opts.Quiet:
+		level = slog.LevelError
+	}
+	f.Logger() // routes go-redis's own messages to slog
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+}
+
+func runServe(ctx context.Context, opts *serveOptions) error {
+	seed := opts.SeedProducts
+	if seed == 0 {
+		seed = -1 // the flag's 0 means an empty catalog
+	}
+	start := time.Now()
+	store, err := catalog.Open(ctx, catalog.StoreConfig{Path: opts.DB, SeedProducts: seed, QueryLatency: opts.DBLatency})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	opts.Logger.Debug("catalog ready", "db", dbName(opts.DB), "took", time.Since(start))
+
+	var rdb redis.UniversalClient
+	addr := "none"
+	if opts.Redis != nil {
+		if rdb, addr, err = opts.Redis(opts.CacheTimeout); err != nil {
+			return err
+		}
+		defer rdb.Close()
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			opts.Logger.Warn("redis is not answering: serving from the database until it does", "redis", addr, "err", err)
+		}
+		cancel()
+	}
+	srv := catalog.NewServer(catalog.Config{
+		Store: store, Redis: rdb, Schema: opts.Schema, AdminToken: opts.AdminToken,
+		NoCache: opts.NoCache, RedisTimeout: opts.CacheTimeout, Logger: opts.Logger,
+	})
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", opts.Listen, err)
+	}
+	if !opts.Quiet {
+		fmt.Fprintf(opts.IO.ErrOut, "serving the catalog on http://%s (db %s, redis %s, keys %s*%s%s)\n",
+			ln.Addr(), dbName(opts.DB), addr, opts.Schema.Namespace(), cacheNote(opts), writesNote(opts))
+	}
+	if opts.ready != nil {
+		opts.ready(ln.Addr().String())
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func dbName(path string) string {
+	if path == "" {
+		return "in memory"
+	}
+	return path
+}
+
+func cacheNote(opts *serveOptions) string {
+	s := ""
+	if opts.NoCache {
+		s += ", cache off (--no-cache: reads from the database, writes still invalidate)"
+	}
+	if opts.DBLatency > 0 {
+		s += fmt.Sprintf(", simulated db latency %s per query", opts.DBLatency)
+	}
+	return s
+}
+
+func writesNote(opts *serveOptions) string {
+	if opts.AdminToken == "" {
+		return ", writes disabled: set " + envAdminToken
+	}
+	return ""
+}

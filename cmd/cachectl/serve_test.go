@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
+)
+
+// waitHealthy polls /healthz until the server answers.
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server at %s never became healthy: %v", base, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type httpResult struct {
+	status int
+	cache  string
+	body   string
+	err    error
+}
+
+func request(method, url, token, body string) httpResult {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return httpResult{err: err}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return httpResult{err: err}
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return httpResult{status: res.StatusCode, cache: res.Header.Get("X-Cache"), body: string(b), err: err}
+}
+
+// The command wires flags, the environment's admin token, --prefix and
+// --key-version into the server, and a cancelled context (what SIGINT and
+// SIGTERM do in main) shuts it down cleanly with exit 0 while a slow request
+// still completes.
+func TestServeCommandCachesUnderTheSchemaAndShutsDownCleanly(t *testing.T) {
+	rs := redistest.Start(t)
+	addr := closedPort(t)
+	base := "http://" + addr
+	ios, _, _, errOut := iostreams.Test()
+	env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), envAdminToken: "tok"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	exited := make(chan int, 1)
+	go func() {
+		exited <- execute(ctx, ios, []string{"serve", "--redis", rs.URL(), "--listen", addr, "--seed-products", "60",
+			"--prefix", "shop", "--key-version", "3", "--db-latency", "150ms"}, func(k string) string { return env[k] })
+	}()
+	waitHealthy(t, base)
+
+	if r := request("GET", base+"/api/products/7/", "", ""); r.status != 200 || r.cache != "MISS" {
+		t.Fatalf("first GET: %d %s %v", r.status, r.cache, r.err)
+	}
+	if r := request("GET", base+"/api/products/7/", "", ""); r.cache != "HIT" {
+		t.Fatalf("second GET: %s", r.cache)
+	}
+	if n, _ := rs.Client(t).Exists(context.Background(), "shop:3:product:7").Result(); n != 1 {
+		t.Fatal("key shop:3:product:7 missing: --prefix/--key-version not applied")
+	}
+	if r := request("PATCH", base+"/api/products/7/", "", `{"name":"x"}`); r.status != 401 {
+		t.Fatalf("write without token: %d", r.status)
+	}
+	if r := request("PATCH", base+"/api/products/7/", "tok", `{"name":"From The Env Token"}`); r.status != 200 {
+		t.Fatalf("write with the token from %s: %d %s", envAdminToken, r.status, r.body)
+	}
+
+	// A miss on another product takes two simulated 150ms queries.
+	inflight := make(chan httpResult, 1)
+	go func() { inflight <- request("GET", base+"/api/products/8/", "", "") }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if r := <-inflight; r.err != nil || r.status != 200 || !strings.Contains(r.body, `"id":8`) {
+		t.Fatalf("request in flight at shutdown: %d %v", r.status, r.err)
+	}
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("exit %d after a clean shutdown: %s", code, errOut)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(errOut.String(), "serving the catalog on http://"+addr) {
+		t.Errorf("no startup line on stderr: %s", errOut)
+	}
+	if !strings.Contains(errOut.String(), "simulated db latency 150ms") {
+		t.Errorf("--db-latency not labelled as simulation: %s", errOut)
+	}
+}
+
+// The real binary, stopped by SIGTERM with a request in flight: the request
+// completes and the exit code is 0.
+func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
+	bin, err := exec.LookPath("cachectl") // the test binary, put on PATH by testscript.Main
+	if err != nil {
+		t.Fatalf("cachectl not on PATH: %v", err)
+	}
+	rs := redistest.Start(t)
+	addr := closedPort(t)
+	base := "http://" + addr
+	cmd := exec.Command(bin, "serve", "--redis", rs.URL(), "--listen", addr, "--seed-products", "30", "--db-latency", "200ms")
+	cmd.Env = []string{"HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitHealthy(t, base)
+
+	inflight := make(chan httpResult, 1)
+	go func() { inflight <- request("GET", base+"/api/products/3/", "", "") }()
+	time.Sleep(100 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-inflight; r.err != nil || r.status != 200 {
+		t.Fatalf("request in flight at SIGTERM: %d %v", r.status, r.err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
