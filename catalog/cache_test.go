@@ -61,6 +61,9 @@ func TestEveryCachedRouteMissesThenHitsWithTheSeedKeyAndTTL(t *testing.T) {
 			if first.body != second.body {
 				t.Fatalf("HIT body differs from MISS body:\n%s\n%s", first.body, second.body)
 			}
+			if k := first.header.Get("X-Cache-Key"); k != c.logical || second.header.Get("X-Cache-Key") != k {
+				t.Fatalf("X-Cache-Key %q, want %q", k, c.logical)
+			}
 			key := "ecommerce:1:" + c.logical
 			ttl, err := e.rdb.TTL(context.Background(), key).Result()
 			if err != nil || ttl > c.ttl || ttl < c.ttl-5*time.Second {

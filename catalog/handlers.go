@@ -78,6 +78,9 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, e entry, lo
 		return marshal(v)
 	})
 	w.Header().Set("X-Cache", state)
+	// The logical key (without PREFIX:VERSION:) lets warm verify and bench
+	// clear exactly this response's key, even when its name holds a hash.
+	w.Header().Set("X-Cache-Key", e.logical)
 	w.Header().Set("X-DB-Queries", strconv.FormatInt(qc.n.Load(), 10))
 	if err == nil && view != nil {
 		body, err = view(body)
