@@ -38,6 +38,15 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 command -v redis-server >/dev/null 2>&1 || { say "redis-server still not on PATH"; exit 1; }
 
+# The dashboard's end-to-end test runs `cachectl top` in a real terminal (tmux).
+if ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null 2>&1; then
+    install_debian tmux
+  else
+    say "tmux is missing: install it with your package manager (brew install tmux, dnf install tmux), then re-run"; exit 1
+  fi
+fi
+
 if ! command -v go >/dev/null 2>&1; then
   say "go is missing: install Go 1.26 or newer, then re-run"; exit 1
 fi

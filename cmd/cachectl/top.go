@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
@@ -15,6 +23,7 @@ import (
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/tui"
 )
 
 // retryEvery bounds the wait between attempts while Redis is away, whatever
@@ -25,32 +34,53 @@ type topOptions struct {
 	IO       *iostreams.IOStreams
 	Redis    func(context.Context) (*redisconn.Conn, error)
 	Schema   func() (keyspace.Schema, error)
+	HTTP     func() *http.Client
+	API      string // the catalog API whose /metrics the dashboard reads; "" for none
 	Format   output.Format
 	Quiet    bool
+	NoColor  bool
 	Interval time.Duration
 	Once     bool
 	Now      func() time.Time
 }
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
-	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Now: time.Now}
+	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, HTTP: f.HTTPClient, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "top",
 		Short: "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
-		Long: `Follow the cache as it works. Every --interval, one line: the time, ops/s,
+		Long: `Follow the cache as it works.
+
+On a terminal, a dashboard: the server (address, version, role, uptime,
+cluster masters), clients and PING latency, memory (used against maxmemory,
+peak, fragmentation, evicted/s, expired/s), the hit rate per interval and
+since start with a sparkline, ops/s with a sparkline, and the keys of each
+group (share, average TTL, estimated memory). When --api points at the
+reference catalog server, it also shows the application's own hit rate per
+group, from its /metrics. Keys: q quit, p pause, r exact recount of the
+groups, tab next panel, ? help.
+
+The dashboard reads INFO once per interval (microseconds of server time).
+Groups are estimated every 10 intervals by sampling RANDOMKEY (a fixed,
+small cost, marked ~), and counted exactly with SCAN only at start on a
+database of at most 20,000 keys, or when you press r. Logs are held back
+while the dashboard is on screen and printed when it ends.
+
+Piped (or with --json), one line per interval instead: the time, ops/s,
 the hit rate over the interval, hits/s, misses/s, used memory, keys in the
 selected database, clients, evicted/s and expired/s, like redis-stat. With
 --json each line is one JSON object. The first line covers the time since
-the server started, as vmstat's does.
+the server started, as vmstat's does; lines never scan the keyspace.
 
-top reads INFO once per interval (microseconds of server time) and never
-scans the keyspace. When Redis goes away it prints "disconnected, retrying"
-and tries again at least every 2 s until Redis is back; counters that a
-restart reset never show as negative rates. Ctrl-C stops it (exit 130).
+When Redis goes away, both say "disconnected, retrying" and try again at
+least every 2 s until Redis is back; counters that a restart reset never
+show as negative rates. Ctrl-C stops the lines (exit 130).
 
 --once prints one snapshot, the same as 'cachectl stats', and exits.`,
-		Example: `  # beside your work: a line per second
+		Example: `  # beside your work: the dashboard
   cachectl top
+  # with the application's own hit rate per group
+  cachectl top --api http://127.0.0.1:8000
   # log the cache's behaviour during a load test, one JSON object a line
   cachectl top --interval 5s --json > cache.ndjson
   # one snapshot
@@ -63,6 +93,8 @@ restart reset never show as negative rates. Ctrl-C stops it (exit 130).
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
+			opts.NoColor = !f.IO.ColorEnabled()
+			opts.API = f.opts.API
 			if opts.Interval < 10*time.Millisecond {
 				return usageErrorf("--interval must be at least 10ms, not %s", opts.Interval)
 			}
@@ -84,6 +116,9 @@ func runTop(ctx context.Context, opts *topOptions) error {
 			Quiet: opts.Quiet, Groups: true, ScanCount: keyspace.DefaultScanCount,
 		})
 	}
+	if opts.IO.IsStdoutTTY() && opts.Format != output.JSON {
+		return runDashboard(ctx, opts)
+	}
 	conn, err := opts.Redis(ctx)
 	if err != nil {
 		return err
@@ -91,8 +126,6 @@ func runTop(ctx context.Context, opts *topOptions) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	// The interactive dashboard is not built yet: a terminal gets the same
-	// lines, with human-sized numbers.
 	lp := &topLinePrinter{ios: opts.IO, json: opts.Format == output.JSON, human: opts.IO.IsStdoutTTY(), db: conn.DB}
 	if conn.Cluster {
 		lp.db = 0
@@ -248,4 +281,230 @@ func rate(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// runDashboard runs the interactive dashboard until q, ctrl+c or the
+// context ends. Logs written meanwhile are held and printed afterwards, so
+// they never scribble over the screen.
+func runDashboard(ctx context.Context, opts *topOptions) error {
+	logs := &heldWriter{w: opts.IO.ErrOut}
+	// The factory's logger (and go-redis's, through it) is created with the
+	// connection: it writes to logs from the start.
+	opts.IO.ErrOut = logs
+	defer func() {
+		logs.release()
+		opts.IO.ErrOut = logs.w
+	}()
+	conn, err := opts.Redis(ctx)
+	if err != nil {
+		return err
+	}
+	var sel keyspace.Selection
+	if opts.Schema != nil {
+		schema, err := opts.Schema()
+		if err != nil {
+			return err
+		}
+		if sel, err = groupSelection(schema); err != nil {
+			return err
+		}
+	}
+	cfg := tui.Config{
+		Source:   topSource{conn: conn, sel: sel},
+		Addr:     conn.Addr,
+		Interval: opts.Interval,
+		DB:       conn.DB,
+		NoColor:  opts.NoColor,
+		Context:  ctx,
+	}
+	if conn.Cluster {
+		cfg.DB = 0
+	}
+	if opts.API != "" && opts.HTTP != nil {
+		cfg.App = catalogMetrics{url: strings.TrimSuffix(opts.API, "/") + "/metrics", client: opts.HTTP()}
+	}
+	progOpts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithOutput(opts.IO.Out)}
+	if f, ok := opts.IO.In.(*os.File); !ok || f != os.Stdin {
+		progOpts = append(progOpts, tea.WithInput(opts.IO.In))
+	}
+	if _, ok := opts.IO.Out.(*os.File); !ok {
+		// Not a real terminal (tests): no size to ask it for.
+		progOpts = append(progOpts, tea.WithWindowSize(opts.IO.TerminalWidth(), 24))
+	}
+	logs.hold()
+	_, err = tea.NewProgram(tui.New(cfg), progOpts...).Run()
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, tea.ErrInterrupted):
+		return context.Canceled
+	case err != nil:
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
+
+// heldWriter passes writes through, except while held: then it keeps up to
+// heldMax bytes and writes them out on release.
+type heldWriter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	held    bool
+	buf     bytes.Buffer
+	dropped int
+}
+
+const heldMax = 64 << 10
+
+func (h *heldWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.held {
+		return h.w.Write(p)
+	}
+	if h.buf.Len()+len(p) > heldMax {
+		h.dropped += len(p)
+		return len(p), nil
+	}
+	return h.buf.Write(p)
+}
+
+func (h *heldWriter) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = true
+}
+
+func (h *heldWriter) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.held {
+		return
+	}
+	h.held = false
+	_, _ = h.buf.WriteTo(h.w)
+	if h.dropped > 0 {
+		fmt.Fprintf(h.w, "cachectl: %d more bytes of log were dropped while the dashboard ran\n", h.dropped)
+	}
+}
+
+// topSource reads Redis for the dashboard.
+type topSource struct {
+	conn *redisconn.Conn
+	sel  keyspace.Selection
+}
+
+func (s topSource) Snapshot(ctx context.Context) (inspect.Snapshot, error) {
+	return inspect.Take(ctx, s.conn.Client)
+}
+
+func (s topSource) Ping(ctx context.Context) (time.Duration, error) {
+	start := time.Now()
+	err := s.conn.Client.Ping(ctx).Err()
+	return time.Since(start), err
+}
+
+// Groups estimates by sampling, or counts exactly with one SCAN pass that
+// also measures a sample of each group's keys (TTL and MEMORY USAGE).
+func (s topSource) Groups(ctx context.Context, exact bool) ([]tui.Group, error) {
+	if len(s.sel) == 0 {
+		return nil, nil
+	}
+	if !exact {
+		counts, err := inspect.EstimateGroups(ctx, s.conn.Client, s.sel, inspect.SampleOptions{ScanCount: keyspace.DefaultScanCount})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]tui.Group, len(counts))
+		for i, c := range counts {
+			out[i] = tui.Group{GroupCount: c}
+		}
+		return out, nil
+	}
+	survey, err := keyspace.Survey(ctx, s.conn.Client, s.sel, keyspace.SurveyConfig{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tui.Group, len(survey))
+	for i, t := range survey {
+		out[i] = tui.Group{
+			GroupCount: inspect.GroupCount{Name: t.Name, Keys: t.Keys, Exact: true},
+			AvgTTL:     t.AvgTTL, TTLKnown: t.TTLSamples > 0,
+			Memory: t.MemoryEst, MemoryKnown: len(t.Samples) > 0 || t.Keys == 0,
+		}
+	}
+	return out, nil
+}
+
+// catalogCacheMetric is the reference server's counter of cache lookups by
+// group and result (hit, miss, bypass).
+const catalogCacheMetric = "catalog_cache_requests_total"
+
+var errNotCatalog = errors.New("no " + catalogCacheMetric + " in /metrics: not the reference catalog server")
+
+// catalogMetrics reads the application's hit rate per group from the
+// reference server's Prometheus metrics.
+type catalogMetrics struct {
+	url    string
+	client *http.Client
+}
+
+func (c catalogMetrics) App(ctx context.Context) (tui.AppStats, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return tui.AppStats{}, err
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return tui.AppStats{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return tui.AppStats{}, fmt.Errorf("get %s: %s", c.url, resp.Status)
+	}
+	return parseCatalogMetrics(io.LimitReader(resp.Body, 8<<20))
+}
+
+// parseCatalogMetrics picks the cache lookups per group out of a Prometheus
+// text exposition.
+func parseCatalogMetrics(r io.Reader) (tui.AppStats, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return tui.AppStats{}, fmt.Errorf("parse metrics: %w", err)
+	}
+	fam, ok := families[catalogCacheMetric]
+	if !ok {
+		return tui.AppStats{}, errNotCatalog
+	}
+	stats := tui.AppStats{Groups: map[string]tui.AppGroup{}}
+	for _, m := range fam.GetMetric() {
+		var group, result string
+		for _, l := range m.GetLabel() {
+			switch l.GetName() {
+			case "group":
+				group = l.GetValue()
+			case "result":
+				result = l.GetValue()
+			}
+		}
+		v := m.GetCounter().GetValue()
+		if m.GetCounter() == nil {
+			v = m.GetUntyped().GetValue()
+		}
+		g := stats.Groups[group]
+		switch result {
+		case "hit":
+			g.Hits += v
+		case "miss":
+			g.Misses += v
+		case "bypass":
+			g.Bypass += v
+		default:
+			continue
+		}
+		stats.Groups[group] = g
+	}
+	return stats, nil
 }

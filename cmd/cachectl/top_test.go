@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
@@ -159,32 +164,77 @@ func TestTopLinesSurviveARestart(t *testing.T) {
 	}
 }
 
-// On a terminal, until the dashboard exists, top prints the same lines with
-// human-sized memory and a percent hit rate.
-func TestTopOnATerminalFallsBackToLines(t *testing.T) {
+// On a terminal, top runs the dashboard: q ends it with exit 0, and the
+// logs of the run are held until the screen is given back.
+func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	srv := redistest.Start(t)
-	c := srv.Client(t)
-	seedCatalog(t, c)
-	ios, _, _, errOut := iostreams.Test()
+	seedCatalog(t, srv.Client(t))
+	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdoutTTY(true)
-	out := &syncBuffer{}
-	ios.Out = out
-	stop := startTop(t, ios, errOut, "--interval", "100ms", "--redis", srv.URL())
-	ctx := context.Background()
-	lines := waitForLines(t, out, 5*time.Second, "a line with a hit rate", func(l []string) bool {
-		c.Get(ctx, "ecommerce:1:product:1")
-		for _, line := range l {
-			if regexp.MustCompile(`^\d\d:\d\d:\d\d +\d+(\.\d)? +100\.0% +\S+ +\S+ +[0-9.]+[BKM] +25 `).MatchString(line) {
-				return true
-			}
-		}
-		return false
-	})
-	if !strings.HasPrefix(lines[0], "time ") {
-		t.Errorf("no header: %q", lines[0])
+	// q arrives after the first screen has been drawn.
+	pr, pw := io.Pipe()
+	ios.In = pr
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		pw.Write([]byte("q"))
+	}()
+	code := runCachectl(t, ios, "top", "--interval", "100ms", "--api", "http://127.0.0.1:1", "--redis", srv.URL())
+	pw.Close()
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if code, _ := stop(); code != exitInterrupted {
-		t.Errorf("exit %d", code)
+	screen := ansi.Strip(out.String())
+	for _, want := range []string{"cachectl top", "hit rate", "ops/s", "memory", "keyspace by group"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+	if strings.Contains(screen, "app hit rate") {
+		t.Error("an app panel without an application")
+	}
+}
+
+// The application's hit rate comes from the reference server's counters;
+// another server's metrics are not mistaken for them.
+func TestParseCatalogMetrics(t *testing.T) {
+	text := `# HELP catalog_cache_requests_total Cache lookups by keyspace group and result (hit, miss, bypass).
+# TYPE catalog_cache_requests_total counter
+catalog_cache_requests_total{group="products",result="hit"} 90
+catalog_cache_requests_total{group="products",result="miss"} 10
+catalog_cache_requests_total{group="products",result="bypass"} 2
+catalog_cache_requests_total{group="categories",result="hit"} 5
+# TYPE go_goroutines gauge
+go_goroutines 12
+`
+	got, err := parseCatalogMetrics(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := got.Groups["products"]; p.Hits != 90 || p.Misses != 10 || p.Bypass != 2 {
+		t.Errorf("products %+v", p)
+	}
+	if c := got.Groups["categories"]; c.Hits != 5 || c.Misses != 0 {
+		t.Errorf("categories %+v", c)
+	}
+	if _, err := parseCatalogMetrics(strings.NewReader("go_goroutines 12\n")); !errors.Is(err, errNotCatalog) {
+		t.Errorf("another server's metrics: %v, want errNotCatalog", err)
+	}
+}
+
+// Logs written while the dashboard is on screen come out after it.
+func TestHeldLogs(t *testing.T) {
+	var stderr bytes.Buffer
+	h := &heldWriter{w: &stderr}
+	fmt.Fprintln(h, "before")
+	h.hold()
+	fmt.Fprintln(h, "during")
+	if stderr.String() != "before\n" {
+		t.Errorf("while held, stderr got %q", stderr.String())
+	}
+	h.release()
+	fmt.Fprintln(h, "after")
+	if stderr.String() != "before\nduring\nafter\n" {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }
 

@@ -1,0 +1,383 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/cachectl/cachectl/inspect"
+)
+
+// state is what the panels show; the root model owns it and changes it
+// only in Update.
+type state struct {
+	cfg    *Config
+	styles Styles
+
+	snap    inspect.Snapshot
+	hasSnap bool
+	rate    inspect.Rate
+	ping    time.Duration
+	pingOK  bool
+	hitHist *history
+	opsHist *history
+	down    bool // the data is the last before Redis went away
+
+	groups        []Group
+	groupsAt      time.Time
+	groupsErr     error
+	counting      bool
+	countingExact bool
+	perKey        map[string]perKey
+
+	app appState
+}
+
+// perKey is what the last exact count measured per key of a group, to
+// give estimates a TTL and a memory figure.
+type perKey struct {
+	ttl      time.Duration
+	ttlKnown bool
+	bytes    float64
+	memKnown bool
+}
+
+type appState struct {
+	ok        bool
+	prev, cur AppStats
+	hasPrev   bool
+	secs      float64 // between prev and cur
+}
+
+// panel is one box of the dashboard.
+type panel interface {
+	Title() string
+	SetSize(w, h int)
+	SetFocused(bool)
+	View() string
+}
+
+// box is what every panel has: its size, focus and the shared state.
+type box struct {
+	st      *state
+	w, h    int
+	focused bool
+}
+
+func (b *box) SetSize(w, h int)      { b.w, b.h = w, h }
+func (b *box) SetFocused(f bool)     { b.focused = f }
+func (b *box) inner() (int, int)     { return max(b.w-2, 0), max(b.h-2, 0) }
+func (b *box) label(s string) string { return b.st.styles.Label.Render(s) }
+func (b *box) value(s string) string { return b.st.styles.Value.Render(s) }
+
+func (b *box) render(title string, lines []string) string {
+	if b.st.down {
+		title += " · stale"
+	}
+	return b.st.styles.frame(title, lines, b.w, b.h, b.focused, b.st.down)
+}
+
+// unknown is how a figure the server did not send is shown.
+const unknown = "-"
+
+type serverPanel struct{ box }
+
+func (p *serverPanel) Title() string { return "server" }
+func (p *serverPanel) View() string {
+	s := p.st.snap
+	lines := []string{p.value(p.st.cfg.Addr)}
+	if p.st.hasSnap {
+		mode := "standalone"
+		if s.Cluster {
+			mode = fmt.Sprintf("cluster, %d masters", len(s.Nodes))
+		}
+		lines = append(lines,
+			p.label("redis ")+p.value(orUnknown(s.Version))+" "+p.label(orUnknown(s.Role)),
+			p.label("up    ")+p.value(uptime(s.UptimeS)),
+			p.label("mode  ")+p.value(mode))
+	}
+	return p.render(p.Title(), lines)
+}
+
+type clientsPanel struct{ box }
+
+func (p *clientsPanel) Title() string { return "clients & ping" }
+func (p *clientsPanel) View() string {
+	var lines []string
+	if p.st.hasSnap {
+		ping := unknown
+		if p.st.pingOK {
+			ping = latency(p.st.ping)
+		}
+		lines = append(lines,
+			p.label("clients ")+p.value(count(float64(p.st.snap.Clients))),
+			p.label("ping    ")+p.value(ping),
+			p.label("info    ")+p.value(latency(p.st.snap.Took)))
+	}
+	return p.render(p.Title(), lines)
+}
+
+type memoryPanel struct{ box }
+
+func (p *memoryPanel) Title() string { return "memory" }
+func (p *memoryPanel) View() string {
+	w, _ := p.inner()
+	if !p.st.hasSnap {
+		return p.render(p.Title(), nil)
+	}
+	m, r := p.st.snap.Memory, p.st.rate
+	var lines []string
+	if m.Max > 0 {
+		frac := math.Min(float64(m.Used)/float64(m.Max), 1)
+		full := p.st.styles.Good
+		switch {
+		case frac >= 0.9:
+			full = p.st.styles.Bad
+		case frac >= 0.75:
+			full = p.st.styles.Warn
+		}
+		lines = append(lines, gauge(frac, w, full, p.st.styles.Border),
+			p.label("used ")+p.value(bytesHuman(m.Used))+p.label(" of ")+p.value(bytesHuman(m.Max)))
+	} else {
+		lines = append(lines, p.label("used ")+p.value(bytesHuman(m.Used))+p.label(" (no maxmemory)"))
+	}
+	frag := unknown
+	if p.st.snap.Has("mem_fragmentation_ratio") {
+		frag = fmt.Sprintf("%.2f", m.Fragmentation)
+	}
+	lines = append(lines,
+		p.label("peak ")+p.value(bytesHuman(m.Peak))+p.label("  frag ")+p.value(frag),
+		p.label("evicted ")+p.value(count(r.EvictedPerSec)+"/s")+p.label("  expired ")+p.value(count(r.ExpiredPerSec)+"/s"),
+		p.label("policy ")+p.value(orUnknown(m.Policy)))
+	return p.render(p.Title(), lines)
+}
+
+type hitRatePanel struct{ box }
+
+func (p *hitRatePanel) Title() string { return "hit rate" }
+func (p *hitRatePanel) View() string {
+	w, h := p.inner()
+	if !p.st.hasSnap {
+		return p.render(p.Title(), nil)
+	}
+	r := p.st.rate
+	now, life := unknown, unknown
+	if r.HitRateOK && !r.SinceStart {
+		now = p.rateStyle(r.HitRate).Render(percent(r.HitRate))
+	}
+	if r.LifetimeHitRateOK {
+		life = p.value(percent(r.LifetimeHitRate))
+	}
+	lines := []string{p.label("interval ") + now + p.label("   lifetime ") + life}
+	for _, l := range sparkline(p.st.hitHist.last(w), w, max(h-2, 1), 1) {
+		lines = append(lines, p.st.styles.Spark.Render(l))
+	}
+	lines = append(lines, p.label("hits ")+p.value(count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(count(r.MissesPerSec)+"/s"))
+	return p.render(p.Title(), lines)
+}
+
+func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
+	switch {
+	case v >= 0.8:
+		return p.st.styles.Good
+	case v >= 0.5:
+		return p.st.styles.Warn
+	}
+	return p.st.styles.Bad
+}
+
+type opsPanel struct{ box }
+
+func (p *opsPanel) Title() string { return "ops/s" }
+func (p *opsPanel) View() string {
+	w, h := p.inner()
+	if !p.st.hasSnap {
+		return p.render(p.Title(), nil)
+	}
+	r := p.st.rate
+	vals := p.st.opsHist.last(w)
+	peak := 0.0
+	for _, v := range vals {
+		peak = max(peak, v)
+	}
+	lines := []string{p.label("now ") + p.value(count(r.OpsPerSec)) + p.label("   peak ") + p.value(count(peak))}
+	for _, l := range sparkline(vals, w, max(h-2, 1), 0) {
+		lines = append(lines, p.st.styles.Spark.Render(l))
+	}
+	lines = append(lines, p.label("net in ")+p.value(bytesHuman(int64(r.NetInPerSec))+"/s")+
+		p.label("   out ")+p.value(bytesHuman(int64(r.NetOutPerSec))+"/s"))
+	return p.render(p.Title(), lines)
+}
+
+type keyspacePanel struct{ box }
+
+func (p *keyspacePanel) Title() string {
+	switch {
+	case p.st.counting && p.st.countingExact:
+		return "keyspace by group · counting (exact)…"
+	case p.st.groupsErr != nil && inspect.NotPermitted(p.st.groupsErr):
+		return "keyspace by group · not permitted"
+	case p.st.groupsErr != nil:
+		return "keyspace by group · count failed"
+	case len(p.st.groups) > 0 && allExact(p.st.groups):
+		return "keyspace by group · exact"
+	case len(p.st.groups) > 0:
+		return "keyspace by group · ~ estimate"
+	}
+	return "keyspace by group"
+}
+
+func allExact(gs []Group) bool {
+	for _, g := range gs {
+		if !g.Exact {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *keyspacePanel) View() string {
+	w, _ := p.inner()
+	if len(p.st.groups) == 0 {
+		msg := "counting…"
+		if p.st.groupsErr != nil {
+			msg = p.st.groupsErr.Error()
+		}
+		return p.render(p.Title(), []string{p.label(msg)})
+	}
+	nameW := 12
+	widths := []int{nameW, -9, -6, -6, -8}
+	head := []string{"group", "keys", "share", "ttl", "memory"}
+	margin := w >= 60
+	if margin {
+		widths = append(widths, -8)
+		head = append(head, "±95%")
+	}
+	lines := []string{p.label(cols(widths, head...))}
+	total := p.st.snap.Keys(p.st.cfg.DB)
+	var sum int64
+	for _, g := range p.st.groups {
+		sum += g.Keys
+		mark := ""
+		if !g.Exact {
+			mark = "~"
+		}
+		share, t, mem := unknown, unknown, unknown
+		if total > 0 {
+			share = percent(math.Min(float64(g.Keys)/float64(total), 1))
+		}
+		if g.TTLKnown {
+			t = ttl(g.AvgTTL)
+		}
+		if g.MemoryKnown {
+			mem = mark + bytesHuman(g.Memory)
+		}
+		cells := []string{truncate(g.Name, nameW), mark + count(float64(g.Keys)), share, t, mem}
+		if margin {
+			m := ""
+			if !g.Exact {
+				m = "±" + count(float64(g.Margin))
+			}
+			cells = append(cells, m)
+		}
+		lines = append(lines, cols(widths, cells...))
+	}
+	other := max(total-sum, 0)
+	lines = append(lines, p.label(cols(widths[:3], "other", count(float64(other)), "")),
+		"",
+		p.label(fmt.Sprintf("db%d %s keys · counted %s · r recounts", p.st.cfg.DB, count(float64(total)),
+			p.st.groupsAt.Format("15:04:05"))))
+	return p.render(p.Title(), lines)
+}
+
+type appPanel struct{ box }
+
+func (p *appPanel) Title() string { return "app hit rate (from /metrics)" }
+func (p *appPanel) View() string {
+	w, _ := p.inner()
+	a := p.st.app
+	widths := []int{12, -8, -8}
+	head := []string{"group", "interval", "lifetime"}
+	wide := w >= 40
+	if wide {
+		widths = append(widths, -9)
+		head = append(head, "lookups/s")
+	}
+	lines := []string{p.label(cols(widths, head...))}
+	names := make([]string, 0, len(a.cur.Groups))
+	for n := range a.cur.Groups {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		cur := a.cur.Groups[n]
+		now, perSec := unknown, unknown
+		if a.hasPrev && a.secs > 0 {
+			prev := a.prev.Groups[n]
+			d := AppGroup{Hits: cur.Hits - prev.Hits, Misses: cur.Misses - prev.Misses, Bypass: cur.Bypass - prev.Bypass}
+			if d.Hits < 0 || d.Misses < 0 || d.Bypass < 0 {
+				d = cur // the application restarted
+			}
+			if v, ok := appRate(d); ok {
+				now = percent(v)
+			}
+			perSec = count((d.Hits + d.Misses + d.Bypass) / a.secs)
+		}
+		life := unknown
+		if v, ok := appRate(cur); ok {
+			life = percent(v)
+		}
+		cells := []string{truncate(n, 12), now, life}
+		if wide {
+			cells = append(cells, perSec)
+		}
+		lines = append(lines, cols(widths, cells...))
+	}
+	return p.render(p.Title(), lines)
+}
+
+// appRate is the share of lookups the cache answered; a bypass (Redis
+// unavailable, served from the database) counts as a miss.
+func appRate(g AppGroup) (float64, bool) {
+	n := g.Hits + g.Misses + g.Bypass
+	if n <= 0 {
+		return 0, false
+	}
+	return g.Hits / n, true
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return unknown
+	}
+	return s
+}
+
+func truncate(s string, w int) string {
+	r := []rune(s)
+	if len(r) <= w {
+		return s
+	}
+	return string(r[:w-1]) + "…"
+}
+
+// messageLines wraps text to w cells.
+func messageLines(text string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		out = append(out, strings.Split(lipgloss.NewStyle().Width(max(w, 1)).Render(para), "\n")...)
+	}
+	return out
+}
+
+// gauge is a bar of w cells filled to frac, with the percentage at its end.
+func gauge(frac float64, w int, full, empty lipgloss.Style) string {
+	pct := fmt.Sprintf(" %3.0f%%", 100*frac)
+	bw := max(w-len(pct), 0)
+	n := min(int(math.Round(frac*float64(bw))), bw)
+	return full.Render(strings.Repeat("█", n)) + empty.Render(strings.Repeat("░", bw-n)) + pct
+}

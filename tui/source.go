@@ -1,0 +1,107 @@
+// Package tui is the live dashboard of `cachectl top`: a Bubble Tea model
+// that reads everything it shows through a Source, so it never talks to
+// Redis or HTTP itself and runs the same against a fake in tests.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"github.com/cachectl/cachectl/inspect"
+)
+
+// Source is where the dashboard gets its data. Every method is called from a
+// tea.Cmd, never from Update or View, and at most one call of each kind is
+// in flight at a time.
+type Source interface {
+	// Snapshot is one INFO reading (a cluster aggregate for a cluster).
+	Snapshot(ctx context.Context) (inspect.Snapshot, error)
+	// Ping returns the round trip of one PING.
+	Ping(ctx context.Context) (time.Duration, error)
+	// Groups counts the keys of each group: exactly (a full SCAN) when exact
+	// is set, otherwise a cheap estimate.
+	Groups(ctx context.Context, exact bool) ([]Group, error)
+}
+
+// AppSource reads the application's own cache figures (the reference
+// server's /metrics). An error means there is no such panel to show.
+type AppSource interface {
+	App(ctx context.Context) (AppStats, error)
+}
+
+// Group is the key count of one keyspace group, with what is known of its
+// keys' TTL and memory.
+type Group struct {
+	inspect.GroupCount
+	// AvgTTL is the mean TTL of sampled keys that expire; TTLKnown is false
+	// when nothing was sampled or no sampled key expires.
+	AvgTTL   time.Duration
+	TTLKnown bool
+	// Memory is the estimated memory of the group's keys, in bytes.
+	Memory      int64
+	MemoryKnown bool
+}
+
+// AppStats are cumulative cache lookups by group as the application counted them.
+type AppStats struct {
+	Groups map[string]AppGroup
+}
+
+// AppGroup holds one group's cumulative lookup counters.
+type AppGroup struct {
+	Hits, Misses, Bypass float64
+}
+
+// Config is what the dashboard needs besides its Source.
+type Config struct {
+	Source Source
+	// App is nil when there is no application to ask.
+	App AppSource
+	// Addr is the redacted Redis address shown in the header.
+	Addr string
+	// Interval between two INFO readings; 1 s when 0.
+	Interval time.Duration
+	// GroupEvery is the number of readings between two group estimates; 10 when 0.
+	GroupEvery int
+	// ExactBelow: at start, a database with at most this many keys is
+	// counted exactly (SCAN with TTL and memory samples); 20,000 when 0.
+	ExactBelow int64
+	// DB is the database whose key count decides ExactBelow.
+	DB int
+	// Timeout bounds each reading; 2 s when 0. Exact counts get ExactTimeout (2 min when 0).
+	Timeout      time.Duration
+	ExactTimeout time.Duration
+	// NoColor renders without colour (borders and layout stay).
+	NoColor bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Context bounds every call to the sources; context.Background when nil.
+	Context context.Context
+}
+
+// RetryEvery bounds the wait between two attempts while Redis is away.
+const RetryEvery = 2 * time.Second
+
+func (c *Config) defaults() {
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.GroupEvery <= 0 {
+		c.GroupEvery = 10
+	}
+	if c.ExactBelow <= 0 {
+		c.ExactBelow = inspect.DefaultExactBelow
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.ExactTimeout <= 0 {
+		c.ExactTimeout = 2 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Context == nil {
+		c.Context = context.Background()
+	}
+}
