@@ -2,8 +2,10 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,11 +35,11 @@ import (
 // Keys the server never wrote (sessions under the same prefix) are never touched.
 //
 // No stale sets. Each family has a fence, catalog:fence:{family}, a counter
-// that every invalidation increments. A reader fetches the fence with the value
-// (one MGET), loads from the database on a miss, and writes the value with a
-// script that only SETs when the fence still holds what it read. A write that
-// committed after the reader's MGET has incremented the fence before it
-// returned, so the reader's old value is dropped. An in-process generation per
+// that every invalidation increments. A reader that misses reads the fence before
+// it loads from the database, and writes the value with a script that only SETs
+// when the fence still holds what it read. A write that committed after the
+// reader's fence read has incremented the fence before it returned, so the
+// reader's old value is dropped. An in-process generation per
 // family gives the same guarantee for this server's own writes even when Redis
 // did not answer.
 //
@@ -222,22 +224,37 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	gen := c.gen(e.fam.name)
 	key := c.schema.Key(e.logical)
 	fenceKey := c.schema.Key(fenceKeyPrefix + e.fam.name)
+	// The value alone on the hot path: reading the fence with it would make
+	// Redis count a keyspace miss for every hit while no write has created the
+	// fence. The fence is read only after a miss, which is all the guarantee
+	// needs: before the database load whose result the fence protects.
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	vals, err := c.rdb.MGet(rctx, key, fenceKey).Result()
+	cached, err := c.rdb.Get(rctx, key).Result()
+	if err == nil && plausibleJSON(cached) {
+		cancel()
+		c.metrics.cache.WithLabelValues(e.group, "hit").Inc()
+		return []byte(cached), cacheHit, nil
+	}
+	if isWrongType(err) {
+		err = nil // not one of ours (a hash, a list): a miss, overwritten below
+	}
+	fence := "0"
+	if err == nil || errors.Is(err, redis.Nil) {
+		var f string
+		f, err = c.rdb.Get(rctx, fenceKey).Result()
+		switch {
+		case err == nil:
+			fence = f
+		case errors.Is(err, redis.Nil):
+			err = nil
+		}
+	}
 	cancel()
 	if err != nil {
 		c.fail("get", err)
 		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
 		body, err := load(ctx)
 		return body, cacheBypass, err
-	}
-	if v, ok := vals[0].(string); ok && plausibleJSON(v) {
-		c.metrics.cache.WithLabelValues(e.group, "hit").Inc()
-		return []byte(v), cacheHit, nil
-	}
-	fence := "0"
-	if f, ok := vals[1].(string); ok {
-		fence = f
 	}
 	c.metrics.cache.WithLabelValues(e.group, "miss").Inc()
 	flight := key + "\x00" + fence + "\x00" + strconv.FormatUint(gen, 10)
@@ -255,6 +272,11 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 		return nil, cacheMiss, err
 	}
 	return v.([]byte), cacheMiss, nil
+}
+
+func isWrongType(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
 // plausibleJSON is a cheap guard against a value that is not one of ours
