@@ -359,16 +359,16 @@ func redisCounters(ctx context.Context, c redis.UniversalClient) ([2]int64, erro
 	return total, err
 }
 
-// clearKeys makes an endpoint cold: each literal logical key is unlinked, each
-// glob is found with SCAN on every master and unlinked there. Nothing outside
-// the given patterns is touched.
+// clearKeys makes an endpoint cold: each literal logical key is unlinked
+// directly; the globs are cleared together by keyspace.Clear (one SCAN pass
+// over every master). Nothing outside the given patterns is touched.
 func clearKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema, patterns []string) error {
 	if c == nil || len(patterns) == 0 {
 		return nil
 	}
+	var sel keyspace.Selection
 	for _, p := range patterns {
-		full := keyspace.EscapeGlob(s.Namespace()) + p
-		if lit, exact := keyspace.LiteralPrefix(full); exact {
+		if lit, exact := keyspace.LiteralPrefix(keyspace.EscapeGlob(s.Namespace()) + p); exact {
 			if err := c.Unlink(ctx, lit).Err(); err != nil {
 				return fmt.Errorf("clear %s: %w", lit, err)
 			}
@@ -378,28 +378,13 @@ func clearKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema, 
 		if err != nil {
 			return err
 		}
-		err = keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
-			return keyspace.ScanNode(ctx, node, full, 0, func(keys []string) error {
-				var mine []string
-				for _, k := range keys {
-					if t.Match(k) {
-						mine = append(mine, k)
-					}
-				}
-				if len(mine) == 0 {
-					return nil
-				}
-				p := node.Pipeline()
-				for _, k := range mine {
-					p.Unlink(ctx, k)
-				}
-				_, err := p.Exec(ctx)
-				return err
-			})
-		})
-		if err != nil {
-			return fmt.Errorf("clear %s: %w", p, err)
-		}
+		sel = append(sel, t)
+	}
+	if len(sel) == 0 {
+		return nil
+	}
+	if _, err := keyspace.Clear(ctx, c, sel, keyspace.ClearConfig{}); err != nil {
+		return fmt.Errorf("clear %s: %w", strings.Join(patterns, " "), err)
 	}
 	return nil
 }

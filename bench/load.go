@@ -36,6 +36,8 @@ type Load struct {
 	Timeout     time.Duration
 	// NewRequest builds each request (hey calls it from its workers).
 	NewRequest func() *http.Request
+	// Template is what hey reads its Host from; NewRequest() when nil.
+	Template func() *http.Request
 }
 
 // LoadResult is what one load phase measured. Latencies hold only the
@@ -115,9 +117,13 @@ func runHey(ctx context.Context, l Load, n, c int) (out heyOutput, stopped bool,
 	if l.Timeout > 0 && timeout == 0 {
 		timeout = 1 // hey counts whole seconds
 	}
+	template := l.Template
+	if template == nil {
+		template = l.NewRequest
+	}
 	w := &requester.Work{
 		// hey reads Request.Host even when RequestFunc is set.
-		Request:     l.NewRequest(),
+		Request:     template(),
 		RequestFunc: l.NewRequest,
 		N:           n,
 		C:           c,

@@ -20,6 +20,8 @@ type Report struct {
 	Thresholds []Threshold `json:"thresholds"`
 	Passed     bool        `json:"passed"`
 	Complete   bool        `json:"complete"` // false when interrupted: the figures are partial
+	// Mix is the weighted warm phase of --mix, which replaces the per-endpoint runs.
+	Mix *Mix `json:"mix,omitempty"`
 }
 
 // Threshold is one gate's verdict.
@@ -82,6 +84,20 @@ func (g Gates) Check(r *Report) {
 				"warm rps %.0f vs baseline %.0f (%+.0f%%), allowed -%.0f%%", e.Warm.RPS, b.Warm.RPS, pct(e.Warm.RPS, b.Warm.RPS), g.MaxRegression)
 		}
 	}
+	if m := r.Mix; m != nil {
+		if g.MaxWarmP95 > 0 {
+			limit := msf(g.MaxWarmP95)
+			add("max-warm-p95 mix", m.Warm.P95 <= limit && m.Warm.Requests > m.Warm.Errors,
+				"warm p95 %.2f ms, want at most %.2f ms", m.Warm.P95, limit)
+		}
+		if g.MaxErrorRate >= 0 {
+			rate := 0.0
+			if m.Warm.Requests > 0 {
+				rate = float64(m.Warm.Errors) / float64(m.Warm.Requests)
+			}
+			add("max-error-rate mix", rate <= g.MaxErrorRate, "error rate %.4f (%d of %d), want at most %.4f", rate, m.Warm.Errors, m.Warm.Requests, g.MaxErrorRate)
+		}
+	}
 	r.Passed = r.Complete
 	for _, t := range r.Thresholds {
 		r.Passed = r.Passed && t.OK
@@ -134,6 +150,10 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.1fx | %d | %s | %s → %s |\n",
 			strings.ReplaceAll(e.Name, "|", `\|`), e.Cold.P50, e.Warm.P50, e.Warm.P95, e.Warm.P99, e.Warm.RPS, e.Speedup,
 			e.Warm.Errors+e.Cold.Errors, ratioText(e.HitRatio), queriesText(e.Cold.DBQueries), queriesText(e.Warm.DBQueries))
+	}
+	if m := r.Mix; m != nil {
+		fmt.Fprintf(&b, "| mix of %d | | %.2f ms | %.2f ms | %.2f ms | %.0f | | %d | %s | |\n",
+			len(m.Picks), m.Warm.P50, m.Warm.P95, m.Warm.P99, m.Warm.RPS, m.Warm.Errors, ratioText(m.HitRatio))
 	}
 	if len(r.Thresholds) > 0 {
 		b.WriteString("\n| gate | result | detail |\n|---|---|---|\n")

@@ -60,9 +60,9 @@ func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
 	reqs := []Request{
 		{URL: catURL, Key: keyCategories, Done: &done},
 		{URL: path("/api/colors/", nil), Key: keyColors},
-		{URL: path("/api/products/top_sellers/", nil), Key: keyTopSellers},
-		{URL: path("/api/products/new_arrivals/", nil), Key: keyNewArrivals},
-		{URL: path("/api/products/", url.Values{"ordering": {"-popularity"}, "page_size": {"20"}})},
+		{URL: path("/api/products/top_sellers/", nil), Key: keyTopSellers, Collect: true},
+		{URL: path("/api/products/new_arrivals/", nil), Key: keyNewArrivals, Collect: true},
+		{URL: path("/api/products/", url.Values{"ordering": {"-popularity"}, "page_size": {"20"}}), Collect: true},
 	}
 	for _, c := range cats {
 		if c.ParentID == nil {
@@ -74,12 +74,59 @@ func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
 		return cmp.Or(cmp.Compare(b.ProductCount, a.ProductCount), cmp.Compare(a.ID, b.ID))
 	})
 	for _, c := range top[:min(5, len(top))] {
-		reqs = append(reqs, Request{URL: path("/api/products/", url.Values{"category": {strconv.FormatInt(c.ID, 10)}})})
+		reqs = append(reqs, Request{URL: path("/api/products/", url.Values{"category": {strconv.FormatInt(c.ID, 10)}}), Collect: true})
 	}
 	return Plan{Source: "builtin", Requests: reqs}, nil
 }
 
-// getJSON fetches one discovery document (bounded to 32 MB).
+// ProductIDs reads the product ids of a catalog response: a list of products
+// (top sellers, new arrivals) or a page of them ({"results": [...]}). Anything
+// else has none.
+func ProductIDs(body []byte) []int64 {
+	type product struct {
+		ID int64 `json:"id"`
+	}
+	var list []product
+	if err := json.Unmarshal(body, &list); err != nil {
+		var page struct {
+			Results []product `json:"results"`
+		}
+		if json.Unmarshal(body, &page) != nil {
+			return nil
+		}
+		list = page.Results
+	}
+	ids := make([]int64, 0, len(list))
+	for _, p := range list {
+		if p.ID > 0 {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+// DeepPlan warms what a product page needs of each product the plan saw:
+// its detail, its variants and its recommendations, in the order given,
+// each product once.
+func DeepPlan(api *url.URL, ids []int64) Plan {
+	plan := Plan{Source: "deep"}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n := strconv.FormatInt(id, 10)
+		plan.Requests = append(plan.Requests,
+			Request{URL: api.JoinPath("/api/products/", n, "/").String(), Key: "product:" + n},
+			Request{URL: api.JoinPath("/api/products/", n, "/variants/").String(), Key: "product:" + n + ":variants"},
+			Request{URL: api.JoinPath("/api/products/", n, "/recommendations/").String(), Key: "product:" + n + ":recommendations"},
+		)
+	}
+	return plan
+}
+
+// getJSON fetches one discovery document (bounded to maxBody).
 func getJSON(ctx context.Context, cfg Config, u string) (body []byte, status int, cache string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
@@ -97,7 +144,7 @@ func getJSON(ctx context.Context, cfg Config, u string) (body []byte, status int
 		return nil, 0, "", err
 	}
 	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		return nil, resp.StatusCode, "", err
 	}

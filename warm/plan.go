@@ -51,6 +51,9 @@ type Request struct {
 	// (the built-in plan reads the categories to discover the rest); Run reports
 	// it without sending it again.
 	Done *Result
+	// Collect hands a successful response's body to Config.OnBody (the
+	// built-in plan marks the product lists, whose products --deep warms).
+	Collect bool
 }
 
 // Plan is what one warm round requests, in order.

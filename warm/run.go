@@ -45,6 +45,9 @@ type Config struct {
 	Header         http.Header   // sent with every request
 	// OnResult is called once per request as it ends, never concurrently.
 	OnResult func(Result)
+	// OnBody receives the body of each successful request marked Collect
+	// (at most 32 MB of it), never concurrently, before OnResult.
+	OnBody func(Request, []byte)
 }
 
 // Result is the outcome of one request of the plan.
@@ -101,9 +104,12 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	for range min(cfg.Concurrency, max(len(plan.Requests), 1)) {
 		wg.Go(func() {
 			for i := range jobs {
-				res := fetch(runCtx, cfg, limiter, plan.Requests[i])
+				res, body := fetch(runCtx, cfg, limiter, plan.Requests[i])
 				mu.Lock()
 				results[i] = res
+				if body != nil && cfg.OnBody != nil {
+					cfg.OnBody(plan.Requests[i], body)
+				}
 				if !res.OK() && !res.skipped {
 					failures++
 					if cfg.MaxFailures > 0 && failures >= cfg.MaxFailures {
@@ -149,6 +155,20 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 		return rep, &UnreachableError{URL: results[0].URL, Err: results[0].err}
 	}
 	return rep, nil
+}
+
+// Append adds a later run's figures to r (a --deep round is two runs).
+func (r Report) Append(o Report) Report {
+	r.URLs += o.URLs
+	r.OK += o.OK
+	r.Failed += o.Failed
+	r.Hits += o.Hits
+	r.Misses += o.Misses
+	r.Retries += o.Retries
+	r.Skipped += o.Skipped
+	r.Duration += o.Duration
+	r.Results = append(r.Results, o.Results...)
+	return r
 }
 
 func withDefaults(cfg Config) Config {
@@ -203,49 +223,50 @@ func allTransport(results []Result) bool {
 	return true
 }
 
-// fetch performs one request with its retries.
-func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) Result {
+// fetch performs one request with its retries. The body is returned only
+// for a successful request marked Collect.
+func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) (Result, []byte) {
 	res := Result{URL: req.URL, Key: req.Key}
 	for attempt := 0; ; attempt++ {
 		if limiter != nil {
 			if err := limiter.Wait(ctx); err != nil {
-				return finish(ctx, res, err)
+				return finish(ctx, res, err), nil
 			}
 		}
 		if ctx.Err() != nil {
-			return finish(ctx, res, ctx.Err())
+			return finish(ctx, res, ctx.Err()), nil
 		}
 		res.Attempts++
-		status, cache, key, retryAfter, latency, err := attemptOnce(ctx, cfg, req.URL)
-		res.Status, res.Cache, res.LatencyMs = status, cache, float64(latency.Microseconds())/1000
-		if key != "" {
-			res.Key = key
+		a, err := attemptOnce(ctx, cfg, req.URL, req.Collect && cfg.OnBody != nil)
+		res.Status, res.Cache, res.LatencyMs = a.status, a.cache, float64(a.latency.Microseconds())/1000
+		if a.key != "" {
+			res.Key = a.key
 		}
-		res.transport = err != nil && status == 0
+		res.transport = err != nil && a.status == 0
 		res.Error, res.err = "", err
 		switch {
 		case err != nil:
 			res.Error = describe(err)
-		case status == http.StatusTooManyRequests || status >= 500:
-			res.Error = "HTTP " + strconv.Itoa(status)
-		case status >= 400:
-			res.Error = "HTTP " + strconv.Itoa(status)
-			return res // other 4xx are final
+		case a.status == http.StatusTooManyRequests || a.status >= 500:
+			res.Error = "HTTP " + strconv.Itoa(a.status)
+		case a.status >= 400:
+			res.Error = "HTTP " + strconv.Itoa(a.status)
+			return res, nil // other 4xx are final
 		default:
-			return res
+			return res, a.body
 		}
 		if attempt >= cfg.Retries || ctx.Err() != nil {
-			return res
+			return res, nil
 		}
 		wait := backoff(cfg.Backoff, attempt)
-		if retryAfter > 0 {
-			wait = min(retryAfter, 30*time.Second)
+		if a.retryAfter > 0 {
+			wait = min(a.retryAfter, 30*time.Second)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return res
+			return res, nil
 		case <-t.C:
 		}
 	}
@@ -263,12 +284,21 @@ func finish(ctx context.Context, res Result, err error) Result {
 	return res
 }
 
-func attemptOnce(ctx context.Context, cfg Config, url string) (status int, cache, key string, retryAfter, latency time.Duration, err error) {
+// attempt is what one HTTP exchange saw.
+type attempt struct {
+	status     int
+	cache, key string
+	retryAfter time.Duration
+	latency    time.Duration
+	body       []byte // only when asked for
+}
+
+func attemptOnce(ctx context.Context, cfg Config, url string, keepBody bool) (a attempt, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, "", "", 0, 0, err
+		return a, err
 	}
 	for k, vs := range cfg.Header {
 		for _, v := range vs {
@@ -278,19 +308,35 @@ func attemptOnce(ctx context.Context, cfg Config, url string) (status int, cache
 	start := time.Now()
 	resp, err := cfg.Client.Do(req)
 	if err != nil {
-		return 0, "", "", 0, time.Since(start), err
+		a.latency = time.Since(start)
+		return a, err
 	}
 	defer resp.Body.Close()
 	// Read the whole body: the response is only complete (and cached) then,
 	// and the connection can be reused.
-	_, err = io.Copy(io.Discard, resp.Body)
-	latency = time.Since(start)
-	if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
-		retryAfter = time.Duration(s) * time.Second
+	if keepBody {
+		a.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+		}
+	} else {
+		_, err = io.Copy(io.Discard, resp.Body)
 	}
-	cache = strings.ToUpper(strings.TrimSpace(resp.Header.Get("X-Cache")))
-	return resp.StatusCode, cache, resp.Header.Get("X-Cache-Key"), retryAfter, latency, err
+	a.latency = time.Since(start)
+	if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+		a.retryAfter = time.Duration(s) * time.Second
+	}
+	a.status = resp.StatusCode
+	a.cache = strings.ToUpper(strings.TrimSpace(resp.Header.Get("X-Cache")))
+	a.key = resp.Header.Get("X-Cache-Key")
+	if err != nil {
+		a.body = nil
+	}
+	return a, err
 }
+
+// maxBody bounds what is kept of a response body for OnBody and discovery.
+const maxBody = 32 << 20
 
 func backoff(base time.Duration, attempt int) time.Duration {
 	d := base << min(attempt, 6)

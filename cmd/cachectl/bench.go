@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -37,6 +38,7 @@ type benchOptions struct {
 	EndpointsFile  string
 	Only           []string
 	ReportFile     string
+	Mix            bool
 
 	MinSpeedup    float64
 	MaxWarmP95    time.Duration
@@ -58,8 +60,9 @@ p50/p90/p95/p99/max, requests per second, errors, the speedup, the Redis hit
 ratio during the warm phase, X-Cache agreement, and database queries per
 request cold and warm when the server sends X-DB-Queries.
 
-Failed requests (transport errors, 4xx, 5xx) never enter the percentiles.
-A breached gate is named in the output and exits 1; the JSON report is
+Failed requests (transport errors, 4xx, 5xx) never enter the percentiles;
+they are counted as errors, and any error fails the run unless
+--max-error-rate allows it. A breached gate is named in the output and exits 1; the JSON report is
 still printed, with "passed": false. When $GITHUB_STEP_SUMMARY is set, a
 markdown summary is appended to it.`,
 		Example: `  # a developer: how much does the cache buy?
@@ -101,10 +104,11 @@ markdown summary is appended to it.`,
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each request")
 	fl.StringVar(&opts.EndpointsFile, "endpoints", "", "YAML or JSON file of endpoints (name, url, method, headers, clear, weight)")
 	fl.StringSliceVar(&opts.Only, "only", nil, "benchmark only these endpoints (repeat or comma-separate)")
+	fl.BoolVar(&opts.Mix, "mix", false, "one weighted warm phase across all endpoints (weights from --endpoints, else equal) instead of one per endpoint")
 	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
 	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 at least X")
 	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's warm p95 at most DUR")
-	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", -1, "gate: failed / all requests of every endpoint at most R (0..1)")
+	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint at most R (0..1; by default any failed request fails the run)")
 	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
 	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: warm p95 may grow and warm rps may shrink by at most PCT percent")
 	return cmd
@@ -124,12 +128,14 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf("--min-speedup must not be negative")
 	case o.MaxWarmP95 < 0:
 		return usageErrorf("--max-warm-p95 must not be negative")
-	case cmd.Flags().Changed("max-error-rate") && (o.MaxErrorRate < 0 || o.MaxErrorRate > 1):
+	case o.MaxErrorRate < 0 || o.MaxErrorRate > 1:
 		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
 	case o.MaxRegression < 0:
 		return usageErrorf("--max-regression is a percent, 0 or more")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
+	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != ""):
+		return usageErrorf("--min-speedup and --baseline compare endpoints, which --mix does not measure one by one")
 	}
 	return nil
 }
@@ -173,6 +179,15 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	rep := bench.Report{Schema: bench.SchemaV1, API: opts.API.String(), Endpoints: []bench.Result{}, Complete: true}
 	var runErr error
+	if opts.Mix {
+		mix, err := bench.RunMix(ctx, cfg, eps)
+		rep.Mix = &mix
+		if ctx.Err() != nil {
+			rep.Complete = false
+		}
+		runErr = err
+		eps = nil
+	}
 	for _, ep := range eps {
 		res, err := bench.Run(ctx, cfg, ep)
 		if err != nil && ctx.Err() == nil {
@@ -309,8 +324,20 @@ func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
 			strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
 			strconv.Itoa(e.Warm.Errors+e.Cold.Errors), ratio(e.HitRatio), q(e.Cold.DBQueries)+"→"+q(e.Warm.DBQueries))
 	}
+	if m := rep.Mix; m != nil {
+		tp.AddRow(fmt.Sprintf("mix of %d", len(m.Picks)), "-", f2(m.Warm.P50)+"ms", f2(m.Warm.P95)+"ms", f2(m.Warm.P99)+"ms",
+			strconv.FormatFloat(m.Warm.RPS, 'f', 0, 64), "-", strconv.Itoa(m.Warm.Errors), ratio(m.HitRatio), "-")
+	}
 	if err := tp.Render(); err != nil {
 		return err
+	}
+	if m := rep.Mix; m != nil {
+		names := slices.Sorted(maps.Keys(m.Picks))
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s %d (weight %d)", n, m.Picks[n], m.Weights[n]))
+		}
+		fmt.Fprintf(ios.Out, "mix requests: %s\n", strings.Join(parts, ", "))
 	}
 	if ios.IsStdoutTTY() {
 		for _, e := range rep.Endpoints {

@@ -47,6 +47,7 @@ type warmOptions struct {
 	Verify         bool
 	VerifyForced   bool // --verify given explicitly: an unreachable Redis is then an error
 	Every          time.Duration
+	Deep           bool
 }
 
 // warmReport is the JSON of `cachectl warm`.
@@ -75,8 +76,9 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 cached. The built-in plan is the one of the Django project's warmup_cache
 command, discovered from the API: all categories, all colors, top 10 sellers,
 top 10 new arrivals, top 20 popular products, filters for every main category,
-and product lists for the top 5 categories by product count. --urls and
---sitemap warm other pages.
+and product lists for the top 5 categories by product count. --deep also
+warms the detail, variants and recommendations of every product those lists
+returned. --urls and --sitemap warm other pages.
 
 With Redis reachable, warm counts the cache's keys before and after and checks
 that every key the plan names (and every key the server names in X-Cache-Key)
@@ -127,6 +129,7 @@ other 4xx are final. Exits 1 when a URL finally failed or a key is missing.`,
 	fl.BoolVar(&opts.FailFast, "fail-fast", false, "stop at the first failed URL (same as --max-failures 1)")
 	fl.BoolVar(&opts.Verify, "verify", true, "read Redis before and after, and check the expected keys exist (skipped when Redis is unreachable, unless given explicitly)")
 	fl.DurationVar(&opts.Every, "every", 0, "repeat the plan on this schedule until interrupted, one summary line per round")
+	fl.BoolVar(&opts.Deep, "deep", false, "also warm detail, variants and recommendations of the products the built-in plan saw")
 	return cmd
 }
 
@@ -150,6 +153,8 @@ func (o *warmOptions) validate() error {
 		return usageErrorf("--limit and --exclude go with --sitemap")
 	case o.Limit < 0:
 		return usageErrorf("--limit must not be negative")
+	case o.Deep && (o.URLs != "" || o.Sitemap != ""):
+		return usageErrorf("--deep goes with the built-in plan, not --urls or --sitemap")
 	}
 	if o.Exclude != "" {
 		if _, err := regexp.Compile(o.Exclude); err != nil {
@@ -293,7 +298,19 @@ func warmRound(ctx context.Context, opts *warmOptions, rdb redis.UniversalClient
 	rep.Source = plan.Source
 	progress := newWarmProgress(opts, len(plan.Requests), interactive)
 	cfg.OnResult = progress.add
+	var seen []int64
+	if opts.Deep {
+		cfg.OnBody = func(_ warm.Request, body []byte) { seen = append(seen, warm.ProductIDs(body)...) }
+	}
 	res, runErr := warm.Run(ctx, cfg, plan)
+	if runErr == nil && len(seen) > 0 {
+		deep := warm.DeepPlan(opts.API, seen)
+		progress.total += len(deep.Requests)
+		cfg.OnBody = nil
+		var more warm.Report
+		more, runErr = warm.Run(ctx, cfg, deep)
+		res = res.Append(more)
+	}
 	progress.done()
 	rep.URLs, rep.OK, rep.Failed, rep.Skipped = res.URLs, res.OK, res.Failed, res.Skipped
 	rep.Hits, rep.Misses, rep.Retries = res.Hits, res.Misses, res.Retries

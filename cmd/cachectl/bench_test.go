@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+)
+
+// runBenchJSON runs `cachectl bench --json` against the catalog and returns
+// the report both decoded loosely (to check the contract's field names) and as stdout.
+func runBenchJSON(t *testing.T, c *testCatalog, wantCode int, args ...string) (map[string]any, string, string) {
+	t.Helper()
+	ios, _, out, errOut := iostreams.Test()
+	args = append([]string{"bench", "--json", "--api", c.URL, "--redis", c.Redis.URL()}, args...)
+	if code := runCLI(t, ios, args...); code != wantCode {
+		t.Fatalf("%s: exit %d, want %d\nstderr: %s\nstdout: %s", strings.Join(args, " "), code, wantCode, errOut, out)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
+	}
+	return rep, out.String(), errOut.String()
+}
+
+// num reads a number at a path of a decoded JSON document, failing the test
+// when the field is missing: every field of the contract must be there.
+func num(t *testing.T, v any, path ...string) float64 {
+	t.Helper()
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s: not an object", strings.Join(path, "."))
+		}
+		if v, ok = m[p]; !ok {
+			t.Fatalf("field %s missing", strings.Join(path, "."))
+		}
+	}
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("field %s = %v, want a number", strings.Join(path, "."), v)
+	}
+	return f
+}
+
+func endpointsOf(t *testing.T, rep map[string]any) map[string]map[string]any {
+	t.Helper()
+	list, ok := rep["endpoints"].([]any)
+	if !ok {
+		t.Fatalf("endpoints = %v", rep["endpoints"])
+	}
+	out := map[string]map[string]any{}
+	for _, e := range list {
+		m := e.(map[string]any)
+		out[m["name"].(string)] = m
+	}
+	return out
+}
+
+// With 2 ms per database query, every endpoint is faster warm than cold,
+// every cold sample was a MISS, the warm phase hit the cache, and the JSON
+// has every field of cachectl.bench/v1.
+func TestBenchColdAgainstWarmOnTheReferenceServer(t *testing.T) {
+	c := startCatalog(t, 2*time.Millisecond, nil)
+	const samples, requests = 4, 100
+	rep, _, _ := runBenchJSON(t, c, exitOK, "--cold-samples", "4", "-n", "100", "-c", "2")
+
+	if rep["schema"] != "cachectl.bench/v1" || rep["api"] != c.URL || rep["passed"] != true {
+		t.Errorf("schema %v api %v passed %v", rep["schema"], rep["api"], rep["passed"])
+	}
+	if _, ok := rep["thresholds"].([]any); !ok {
+		t.Errorf("thresholds = %v, want a list", rep["thresholds"])
+	}
+	eps := endpointsOf(t, rep)
+	want := []string{"product_list", "popular", "product_detail", "variants", "recommendations",
+		"top_sellers", "new_arrivals", "filters", "categories", "colors"}
+	for _, name := range want {
+		e, ok := eps[name]
+		if !ok {
+			t.Errorf("endpoint %s missing", name)
+			continue
+		}
+		if u, _ := e["url"].(string); !strings.HasPrefix(u, c.URL+"/api/") {
+			t.Errorf("%s: url %q", name, u)
+		}
+		for _, f := range []string{"samples", "p50_ms", "p95_ms", "p99_ms", "max_ms", "misses", "db_queries"} {
+			num(t, e, "cold", f)
+		}
+		for _, f := range []string{"requests", "concurrency", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors", "db_queries"} {
+			num(t, e, "warm", f)
+		}
+		if got := num(t, e, "warm", "status", "200"); got != requests {
+			t.Errorf("%s: %v responses 200, want %d", name, got, requests)
+		}
+		speedup, hit := num(t, e, "speedup"), num(t, e, "hit_ratio")
+		coldP50, warmP50 := num(t, e, "cold", "p50_ms"), num(t, e, "warm", "p50_ms")
+		t.Logf("%-16s cold p50 %6.2f ms  warm p50 %5.2f ms  speedup %5.1fx  hit ratio %.2f", name, coldP50, warmP50, speedup, hit)
+		if warmP50 >= coldP50 || speedup <= 1 {
+			t.Errorf("%s: warm p50 %.2f ms not below cold p50 %.2f ms", name, warmP50, coldP50)
+		}
+		if n := num(t, e, "cold", "samples"); n != samples || num(t, e, "cold", "misses") != n {
+			t.Errorf("%s: %v of %v cold samples were MISS", name, num(t, e, "cold", "misses"), n)
+		}
+		if num(t, e, "cold", "db_queries") < 1 || num(t, e, "warm", "db_queries") != 0 {
+			t.Errorf("%s: db queries cold %v warm %v, want some then none", name, num(t, e, "cold", "db_queries"), num(t, e, "warm", "db_queries"))
+		}
+		if num(t, e, "warm", "requests") != requests || num(t, e, "warm", "errors") != 0 || num(t, e, "warm", "concurrency") != 2 {
+			t.Errorf("%s: warm %v", name, e["warm"])
+		}
+		if num(t, e, "xcache_agreement") != 1 {
+			t.Errorf("%s: X-Cache agreement %v after the warm phase, want 1", name, e["xcache_agreement"])
+		}
+		if hit < 0.9 || hit > 1 {
+			t.Errorf("%s: Redis hit ratio %.2f during the warm phase, want at least 0.9", name, hit)
+		}
+	}
+}
+
+// The gates: --min-speedup 1000 fails and names every endpoint; a baseline
+// doctored to be much faster trips the regression gate; the JSON is still
+// printed with "passed": false.
+func TestBenchGatesFailAndNameTheEndpoints(t *testing.T) {
+	c := startCatalog(t, 2*time.Millisecond, nil)
+	small := []string{"--cold-samples", "2", "-n", "40", "-c", "2", "--only", "product_detail,categories"}
+
+	rep, _, errOut := runBenchJSON(t, c, exitFailed, append(small, "--min-speedup", "1000")...)
+	if rep["passed"] != false {
+		t.Errorf("passed = %v", rep["passed"])
+	}
+	for _, name := range []string{"min-speedup product_detail", "min-speedup categories"} {
+		if !strings.Contains(errOut, name) {
+			t.Errorf("stderr %q does not name %q", errOut, name)
+		}
+	}
+	breached := 0
+	for _, th := range rep["thresholds"].([]any) {
+		m := th.(map[string]any)
+		if m["ok"] == false {
+			breached++
+			if !strings.Contains(m["detail"].(string), "want at least 1000.0x") {
+				t.Errorf("detail %q", m["detail"])
+			}
+		}
+	}
+	if breached != 2 {
+		t.Errorf("%d breached thresholds, want 2", breached)
+	}
+
+	// A report written with --report is a baseline; made 100 times faster, it is beaten.
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	runBenchJSON(t, c, exitOK, append(small, "--report", base)...)
+	data, err := os.ReadFile(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range doc["endpoints"].([]any) {
+		w := e.(map[string]any)["warm"].(map[string]any)
+		w["p95_ms"] = w["p95_ms"].(float64) / 100
+		w["rps"] = w["rps"].(float64) * 100
+	}
+	data, _ = json.Marshal(doc)
+	fast := filepath.Join(dir, "fast.json")
+	if err := os.WriteFile(fast, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitFailed, append(small, "--baseline", fast, "--max-regression", "20")...)
+	for _, name := range []string{"regression p95 product_detail", "regression rps product_detail", "regression p95 categories", "regression rps categories"} {
+		if !strings.Contains(errOut, name) {
+			t.Errorf("stderr %q does not name %q", errOut, name)
+		}
+	}
+	if rep["passed"] != false {
+		t.Errorf("passed = %v", rep["passed"])
+	}
+}
+
+// A target that fails some requests: the failures are counted, kept out of
+// the percentiles, and fail the run; --max-error-rate can allow them.
+func TestBenchCountsErrorsAndKeepsThemOutOfPercentiles(t *testing.T) {
+	var n atomic.Int64
+	c := startCatalog(t, 0, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/flaky" {
+				// Every fourth request fails slowly: were it in the
+				// percentiles, max would be at least 50 ms.
+				if n.Add(1)%4 == 0 {
+					time.Sleep(50 * time.Millisecond)
+					http.Error(w, "boom", http.StatusInternalServerError)
+					return
+				}
+				w.Write([]byte("ok"))
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	eps := filepath.Join(t.TempDir(), "endpoints.yaml")
+	if err := os.WriteFile(eps, []byte("- name: flaky\n  url: /flaky\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--endpoints", eps, "--cold-samples", "4", "-n", "40", "-c", "2"}
+	rep, _, errOut := runBenchJSON(t, c, exitFailed, args...)
+	e := endpointsOf(t, rep)["flaky"]
+	errs := num(t, e, "warm", "errors")
+	if errs < 8 || num(t, e, "warm", "status", "500") != errs || num(t, e, "warm", "requests") != 40 {
+		t.Errorf("warm: %v, want about 10 errors of 40, all 500", e["warm"])
+	}
+	if max := num(t, e, "warm", "max_ms"); max >= 50 {
+		t.Errorf("warm max %.1f ms: failed requests entered the percentiles", max)
+	}
+	if cmax := num(t, e, "cold", "max_ms"); cmax >= 50 {
+		t.Errorf("cold max %.1f ms: failed samples entered the percentiles", cmax)
+	}
+	if !strings.Contains(errOut, "max-error-rate flaky") {
+		t.Errorf("stderr %q does not name the error-rate gate", errOut)
+	}
+	rep, _, _ = runBenchJSON(t, c, exitOK, append(args, "--max-error-rate", "0.5")...)
+	if rep["passed"] != true {
+		t.Errorf("passed = %v with --max-error-rate 0.5", rep["passed"])
+	}
+}
+
+// A bench run clears only the keys of the endpoints it benchmarks: sessions,
+// other prefixes and versions, lookalike names, and other lists' keys keep
+// their value and TTL.
+func TestBenchLeavesOtherKeysUntouched(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	ctx := context.Background()
+	others := []string{
+		"ecommerce:1:django.contrib.sessions.cache:abc",
+		"ecommerce:1:products_archive:1",
+		"ecommerce:1:products:list:not-this-list",
+		"ecommerce:1:product:10",
+		"ecommerce:2:products:top_sellers",
+		"other:1:product:1",
+		"unrelated",
+	}
+	before := map[string]time.Duration{}
+	for i, k := range others {
+		if err := c.RDB.Set(ctx, k, fmt.Sprintf("value-%d", i), time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+		before[k] = c.RDB.PTTL(ctx, k).Val()
+	}
+	start := time.Now()
+	runBenchJSON(t, c, exitOK, "--cold-samples", "3", "-n", "20", "-c", "2", "--only", "product_list,product_detail,top_sellers")
+	elapsed := time.Since(start)
+	for i, k := range others {
+		v, err := c.RDB.Get(ctx, k).Result()
+		if err != nil || v != fmt.Sprintf("value-%d", i) {
+			t.Errorf("%s: %q %v after bench, want it untouched", k, v, err)
+			continue
+		}
+		ttl := c.RDB.PTTL(ctx, k).Val()
+		if ttl > before[k] || ttl < before[k]-elapsed-time.Second {
+			t.Errorf("%s: TTL %v after bench, was %v %v before", k, ttl, before[k], elapsed)
+		}
+	}
+}
+
+// Through the binary with no terminal: no prompt, nothing interactive, and
+// the exit codes of the contract.
+func TestBenchWithoutATerminal(t *testing.T) {
+	c := startCatalog(t, 2*time.Millisecond, nil)
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		cmd := cachectlCmd(t, append([]string{"bench", "--cold-samples", "2", "-n", "20", "-c", "2", "--only", "categories"}, args...)...)
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		done := make(chan error, 1)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("bench %s hung (waiting for input?)", strings.Join(args, " "))
+		}
+		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
+	}
+	api, rdb := "--api="+c.URL, "--redis="+c.Redis.URL()
+
+	code, out, errOut := run(api, rdb)
+	if code != exitOK || strings.ContainsAny(out+errOut, "\x1b\r") || !strings.HasPrefix(out, "ENDPOINT\tCOLD P50\t") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut = run(api, rdb, "--min-speedup", "1000"); code != exitFailed || !strings.Contains(errOut, "min-speedup categories") {
+		t.Errorf("--min-speedup 1000: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ = run("--api=http://"+closedPort(t), rdb); code != exitUnavailable {
+		t.Errorf("unreachable API: exit %d, want 3", code)
+	}
+	if code, _, _ = run(api, "--redis=redis://"+closedPort(t)+"/0"); code != exitUnavailable {
+		t.Errorf("unreachable Redis: exit %d, want 3", code)
+	}
+	if code, _, _ = run(api, rdb, "--only", "nope"); code != exitUsage {
+		t.Errorf("--only nope: exit %d, want 2", code)
+	}
+	if code, _, _ = run(api, rdb, "--max-error-rate", "2"); code != exitUsage {
+		t.Errorf("--max-error-rate 2: exit %d, want 2", code)
+	}
+}
+
+// --mix sends one warm phase across the endpoints, by weight, and reports
+// the mix as a whole and how many requests each endpoint got.
+func TestBenchMixWeighsTheEndpoints(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	eps := filepath.Join(t.TempDir(), "endpoints.yaml")
+	spec := "- name: detail\n  url: /api/products/3/\n  weight: 3\n- name: colors\n  url: /api/colors/\n  clear: [product_colors:all]\n"
+	if err := os.WriteFile(eps, []byte(spec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, _ := runBenchJSON(t, c, exitOK, "--endpoints", eps, "--mix", "-n", "200", "-c", "2")
+	if got := rep["endpoints"].([]any); len(got) != 0 {
+		t.Errorf("endpoints %v, want none measured one by one", got)
+	}
+	if num(t, rep, "mix", "warm", "requests") != 200 || num(t, rep, "mix", "warm", "errors") != 0 || num(t, rep, "mix", "warm", "p50_ms") <= 0 {
+		t.Errorf("mix warm %v", rep["mix"])
+	}
+	detail, colors := num(t, rep, "mix", "picks", "detail"), num(t, rep, "mix", "picks", "colors")
+	// 3:1 expects 150 and 50; 120 is five standard deviations away.
+	if detail+colors != 200 || detail < 120 {
+		t.Errorf("picks: detail %v colors %v, want 200 in about 3:1", detail, colors)
+	}
+	ios, _, _, _ := iostreams.Test()
+	if code := runCLI(t, ios, "bench", "--mix", "--min-speedup", "2", "--api", c.URL); code != exitUsage {
+		t.Errorf("--mix --min-speedup: exit %d, want 2", code)
+	}
+}
