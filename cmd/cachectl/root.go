@@ -113,6 +113,7 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 }
 
 const envHelp = `
+
 Environment:
   CACHECTL_REDIS_URL       Redis URL (--redis)
   CACHECTL_REDIS_USER      Redis ACL user (--user)
@@ -122,6 +123,7 @@ Environment:
   CACHECTL_API_URL         catalog API (--api)
   CACHECTL_TIMEOUT         Redis timeout (--timeout)
   CACHECTL_CONFIG          config file (--config)
+  CACHECTL_ADMIN_TOKEN     the reference server's admin token (serve, check)
   NO_COLOR                 disable colour
 
 Exit codes: 0 ok, 1 job failed, 2 usage, 3 cannot connect, 130 interrupted
