@@ -106,6 +106,10 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 		newServeCmd(f, nil),
 		newWarmCmd(f, nil),
 		newBenchCmd(f, nil),
+		newCheckCmd(f, nil),
+		newDemoCmd(f, nil),
+		newManCmd(f),
+		newCompletionCmd(),
 		newVersionCmd(f),
 		newExitCodesTopic(),
 	)

@@ -1,0 +1,258 @@
+// Package localredis runs a private Redis for `cachectl demo`: a redis-server
+// process from PATH on a free port with its own temporary directory, or,
+// where there is none, an embedded in-process server (miniredis). Close stops
+// it and removes everything it created.
+package localredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/alicebob/miniredis/v2/server"
+	"github.com/redis/go-redis/v9"
+)
+
+// Kind says what serves a Server.
+type Kind string
+
+// Kinds of Server.
+const (
+	Process  Kind = "redis-server"
+	Embedded Kind = "embedded"
+)
+
+// ErrNotFound is returned by StartProcess when redis-server is not on PATH.
+var ErrNotFound = errors.New("redis-server not found on PATH")
+
+const (
+	readyTimeout  = 10 * time.Second
+	stopTimeout   = 5 * time.Second
+	startAttempts = 5
+)
+
+// Server is a private Redis owned by the caller.
+type Server struct {
+	Kind Kind
+	Addr string // 127.0.0.1:PORT
+	// Bin is the redis-server binary (Process only).
+	Bin string
+	// Dir is the temporary working directory (Process only); Close removes it.
+	Dir string
+	// Pid is the redis-server process id (Process only).
+	Pid int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{}
+	mini *miniredis.Miniredis
+}
+
+// URL is redis://ADDR/0.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// StartProcess starts redis-server from PATH on a free port of 127.0.0.1,
+// without persistence, in a new temporary directory.
+func StartProcess(ctx context.Context) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	dir, err := os.MkdirTemp("", "cachectl-demo-redis-")
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range startAttempts {
+		s := &Server{Kind: Process, Bin: bin, Dir: dir}
+		if lastErr = s.launch(ctx); lastErr == nil {
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	os.RemoveAll(dir)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, lastErr
+}
+
+func (s *Server) launch(ctx context.Context) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	logFile := filepath.Join(s.Dir, "redis.log")
+	cmd := exec.Command(s.Bin,
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", s.Dir,
+		"--daemonize", "no",
+		"--logfile", logFile,
+	)
+	cmd.Dir = s.Dir
+	if err := startCmd(cmd); err != nil {
+		return fmt.Errorf("exec %s: %w", s.Bin, err)
+	}
+	s.cmd, s.Pid, s.done = cmd, cmd.Process.Pid, make(chan struct{})
+	go func() { cmd.Wait(); close(s.done) }()
+
+	if err := s.waitReady(ctx); err != nil {
+		s.stop()
+		log, _ := os.ReadFile(logFile)
+		if tail := lastLines(string(log), 3); tail != "" {
+			return fmt.Errorf("%w\n%s", err, tail)
+		}
+		return err
+	}
+	return nil
+}
+
+// waitReady polls until our process answers PING on s.Addr.
+func (s *Server) waitReady(ctx context.Context) error {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, DialTimeout: 500 * time.Millisecond, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(readyTimeout)
+	want := strconv.Itoa(s.Pid)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return fmt.Errorf("redis-server on port %s exited during startup", s.port())
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if info, err := c.Info(ctx, "server").Result(); err == nil {
+			if infoField(info, "process_id") == want {
+				return nil
+			}
+			return fmt.Errorf("port %s is taken by another redis-server", s.port())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("redis-server on port %s not ready after %s", s.port(), readyTimeout)
+}
+
+func (s *Server) port() string {
+	_, p, _ := net.SplitHostPort(s.Addr)
+	return p
+}
+
+// StartEmbedded starts an in-process Redis on a free port of 127.0.0.1. It
+// speaks enough of the protocol for the catalog server and for every cachectl
+// command, but it keeps no statistics: INFO has no hit, miss or memory
+// figures.
+func StartEmbedded() (*Server, error) {
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("start the embedded redis: %w", err)
+	}
+	// TTLs run on the wall clock, as they do in Redis.
+	m.ClockTTL(true)
+	started := time.Now()
+	m.Server().SetPreHook(func(c *server.Peer, cmd string, args ...string) bool {
+		if cmd != "INFO" {
+			return false
+		}
+		c.WriteBulk(embeddedInfo(m, time.Since(started)))
+		return true
+	})
+	return &Server{Kind: Embedded, Addr: m.Addr(), mini: m}, nil
+}
+
+// embeddedInfo is the INFO reply of the embedded server: the sections cachectl
+// reads to identify a server, with the figures it actually has. It says it is
+// a standalone master, so cluster detection and `ping` work against it.
+func embeddedInfo(m *miniredis.Miniredis, uptime time.Duration) string {
+	var b strings.Builder
+	b.WriteString("# Server\r\nredis_version:embedded\r\nredis_mode:standalone\r\nprocess_id:" + strconv.Itoa(os.Getpid()) +
+		"\r\nuptime_in_seconds:" + strconv.Itoa(int(uptime.Seconds())) + "\r\n")
+	b.WriteString("\r\n# Clients\r\nconnected_clients:" + strconv.Itoa(m.CurrentConnectionCount()) + "\r\n")
+	b.WriteString("\r\n# Stats\r\ntotal_connections_received:" + strconv.Itoa(m.TotalConnectionCount()) +
+		"\r\ntotal_commands_processed:" + strconv.Itoa(m.CommandCount()) + "\r\n")
+	b.WriteString("\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\n")
+	b.WriteString("\r\n# Cluster\r\ncluster_enabled:0\r\n")
+	b.WriteString("\r\n# Keyspace\r\n")
+	if keys := len(m.Keys()); keys > 0 {
+		b.WriteString("db0:keys=" + strconv.Itoa(keys) + ",expires=0,avg_ttl=0\r\n")
+	}
+	return b.String()
+}
+
+// Close stops the server and removes its temporary directory. It is safe to
+// call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mini != nil {
+		s.mini.Close()
+		s.mini = nil
+		return nil
+	}
+	s.stop()
+	if s.Dir != "" {
+		err := os.RemoveAll(s.Dir)
+		s.Dir = ""
+		return err
+	}
+	return nil
+}
+
+// stop ends the process (and its fork children) with SIGTERM, then SIGKILL.
+func (s *Server) stop() {
+	if s.cmd == nil {
+		return
+	}
+	select {
+	case <-s.done:
+	default:
+		terminate(s.cmd)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(stopTimeout):
+		kill(s.cmd)
+		<-s.done
+	}
+	s.cmd = nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func infoField(info, key string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), key+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
