@@ -76,24 +76,6 @@ func sparkline(vals []float64, w, h int, top float64) []string {
 	return out
 }
 
-// bytesHuman prints a size in binary units: 512B, 1.5K, 23M.
-func bytesHuman(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	f, i := float64(n), -1
-	for f >= unit && i < 5 {
-		f /= unit
-		i++
-	}
-	suffix := string("KMGTPE"[i])
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + suffix
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + suffix
-}
-
 // count prints a number of things: 950, 12.3k, 4.5M.
 func count(v float64) string {
 	switch a := math.Abs(v); {

@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/output"
 )
 
 // state is what the panels show; the root model owns it and changes it
@@ -141,16 +142,16 @@ func (p *memoryPanel) View() string {
 			full = p.st.styles.Warn
 		}
 		lines = append(lines, gauge(frac, w, full, p.st.styles.Border),
-			p.label("used ")+p.value(bytesHuman(m.Used))+p.label(" of ")+p.value(bytesHuman(m.Max)))
+			p.label("used ")+p.value(output.Bytes(m.Used))+p.label(" of ")+p.value(output.Bytes(m.Max)))
 	} else {
-		lines = append(lines, p.label("used ")+p.value(bytesHuman(m.Used))+p.label(" (no maxmemory)"))
+		lines = append(lines, p.label("used ")+p.value(output.Bytes(m.Used))+p.label(" (no maxmemory)"))
 	}
 	frag := unknown
 	if p.st.snap.Has("mem_fragmentation_ratio") {
 		frag = fmt.Sprintf("%.2f", m.Fragmentation)
 	}
 	lines = append(lines,
-		p.label("peak ")+p.value(bytesHuman(m.Peak))+p.label("  frag ")+p.value(frag),
+		p.label("peak ")+p.value(output.Bytes(m.Peak))+p.label("  frag ")+p.value(frag),
 		p.label("evicted ")+p.value(count(r.EvictedPerSec)+"/s")+p.label("  expired ")+p.value(count(r.ExpiredPerSec)+"/s"),
 		p.label("policy ")+p.value(orUnknown(m.Policy)))
 	return p.render(p.Title(), lines)
@@ -208,8 +209,8 @@ func (p *opsPanel) View() string {
 	for _, l := range sparkline(vals, w, max(h-2, 1), 0) {
 		lines = append(lines, p.st.styles.Spark.Render(l))
 	}
-	lines = append(lines, p.label("net in ")+p.value(bytesHuman(int64(r.NetInPerSec))+"/s")+
-		p.label("   out ")+p.value(bytesHuman(int64(r.NetOutPerSec))+"/s"))
+	lines = append(lines, p.label("net in ")+p.value(output.Bytes(int64(r.NetInPerSec))+"/s")+
+		p.label("   out ")+p.value(output.Bytes(int64(r.NetOutPerSec))+"/s"))
 	return p.render(p.Title(), lines)
 }
 
@@ -274,7 +275,7 @@ func (p *keyspacePanel) View() string {
 			t = ttl(g.AvgTTL)
 		}
 		if g.MemoryKnown {
-			mem = mark + bytesHuman(g.Memory)
+			mem = mark + output.Bytes(g.Memory)
 		}
 		cells := []string{truncate(g.Name, nameW), mark + count(float64(g.Keys)), share, t, mem}
 		if margin {

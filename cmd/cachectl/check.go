@@ -527,9 +527,9 @@ func (c *checker) stats(ctx context.Context) (stepResult, error) {
 	if snap.Has("used_memory") {
 		maxMem := "no limit"
 		if snap.Memory.Max > 0 {
-			maxMem = humanBytes(snap.Memory.Max) + " max"
+			maxMem = output.Bytes(snap.Memory.Max) + " max"
 		}
-		parts = append(parts, fmt.Sprintf("memory %s used (%s, policy %s)", humanBytes(snap.Memory.Used), maxMem, snap.Memory.Policy))
+		parts = append(parts, fmt.Sprintf("memory %s used (%s, policy %s)", output.Bytes(snap.Memory.Used), maxMem, snap.Memory.Policy))
 	}
 	if snap.Has("evicted_keys") {
 		parts = append(parts, fmt.Sprintf("%d evicted", snap.Evicted))

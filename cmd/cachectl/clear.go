@@ -18,6 +18,13 @@ import (
 	"github.com/cachectl/cachectl/keyspace"
 )
 
+// With --pause, the SCAN COUNT and UNLINK batch unless given: each command
+// then costs Redis about a tenth of a millisecond.
+const (
+	gentleCount = 100
+	gentleBatch = 100
+)
+
 type clearOptions struct {
 	IO     *iostreams.IOStreams
 	Redis  func(context.Context) (*redisconn.Conn, error)
@@ -110,6 +117,17 @@ at the prompt deletes nothing and exits 1.`,
 			if opts.MaxKeys < 0 {
 				return usageErrorf("--max-keys must not be negative")
 			}
+			if opts.Pause > 0 {
+				// Gentle mode: pausing only helps other clients if no single
+				// command holds Redis for long, so SCAN and UNLINK take small
+				// bites unless told otherwise.
+				if !cmd.Flags().Changed("count") {
+					opts.Count = gentleCount
+				}
+				if !cmd.Flags().Changed("batch") {
+					opts.Batch = gentleBatch
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -130,7 +148,7 @@ at the prompt deletes nothing and exits 1.`,
 	fl.Int64Var(&opts.MaxKeys, "max-keys", 0, "refuse when more than N keys match (0: no limit)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
-	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms)")
+	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms); implies --count 100 --batch 100 unless given")
 	return cmd
 }
 

@@ -275,7 +275,7 @@ func printStats(ios *iostreams.IOStreams, res statsResult) error {
 	fmt.Fprintf(ios.Out, "%s  version %s  %s  %s  up %s\n\n", res.Addr, res.Version, res.Role, mode, humanUptime(res.UptimeS))
 	maxMem := "no limit"
 	if res.Memory.Max > 0 {
-		maxMem = humanBytes(res.Memory.Max) + " max"
+		maxMem = output.Bytes(res.Memory.Max) + " max"
 	}
 	hitRate := "no lookups yet"
 	if res.KeyspaceHits+res.KeyspaceMisses > 0 {
@@ -284,7 +284,7 @@ func printStats(ios *iostreams.IOStreams, res statsResult) error {
 	tp := output.NewTable(ios)
 	tp.AddRow("clients", strconv.FormatInt(res.Clients, 10))
 	tp.AddRow("memory", fmt.Sprintf("%s used, %s peak, %s, policy %s, fragmentation %.2f",
-		humanBytes(res.Memory.Used), humanBytes(res.Memory.Peak), maxMem, res.Memory.Policy, res.Memory.Fragmentation))
+		output.Bytes(res.Memory.Used), output.Bytes(res.Memory.Peak), maxMem, res.Memory.Policy, res.Memory.Fragmentation))
 	tp.AddRow("hit rate", hitRate)
 	tp.AddRow("evicted keys", strconv.FormatInt(res.EvictedKeys, 10))
 	tp.AddRow("expired keys", strconv.FormatInt(res.ExpiredKeys, 10))
@@ -314,24 +314,6 @@ func printStats(ios *iostreams.IOStreams, res statsResult) error {
 		groups.AddRow(name, strconv.FormatInt(res.Groups[name].Keys, 10))
 	}
 	return groups.Render()
-}
-
-// humanBytes prints a size the way free -h does: 1023B, 1.5K, 12M, 3.0G.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	f, i := float64(n), -1
-	for f >= unit && i < 5 {
-		f /= unit
-		i++
-	}
-	suffix := string("KMGTPE"[i])
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + suffix
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + suffix
 }
 
 // humanUptime prints 3d4h, 5h12m, 7m3s.

@@ -240,7 +240,7 @@ func (p *topLinePrinter) line(at time.Time, r inspect.Rate, s inspect.Snapshot) 
 		hitRate = strconv.FormatFloat(r.HitRate, 'f', 3, 64)
 	}
 	if p.human {
-		mem = humanBytes(s.Memory.Used)
+		mem = output.Bytes(s.Memory.Used)
 		if r.HitRateOK {
 			hitRate = strconv.FormatFloat(100*r.HitRate, 'f', 1, 64) + "%"
 		}

@@ -105,7 +105,7 @@ func (s *Server) launch(ctx context.Context) error {
 		"--logfile", logFile,
 	)
 	cmd.Dir = s.Dir
-	if err := startCmd(cmd); err != nil {
+	if err := StartChild(cmd); err != nil {
 		return fmt.Errorf("exec %s: %w", s.Bin, err)
 	}
 	s.cmd, s.Pid, s.done = cmd, cmd.Process.Pid, make(chan struct{})

@@ -7,9 +7,9 @@ import (
 	"syscall"
 )
 
-func startCmd(cmd *exec.Cmd) error {
-	// Own process group: a terminal's Ctrl-C reaches cachectl only, which
-	// then stops the server in order.
+// StartChild starts cmd in its own process group: a terminal's Ctrl-C
+// reaches the parent only, which then stops the child in order.
+func StartChild(cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	return cmd.Start()
 }

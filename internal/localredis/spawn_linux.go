@@ -23,9 +23,10 @@ type spawnReq struct {
 	errc chan error
 }
 
-func startCmd(cmd *exec.Cmd) error {
-	// Own process group: a terminal's Ctrl-C reaches cachectl only, which
-	// then stops the server in order.
+// StartChild starts cmd in its own process group (a terminal's Ctrl-C reaches
+// the parent only, which then stops the child in order) and, on Linux, ties
+// its life to this process. The test harness uses it too.
+func StartChild(cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	spawner.once.Do(func() {
 		spawner.reqs = make(chan spawnReq)

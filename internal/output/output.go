@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -162,4 +163,22 @@ func cell(cells []string, i int) string {
 		return cells[i]
 	}
 	return ""
+}
+
+// Bytes prints a size in binary units the way free -h does: 1023B, 1.5K, 12M, 3.0G.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	f, i := float64(n), -1
+	for f >= unit && i < 5 {
+		f /= unit
+		i++
+	}
+	suffix := string("KMGTPE"[i])
+	if f < 10 {
+		return strconv.FormatFloat(f, 'f', 1, 64) + suffix
+	}
+	return strconv.FormatFloat(f, 'f', 0, 64) + suffix
 }

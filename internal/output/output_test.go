@@ -77,3 +77,14 @@ func TestParseFormat(t *testing.T) {
 		t.Error("ParseFormat(yaml) succeeded")
 	}
 }
+
+func TestBytes(t *testing.T) {
+	for _, tt := range []struct {
+		n    int64
+		want string
+	}{{0, "0B"}, {1023, "1023B"}, {1536, "1.5K"}, {12 << 20, "12M"}, {3 << 30, "3.0G"}} {
+		if got := Bytes(tt.n); got != tt.want {
+			t.Errorf("Bytes(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/localredis"
 )
 
 const (
@@ -179,7 +181,7 @@ func (s *Server) launch() error {
 	cmd.Dir = s.Dir
 	// An *os.File is handed to the child directly; no copying goroutines.
 	cmd.Stdout, cmd.Stderr = out, out
-	err = startCmd(cmd)
+	err = localredis.StartChild(cmd)
 	out.Close()
 	if err != nil {
 		return fmt.Errorf("exec %s: %w", s.bin, err)
