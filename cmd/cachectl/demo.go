@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +164,17 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	}
 	defer stopAPI()
 	say("api:    the reference catalog on %s (%d products, in memory)", api, opts.SeedProducts)
+	// The admin token is a secret like any other: it goes to a private file,
+	// never onto the screen.
+	tokenDir, err := os.MkdirTemp("", "cachectl-demo-token-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tokenDir)
+	tokenFile := filepath.Join(tokenDir, "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
+		return err
+	}
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	say("\ncheck")
@@ -193,7 +206,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	} else {
 		say("\ntry next (cachectl demo --keep keeps these addresses up):")
 	}
-	for _, line := range demoNextSteps(opts.Schema, rd.url, api.String(), token) {
+	for _, line := range demoNextSteps(opts.Schema, rd.url, api.String(), tokenFile) {
 		say("  %s", line)
 	}
 	if opts.Keep {
@@ -337,7 +350,7 @@ func printDemoBench(ios *iostreams.IOStreams, rep bench.Report) error {
 }
 
 // demoNextSteps are the commands to try against the demo, with its addresses.
-func demoNextSteps(s keyspace.Schema, redisURL, api, token string) []string {
+func demoNextSteps(s keyspace.Schema, redisURL, api, tokenFile string) []string {
 	schema := ""
 	if s.Prefix != keyspace.DefaultPrefix {
 		schema += " --prefix " + s.Prefix
@@ -352,7 +365,7 @@ func demoNextSteps(s keyspace.Schema, redisURL, api, token string) []string {
 		"cachectl stats" + r,
 		"cachectl clear --products --dry-run" + r,
 		"cachectl bench" + r + " --api " + api,
-		"CACHECTL_ADMIN_TOKEN=" + token + " cachectl check" + r + " --api " + api,
+		"CACHECTL_ADMIN_TOKEN=$(cat " + tokenFile + ") cachectl check" + r + " --api " + api,
 		"curl -si " + strings.TrimSuffix(api, "/") + "/api/products/1/ | grep X-Cache",
 	}
 }

@@ -100,6 +100,11 @@ func assertDemoRan(t *testing.T, stdout string) {
 	if strings.Contains(stdout, "FAIL\t") {
 		t.Errorf("a check step failed:\n%s", stdout)
 	}
+	// The admin token is a secret: the demo points at a private file, never prints it.
+	if !regexp.MustCompile(`(?m)^  CACHECTL_ADMIN_TOKEN=\$\(cat \S+/admin-token\) cachectl check `).MatchString(stdout) ||
+		regexp.MustCompile(`TOKEN=[0-9a-f]|Bearer [0-9a-f]`).MatchString(stdout) {
+		t.Errorf("the admin token is printed, or its file is not named:\n%s", stdout)
+	}
 }
 
 func TestDemoStartsAPrivateRedisServer(t *testing.T) {
