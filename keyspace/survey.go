@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ type SurveyConfig struct {
 type KeySample struct {
 	Key   string
 	TTL   time.Duration // -1 when the key never expires
-	Bytes int64         // MEMORY USAGE
+	Bytes int64         // MEMORY USAGE; -1 when the user may not run it
 }
 
 // TargetSurvey describes the keys of one target.
@@ -35,7 +36,8 @@ type TargetSurvey struct {
 	// Samples are keys picked uniformly at random (reservoir sampling) on each
 	// master and measured with PTTL and MEMORY USAGE.
 	Samples []KeySample
-	// MemoryEst is the mean sampled size times Keys: an estimate.
+	// MemoryEst is the mean sampled size times Keys: an estimate; -1 when
+	// MEMORY USAGE is not permitted for the user.
 	MemoryEst int64
 	// AvgTTL is the mean TTL of the sampled keys that expire; TTLSamples says how many did.
 	AvgTTL     time.Duration
@@ -100,8 +102,10 @@ func Survey(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Sur
 		slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
 		var bytes int64
 		var ttl time.Duration
+		sized := true
 		for _, s := range t.Samples {
 			bytes += s.Bytes
+			sized = sized && s.Bytes >= 0
 			if s.TTL >= 0 {
 				ttl += s.TTL
 				t.TTLSamples++
@@ -109,6 +113,9 @@ func Survey(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Sur
 		}
 		if n := len(t.Samples); n > 0 {
 			t.MemoryEst = int64(float64(bytes) / float64(n) * float64(t.Keys))
+		}
+		if !sized {
+			t.MemoryEst = -1
 		}
 		if t.TTLSamples > 0 {
 			t.AvgTTL = ttl / time.Duration(t.TTLSamples)
@@ -143,7 +150,11 @@ func measure(ctx context.Context, node *redis.Client, picks [][]string) ([][]Key
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	// The pipeline's error is its first failed command's; replies from the
+	// server (a key gone, NOPERM on MEMORY) are judged per command below, and
+	// only a failure to talk to the node fails the survey.
+	var replyErr redis.Error
+	if err != nil && !errors.Is(err, redis.Nil) && !errors.As(err, &replyErr) {
 		return nil, fmt.Errorf("measure samples on %s: %w", NodeAddr(node), err)
 	}
 	out := make([][]KeySample, len(picks))
@@ -154,7 +165,10 @@ func measure(ctx context.Context, node *redis.Client, picks [][]string) ([][]Key
 				continue
 			}
 			mem, err := cmds[i][j].mem.Result()
-			if err != nil {
+			switch {
+			case isNoPerm(err):
+				mem = -1 // counts and TTLs still tell a lot; sizes are unknown
+			case err != nil:
 				continue
 			}
 			if ttl < 0 {
@@ -164,4 +178,9 @@ func measure(ctx context.Context, node *redis.Client, picks [][]string) ([][]Key
 		}
 	}
 	return out, nil
+}
+
+func isNoPerm(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOPERM")
 }

@@ -173,7 +173,11 @@ func keysTable(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey, human b
 	var keys, mem int64
 	for _, s := range survey {
 		keys += s.Keys
-		mem += s.MemoryEst
+		if s.MemoryEst < 0 || mem < 0 {
+			mem = -1 // one unknown size makes the total unknown
+		} else {
+			mem += s.MemoryEst
+		}
 		if human {
 			ttl := "-"
 			if s.TTLSamples > 0 {
@@ -201,6 +205,9 @@ func displayKey(k string) string {
 }
 
 func formatSize(n int64) string {
+	if n < 0 {
+		return "n/a" // MEMORY USAGE not permitted
+	}
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

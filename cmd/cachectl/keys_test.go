@@ -117,3 +117,32 @@ $`)
 		t.Errorf("a binary key leaked raw bytes onto the terminal:\n%q", tty)
 	}
 }
+
+func TestKeysWithoutMemoryPermission(t *testing.T) {
+	// A user who may not run MEMORY USAGE still gets exact counts and TTLs;
+	// sizes are unknown (-1 in JSON, n/a on a terminal), not an error.
+	srv := redistest.Start(t, redistest.Options{ACL: []string{"nomem on >nomem-pw ~* +@all -memory"}})
+	seedKeys(t, srv.Client(t), "ecommerce:1:product:1", "ecommerce:1:product:2", "ecommerce:1:categories:all")
+	url := "redis://nomem:nomem-pw@" + srv.Addr + "/0"
+
+	ios, _, out, errOut := iostreams.Test()
+	if code := runCLI(t, ios, "keys", "--json", "--redis", url); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var res keysResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Groups["products"]; p.Keys != 2 || p.MemoryBytesEst != -1 || len(p.Samples) != 2 || p.Samples[0].Bytes != -1 {
+		t.Errorf("products = %+v, want 2 keys with unknown sizes", p)
+	}
+
+	ios, _, out, errOut = iostreams.Test()
+	ios.SetStdoutTTY(true)
+	if code := runCLI(t, ios, "keys", "--redis", url); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !regexp.MustCompile(`(?m)^products\s+2\s+n/a\s`).MatchString(out.String()) || !regexp.MustCompile(`(?m)^total\s+3\s+n/a`).MatchString(out.String()) {
+		t.Errorf("terminal output:\n%s", out)
+	}
+}
