@@ -185,7 +185,8 @@ func (s Schema) globs(patterns []string) []string {
 }
 
 // checkPattern refuses globs that would match every key: empty, or made only of
-// `*` and `?` with at least one `*` (`*`, `**`, `?*`, `*?*`...).
+// `*` and `?` with at least one `*` (`*`, `**`, `?*`, `*?*`...), or any other
+// spelling that accepts every one of a spread of unlike keys (`[^]*`, `*[^]`).
 func checkPattern(glob string) error {
 	if glob == "" {
 		return ErrMatchAll
@@ -193,8 +194,17 @@ func checkPattern(glob string) error {
 	if strings.Trim(glob, "*?") == "" && strings.Contains(glob, "*") {
 		return ErrMatchAll
 	}
-	return nil
+	for _, k := range unlikeKeys {
+		if !Match(glob, k) {
+			return nil
+		}
+	}
+	return ErrMatchAll
 }
+
+// unlikeKeys share no character and no length: a pattern that matches all of
+// them is as good as `*`.
+var unlikeKeys = []string{"a", "Z9", ":", "session:abc", "product:1:variants", "\xff\x00", "x y", "[", "\\", "categories:all", "0123456789abcdef0123456789abcdef0123456789"}
 
 // Target is a set of keys to act on, as full Redis glob patterns whose
 // namespace part is escaped.

@@ -158,7 +158,7 @@ func TestGlobCharactersInPrefixStayLiteral(t *testing.T) {
 
 func TestMatchAllPatternsAreRefused(t *testing.T) {
 	s := New(DefaultPrefix, DefaultVersion)
-	for _, p := range []string{"", "*", "**", "?*", "*?", "*?*"} {
+	for _, p := range []string{"", "*", "**", "?*", "*?", "*?*", "[^]*", "*[^]", "*[^]*"} {
 		if _, err := s.Pattern(p); !errors.Is(err, ErrMatchAll) {
 			t.Errorf("Pattern(%q) error = %v, want ErrMatchAll", p, err)
 		}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/url"
 	"strings"
+
+	"github.com/cachectl/cachectl/internal/redact"
 )
 
 // ErrInput is matched (errors.Is) by every error about a malformed URL list or sitemap.
@@ -26,7 +28,7 @@ type InputError struct {
 func (e *InputError) Error() string {
 	var b strings.Builder
 	if e.Source != "" {
-		b.WriteString(e.Source + ": ")
+		b.WriteString(redact.URL(e.Source) + ": ")
 	}
 	if e.Line > 0 {
 		fmt.Fprintf(&b, "line %d: ", e.Line)
@@ -66,19 +68,19 @@ type Plan struct {
 func Resolve(base *url.URL, ref string) (string, error) {
 	u, err := url.Parse(ref)
 	if err != nil {
-		return "", fmt.Errorf("%q is not a URL: %w", ref, errors.Unwrap(err))
+		return "", fmt.Errorf("%q is not a URL: %w", redact.URL(ref), errors.Unwrap(err))
 	}
 	if u.IsAbs() || u.Host != "" {
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", fmt.Errorf("%q: only http and https URLs can be warmed", ref)
+			return "", fmt.Errorf("%q: only http and https URLs can be warmed", redact.URL(ref))
 		}
 		if u.Host == "" {
-			return "", fmt.Errorf("%q has no host", ref)
+			return "", fmt.Errorf("%q has no host", redact.URL(ref))
 		}
 		return u.String(), nil
 	}
 	if !strings.HasPrefix(u.Path, "/") {
-		return "", fmt.Errorf("%q: a path must start with /", ref)
+		return "", fmt.Errorf("%q: a path must start with /", redact.URL(ref))
 	}
 	return base.ResolveReference(u).String(), nil
 }
@@ -101,7 +103,7 @@ func ParseURLList(r io.Reader, base *url.URL) ([]Request, error) {
 			continue
 		}
 		if strings.ContainsAny(text, " \t\x00") {
-			return nil, inputErr(line, "%q: one URL per line, without spaces", text)
+			return nil, inputErr(line, "%q: one URL per line, without spaces", redact.URL(text))
 		}
 		u, err := Resolve(base, text)
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/cachectl/cachectl/internal/redact"
 )
 
 // UnreachableError says the API could not be reached at all.
@@ -23,7 +25,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the API at %s: %s", e.URL, describe(e.Err))
+	return fmt.Sprintf("cannot reach the API at %s: %s", redact.URL(e.URL), describe(e.Err))
 }
 
 // Hint is a suggestion for the person at the terminal.
@@ -134,13 +136,13 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 			continue
 		}
 		if runCtx.Err() != nil {
-			results[i] = Result{URL: req.URL, skipped: true}
+			results[i] = Result{URL: redact.URL(req.URL), skipped: true}
 			continue
 		}
 		select {
 		case jobs <- i:
 		case <-runCtx.Done():
-			results[i] = Result{URL: req.URL, skipped: true}
+			results[i] = Result{URL: redact.URL(req.URL), skipped: true}
 		}
 	}
 	close(jobs)
@@ -226,7 +228,7 @@ func allTransport(results []Result) bool {
 // fetch performs one request with its retries. The body is returned only
 // for a successful request marked Collect.
 func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) (Result, []byte) {
-	res := Result{URL: req.URL, Key: req.Key}
+	res := Result{URL: redact.URL(req.URL), Key: req.Key}
 	for attempt := 0; ; attempt++ {
 		if limiter != nil {
 			if err := limiter.Wait(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -177,7 +178,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if opts.IO.IsStderrTTY() && !opts.Quiet {
 		cfg.Progress = func(msg string) { fmt.Fprintf(opts.IO.ErrOut, "\r\x1b[K%s", msg) }
 	}
-	rep := bench.Report{Schema: bench.SchemaV1, API: opts.API.String(), Endpoints: []bench.Result{}, Complete: true}
+	rep := bench.Report{Schema: bench.SchemaV1, API: redact.URL(opts.API.String()), Endpoints: []bench.Result{}, Complete: true}
 	var runErr error
 	if opts.Mix {
 		mix, err := bench.RunMix(ctx, cfg, eps)

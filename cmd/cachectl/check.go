@@ -20,6 +20,7 @@ import (
 	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
@@ -163,7 +164,7 @@ func finishCheck(opts *checkOptions, pr *checkPrinter, rep checkReport, err erro
 // the report then holds the steps done so far.
 func checkRun(ctx context.Context, opts *checkOptions, onStep func(checkStep)) (checkReport, error) {
 	c := &checker{opts: opts, onStep: onStep}
-	c.rep = checkReport{Op: "check", API: opts.API.String(), Redis: opts.RedisAddr, Steps: []checkStep{}}
+	c.rep = checkReport{Op: "check", API: redact.URL(opts.API.String()), Redis: opts.RedisAddr, Steps: []checkStep{}}
 	err := c.run(ctx)
 	c.rep.Passed = err == nil
 	if _, failed := c.rep.firstFailure(); failed {

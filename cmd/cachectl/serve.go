@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,6 +63,11 @@ down gracefully: requests in flight complete, and the exit code is 0.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.SeedProducts < 0 {
 				return usageErrorf("--seed-products must be 0 or more")
+			}
+			if _, port, err := net.SplitHostPort(opts.Listen); err != nil {
+				return usageErrorf("--listen %q: want HOST:PORT: %v", opts.Listen, err)
+			} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return usageErrorf("--listen %q: the port must be a number from 0 to 65535", opts.Listen)
 			}
 			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
 				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")

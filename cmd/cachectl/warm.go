@@ -19,6 +19,7 @@ import (
 	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
@@ -171,9 +172,8 @@ func (o *warmOptions) validate() error {
 func parseAPI(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageErrorf("--api %q: want an http:// or https:// URL", raw)
+		return nil, usageErrorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
 	}
-	u.User = nil
 	return u, nil
 }
 
@@ -282,7 +282,7 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 // warmRound builds and runs the plan once, verifying in Redis when rdb is set.
 // The report is returned even when the round was interrupted.
 func warmRound(ctx context.Context, opts *warmOptions, rdb redis.UniversalClient, interactive bool) (*warmReport, error) {
-	rep := &warmReport{Op: "warm", API: opts.API.String(), Results: []warm.Result{}, Verify: warm.Verification{Missing: []string{}}}
+	rep := &warmReport{Op: "warm", API: redact.URL(opts.API.String()), Results: []warm.Result{}, Verify: warm.Verification{Missing: []string{}}}
 	if rdb != nil {
 		n, err := warm.CountKeys(ctx, rdb, opts.Schema)
 		if err != nil {

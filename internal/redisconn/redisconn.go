@@ -19,6 +19,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/cachectl/cachectl/internal/redact"
 )
 
 // Sentinel errors; callers map them to exit codes with errors.Is.
@@ -92,6 +94,9 @@ func Options(cfg Config) (*redis.Options, error) {
 	if cfg.URL == "" {
 		cfg.URL = DefaultURL
 	}
+	if err := checkURLShape(cfg.URL); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
+	}
 	opt, err := redis.ParseURL(cfg.URL)
 	if err != nil {
 		// go-redis errors may quote the URL; quote only its redacted form.
@@ -124,6 +129,30 @@ func Options(cfg Config) (*redis.Options, error) {
 		opt.TLSConfig = tc
 	}
 	return opt, nil
+}
+
+// checkURLShape refuses what go-redis would quietly read as localhost:6379:
+// redis:host:port (no //), redis:///0 (no host). A typo must never point a
+// clear at another server than the one the user named.
+func checkURLShape(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	switch u.Scheme {
+	case "redis", "rediss":
+		if u.Opaque != "" || !strings.HasPrefix(raw[len(u.Scheme):], "://") {
+			return fmt.Errorf("write %s://host:port/db", u.Scheme)
+		}
+		if u.Hostname() == "" {
+			return errors.New("no host: write the host, e.g. redis://127.0.0.1:6379/0")
+		}
+	case "unix":
+		if u.Path == "" {
+			return errors.New("no socket path: write unix:///path/to/redis.sock")
+		}
+	}
+	return nil
 }
 
 func tlsConfig(t TLS, opt *redis.Options) (*tls.Config, error) {
@@ -284,38 +313,9 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// Redact returns rawURL with its password replaced by ***, for printing:
-// redis://user:***@host:6379/0, or redis://***@host:6379/0 when there is no user.
-func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		if err != nil {
-			// Unparseable: keep only what cannot hold a secret.
-			if i := strings.LastIndex(rawURL, "@"); i >= 0 {
-				scheme, _, ok := strings.Cut(rawURL, "://")
-				if ok {
-					return scheme + "://***@" + rawURL[i+1:]
-				}
-				return "***@" + rawURL[i+1:]
-			}
-		}
-		return rawURL
-	}
-	user := u.User.Username()
-	_, hasPass := u.User.Password()
-	u.User = nil
-	s := u.String()
-	scheme, rest, _ := strings.Cut(s, "://")
-	switch {
-	case hasPass && user != "":
-		return scheme + "://" + url.PathEscape(user) + ":***@" + rest
-	case hasPass, user != "" && u.Scheme != "unix":
-		// redis://secret@host puts the password in the user slot for go-redis
-		// (and redis-cli): treat a lone user part as a secret too.
-		return scheme + "://***@" + rest
-	}
-	return s
-}
+// Redact returns rawURL with its credentials replaced by ***, for printing:
+// redis://user:***@host:6379/0, or redis://***@host:6379/0.
+func Redact(rawURL string) string { return redact.URL(rawURL) }
 
 // scrub removes any occurrence of the raw URL and its password from msg.
 func scrub(msg, rawURL string) string {

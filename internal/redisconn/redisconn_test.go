@@ -15,14 +15,21 @@ func TestRedact(t *testing.T) {
 		{"rediss://alice:p%40ss@db:6380/1", "rediss://alice:***@db:6380/1"},
 		{"redis://s3cret@db:6379", "redis://***@db:6379"},
 		{"unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2"},
-		{"redis://bad:pa ss@db:6379/%zz", "redis://***@db:6379/%zz"},
+		{"redis://bad:pa ss@db:6379/%zz", "redis://bad:***@db:6379/%zz"},
+		// Malformed on purpose or by accident: still nothing before the @ leaks.
+		{"user:s3cret@127.0.0.1:6611", "user:***@127.0.0.1:6611"},
+		{"redis:s3cret@127.0.0.1:6611", "redis:***@127.0.0.1:6611"},
+		{"redis://:1234/s3cret@host/0", "redis://***@host/0"},
+		{"redis://:1234?s3cret@host/0", "redis://***@host/0"},
+		{"redis://alice:1234#s3cret@host/0", "redis://alice:***@host/0"},
+		{"http://u:apis3cret@api.internal:8000", "http://u:***@api.internal:8000"},
 	}
 	for _, tt := range tests {
 		got := Redact(tt.in)
 		if got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if strings.Contains(got, "s3cret") || strings.Contains(got, "pa ss") || strings.Contains(got, "p%40ss") {
+		if strings.Contains(got, "s3cret") || strings.Contains(got, "pa ss") || strings.Contains(got, "p%40ss") || strings.Contains(got, "1234") {
 			t.Errorf("Redact(%q) = %q leaks the password", tt.in, got)
 		}
 	}
@@ -48,7 +55,10 @@ func TestOptions(t *testing.T) {
 	if err != nil || opt.Network != "unix" || opt.Addr != "/run/redis.sock" || opt.DB != 2 {
 		t.Errorf("unix: %+v %v", opt, err)
 	}
-	for _, bad := range []string{"http://db:6379", "redis://:s3cret@db:6379/x", "redis://db:6379/0/1"} {
+	// Typos go-redis would read as localhost:6379 are refused, so a clear never
+	// goes to another server than the one named.
+	for _, bad := range []string{"http://db:6379", "redis://:s3cret@db:6379/x", "redis://db:6379/0/1",
+		"redis:127.0.0.1:6612", "redis:s3cret@prod:6379", "redis:///0", "rediss://:s3cret@/0", "unix://", "user:s3cret@127.0.0.1:6611"} {
 		_, err := Options(Config{URL: bad})
 		if !errors.Is(err, ErrConfig) {
 			t.Errorf("Options(%q) error = %v, want ErrConfig", bad, err)
