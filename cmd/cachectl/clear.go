@@ -252,6 +252,10 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if conn.Cluster {
 		where = conn.Addr + " (cluster, every master)"
 	}
+	if conn.Assumed && !opts.Quiet {
+		fmt.Fprintln(opts.IO.ErrOut, "warning: this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:"+
+			" clearing this server only (give --cluster if it is a cluster node)")
+	}
 
 	// Confirmation, refusal and --max-keys all need the count before the first UNLINK.
 	prompt := !opts.DryRun && !opts.Yes && opts.IO.CanPrompt()

@@ -34,6 +34,7 @@ func TestScripts(t *testing.T) {
 		ACL: []string{
 			"alice on >alice-pw ~* +@all",
 			"noinfo on >noinfo-pw ~* +@all -info",
+			"blind on >blind-pw ~* +@all -info -cluster",
 		},
 	})
 	// TLS on a second port; the plain port stays for the harness's readiness check.

@@ -60,6 +60,10 @@ type Conn struct {
 	// Addr is the redacted URL, safe to print.
 	Addr string
 	DB   int
+	// Assumed is set when the server could not be asked whether it is a
+	// cluster (INFO and CLUSTER INFO not permitted) and standalone was assumed:
+	// commands that must reach every master should say so.
+	Assumed bool
 }
 
 // Close closes the client.
@@ -217,20 +221,32 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fail(err)
 	}
 	cluster := cfg.ForceCluster
+	assumed := false
 	if !cluster {
 		info, err := single.Info(ctx, "cluster").Result()
 		switch {
 		case err == nil:
 			cluster = strings.Contains(info, "cluster_enabled:1")
 		case isNoPerm(err):
-			log.Debug("INFO is not permitted for this user: assuming a standalone server (use --cluster for a cluster)", "addr", addr)
+			// CLUSTER INFO is often granted where INFO is not.
+			log.Debug("INFO is not permitted for this user: asking CLUSTER INFO whether this is a cluster", "addr", addr)
+			ci, cerr := single.ClusterInfo(ctx).Result()
+			switch {
+			case cerr == nil:
+				cluster = strings.Contains(ci, "cluster_state:")
+			case strings.Contains(cerr.Error(), "cluster support disabled"):
+				// a standalone server, said plainly
+			default:
+				assumed = true
+				log.Debug("CLUSTER INFO is not permitted either: assuming a standalone server (use --cluster for a cluster)", "addr", addr)
+			}
 		default:
 			single.Close()
 			return nil, fail(err)
 		}
 	}
 	if !cluster {
-		return &Conn{Client: single, Addr: addr, DB: opt.DB}, nil
+		return &Conn{Client: single, Addr: addr, DB: opt.DB, Assumed: assumed}, nil
 	}
 	single.Close()
 	if opt.DB != 0 {
