@@ -317,8 +317,11 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			// here what was done and how to finish.
 			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
 		}
-		return hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted),
-			"nothing is lost by stopping: run the same command again to finish the job"}
+		hint := "nothing is lost by stopping: run the same command again to finish the job"
+		if strings.Contains(clearErr.Error(), "NOPERM") {
+			hint = "this user may not run SCAN or UNLINK on these keys: grant them (ACL SETUSER <user> +scan +unlink) or connect as a user that has them"
+		}
+		return hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
 	}
 	return nil
 }

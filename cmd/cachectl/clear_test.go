@@ -283,7 +283,7 @@ func TestClearIncompleteExitsOneAndPrintsWhatItDid(t *testing.T) {
 	if res.Complete || res.Deleted != 0 || res.Errors != 1 {
 		t.Errorf("result %+v: want complete=false, deleted 0, errors 1", res)
 	}
-	for _, want := range []string{"NOPERM", "hint: nothing is lost by stopping: run the same command again"} {
+	for _, want := range []string{"NOPERM", "hint: this user may not run SCAN or UNLINK"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
