@@ -22,6 +22,10 @@ type ClearConfig struct {
 	Batch  int           // keys per UNLINK round on one master; DefaultBatch when 0
 	Pause  time.Duration // sleep between UNLINK rounds on each master, to spare other clients
 	DryRun bool          // find and count, delete nothing
+	// Limit, when positive, is the most keys the clear may delete: it stops
+	// (incomplete, with ErrLimit) rather than queue one more. It makes
+	// --max-keys hold even for keys written after the counting pass.
+	Limit int64
 	// Progress, when set, is called after every SCAN page and UNLINK round with
 	// the running totals. Calls never overlap; it must return quickly.
 	Progress func(Progress)
@@ -57,6 +61,9 @@ type Result struct {
 	Errors   int // masters whose clear failed
 	Duration time.Duration
 }
+
+// ErrLimit is wrapped by Clear's error when more keys matched than ClearConfig.Limit.
+var ErrLimit = errors.New("more keys match than the limit")
 
 // ErrIncomplete is wrapped by Clear's error when the clear stopped part way.
 // Running the same clear again finishes the job: it is idempotent.
@@ -137,6 +144,7 @@ type clearer struct {
 	cluster bool
 
 	scanCalls, scanned atomic.Int64
+	queued             atomic.Int64 // keys queued for UNLINK on every master, against Limit
 	matched, deleted   []atomic.Int64
 
 	progressMu sync.Mutex
@@ -238,6 +246,9 @@ func (cl *clearer) scan(ctx context.Context, node *redis.Client, queue chan<- ba
 				continue
 			}
 			seen[k] = struct{}{}
+			if cl.cfg.Limit > 0 && cl.queued.Add(1) > cl.cfg.Limit {
+				return fmt.Errorf("%w: more than %d keys", ErrLimit, cl.cfg.Limit)
+			}
 			cl.matched[i].Add(1)
 			cur.keys = append(cur.keys, k)
 			cur.targets = append(cur.targets, i)

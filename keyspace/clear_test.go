@@ -533,3 +533,32 @@ func TestSurveyCountsAndSamples(t *testing.T) {
 		t.Errorf("colors sample %+v avg TTL %s: a key without expiry has TTL -1", cols.Samples, cols.AvgTTL)
 	}
 }
+
+func TestClearStopsAtTheLimit(t *testing.T) {
+	// --max-keys must hold even for keys written after the counting pass:
+	// the clear deletes at most the limit, then says it stopped.
+	s := New(DefaultPrefix, DefaultVersion)
+	c := redistest.Start(t).Client(t)
+	var keys []string
+	for i := range 50 {
+		keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
+	}
+	seed(t, c, keys)
+	g, _ := s.Group(GroupProducts)
+	res, err := Clear(context.Background(), c, Selection{g}, ClearConfig{Limit: 10, Batch: 4, Count: 5})
+	if !errors.Is(err, ErrLimit) || !errors.Is(err, ErrIncomplete) || res.Complete {
+		t.Fatalf("err %v, complete %v; want ErrLimit, incomplete", err, res.Complete)
+	}
+	left, _ := c.DBSize(context.Background()).Result()
+	if res.Deleted > 10 || 50-left != res.Deleted {
+		t.Errorf("deleted %d (DBSIZE says %d): at most 10, and exactly what Redis lost", res.Deleted, 50-left)
+	}
+	first := res.Deleted
+	res, err = Clear(context.Background(), c, Selection{g}, ClearConfig{Limit: 100})
+	if err != nil || !res.Complete || res.Deleted != 50-first {
+		t.Errorf("under the limit: %v, deleted %d, want the remaining %d", err, res.Deleted, 50-first)
+	}
+	if n, _ := c.DBSize(context.Background()).Result(); n != 0 {
+		t.Errorf("%d keys left", n)
+	}
+}

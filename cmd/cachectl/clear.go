@@ -292,6 +292,9 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	}
 
 	cfg := keyspace.ClearConfig{Count: opts.Count, Batch: opts.Batch, Pause: opts.Pause, DryRun: opts.DryRun}
+	if !opts.DryRun {
+		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
+	}
 	var prog *clearProgress
 	if opts.IO.IsStderrTTY() && !opts.Quiet {
 		dbsize, _ := conn.Client.DBSize(ctx).Result()
@@ -318,7 +321,10 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
 		}
 		hint := "nothing is lost by stopping: run the same command again to finish the job"
-		if strings.Contains(clearErr.Error(), "NOPERM") {
+		switch {
+		case errors.Is(clearErr, keyspace.ErrLimit):
+			hint = fmt.Sprintf("more keys appeared after the count than --max-keys %d allows; check what writes them, then run again", opts.MaxKeys)
+		case strings.Contains(clearErr.Error(), "NOPERM"):
 			hint = "this user may not run SCAN or UNLINK on these keys: grant them (ACL SETUSER <user> +scan +unlink) or connect as a user that has them"
 		}
 		return hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
