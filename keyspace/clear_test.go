@@ -543,7 +543,7 @@ func TestClearStopsAtTheLimit(t *testing.T) {
 	for i := range 50 {
 		keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
 	}
-	seed(t, c, keys)
+	seedWithTTL(t, c, keys)
 	g, _ := s.Group(GroupProducts)
 	res, err := Clear(context.Background(), c, Selection{g}, ClearConfig{Limit: 10, Batch: 4, Count: 5})
 	if !errors.Is(err, ErrLimit) || !errors.Is(err, ErrIncomplete) || res.Complete {

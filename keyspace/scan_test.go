@@ -10,28 +10,13 @@ import (
 	"github.com/cachectl/cachectl/internal/redistest"
 )
 
-// seed writes keys through any client, in pipelined batches.
-func seed(t *testing.T, c redis.UniversalClient, keys []string) {
-	t.Helper()
-	ctx := context.Background()
-	for i := 0; i < len(keys); i += 500 {
-		p := c.Pipeline()
-		for _, k := range keys[i:min(i+500, len(keys))] {
-			p.Set(ctx, k, "v", 0)
-		}
-		if _, err := p.Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestRedisMatchAgreesWithGoMatch(t *testing.T) {
 	// The Go matcher is the last check before a delete: it must agree with the
 	// server's MATCH on the same keys and patterns.
 	c := redistest.Start(t).Client(t)
 	keys := []string{"ecommerce:1:product:1", "ecommerce:1:product_colors:all", `sh*p:1:product:1`, "shop:1:product:1",
 		`a\b:1:x`, "a[b]:1:x", "ab:1:x", "a?:1:x", "aa:1:x", "new\nline:1:x", "sp ace:1:x", "bin\xff\x00:1:x"}
-	seed(t, c, keys)
+	seedWithTTL(t, c, keys)
 	patterns := []string{"ecommerce:1:product*", "ecommerce:1:product:*", `sh\*p:1:*`, "sh*p:1:*", `a\\b:1:*`, `a\[b\]:1:*`,
 		"a[b]:1:*", "a?:1:*", `a\?:1:*`, "[^e]*:1:*", "*:1:x", "new\nline:*", "bin\xff*", "a[a-b]:*", "a["}
 	ctx := context.Background()
@@ -75,7 +60,7 @@ func TestCountIsExactOnStandaloneAndCluster(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			seed(t, c, keys)
+			seedWithTTL(t, c, keys)
 			got, err := Count(context.Background(), c, sel, 100)
 			if err != nil {
 				t.Fatal(err)
