@@ -18,7 +18,7 @@ import (
 
 // seedWithTTL writes every key with its own name as value and a one-hour TTL,
 // so survivors can be checked for both.
-func seedWithTTL(t *testing.T, c redis.UniversalClient, keys []string) {
+func seedWithTTL(t testing.TB, c redis.UniversalClient, keys []string) {
 	t.Helper()
 	ctx := context.Background()
 	for i := 0; i < len(keys); i += 1000 {
@@ -78,7 +78,7 @@ func without(all, gone []string) []string {
 }
 
 // must unwraps a schema constructor's result, failing the test on error.
-func must(t *testing.T) func(Target, error) Target {
+func must(t testing.TB) func(Target, error) Target {
 	return func(tg Target, err error) Target {
 		t.Helper()
 		if err != nil {
