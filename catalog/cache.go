@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,6 +144,8 @@ const (
 
 type cache struct {
 	rdb     redis.UniversalClient // nil: no cache at all
+	cluster bool                  // rdb is a Redis Cluster: no multi-key scripts (cluster.go)
+	locks   clusterLocks
 	schema  keyspace.Schema
 	timeout time.Duration
 	noCache bool
@@ -155,6 +158,9 @@ type cache struct {
 	npending atomic.Int64 // len(pending), read without the lock on every request
 	probed   atomic.Int64 // unix nanos of the last probe start
 
+	// beforeSet, when set by a test, runs just before a loaded value is written.
+	beforeSet func()
+
 	mu      sync.Mutex
 	gens    map[string]uint64
 	pending map[string]pendingInvalidation
@@ -166,8 +172,9 @@ type pendingInvalidation struct {
 }
 
 func newCache(rdb redis.UniversalClient, schema keyspace.Schema, timeout time.Duration, noCache bool, m *metrics, log *slog.Logger) *cache {
+	_, cluster := rdb.(*redis.ClusterClient)
 	return &cache{
-		rdb: rdb, schema: schema, timeout: timeout, noCache: noCache, metrics: m, log: log,
+		rdb: rdb, cluster: cluster, schema: schema, timeout: timeout, noCache: noCache, metrics: m, log: log,
 		gens: map[string]uint64{}, pending: map[string]pendingInvalidation{},
 	}
 }
@@ -289,12 +296,19 @@ func plausibleJSON(v string) bool {
 // set stores body unless a write has happened since the reader's fence read,
 // here (local generation) or anywhere (the fence in Redis).
 func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, gen uint64, body []byte) {
+	if c.cluster {
+		c.setClustered(ctx, e, key, fenceKey, fence, gen, body)
+		return
+	}
 	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name) {
 		return
 	}
 	keys := []string{key, fenceKey}
 	if e.fam.indexed {
 		keys = append(keys, c.schema.Key(indexKeyPrefix+e.fam.name))
+	}
+	if c.beforeSet != nil {
+		c.beforeSet()
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -308,11 +322,9 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 // write's response is sent. It never fails the write: what Redis did not
 // take is kept and replayed.
 func (c *cache) invalidate(ctx context.Context, fams ...family) {
-	c.mu.Lock()
 	for _, f := range fams {
-		c.gens[f.name]++
+		c.bump(f.name)
 	}
-	c.mu.Unlock()
 	if c.rdb == nil {
 		return
 	}
@@ -328,11 +340,33 @@ func (c *cache) invalidate(ctx context.Context, fams ...family) {
 	}
 }
 
+// bump moves a family's local generation, so that no load that started
+// before it is cached. On a cluster it first waits for the sets in flight
+// (see cluster.go).
+func (c *cache) bump(fam string) {
+	if c.cluster {
+		lock := c.locks.of(fam)
+		lock.Lock()
+		defer lock.Unlock()
+	}
+	c.mu.Lock()
+	c.gens[fam]++
+	c.mu.Unlock()
+}
+
 // remember records an invalidation Redis did not take.
 func (c *cache) remember(f family) {
 	c.metrics.invalidations.WithLabelValues(f.metricName(), "deferred").Inc()
 	c.mu.Lock()
-	p := c.pending[f.name]
+	p, ok := c.pending[f.name]
+	if ok {
+		// Keep the keys an earlier failure asked to delete by name.
+		for _, l := range p.fam.fixed {
+			if !slices.Contains(f.fixed, l) {
+				f.fixed = append(f.fixed[:len(f.fixed):len(f.fixed)], l)
+			}
+		}
+	}
 	c.pending[f.name] = pendingInvalidation{fam: f, epoch: p.epoch + 1}
 	c.npending.Store(int64(len(c.pending)))
 	c.mu.Unlock()
@@ -346,6 +380,22 @@ func (f family) metricName() string {
 }
 
 func (c *cache) runInvalidation(ctx context.Context, f family) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	defer cancel()
+	var err error
+	if c.cluster {
+		_, err = c.invalidateClustered(rctx, f)
+	} else {
+		err = c.invalidateScripted(rctx, f)
+	}
+	if err == nil {
+		c.metrics.invalidations.WithLabelValues(f.metricName(), "ok").Inc()
+	}
+	return err
+}
+
+// invalidateScripted invalidates a family in one atomic script.
+func (c *cache) invalidateScripted(ctx context.Context, f family) error {
 	keys := []string{c.schema.Key(fenceKeyPrefix + f.name), c.schema.Key(indexKeyPrefix + f.name)}
 	for _, l := range f.fixed {
 		keys = append(keys, c.schema.Key(l))
@@ -354,13 +404,7 @@ func (c *cache) runInvalidation(ctx context.Context, f family) error {
 	if f.indexed {
 		indexed = "1"
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
-	err := invalidateFamily.Run(rctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
-	if err == nil {
-		c.metrics.invalidations.WithLabelValues(f.metricName(), "ok").Inc()
-	}
-	return err
+	return invalidateFamily.Run(ctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
 }
 
 // maybeRecover starts one probe at a time, at most every probeEvery, without

@@ -29,8 +29,10 @@ func paramsKey(t *testing.T, family, name, rawQuery string) string {
 	return "products:" + family + ":" + p.hash()
 }
 
-func TestEveryCachedRouteMissesThenHitsWithTheSeedKeyAndTTL(t *testing.T) {
-	e := newEnv(t)
+func TestEveryCachedRouteMissesThenHitsWithTheSeedKeyAndTTL(t *testing.T) { testEveryCachedRoute(t) }
+
+func testEveryCachedRoute(t *testing.T, opts ...envOption) {
+	e := newEnv(t, opts...)
 	cases := []struct {
 		path, logical string
 		ttl           time.Duration
@@ -185,7 +187,9 @@ var warmURLs = []string{
 	"/api/products/filters/?category=1",
 }
 
-func TestEveryWriteInvalidatesItsKeysAndNothingElse(t *testing.T) {
+func TestEveryWriteInvalidatesItsKeysAndNothingElse(t *testing.T) { testEveryWriteInvalidates(t) }
+
+func testEveryWriteInvalidates(t *testing.T, opts ...envOption) {
 	lists := []string{"products:top_sellers", "products:new_arrivals", listKey(t, "category=2"),
 		paramsKey(t, "personalized", "user_id", "user_id=3"), paramsKey(t, "filters", "category", "category=1")}
 	product4 := []string{"product:4", "product:4:variants", "product:4:variants:list"}
@@ -282,7 +286,7 @@ func TestEveryWriteInvalidatesItsKeysAndNothingElse(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t)
+			e := newEnv(t, opts...)
 			for _, u := range warmURLs {
 				e.mustGet(u)
 			}
@@ -315,8 +319,10 @@ func TestEveryWriteInvalidatesItsKeysAndNothingElse(t *testing.T) {
 	}
 }
 
-func TestColorDeleteInvalidatesColors(t *testing.T) {
-	e := newEnv(t)
+func TestColorDeleteInvalidatesColors(t *testing.T) { testColorDelete(t) }
+
+func testColorDelete(t *testing.T, opts ...envOption) {
+	e := newEnv(t, opts...)
 	r := e.admin("POST", "/api/colors/", `{"name":"Unused","hex":"#123456"}`)
 	id := r.field(t, "id").(float64)
 	e.mustGet("/api/colors/")

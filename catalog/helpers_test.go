@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -65,56 +66,93 @@ func openSeeded(t *testing.T) *Store {
 }
 
 // testEnv is a catalog server over loopback HTTP, its store, and a private
-// redis-server with an admin client to look inside it.
+// redis-server (or a cluster) with an admin client to look inside it.
 type testEnv struct {
 	t     *testing.T
-	redis *redistest.Server
-	rdb   *redis.Client // the test's own view of Redis
+	redis *redistest.Server     // nil on a cluster
+	rdb   redis.UniversalClient // the test's own view of Redis
+	cache redis.UniversalClient // the server's client
+	cfg   Config
 	store *Store
 	srv   *Server
 	url   string
 }
 
-type envOption func(*Config, *redistest.Options)
+type envConfig struct {
+	cfg     Config
+	redis   redistest.Options
+	cluster *redistest.Cluster
+}
+
+type envOption func(*envConfig)
 
 func withSchema(s keyspace.Schema) envOption {
-	return func(c *Config, _ *redistest.Options) { c.Schema = s }
+	return func(c *envConfig) { c.cfg.Schema = s }
 }
 
 // withRedisTimeout sets how long the server waits for Redis. Tests default to
 // a generous 2s so that a machine loaded by the tests themselves never turns a
 // HIT into a BYPASS; the fail-open tests use the real default.
 func withRedisTimeout(d time.Duration) envOption {
-	return func(c *Config, _ *redistest.Options) { c.RedisTimeout = d }
+	return func(c *envConfig) { c.cfg.RedisTimeout = d }
 }
 
 func withRedisArgs(args ...string) envOption {
-	return func(_ *Config, o *redistest.Options) { o.Args = append(o.Args, args...) }
+	return func(c *envConfig) { c.redis.Args = append(c.redis.Args, args...) }
+}
+
+// onCluster serves from cl, emptied first, instead of a private redis-server.
+func onCluster(cl *redistest.Cluster) envOption {
+	return func(c *envConfig) { c.cluster = cl }
 }
 
 func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	cfg := Config{Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: testToken,
-		RedisTimeout: 2 * time.Second}
-	var ro redistest.Options
+	ec := envConfig{cfg: Config{Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: testToken,
+		RedisTimeout: 2 * time.Second}}
 	for _, o := range opts {
-		o(&cfg, &ro)
+		o(&ec)
 	}
-	rs := redistest.Start(t, ro)
-	store := openSeeded(t)
-	client := redis.NewClient(RedisOptions(rs.ClientOptions(), cfg.RedisTimeout))
-	t.Cleanup(func() { client.Close() })
-	cfg.Store, cfg.Redis = store, client
-	srv := NewServer(cfg)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	e := &testEnv{t: t, redis: rs, rdb: rs.Client(t), store: store, srv: srv, url: hs.URL}
+	e := &testEnv{t: t, store: openSeeded(t)}
+	if ec.cluster != nil {
+		e.rdb = ec.cluster.Client(t)
+		err := e.rdb.(*redis.ClusterClient).ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
+			return m.FlushDB(ctx).Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.cache = redisconn.NewClient(RedisOptions(ec.cluster.Masters[0].ClientOptions(), ec.cfg.RedisTimeout), true)
+	} else {
+		e.redis = redistest.Start(t, ec.redis)
+		e.rdb = e.redis.Client(t)
+		e.cache = redis.NewClient(RedisOptions(e.redis.ClientOptions(), ec.cfg.RedisTimeout))
+	}
+	t.Cleanup(func() { e.cache.Close() })
+	e.cfg = ec.cfg
+	e.cfg.Store, e.cfg.Redis = e.store, e.cache
+	e.srv, e.url = serveOver(t, e.cfg)
 	// A session that django.contrib.sessions keeps under the same prefix:
 	// nothing the catalog does may touch it.
 	if err := e.rdb.Set(context.Background(), sessionKey, "session-data", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+func serveOver(t *testing.T, cfg Config) (*Server, string) {
+	srv := NewServer(cfg)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return srv, hs.URL
+}
+
+// another is a second catalog server on the same database and Redis, as a
+// second process of the same deployment: it shares no memory with e's server.
+func (e *testEnv) another() *testEnv {
+	o := *e
+	o.srv, o.url = serveOver(e.t, e.cfg)
+	return &o
 }
 
 // response is what a client sees.

@@ -31,11 +31,13 @@ func holdSecondRead(s *Store) (entered chan struct{}, release chan struct{}) {
 
 // A reader that read the old product before a write must not put it back
 // into the cache after the write returned.
-func TestNoStaleSetAfterAWrite(t *testing.T) {
+func TestNoStaleSetAfterAWrite(t *testing.T) { testNoStaleSet(t) }
+
+func testNoStaleSet(t *testing.T, opts ...envOption) {
 	for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
 		t.Run(path, func(t *testing.T) {
 			for round := range 3 {
-				e := newEnv(t)
+				e := newEnv(t, opts...)
 				entered, release := holdSecondRead(e.store)
 				done := make(chan response)
 				go func() { done <- e.get(path) }()
@@ -63,9 +65,11 @@ func TestNoStaleSetAfterAWrite(t *testing.T) {
 
 // Many readers and one writer: once the writer is done, every read shows its
 // last write.
-func TestManyReadersOneWriterEndOnTheLastWrite(t *testing.T) {
+func TestManyReadersOneWriterEndOnTheLastWrite(t *testing.T) { testManyReadersOneWriter(t) }
+
+func testManyReadersOneWriter(t *testing.T, opts ...envOption) {
 	for round := range 3 {
-		e := newEnv(t)
+		e := newEnv(t, opts...)
 		// Shuffle the interleavings: each query waits a random moment.
 		e.store.beforeRead = func(context.Context) { time.Sleep(time.Duration(rand.IntN(800)) * time.Microsecond) }
 		stop := make(chan struct{})
@@ -105,8 +109,10 @@ func TestManyReadersOneWriterEndOnTheLastWrite(t *testing.T) {
 	}
 }
 
-func TestConcurrentMissesMakeOneDatabaseLoad(t *testing.T) {
-	e := newEnv(t)
+func TestConcurrentMissesMakeOneDatabaseLoad(t *testing.T) { testConcurrentMisses(t) }
+
+func testConcurrentMisses(t *testing.T, opts ...envOption) {
+	e := newEnv(t, opts...)
 	// Every query is slow, so that all 100 requests miss while the load runs.
 	e.store.beforeRead = func(context.Context) { time.Sleep(300 * time.Millisecond) }
 	before := e.store.Queries()
@@ -129,5 +135,55 @@ func TestConcurrentMissesMakeOneDatabaseLoad(t *testing.T) {
 	// One load of a product detail is two queries: the row and its variants.
 	if q := e.store.Queries() - before; q != 2 {
 		t.Fatalf("100 concurrent misses made %d queries, want the 2 of one load", q)
+	}
+}
+
+// holdSet arms the cache's test hook so that the next value this server
+// loaded stops just before it is written, until release is called (at the
+// latest when the test ends, so that a failed test does not hang).
+func holdSet(t *testing.T, e *testEnv) (entered chan struct{}, release func()) {
+	entered, held := make(chan struct{}), make(chan struct{})
+	var armed atomic.Bool
+	armed.Store(true)
+	e.srv.cache.beforeSet = func() {
+		if armed.CompareAndSwap(true, false) {
+			close(entered)
+			<-held
+		}
+	}
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
+	return entered, release
+}
+
+// A write through another server of the same deployment lands while this
+// server is about to cache what it loaded before the write: only Redis (the
+// fence) can tell, and no server may serve the old product afterwards.
+func TestWriteThroughAnotherServerIsNotUndone(t *testing.T) { testWriteElsewhere(t) }
+
+func testWriteElsewhere(t *testing.T, opts ...envOption) {
+	for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
+		t.Run(path, func(t *testing.T) {
+			e := newEnv(t, opts...)
+			other := e.another()
+			entered, release := holdSet(t, e)
+			done := make(chan response)
+			go func() { done <- e.get(path) }()
+			<-entered
+
+			const name = "Written Elsewhere"
+			if r := other.admin(http.MethodPatch, "/api/products/7/", `{"name":"`+name+`","category":2}`); r.status != 200 {
+				t.Fatalf("write: %d %s", r.status, r.body)
+			}
+			release()
+			if slow := <-done; slow.cache() != "MISS" {
+				t.Fatalf("slow reader: %s, want MISS", slow.cache())
+			}
+			for _, env := range []*testEnv{e, other, e} {
+				if r := env.mustGet(path); !strings.Contains(r.body, name) {
+					t.Fatalf("after the write, a read (%s) shows the old product: %.200s", r.cache(), r.body)
+				}
+			}
+		})
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/bench"
@@ -275,7 +274,7 @@ func demoStartAPI(ctx context.Context, opts *demoOptions, rd *demoRedis) (api *u
 		store.Close()
 		return nil, "", nil, err
 	}
-	rdb := redis.NewClient(catalog.RedisOptions(ropt, catalog.DefaultRedisTimeout))
+	rdb := redisconn.NewClient(catalog.RedisOptions(ropt, catalog.DefaultRedisTimeout), rd.conn.Cluster)
 	var b [16]byte
 	rand.Read(b[:])
 	token = hex.EncodeToString(b[:])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,7 +24,7 @@ type serveOptions struct {
 	IO     *iostreams.IOStreams
 	Logger *slog.Logger
 	// Redis builds the (not yet connected) client; nil means no cache.
-	Redis  func(timeout time.Duration) (redis.UniversalClient, string, error)
+	Redis  func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error)
 	Schema keyspace.Schema
 	Quiet  bool
 
@@ -84,7 +85,7 @@ down gracefully: requests in flight complete, and the exit code is 0.`,
 			opts.Schema = schema
 			opts.Quiet = f.opts.Quiet
 			opts.Logger = serveLogger(f)
-			opts.Redis = func(timeout time.Duration) (redis.UniversalClient, string, error) {
+			opts.Redis = func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error) {
 				cfg, err := f.redisConfig()
 				if err != nil {
 					return nil, "", err
@@ -93,7 +94,27 @@ down gracefully: requests in flight complete, and the exit code is 0.`,
 				if err != nil {
 					return nil, "", err
 				}
-				return redis.NewClient(catalog.RedisOptions(opt, timeout)), redisconn.Redact(f.opts.RedisURL), nil
+				addr := redisconn.Redact(f.opts.RedisURL)
+				cluster := cfg.ForceCluster
+				if !cluster {
+					// Ask what it is. A server that does not answer yet is
+					// taken for a single one (--cluster says otherwise): the
+					// catalog serves from the database until it answers.
+					dctx, cancel := context.WithTimeout(ctx, time.Second)
+					conn, err := redisconn.Open(dctx, cfg)
+					cancel()
+					switch {
+					case err == nil:
+						cluster = conn.Cluster
+						conn.Client.Close()
+					case errors.Is(err, redisconn.ErrConfig):
+						return nil, "", err
+					}
+				}
+				if cluster {
+					addr += " (cluster)"
+				}
+				return redisconn.NewClient(catalog.RedisOptions(opt, timeout), cluster), addr, nil
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -142,7 +163,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	var rdb redis.UniversalClient
 	addr := "none"
 	if opts.Redis != nil {
-		if rdb, addr, err = opts.Redis(opts.CacheTimeout); err != nil {
+		if rdb, addr, err = opts.Redis(ctx, opts.CacheTimeout); err != nil {
 			return err
 		}
 		defer rdb.Close()

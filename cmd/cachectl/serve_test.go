@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -57,24 +58,40 @@ func request(method, url, token, body string) httpResult {
 	return httpResult{status: res.StatusCode, cache: res.Header.Get("X-Cache"), body: string(b), err: err}
 }
 
+// runningServe is `cachectl serve` run in-process on a free port.
+type runningServe struct {
+	base   string
+	errOut fmt.Stringer
+	cancel context.CancelFunc // what SIGINT and SIGTERM do in main
+	exited chan int
+}
+
+// startServe runs serve with args (plus --listen) and the admin token "tok" in
+// the environment, and waits until it is healthy.
+func startServe(t *testing.T, args ...string) *runningServe {
+	t.Helper()
+	addr := closedPort(t)
+	ios, _, _, errOut := iostreams.Test()
+	env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), envAdminToken: "tok"}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	s := &runningServe{base: "http://" + addr, errOut: errOut, cancel: cancel, exited: make(chan int, 1)}
+	go func() {
+		s.exited <- execute(ctx, ios, append([]string{"serve", "--listen", addr}, args...), func(k string) string { return env[k] })
+	}()
+	waitHealthy(t, s.base)
+	return s
+}
+
 // The command wires flags, the environment's admin token, --prefix and
 // --key-version into the server, and a cancelled context (what SIGINT and
 // SIGTERM do in main) shuts it down cleanly with exit 0 while a slow request
 // still completes.
 func TestServeCommandCachesUnderTheSchemaAndShutsDownCleanly(t *testing.T) {
 	rs := redistest.Start(t)
-	addr := closedPort(t)
-	base := "http://" + addr
-	ios, _, _, errOut := iostreams.Test()
-	env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir(), envAdminToken: "tok"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exited := make(chan int, 1)
-	go func() {
-		exited <- execute(ctx, ios, []string{"serve", "--redis", rs.URL(), "--listen", addr, "--seed-products", "60",
-			"--prefix", "shop", "--key-version", "3", "--db-latency", "150ms"}, func(k string) string { return env[k] })
-	}()
-	waitHealthy(t, base)
+	s := startServe(t, "--redis", rs.URL(), "--seed-products", "60", "--prefix", "shop", "--key-version", "3", "--db-latency", "150ms")
+	base, cancel, exited, errOut := s.base, s.cancel, s.exited, s.errOut
+	addr := strings.TrimPrefix(base, "http://")
 
 	if r := request("GET", base+"/api/products/7/", "", ""); r.status != 200 || r.cache != "MISS" {
 		t.Fatalf("first GET: %d %s %v", r.status, r.cache, r.err)
@@ -147,5 +164,43 @@ func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("serve after SIGTERM: %v\n%s", err, stderr.String())
+	}
+}
+
+// On Redis Cluster, detected from the seed address, the server caches the
+// seed's key names across the slots and a write invalidates them.
+func TestServeCommandOnRedisCluster(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	rdb := cl.Client(t)
+	s := startServe(t, "--redis", cl.SeedURL(), "--seed-products", "60")
+	base, errOut := s.base, s.errOut
+
+	for _, path := range []string{"/api/products/7/", "/api/products/?category=2", "/api/categories/"} {
+		if r := request("GET", base+path, "", ""); r.status != 200 || r.cache != "MISS" {
+			t.Fatalf("first GET %s: %d %s %v %s", path, r.status, r.cache, r.err, r.body)
+		}
+		if r := request("GET", base+path, "", ""); r.cache != "HIT" {
+			t.Fatalf("second GET %s: %s", path, r.cache)
+		}
+	}
+	for _, key := range []string{"ecommerce:1:product:7", "ecommerce:1:categories:all"} {
+		if n, err := rdb.Exists(context.Background(), key).Result(); err != nil || n != 1 {
+			t.Fatalf("key %s not in the cluster: %d %v", key, n, err)
+		}
+	}
+	if r := request("PATCH", base+"/api/products/7/", "tok", `{"name":"Clustered Rename","category":2}`); r.status != 200 {
+		t.Fatalf("write: %d %s", r.status, r.body)
+	}
+	for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
+		if r := request("GET", base+path, "", ""); r.cache != "MISS" || !strings.Contains(r.body, "Clustered Rename") {
+			t.Fatalf("GET %s after the write: %s %.200s", path, r.cache, r.body)
+		}
+	}
+	s.cancel()
+	if code := <-s.exited; code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut.String(), "(cluster)") || strings.Contains(errOut.String(), "CROSSSLOT") {
+		t.Errorf("startup line does not say cluster, or a CROSSSLOT error was logged: %s", errOut)
 	}
 }

@@ -252,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if opt.DB != 0 {
 		return nil, fmt.Errorf("%w: %s: redis cluster has only db 0", ErrConfig, addr)
 	}
-	cc := redis.NewClusterClient(clusterOptions(opt))
+	cc := redis.NewClusterClient(ClusterOptions(opt))
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
 		return nil, fail(err)
@@ -261,7 +261,18 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	return &Conn{Client: cc, Cluster: true, Addr: addr}, nil
 }
 
-func clusterOptions(o *redis.Options) *redis.ClusterOptions {
+// NewClient builds a client from opt without connecting: a cluster client
+// seeded with opt's address when cluster is set, a single-server one otherwise.
+func NewClient(opt *redis.Options, cluster bool) redis.UniversalClient {
+	if cluster {
+		return redis.NewClusterClient(ClusterOptions(opt))
+	}
+	return redis.NewClient(opt)
+}
+
+// ClusterOptions carries opt's connection settings (credentials, TLS,
+// timeouts, retries) over to a cluster client seeded with opt's address.
+func ClusterOptions(o *redis.Options) *redis.ClusterOptions {
 	return &redis.ClusterOptions{
 		Addrs:                    []string{o.Addr},
 		ClientName:               o.ClientName,
@@ -274,6 +285,8 @@ func clusterOptions(o *redis.Options) *redis.ClusterOptions {
 		DialTimeout:              o.DialTimeout,
 		ReadTimeout:              o.ReadTimeout,
 		WriteTimeout:             o.WriteTimeout,
+		PoolTimeout:              o.PoolTimeout,
+		ContextTimeoutEnabled:    o.ContextTimeoutEnabled,
 		TLSConfig:                o.TLSConfig,
 		DisableIdentity:          o.DisableIdentity,
 		MaintNotificationsConfig: o.MaintNotificationsConfig,
