@@ -204,18 +204,11 @@ func displayKey(k string) string {
 	return strconv.Quote(k)
 }
 
+// formatSize is output.Bytes, as stats and top print memory, with "n/a"
+// where MEMORY USAGE was not permitted.
 func formatSize(n int64) string {
 	if n < 0 {
-		return "n/a" // MEMORY USAGE not permitted
+		return "n/a"
 	}
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return output.Bytes(n)
 }
