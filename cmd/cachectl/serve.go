@@ -52,8 +52,9 @@ app's key names and TTLs under --prefix and --key-version.
 Writes need Authorization: Bearer TOKEN, the token coming from ` + envAdminToken + `
 (or --admin-token); without one, writes are refused. When Redis is down or slow
 every request is served from the database (X-Cache: BYPASS), and invalidations
-Redis missed are replayed when it is back. SIGINT or SIGTERM shut the server
-down gracefully: requests in flight complete, and the exit code is 0.`,
+Redis missed are replayed when it is back. A Redis Cluster is detected at
+start (--cluster when it may not be up yet). SIGINT or SIGTERM shut the
+server down gracefully: requests in flight complete, and the exit code is 0.`,
 		Example: `  # try every other command against it
   CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
   # a slower database, to see what the cache saves
@@ -169,7 +170,11 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		defer rdb.Close()
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		if err := rdb.Ping(pctx).Err(); err != nil {
-			opts.Logger.Warn("redis is not answering: serving from the database until it does", "redis", addr, "err", err)
+			attrs := []any{"redis", addr, "err", err}
+			if _, cluster := rdb.(*redis.ClusterClient); !cluster {
+				attrs = append(attrs, "note", "taken for a single server: start with --cluster if it is a Redis Cluster")
+			}
+			opts.Logger.Warn("redis is not answering: serving from the database until it does", attrs...)
 		}
 		cancel()
 	}
