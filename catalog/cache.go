@@ -54,6 +54,10 @@ import (
 // a family is pending its keys are neither read from nor written to Redis, and
 // the pending invalidations are replayed before Redis is trusted again, so a
 // copy Redis kept through an outage is never served.
+//
+// Redis Cluster. The scripts above touch keys of several hash slots, which a
+// cluster refuses; there the same guarantees come from single-key commands in
+// a careful order, described in cluster.go.
 
 // Names of the server's own bookkeeping keys, inside the schema's namespace but
 // outside every keyspace group, so `cachectl clear` never removes them.
@@ -158,8 +162,8 @@ type cache struct {
 	npending atomic.Int64 // len(pending), read without the lock on every request
 	probed   atomic.Int64 // unix nanos of the last probe start
 
-	// beforeSet, when set by a test, runs just before a loaded value is written.
-	beforeSet func()
+	// hook, when set by a test, runs at each stage of writing a loaded value.
+	hook func(stage string)
 
 	mu      sync.Mutex
 	gens    map[string]uint64
@@ -307,14 +311,22 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 	if e.fam.indexed {
 		keys = append(keys, c.schema.Key(indexKeyPrefix+e.fam.name))
 	}
-	if c.beforeSet != nil {
-		c.beforeSet()
-	}
+	c.testHook(stageBeforeSet)
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(), time.Now().UnixMilli()).Err()
+	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(), time.Now().UnixMilli()).Int()
 	if err != nil {
 		c.fail("set", err)
+		return
+	}
+	if set == 1 {
+		c.testHook(stageChecked)
+	}
+}
+
+func (c *cache) testHook(stage string) {
+	if c.hook != nil {
+		c.hook(stage)
 	}
 }
 
@@ -380,13 +392,12 @@ func (f family) metricName() string {
 }
 
 func (c *cache) runInvalidation(ctx context.Context, f family) error {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
 	var err error
 	if c.cluster {
-		_, err = c.invalidateClustered(rctx, f)
+		_, err = c.invalidateClustered(ctx, f)
 	} else {
-		err = c.invalidateScripted(rctx, f)
+		err = c.invalidateScripted(ctx, f)
 	}
 	if err == nil {
 		c.metrics.invalidations.WithLabelValues(f.metricName(), "ok").Inc()
@@ -404,7 +415,9 @@ func (c *cache) invalidateScripted(ctx context.Context, f family) error {
 	if f.indexed {
 		indexed = "1"
 	}
-	return invalidateFamily.Run(ctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
+	return c.step(ctx, func(ctx context.Context) error {
+		return invalidateFamily.Run(ctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
+	})
 }
 
 // maybeRecover starts one probe at a time, at most every probeEvery, without

@@ -15,26 +15,52 @@ import (
 // On Redis Cluster the two scripts cannot run: a cached key, its family's
 // fence and its family's index hash to different slots, and the seed's key
 // names leave no room for a hash tag. The same guarantees are kept with
-// single-key commands, in an order that makes them hold:
+// single-key commands (and one single-key script), in an order that makes
+// them hold:
 //
 // Writing a value (setClustered): the key goes into the family's index first,
-// tagged with the fence the reader read ("FENCE|KEY"), then the fence is read
-// again and the value is SET only if it still holds the reader's fence, and
-// read once more after the SET; if it moved in between, the reader UNLINKs
-// what it wrote. A write elsewhere that raced the reader is thus undone by
-// the reader itself, or found in the index by the invalidation.
+// tagged with the fence the reader read ("FENCE|KEY"), while the fence is read
+// again; the value is SET only if the fence still holds the reader's, with a
+// short provisional expiry, and the fence is read once more. If it moved in
+// between, the reader UNLINKs what it wrote; if not, the value gets its real
+// expiry. A write elsewhere that raced the reader is thus undone by the
+// reader itself, or found in the index by the invalidation; a reader that
+// dies or loses Redis before its last check leaves a value that expires
+// within provisionalTTL.
 //
-// Invalidating (invalidateClustered): INCR the fence (to N), UNLINK the fixed
-// keys and every indexed key tagged with a fence below N, and ZREM exactly
-// those members. Members tagged N or more were written by readers that read
-// the fence after this INCR, so they hold data newer than the write.
+// Invalidating (invalidateClustered): move the fence to N, past every value
+// it ever had (bumpFence), UNLINK the fixed keys and every indexed key tagged
+// with a fence below N, and only then ZREM exactly those members. Members
+// tagged N or more were written by readers that read the fence after this
+// move, so they hold data newer than the write.
 //
 // What is weaker than on a single server: between a racing reader's SET and
-// its own UNLINK (one round trip), another process may read the old value.
-// Within one process even that cannot happen: a writer takes its family's
-// lock before it bumps the local generation, and a reader holds it from its
-// generation check until its SET is answered, so the writer's invalidation
-// always comes after that SET.
+// its own UNLINK (a round trip, or at most provisionalTTL if the reader
+// fails there), another process may read the old value. Within one process
+// even that cannot happen: a writer takes its family's lock before it bumps
+// the local generation, and a reader holds it from its generation check until
+// it is done, so the writer's invalidation always comes after that.
+
+// bumpFence moves a fence to INCR's result or to the time in ms, whichever is
+// higher, so that a fence that expired or was evicted never comes back below
+// the tags already in its index. One key: it runs on a cluster too.
+var bumpFence = redis.NewScript(`
+local v = redis.call('INCR', KEYS[1])
+local t = tonumber(ARGV[1])
+if v < t then
+	redis.call('SET', KEYS[1], ARGV[1])
+	v = t
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return v
+`)
+
+// provisionalTTL is how long a value lives until its reader has checked the
+// fence after writing it: the longest a stale value can outlive a reader that
+// fails between the two.
+func (c *cache) provisionalTTL(ttl time.Duration) time.Duration {
+	return min(ttl, max(time.Second, 4*c.timeout))
+}
 
 // clusterLocks is the per-family reader/writer lock of the cluster path,
 // striped so that it needs no map of every product id.
@@ -50,17 +76,34 @@ func (l *clusterLocks) of(family string) *sync.RWMutex {
 func indexMember(fence, key string) string { return fence + "|" + key }
 
 // memberFence splits an index member; ok is false for a member in another
-// format (one written by a single-server script), which is treated as old.
+// format (one written by a single-server script: the whole member is the
+// key), which is treated as old.
 func memberFence(m string) (fence int64, key string, ok bool) {
 	f, k, found := strings.Cut(m, "|")
 	if !found {
 		return 0, m, false
 	}
 	n, err := strconv.ParseInt(f, 10, 64)
-	return n, k, err == nil
+	if err != nil {
+		return 0, m, false
+	}
+	return n, k, true
 }
 
-// setClustered is set for a Redis Cluster.
+// Stages of setClustered at which a test may hold a reader.
+const (
+	stageBeforeSet = "before set"     // the fence held before the SET
+	stageChecked   = "after re-check" // the fence held after it, too
+)
+
+// step runs one round trip of the cluster path with its own deadline.
+func (c *cache) step(ctx context.Context, f func(ctx context.Context) error) error {
+	sctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return f(sctx)
+}
+
+// setClustered is set for a Redis Cluster. Every step has its own deadline.
 func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence string, gen uint64, body []byte) {
 	lock := c.locks.of(e.fam.name)
 	lock.RLock()
@@ -68,61 +111,76 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name) {
 		return
 	}
-	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	if e.fam.indexed {
-		index := c.schema.Key(indexKeyPrefix + e.fam.name)
-		now := time.Now().UnixMilli()
-		_, err := c.rdb.TxPipelined(rctx, func(p redis.Pipeliner) error {
-			p.ZAdd(rctx, index, redis.Z{Score: float64(now + e.ttl.Milliseconds()), Member: indexMember(fence, key)})
-			p.ZRemRangeByScore(rctx, index, "-inf", strconv.FormatInt(now, 10))
-			p.PExpire(rctx, index, indexTTL)
+	step := func(f func(ctx context.Context) error) error { return c.step(ctx, f) }
+	expireAt := time.Now().Add(e.ttl)
+	var held bool
+	err := step(func(ctx context.Context) error {
+		// The index entry and the first fence check, in one round trip: the
+		// entry must be in place before the SET, and expires with the value.
+		var get *redis.StringCmd
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if e.fam.indexed {
+				index := c.schema.Key(indexKeyPrefix + e.fam.name)
+				p.ZAdd(ctx, index, redis.Z{Score: float64(expireAt.UnixMilli()), Member: indexMember(fence, key)})
+				p.ZRemRangeByScore(ctx, index, "-inf", strconv.FormatInt(time.Now().UnixMilli(), 10))
+				p.PExpire(ctx, index, indexTTL)
+			}
+			get = p.Get(ctx, fenceKey)
 			return nil
 		})
-		if err != nil {
-			c.fail("set", err)
-			return
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
 		}
-	}
-	if held, err := c.fenceHolds(rctx, fenceKey, fence); err != nil || !held {
-		if err != nil {
-			c.fail("set", err)
-		}
+		held = fenceOrZero(get.Val()) == fence
+		return nil
+	})
+	if err != nil {
+		c.fail("set", err)
 		return
 	}
-	if c.beforeSet != nil {
-		c.beforeSet()
+	if !held {
+		return // a write moved the fence during the load: keep nothing
 	}
-	if err := c.rdb.Set(rctx, key, body, e.ttl).Err(); err != nil {
+	c.testHook(stageBeforeSet)
+	if err := step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() }); err != nil {
 		// The SET may have landed: make sure a stale copy cannot outlive Redis's answer.
 		c.fail("set", err)
 		c.rememberKey(e.fam, e.logical)
 		return
 	}
-	held, err := c.fenceHolds(rctx, fenceKey, fence)
-	if err == nil && held {
-		return
-	}
-	if err == nil {
-		// A write elsewhere moved the fence while this value was loading: undo.
-		err = c.rdb.Unlink(rctx, key).Err()
-	}
+	err = step(func(ctx context.Context) error {
+		f, err := c.rdb.Get(ctx, fenceKey).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if held = fenceOrZero(f) == fence; !held {
+			// A write elsewhere moved the fence while this value was loading: undo.
+			return c.rdb.Unlink(ctx, key).Err()
+		}
+		return nil
+	})
 	if err != nil {
 		c.fail("set", err)
 		c.rememberKey(e.fam, e.logical)
+		return
+	}
+	if !held {
+		return
+	}
+	c.testHook(stageChecked)
+	// Any invalidation from now on finds the key in the index (or by name):
+	// the value may live its full TTL, which the index entry shares.
+	if err := step(func(ctx context.Context) error { return c.rdb.PExpireAt(ctx, key, expireAt).Err() }); err != nil {
+		c.fail("set", err) // the value expires early: a miss, never a stale read
 	}
 }
 
-// fenceHolds reports whether the fence still reads fence (a missing fence reads "0").
-func (c *cache) fenceHolds(ctx context.Context, fenceKey, fence string) (bool, error) {
-	f, err := c.rdb.Get(ctx, fenceKey).Result()
-	switch {
-	case errors.Is(err, redis.Nil):
-		f = "0"
-	case err != nil:
-		return false, err
+// fenceOrZero reads a missing fence as "0", as readers do.
+func fenceOrZero(f string) string {
+	if f == "" {
+		return "0"
 	}
-	return f == fence, nil
+	return f
 }
 
 // rememberKey keeps an invalidation of fam pending that also deletes one key
@@ -133,46 +191,48 @@ func (c *cache) rememberKey(fam family, logical string) {
 }
 
 // invalidateClustered is runInvalidation for a Redis Cluster; it returns the
-// number of keys removed.
+// number of keys removed. Every step has its own deadline.
 func (c *cache) invalidateClustered(ctx context.Context, f family) (int64, error) {
 	fenceKey := c.schema.Key(fenceKeyPrefix + f.name)
 	index := c.schema.Key(indexKeyPrefix + f.name)
-	var incr *redis.IntCmd
-	if _, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		incr = p.Incr(ctx, fenceKey)
-		p.PExpire(ctx, fenceKey, fenceTTL)
-		return nil
-	}); err != nil {
+	var now int64
+	var old []string // index members written under an earlier fence
+	err := c.step(ctx, func(ctx context.Context) (err error) {
+		now, err = bumpFence.Run(ctx, c.rdb, []string{fenceKey}, time.Now().UnixMilli(), fenceTTL.Milliseconds()).Int64()
+		return err
+	})
+	if err == nil && f.indexed {
+		err = c.step(ctx, func(ctx context.Context) error {
+			members, err := c.rdb.ZRange(ctx, index, 0, -1).Result()
+			for _, m := range members {
+				if n, _, ok := memberFence(m); !ok || n < now {
+					old = append(old, m)
+				}
+			}
+			return err
+		})
+	}
+	if err != nil {
 		return 0, err
 	}
-	now := incr.Val()
-	var old []string // index members written under an earlier fence
-	if f.indexed {
-		members, err := c.rdb.ZRange(ctx, index, 0, -1).Result()
-		if err != nil {
-			return 0, err
-		}
-		for _, m := range members {
-			if n, _, ok := memberFence(m); !ok || n < now {
-				old = append(old, m)
-			}
-		}
-	}
-	var unlinks []*redis.IntCmd
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, m := range old {
-			_, key, _ := memberFence(m)
-			unlinks = append(unlinks, p.Unlink(ctx, key))
-		}
-		for _, l := range f.fixed {
-			unlinks = append(unlinks, p.Unlink(ctx, c.schema.Key(l)))
-		}
-		return nil
-	})
 	var n int64
-	for _, u := range unlinks {
-		n += u.Val()
-	}
+	err = c.step(ctx, func(ctx context.Context) error {
+		var unlinks []*redis.IntCmd
+		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, m := range old {
+				_, key, _ := memberFence(m)
+				unlinks = append(unlinks, p.Unlink(ctx, key))
+			}
+			for _, l := range f.fixed {
+				unlinks = append(unlinks, p.Unlink(ctx, c.schema.Key(l)))
+			}
+			return nil
+		})
+		for _, u := range unlinks {
+			n += u.Val()
+		}
+		return err
+	})
 	if err != nil {
 		return n, err
 	}
@@ -183,7 +243,7 @@ func (c *cache) invalidateClustered(ctx context.Context, f family) (int64, error
 		for j, m := range batch {
 			args[j] = m
 		}
-		if err := c.rdb.ZRem(ctx, index, args...).Err(); err != nil {
+		if err := c.step(ctx, func(ctx context.Context) error { return c.rdb.ZRem(ctx, index, args...).Err() }); err != nil {
 			return n, err
 		}
 	}

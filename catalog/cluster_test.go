@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,36 +31,38 @@ func TestOnRedisCluster(t *testing.T) {
 		// their members, and leaves a key loaded under N (newer than the
 		// write) and its member, so the next write still finds it.
 		e := newEnv(t, on)
+		f := time.Now().Add(time.Hour).UnixMilli() // ahead of the clock: the bump is an INCR
+		checkInvalidation(t, e, strconv.FormatInt(f, 10), strconv.FormatInt(f, 10), strconv.FormatInt(f+1, 10))
+	})
+	t.Run("an invalidation after the fence expired removes every older key", func(t *testing.T) {
+		// A fence that expired or was evicted must not come back below the
+		// tags in its index: the older key is removed all the same.
+		e := newEnv(t, on)
+		checkInvalidation(t, e, "", "57", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10))
+	})
+	t.Run("a value is provisional until its fence is checked again", func(t *testing.T) {
+		// Should the reader die between its SET and its last check, a stale
+		// value must not live its full TTL: until the check it expires soon.
+		e := newEnv(t, on)
+		done, release := heldGet(t, e, stageChecked, "/api/products/5/")
 		ctx := context.Background()
-		ns := e.cfg.Schema.Namespace()
-		fence, index := ns+fenceKeyPrefix+"lists", ns+indexKeyPrefix+"lists"
-		older, newer := ns+"products:list:older", ns+"products:list:newer"
-		e.rdb.Set(ctx, fence, "6", time.Hour)
-		for _, k := range []string{older, newer} {
-			e.rdb.Set(ctx, k, `{"results":[]}`, time.Hour)
+		provisional := e.rdb.PTTL(ctx, "ecommerce:1:product:5").Val()
+		release()
+		<-done
+		full := e.rdb.PTTL(ctx, "ecommerce:1:product:5").Val()
+		if limit := e.srv.cache.provisionalTTL(15 * time.Minute); provisional <= 0 || provisional > limit || limit > 10*time.Second {
+			t.Fatalf("TTL before the last check %v, want at most %v (and that short)", provisional, limit)
 		}
-		exp := float64(time.Now().Add(time.Hour).UnixMilli())
-		e.rdb.ZAdd(ctx, index, redis.Z{Score: exp, Member: "6|" + older}, redis.Z{Score: exp, Member: "7|" + newer})
-		n, err := e.srv.cache.invalidateClustered(ctx, famLists)
-		if err != nil || n != 1 {
-			t.Fatalf("invalidation removed %d keys (err %v), want 1", n, err)
-		}
-		if e.exists(older) || !e.exists(newer) {
-			t.Fatalf("after the invalidation: older exists %v (want false), newer exists %v (want true)", e.exists(older), e.exists(newer))
-		}
-		if m := e.rdb.ZRange(ctx, index, 0, -1).Val(); len(m) != 1 || m[0] != "7|"+newer {
-			t.Fatalf("index members %q, want only the newer key's", m)
+		if full < 14*time.Minute {
+			t.Fatalf("TTL after the check %v, want the route's 15 min", full)
 		}
 	})
 	t.Run("a write waits for this server's set in flight", func(t *testing.T) {
 		// Between a reader's checks and its SET, a write through the same
 		// server must not return: once it has, no read may see the old value.
 		e := newEnv(t, on)
-		entered, release := holdSet(t, e)
-		done := make(chan response)
-		go func() { done <- e.get("/api/products/9/") }()
-		<-entered
-		wrote := make(chan response)
+		done, release := heldGet(t, e, stageBeforeSet, "/api/products/9/")
+		wrote := make(chan response, 1)
 		go func() { wrote <- e.admin(http.MethodPatch, "/api/products/9/", `{"name":"Held Back"}`) }()
 		select {
 		case r := <-wrote:
@@ -75,4 +78,33 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatalf("after the write, a read (%s) shows the old product: %.200s", r.cache(), r.body)
 		}
 	})
+}
+
+// checkInvalidation sets the lists fence to fence ("" for none), caches two
+// list keys tagged older and newer in the index, invalidates the lists, and
+// checks that exactly the older key and its member are gone.
+func checkInvalidation(t *testing.T, e *testEnv, fence, older, newer string) {
+	t.Helper()
+	ctx := context.Background()
+	ns := e.cfg.Schema.Namespace()
+	fenceKey, index := ns+fenceKeyPrefix+"lists", ns+indexKeyPrefix+"lists"
+	olderKey, newerKey := ns+"products:list:older", ns+"products:list:newer"
+	if fence != "" {
+		e.rdb.Set(ctx, fenceKey, fence, time.Hour)
+	}
+	for _, k := range []string{olderKey, newerKey} {
+		e.rdb.Set(ctx, k, `{"results":[]}`, time.Hour)
+	}
+	exp := float64(time.Now().Add(time.Hour).UnixMilli())
+	e.rdb.ZAdd(ctx, index, redis.Z{Score: exp, Member: older + "|" + olderKey}, redis.Z{Score: exp, Member: newer + "|" + newerKey})
+	n, err := e.srv.cache.invalidateClustered(ctx, famLists)
+	if err != nil || n != 1 {
+		t.Fatalf("invalidation removed %d keys (err %v), want 1", n, err)
+	}
+	if e.exists(olderKey) || !e.exists(newerKey) {
+		t.Fatalf("after the invalidation: older exists %v (want false), newer exists %v (want true)", e.exists(olderKey), e.exists(newerKey))
+	}
+	if m := e.rdb.ZRange(ctx, index, 0, -1).Val(); len(m) != 1 || m[0] != newer+"|"+newerKey {
+		t.Fatalf("index members %q, want only the newer key's", m)
+	}
 }

@@ -138,52 +138,56 @@ func testConcurrentMisses(t *testing.T, opts ...envOption) {
 	}
 }
 
-// holdSet arms the cache's test hook so that the next value this server
-// loaded stops just before it is written, until release is called (at the
-// latest when the test ends, so that a failed test does not hang).
-func holdSet(t *testing.T, e *testEnv) (entered chan struct{}, release func()) {
+// heldGet starts a GET of path on e whose value, once loaded, stops at stage
+// of its write until release is called (at the latest when the test ends, so
+// that a failed test does not hang); it returns once the GET is held there.
+func heldGet(t *testing.T, e *testEnv, stage, path string) (done <-chan response, release func()) {
 	entered, held := make(chan struct{}), make(chan struct{})
 	var armed atomic.Bool
 	armed.Store(true)
-	e.srv.cache.beforeSet = func() {
-		if armed.CompareAndSwap(true, false) {
+	e.srv.cache.hook = func(at string) {
+		if at == stage && armed.CompareAndSwap(true, false) {
 			close(entered)
 			<-held
 		}
 	}
 	release = sync.OnceFunc(func() { close(held) })
 	t.Cleanup(release)
-	return entered, release
+	res := make(chan response, 1)
+	go func() { res <- e.get(path) }()
+	<-entered
+	return res, release
 }
 
 // A write through another server of the same deployment lands while this
-// server is about to cache what it loaded before the write: only Redis (the
-// fence) can tell, and no server may serve the old product afterwards.
+// server is writing what it loaded before the write: just before the value
+// is written (only the fence can tell), or just after it was written and
+// found current (only the index or the key's name can find it). No server may
+// serve the old product afterwards.
 func TestWriteThroughAnotherServerIsNotUndone(t *testing.T) { testWriteElsewhere(t) }
 
 func testWriteElsewhere(t *testing.T, opts ...envOption) {
-	for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
-		t.Run(path, func(t *testing.T) {
-			e := newEnv(t, opts...)
-			other := e.another()
-			entered, release := holdSet(t, e)
-			done := make(chan response)
-			go func() { done <- e.get(path) }()
-			<-entered
+	for _, stage := range []string{stageBeforeSet, stageChecked} {
+		for _, path := range []string{"/api/products/7/", "/api/products/?category=2"} {
+			t.Run(stage+" "+path, func(t *testing.T) {
+				e := newEnv(t, opts...)
+				other := e.another()
+				done, release := heldGet(t, e, stage, path)
 
-			const name = "Written Elsewhere"
-			if r := other.admin(http.MethodPatch, "/api/products/7/", `{"name":"`+name+`","category":2}`); r.status != 200 {
-				t.Fatalf("write: %d %s", r.status, r.body)
-			}
-			release()
-			if slow := <-done; slow.cache() != "MISS" {
-				t.Fatalf("slow reader: %s, want MISS", slow.cache())
-			}
-			for _, env := range []*testEnv{e, other, e} {
-				if r := env.mustGet(path); !strings.Contains(r.body, name) {
-					t.Fatalf("after the write, a read (%s) shows the old product: %.200s", r.cache(), r.body)
+				const name = "Written Elsewhere"
+				if r := other.admin(http.MethodPatch, "/api/products/7/", `{"name":"`+name+`","category":2}`); r.status != 200 {
+					t.Fatalf("write: %d %s", r.status, r.body)
 				}
-			}
-		})
+				release()
+				if slow := <-done; slow.cache() != "MISS" {
+					t.Fatalf("slow reader: %s, want MISS", slow.cache())
+				}
+				for _, env := range []*testEnv{e, other, e} {
+					if r := env.mustGet(path); !strings.Contains(r.body, name) {
+						t.Fatalf("after the write, a read (%s) shows the old product: %.200s", r.cache(), r.body)
+					}
+				}
+			})
+		}
 	}
 }

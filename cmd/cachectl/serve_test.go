@@ -172,7 +172,7 @@ func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
 func TestServeCommandOnRedisCluster(t *testing.T) {
 	cl := redistest.StartCluster(t, 3, 0)
 	rdb := cl.Client(t)
-	s := startServe(t, "--redis", cl.SeedURL(), "--seed-products", "60")
+	s := startServe(t, "--redis", cl.SeedURL(), "--seed-products", "60", "--cache-timeout", "2s")
 	base, errOut := s.base, s.errOut
 
 	for _, path := range []string{"/api/products/7/", "/api/products/?category=2", "/api/categories/"} {
