@@ -78,6 +78,46 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatalf("after the write, a read (%s) shows the old product: %.200s", r.cache(), r.body)
 		}
 	})
+	// Last: it stops a master of the shared cluster.
+	t.Run("a master down: served from the database, nothing stale after", func(t *testing.T) {
+		e := newEnv(t, on, withRedisTimeout(DefaultRedisTimeout))
+		const path, key, name = "/api/products/11/", "ecommerce:1:product:11", "Written While Down"
+		e.mustGet(path)
+		if r := e.mustGet(path); r.cache() != "HIT" {
+			t.Fatalf("second GET: %s, want HIT", r.cache())
+		}
+		// The master comes back from its snapshot, with the copy from before
+		// the write: only the replayed invalidation can remove it.
+		node := masterOf(t, cl, e.rdb, key)
+		if err := node.Client(t).Save(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+		node.Stop()
+		restarted := false
+		t.Cleanup(func() {
+			if !restarted {
+				node.Restart(t)
+			}
+		})
+		if r := e.mustGet(path); r.cache() != "BYPASS" {
+			t.Fatalf("GET with the key's master down: %s, want BYPASS", r.cache())
+		}
+		if r := e.admin(http.MethodPatch, path, `{"name":"`+name+`"}`); r.status != 200 {
+			t.Fatalf("write with a master down: %d %s", r.status, r.body)
+		}
+		node.Restart(t)
+		restarted = true
+		eventually(t, "the product is served from Redis again", func() bool {
+			r := e.mustGet(path)
+			if !strings.Contains(r.body, name) {
+				t.Fatalf("a read (%s) shows the product from before the write: %.200s", r.cache(), r.body)
+			}
+			return r.cache() != "BYPASS"
+		})
+		if r := e.mustGet(path); r.cache() != "HIT" || !strings.Contains(r.body, name) {
+			t.Fatalf("after recovery: %s %.200s", r.cache(), r.body)
+		}
+	})
 }
 
 // checkInvalidation sets the lists fence to fence ("" for none), caches two
@@ -107,4 +147,20 @@ func checkInvalidation(t *testing.T, e *testEnv, fence, older, newer string) {
 	if m := e.rdb.ZRange(ctx, index, 0, -1).Val(); len(m) != 1 || m[0] != newer+"|"+newerKey {
 		t.Fatalf("index members %q, want only the newer key's", m)
 	}
+}
+
+// masterOf returns the server of cl that holds key.
+func masterOf(t *testing.T, cl *redistest.Cluster, rdb redis.UniversalClient, key string) *redistest.Server {
+	t.Helper()
+	c, err := rdb.(*redis.ClusterClient).MasterForKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cl.Masters {
+		if m.Addr == c.Options().Addr {
+			return m
+		}
+	}
+	t.Fatalf("no master of the cluster at %s", c.Options().Addr)
+	return nil
 }
