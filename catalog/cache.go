@@ -64,40 +64,59 @@ import (
 const (
 	fenceKeyPrefix = "catalog:fence:"
 	indexKeyPrefix = "catalog:index:"
-	// fenceTTL outlives any load; an expired fence reads as "0" again, which
-	// only matters to a reader that has been loading for a whole day.
+	// fenceTTL outlives any load. A missing fence reads as "0"; the next
+	// write recreates it above every value it had (fenceBumpLua).
 	fenceTTL = 24 * time.Hour
 	// indexTTL outlives the longest TTL of an indexed key, so an index never
 	// expires before the keys it lists.
 	indexTTL = time.Hour
+	// indexSlack keeps index entries this long past their keys' expiry, so a
+	// server whose clock runs ahead does not drop entries of live keys.
+	indexSlack = time.Minute
 	// probeEvery is how often a down Redis is probed.
 	probeEvery = 200 * time.Millisecond
 )
 
 // setIfFenced writes KEYS[1] only when the fence KEYS[2] still holds ARGV[1].
 // With a third key it also records KEYS[1] in that index, a sorted set scored
-// by expiry time (ARGV[5] is now, in ms), and drops the members that have
-// expired, so an index never outgrows the keys that are still alive.
+// by expiry time (ARGV[5] is now, in ms), and drops the members that expired
+// before ARGV[6], so an index never outgrows the keys that are still alive.
 var setIfFenced = redis.NewScript(`
 local f = redis.call('GET', KEYS[2])
 if not f then f = '0' end
 if f ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 if #KEYS >= 3 then
-	local now = tonumber(ARGV[5])
-	redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), KEYS[1])
-	redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+	redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + tonumber(ARGV[3]), KEYS[1])
+	redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
 	redis.call('PEXPIRE', KEYS[3], ARGV[4])
 end
 return 1
 `)
 
-// invalidateFamily increments the fence KEYS[1], unlinks every member of the
+// fenceBumpLua moves the fence KEYS[1] to INCR's result or to the server's
+// time in µs, whichever is higher, and keeps it ARGV[1] ms; lost is 1 when
+// the fence was missing or not a counter. Counting from the clock, a fence
+// recreated after it expired or was evicted comes back above the values it
+// had, so a reader's fence does not come back.
+const fenceBumpLua = `
+local v = redis.pcall('INCR', KEYS[1])
+if type(v) ~= 'number' then v = 0 end
+local lost = 0
+if v <= 1 then lost = 1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if v < now then
+	v = now
+	redis.call('SET', KEYS[1], string.format('%.0f', v))
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+`
+
+// invalidateFamily moves the fence KEYS[1], unlinks every member of the
 // index KEYS[2] and the index itself (when ARGV[2] is "1"), and the fixed keys
 // KEYS[3...]. Members are unlinked in batches to stay within Lua's stack.
-var invalidateFamily = redis.NewScript(`
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+var invalidateFamily = redis.NewScript(fenceBumpLua + `
 local n = 0
 if ARGV[2] == '1' then
 	local m = redis.call('ZRANGE', KEYS[2], 0, -1)
@@ -249,7 +268,7 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	if isWrongType(err) {
 		err = nil // not one of ours (a hash, a list): a miss, overwritten below
 	}
-	fence := "0"
+	fence := "0" // no write has created the fence yet
 	if err == nil || errors.Is(err, redis.Nil) {
 		var f string
 		f, err = c.rdb.Get(rctx, fenceKey).Result()
@@ -314,7 +333,9 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 	c.testHook(stageBeforeSet)
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(), time.Now().UnixMilli()).Int()
+	now := time.Now()
+	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(),
+		now.UnixMilli(), now.Add(-indexSlack).UnixMilli()).Int()
 	if err != nil {
 		c.fail("set", err)
 		return

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"strconv"
 	"strings"
@@ -28,31 +29,30 @@ import (
 // dies or loses Redis before its last check leaves a value that expires
 // within provisionalTTL.
 //
-// Invalidating (invalidateClustered): move the fence to N, past every value
-// it ever had (bumpFence), UNLINK the fixed keys and every indexed key tagged
-// with a fence below N, and only then ZREM exactly those members. Members
-// tagged N or more were written by readers that read the fence after this
-// move, so they hold data newer than the write.
+// Invalidating (invalidateClustered): move the fence to N (bumpFence), UNLINK
+// the fixed keys and every indexed key tagged with a fence below N, and only
+// then ZREM exactly those members. Members tagged N or more were written by
+// readers that read the fence after this move, so they hold data newer than
+// the write. When the fence had been lost (expired, evicted, a master that
+// came back without it), its old values are unknown and every member counts
+// as older.
 //
 // What is weaker than on a single server: between a racing reader's SET and
 // its own UNLINK (a round trip, or at most provisionalTTL if the reader
-// fails there), another process may read the old value. Within one process
-// even that cannot happen: a writer takes its family's lock before it bumps
-// the local generation, and a reader holds it from its generation check until
-// it is done, so the writer's invalidation always comes after that.
+// fails there), another process may read the old value. One corner is wider:
+// if a second reader raced the same write and failed in that window, the
+// first reader's final PEXPIREAT can give the second's copy the full TTL;
+// and a reader that found no fence is fooled if the fence is created and
+// lost again while it loads.
+// Within one process none of this can happen: a writer takes its family's
+// lock before it bumps the local generation, and a reader holds it from its
+// generation check until it is done, so the writer's invalidation always
+// comes after that.
 
-// bumpFence moves a fence to INCR's result or to the time in ms, whichever is
-// higher, so that a fence that expired or was evicted never comes back below
-// the tags already in its index. One key: it runs on a cluster too.
-var bumpFence = redis.NewScript(`
-local v = redis.call('INCR', KEYS[1])
-local t = tonumber(ARGV[1])
-if v < t then
-	redis.call('SET', KEYS[1], ARGV[1])
-	v = t
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return v
+// bumpFence moves a fence (fenceBumpLua) and returns its new value and 1 when
+// it had been lost. One key: it runs on a cluster too.
+var bumpFence = redis.NewScript(fenceBumpLua + `
+return {string.format('%.0f', v), lost}
 `)
 
 // provisionalTTL is how long a value lives until its reader has checked the
@@ -90,13 +90,18 @@ func memberFence(m string) (fence int64, key string, ok bool) {
 	return n, k, true
 }
 
+func parseFence(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
 // Stages of setClustered at which a test may hold a reader.
 const (
 	stageBeforeSet = "before set"     // the fence held before the SET
 	stageChecked   = "after re-check" // the fence held after it, too
 )
 
-// step runs one round trip of the cluster path with its own deadline.
+// step runs one round trip to Redis with its own deadline.
 func (c *cache) step(ctx context.Context, f func(ctx context.Context) error) error {
 	sctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -122,7 +127,7 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 			if e.fam.indexed {
 				index := c.schema.Key(indexKeyPrefix + e.fam.name)
 				p.ZAdd(ctx, index, redis.Z{Score: float64(expireAt.UnixMilli()), Member: indexMember(fence, key)})
-				p.ZRemRangeByScore(ctx, index, "-inf", strconv.FormatInt(time.Now().UnixMilli(), 10))
+				p.ZRemRangeByScore(ctx, index, "-inf", strconv.FormatInt(time.Now().Add(-indexSlack).UnixMilli(), 10))
 				p.PExpire(ctx, index, indexTTL)
 			}
 			get = p.Get(ctx, fenceKey)
@@ -196,16 +201,26 @@ func (c *cache) invalidateClustered(ctx context.Context, f family) (int64, error
 	fenceKey := c.schema.Key(fenceKeyPrefix + f.name)
 	index := c.schema.Key(indexKeyPrefix + f.name)
 	var now int64
+	var lost bool
 	var old []string // index members written under an earlier fence
-	err := c.step(ctx, func(ctx context.Context) (err error) {
-		now, err = bumpFence.Run(ctx, c.rdb, []string{fenceKey}, time.Now().UnixMilli(), fenceTTL.Milliseconds()).Int64()
-		return err
+	err := c.step(ctx, func(ctx context.Context) error {
+		r, err := bumpFence.Run(ctx, c.rdb, []string{fenceKey}, fenceTTL.Milliseconds()).Slice()
+		if err != nil {
+			return err
+		}
+		if len(r) != 2 {
+			return fmt.Errorf("fence %s: unexpected reply %v", fenceKey, r)
+		}
+		s, _ := r[0].(string)
+		flag, _ := r[1].(int64)
+		now, lost = parseFence(s), flag == 1
+		return nil
 	})
 	if err == nil && f.indexed {
 		err = c.step(ctx, func(ctx context.Context) error {
 			members, err := c.rdb.ZRange(ctx, index, 0, -1).Result()
 			for _, m := range members {
-				if n, _, ok := memberFence(m); !ok || n < now {
+				if n, _, ok := memberFence(m); lost || !ok || n < now {
 					old = append(old, m)
 				}
 			}

@@ -256,10 +256,10 @@ func (e *testEnv) checkSessionSurvives() {
 	}
 }
 
-// eventually retries check until it passes or a few seconds have gone.
+// eventually retries check until it passes or ten seconds have gone.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !check() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
