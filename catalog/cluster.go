@@ -24,9 +24,11 @@ import (
 // again; the value is SET only if the fence still holds the reader's, with a
 // short provisional expiry, and the fence is read once more. If it moved in
 // between, the reader UNLINKs what it wrote; if not, the value gets its real
-// expiry. A write elsewhere that raced the reader is thus undone by the
-// reader itself, or found in the index by the invalidation; a reader that
-// dies or loses Redis before its last check leaves a value that expires
+// expiry, and a last read of the fence removes the key should a write have
+// come meanwhile (the key may by then hold a copy of another reader's that
+// raced that write). A write elsewhere that raced the reader is thus undone
+// by the reader itself, or found in the index by the invalidation; a reader
+// that dies or loses Redis before its checks leaves a value that expires
 // within provisionalTTL.
 //
 // Invalidating (invalidateClustered): move the fence to N (bumpFence), UNLINK
@@ -40,11 +42,8 @@ import (
 // What is weaker than on a single server: between a racing reader's SET and
 // its own UNLINK (a round trip, or at most provisionalTTL if the reader
 // fails there), another process may read the old value. One corner is wider:
-// if a second reader raced the same write and failed in that window, the
-// first reader's final PEXPIREAT can give the second's copy the full TTL;
-// and a reader that found no fence is fooled if the fence is created and
-// lost again while it loads.
-// Within one process none of this can happen: a writer takes its family's
+// a reader that found no fence is fooled if the fence is created and lost
+// again while it loads. Within one process none of this can happen: a writer takes its family's
 // lock before it bumps the local generation, and a reader holds it from its
 // generation check until it is done, so the writer's invalidation always
 // comes after that.
@@ -98,6 +97,7 @@ func parseFence(s string) int64 {
 // Stages of setClustered at which a test may hold a reader.
 const (
 	stageBeforeSet = "before set"     // the fence held before the SET
+	stageSet       = "after set"      // the value is in, provisionally (cluster only)
 	stageChecked   = "after re-check" // the fence held after it, too
 )
 
@@ -153,6 +153,7 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		c.rememberKey(e.fam, e.logical)
 		return
 	}
+	c.testHook(stageSet)
 	err = step(func(ctx context.Context) error {
 		f, err := c.rdb.Get(ctx, fenceKey).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
@@ -174,9 +175,26 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 	}
 	c.testHook(stageChecked)
 	// Any invalidation from now on finds the key in the index (or by name):
-	// the value may live its full TTL, which the index entry shares.
-	if err := step(func(ctx context.Context) error { return c.rdb.PExpireAt(ctx, key, expireAt).Err() }); err != nil {
-		c.fail("set", err) // the value expires early: a miss, never a stale read
+	// the value may live its full TTL, which the index entry shares. What is
+	// under the key by now may be another reader's copy, loaded before a
+	// write that came after this reader's check; so the fence is checked a
+	// last time, and a moved fence removes whatever the PEXPIREAT extended.
+	err = step(func(ctx context.Context) error {
+		if err := c.rdb.PExpireAt(ctx, key, expireAt).Err(); err != nil {
+			return err
+		}
+		f, err := c.rdb.Get(ctx, fenceKey).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+		if fenceOrZero(f) != fence {
+			return c.rdb.Unlink(ctx, key).Err()
+		}
+		return nil
+	})
+	if err != nil {
+		c.fail("set", err)
+		c.rememberKey(e.fam, e.logical)
 	}
 }
 

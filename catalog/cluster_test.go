@@ -59,6 +59,41 @@ func TestOnRedisCluster(t *testing.T) {
 			t.Fatalf("TTL after the check %v, want the route's 15 min", full)
 		}
 	})
+	t.Run("a reader's last check removes a racing reader's copy", func(t *testing.T) {
+		// Reader A has checked its fence and is about to give its value the
+		// full TTL. Reader B, another process, passed its first check; then a
+		// write through a third lands, B writes its old copy and dies before
+		// its re-check. A's extension must not let that copy live its TTL.
+		a := newEnv(t, on)
+		b, c := a.another(), a.another()
+		const path, key, name = "/api/products/7/", "ecommerce:1:product:7", "Written By A Third"
+		bChecked, bWrote, bGo, bDead := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+		b.srv.cache.hook = func(stage string) {
+			switch stage {
+			case stageBeforeSet:
+				close(bChecked)
+				<-bGo
+			case stageSet:
+				close(bWrote)
+				<-bDead
+			}
+		}
+		t.Cleanup(func() { close(bDead) })
+		go b.get(path)
+		<-bChecked
+		doneA, releaseA := heldGet(t, a, stageChecked, path)
+		if r := c.admin(http.MethodPatch, path, `{"name":"`+name+`"}`); r.status != 200 {
+			t.Fatalf("write: %d %s", r.status, r.body)
+		}
+		close(bGo)
+		<-bWrote
+		releaseA()
+		<-doneA
+		if r := c.mustGet(path); !strings.Contains(r.body, name) {
+			t.Fatalf("after the write, a read (%s) shows the racing reader's old copy (TTL %v): %.200s",
+				r.cache(), pttl(c, key), r.body)
+		}
+	})
 	t.Run("a write waits for this server's set in flight", func(t *testing.T) {
 		// Between a reader's checks and its SET, a write through the same
 		// server must not return: once it has, no read may see the old value.
@@ -184,4 +219,9 @@ func masterOf(t *testing.T, cl *redistest.Cluster, rdb redis.UniversalClient, ke
 	}
 	t.Fatalf("no master of the cluster at %s", c.Options().Addr)
 	return nil
+}
+
+// pttl is what is left of key's TTL.
+func pttl(e *testEnv, key string) time.Duration {
+	return e.rdb.PTTL(context.Background(), key).Val()
 }
