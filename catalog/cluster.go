@@ -43,10 +43,10 @@ import (
 // its own UNLINK (a round trip, or at most provisionalTTL if the reader
 // fails there), another process may read the old value. One corner is wider:
 // a reader that found no fence is fooled if the fence is created and lost
-// again while it loads. Within one process none of this can happen: a writer takes its family's
-// lock before it bumps the local generation, and a reader holds it from its
-// generation check until it is done, so the writer's invalidation always
-// comes after that.
+// again while it loads. Within one process none of this can happen: a
+// writer takes its family's lock before it bumps the local generation, and a
+// reader holds it from its generation check until it is done, so the
+// writer's invalidation always comes after that.
 
 // bumpFence moves a fence (fenceBumpLua) and returns its new value and 1 when
 // it had been lost. One key: it runs on a cluster too.
