@@ -32,6 +32,15 @@ func seedWithTTL(t testing.TB, c redis.UniversalClient, keys []string) {
 	}
 }
 
+// productKeys names product:0 … product:n-1 under s.
+func productKeys(s Schema, n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = s.Key(fmt.Sprintf("product:%d", i))
+	}
+	return keys
+}
+
 // allKeys lists every key on every master, sorted.
 func allKeys(t *testing.T, c redis.UniversalClient) []string {
 	t.Helper()
@@ -358,10 +367,7 @@ func TestClearACL(t *testing.T) {
 		"nounlink on >nounlink-pw ~* +@all -unlink",
 	}})
 	admin := srv.Client(t)
-	var keys []string
-	for i := range 1500 {
-		keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
-	}
+	keys := productKeys(s, 1500)
 	seedWithTTL(t, admin, keys)
 	user := func(name, pw string) *redis.Client {
 		c := redis.NewClient(&redis.Options{Addr: srv.Addr, Username: name, Password: pw, Protocol: 2})
@@ -415,10 +421,7 @@ func TestClearInterruptedNeverClaimsSuccess(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			ctx := context.Background()
 			admin.FlushAll(ctx) // test set-up only
-			var keys []string
-			for i := range total {
-				keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
-			}
+			keys := productKeys(s, total)
 			seedWithTTL(t, admin, keys)
 			proxy := startProxy(t, srv.Addr)
 			c := redis.NewClient(&redis.Options{Addr: proxy.Addr, Protocol: 2, MaxRetries: 1,
@@ -470,10 +473,7 @@ func TestClearPauseAndProgress(t *testing.T) {
 	// --pause spaces the rounds out; progress reports climb to the final totals.
 	s := New(DefaultPrefix, DefaultVersion)
 	c := redistest.Start(t).Client(t)
-	var keys []string
-	for i := range 1000 {
-		keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
-	}
+	keys := productKeys(s, 1000)
 	seedWithTTL(t, c, keys)
 	var last Progress
 	var calls int
@@ -539,10 +539,7 @@ func TestClearStopsAtTheLimit(t *testing.T) {
 	// the clear deletes at most the limit, then says it stopped.
 	s := New(DefaultPrefix, DefaultVersion)
 	c := redistest.Start(t).Client(t)
-	var keys []string
-	for i := range 50 {
-		keys = append(keys, s.Key(fmt.Sprintf("product:%d", i)))
-	}
+	keys := productKeys(s, 50)
 	seedWithTTL(t, c, keys)
 	g, _ := s.Group(GroupProducts)
 	res, err := Clear(context.Background(), c, Selection{g}, ClearConfig{Limit: 10, Batch: 4, Count: 5})
