@@ -255,6 +255,9 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	cc := redis.NewClusterClient(ClusterOptions(opt))
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
+		if strings.Contains(err.Error(), "cluster support disabled") {
+			return nil, fmt.Errorf("%w: %s is a single server, not a cluster node: drop --cluster", ErrConfig, addr)
+		}
 		return nil, fail(err)
 	}
 	log.Debug("redis cluster detected", "addr", addr)
