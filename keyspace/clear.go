@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,9 @@ type Result struct {
 	Complete bool // every master was scanned to the end and every UNLINK succeeded
 	DryRun   bool
 	Errors   int // masters whose clear failed
+	// Passes is how many times the clear scanned: more than 1 when a
+	// failover, a restart or a slot move made it start over.
+	Passes   int
 	Duration time.Duration
 }
 
@@ -66,18 +70,53 @@ type Result struct {
 var ErrLimit = errors.New("more keys match than the limit")
 
 // ErrIncomplete is wrapped by Clear's error when the clear stopped part way.
-// Running the same clear again finishes the job: it is idempotent.
 var ErrIncomplete = errors.New("clear incomplete")
 
-// Clear deletes every key of sel in one SCAN pass over every master (in
-// parallel on a cluster), with UNLINK in pipelined rounds that overlap the
-// scan. Memory stays bounded by the batch size whatever the key count. It
-// never uses KEYS, DEL, FLUSHDB or FLUSHALL. Keys a master's SCAN returns are
+// errKeysMoved marks a pass on a cluster node during which UNLINK was
+// redirected: keys had moved to another master, so the pass proves nothing.
+var errKeysMoved = errors.New("keys moved to another master during the clear")
+
+// maxPasses bounds how often a clear starts over because the server or the
+// cluster changed under it (a failover, a restart, a slot moving).
+const maxPasses = 3
+
+// ClearError is the error of a Clear that stopped part way. It wraps
+// ErrIncomplete and the cause.
+type ClearError struct {
+	Cause error
+	// Retry says whether running the same clear again can finish the job.
+	// It is false after a refusal the server will repeat: NOPERM, an unknown
+	// command, CROSSSLOT, a read-only replica, the limit.
+	Retry bool
+	// Changed says what changed under the clear when that is why it is
+	// incomplete: a slot migrating, a master joining, a server replaced
+	// behind its address. Another pass found the same, or none was left.
+	Changed string
+	// Live is the address of a master that answered at the end, when the
+	// clear ran on a cluster; a hint can name it when the seed is gone.
+	Live string
+}
+
+func (e *ClearError) Error() string   { return ErrIncomplete.Error() + ": " + e.Cause.Error() }
+func (e *ClearError) Unwrap() []error { return []error{ErrIncomplete, e.Cause} }
+
+// Clear deletes every key of sel with SCAN over every master (in parallel
+// on a cluster) and UNLINK in pipelined rounds that overlap the scan.
+// Memory stays bounded by the batch size whatever the key count. It never
+// uses KEYS, DEL, FLUSHDB or FLUSHALL. Keys a master's SCAN returns are
 // unlinked on that master, so a cluster never answers CROSSSLOT.
 //
+// A clear is complete only when every master that held a slot during the
+// pass was scanned from cursor 0 back to 0 by one server process: each pass
+// runs on pinned connections, checks the server's identity (run_id, node
+// id) before and after over a new connection, and on a cluster compares the
+// masters' own accounts of slots, config epochs and migrations before and
+// after. When something changed, the clear starts over, up to maxPasses
+// passes in all.
+//
 // Any failure (SCAN or UNLINK error, lost connection, timeout, NOPERM,
-// cancelled ctx) ends with Result.Complete false, the totals so far, and an
-// error wrapping ErrIncomplete and the cause.
+// cancelled ctx, a change that outlasted the passes) ends with
+// Result.Complete false, the totals so far, and a *ClearError.
 func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg ClearConfig) (Result, error) {
 	start := time.Now()
 	res := Result{DryRun: cfg.DryRun, Targets: make([]TargetResult, len(sel))}
@@ -94,29 +133,16 @@ func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Clea
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	_, cluster := c.(*redis.ClusterClient)
-
-	cl := &clearer{sel: sel, cfg: cfg, match: match, cluster: cluster,
+	cl := &clearer{sel: sel, cfg: cfg, match: match,
 		matched: make([]atomic.Int64, len(sel)), deleted: make([]atomic.Int64, len(sel))}
-	var (
-		mu      sync.Mutex
-		errs    []error
-		nodeErr int
-	)
-	ferr := ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
-		if err := cl.clearNode(ctx, node); err != nil {
-			mu.Lock()
-			errs = append(errs, err)
-			nodeErr++
-			mu.Unlock()
-			return err
-		}
-		return nil
-	})
-	if ferr != nil && len(errs) == 0 {
-		// The cluster's topology could not be loaded: no master was touched.
-		errs = append(errs, ferr)
-		nodeErr++
+	switch c := c.(type) {
+	case *redis.ClusterClient:
+		cl.cluster = true
+		err = cl.clearCluster(ctx, c)
+	case *redis.Client:
+		err = cl.clearServer(ctx, c.Options())
+	default:
+		err = fmt.Errorf("unsupported redis client %T", c)
 	}
 	for i := range sel {
 		res.Targets[i].Matched = cl.matched[i].Load()
@@ -124,17 +150,222 @@ func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Clea
 	}
 	p := cl.snapshot()
 	res.Scanned, res.Matched, res.Deleted = p.Scanned, p.Matched, p.Deleted
-	res.Errors = nodeErr
+	res.Errors = cl.failed
+	res.Passes = cl.passes
 	res.Duration = time.Since(start)
-	if len(errs) > 0 {
-		cause := errs[0]
-		if ctx.Err() != nil {
-			cause = ctx.Err()
+	if err != nil {
+		ce, ok := err.(*ClearError)
+		if !ok {
+			ce = failure(err)
 		}
-		return res, fmt.Errorf("%w: %w", ErrIncomplete, cause)
+		if ctx.Err() != nil {
+			ce.Cause, ce.Retry = ctx.Err(), true
+		}
+		if res.Errors == 0 {
+			res.Errors = 1
+		}
+		return res, ce
 	}
 	res.Complete = true
 	return res, nil
+}
+
+// failure turns the error that ended a clear into a *ClearError that says
+// whether running again can help.
+func failure(err error) *ClearError {
+	ce := &ClearError{Cause: err, Retry: true}
+	var sc *ServerChangedError
+	switch {
+	case errors.As(err, &sc):
+		ce.Changed = sc.Error()
+	case errors.Is(err, errKeysMoved):
+		ce.Changed = errKeysMoved.Error()
+	case errors.Is(err, ErrLimit):
+		ce.Retry = false
+	case replyPrefix(err, "LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"):
+		// the server says: later
+	case isReply(err):
+		ce.Retry = false // NOPERM, unknown command, CROSSSLOT, READONLY, ...
+	}
+	return ce
+}
+
+// clearServer clears one server, starting over on the server the address
+// leads to now when it changed during a pass.
+func (cl *clearer) clearServer(ctx context.Context, opt *redis.Options) error {
+	for {
+		cl.startPass()
+		err := cl.pass(ctx, opt, "")
+		if err == nil {
+			return nil
+		}
+		var sc *ServerChangedError
+		if errors.As(err, &sc) && cl.passes < maxPasses && sleep(ctx, passBackoff(cl.passes)) {
+			continue
+		}
+		cl.failed = 1
+		return failure(err)
+	}
+}
+
+func passBackoff(pass int) time.Duration { return time.Duration(pass) * 200 * time.Millisecond }
+
+// clearCluster clears every master of the cluster in parallel, then checks
+// that the cluster did not change meanwhile; if it did, it starts over.
+func (cl *clearer) clearCluster(ctx context.Context, cc *redis.ClusterClient) error {
+	tmpl, addrs, err := nodeTemplate(ctx, cc)
+	if err != nil {
+		return &ClearError{Cause: fmt.Errorf("load the cluster's nodes: %w", err), Retry: true}
+	}
+	seed := cc.Options().Addrs[0]
+	for {
+		cl.startPass()
+		before, err := viewCluster(ctx, tmpl, addrs)
+		if err != nil {
+			return &ClearError{Cause: err, Retry: true}
+		}
+		addrs = mergeAddrs(addrs, before.addrs)
+		errs := cl.passAll(ctx, tmpl, before)
+		after, aerr := viewCluster(ctx, tmpl, addrs)
+		changed := ""
+		if aerr == nil {
+			addrs = mergeAddrs(addrs, after.addrs)
+			changed = before.change(after)
+		} else {
+			after = before
+		}
+		var first *ClearError
+		failed, again := 0, changed != ""
+		for _, e := range errs {
+			if e == nil {
+				continue
+			}
+			failed++
+			f := failure(e)
+			if first == nil || (first.Retry && !f.Retry) {
+				first = f // a refusal the server will repeat says most
+			}
+			again = again || f.Changed != ""
+		}
+		if first == nil && aerr == nil && changed == "" {
+			return nil
+		}
+		if first != nil && !first.Retry {
+			again = false
+		}
+		if again && cl.passes < maxPasses && sleep(ctx, passBackoff(cl.passes)) {
+			continue
+		}
+		cl.failed = failed
+		switch {
+		case first != nil:
+		case aerr != nil:
+			first = &ClearError{Cause: fmt.Errorf("check the cluster after the pass: %w", aerr), Retry: true}
+		default:
+			first = &ClearError{Cause: fmt.Errorf("the cluster changed during the clear: %s", changed), Retry: true}
+		}
+		if first.Changed == "" {
+			first.Changed = changed
+		}
+		first.Live = after.live(seed)
+		return first
+	}
+}
+
+// passAll runs one pass on every master of v in parallel.
+func (cl *clearer) passAll(ctx context.Context, tmpl *redis.Options, v clusterView) []error {
+	errs := make([]error, len(v.masters))
+	var wg sync.WaitGroup
+	for i, m := range v.masters {
+		wg.Go(func() {
+			o := *tmpl
+			o.Addr = m.Addr
+			errs[i] = cl.pass(ctx, &o, m.ID)
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
+// nodeTemplate returns the options go-redis uses for one master (the
+// cluster's credentials, TLS and timeouts) and the address of every master
+// it knows, to ask for the topology.
+func nodeTemplate(ctx context.Context, cc *redis.ClusterClient) (*redis.Options, []string, error) {
+	var (
+		mu    sync.Mutex
+		tmpl  *redis.Options
+		addrs = slices.Clone(cc.Options().Addrs)
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if tmpl == nil {
+			o := *n.Options()
+			tmpl = &o
+		}
+		addrs = mergeAddrs(addrs, []string{n.Options().Addr})
+		return nil
+	})
+	if tmpl == nil {
+		if err == nil {
+			err = errors.New("no master")
+		}
+		return nil, nil, err
+	}
+	return tmpl, addrs, nil
+}
+
+func mergeAddrs(have, more []string) []string {
+	for _, a := range more {
+		if !slices.Contains(have, a) {
+			have = append(have, a)
+		}
+	}
+	return have
+}
+
+// pass clears one server once: SCAN from cursor 0 back to 0 and UNLINK, on
+// two pinned connections to the same server process, then a check over a
+// new connection that the address still leads to that process. nodeID, on
+// a cluster, is the node the topology says is there.
+func (cl *clearer) pass(ctx context.Context, opt *redis.Options, nodeID string) error {
+	client := redis.NewClient(passOptions(opt))
+	defer client.Close()
+	scanner, err := openPinned(ctx, client, cl.cluster)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", opt.Addr, err)
+	}
+	defer scanner.close()
+	if nodeID != "" && scanner.id.NodeID != "" && scanner.id.NodeID != nodeID {
+		return &ServerChangedError{Addr: opt.Addr, Was: serverID{NodeID: nodeID}, Now: scanner.id}
+	}
+	var unlinker *pinned
+	if !cl.cfg.DryRun {
+		if unlinker, err = openPinned(ctx, client, cl.cluster); err != nil {
+			return fmt.Errorf("connect to %s: %w", opt.Addr, err)
+		}
+		defer unlinker.close()
+		if unlinker.id != scanner.id {
+			return &ServerChangedError{Addr: opt.Addr, Was: scanner.id, Now: unlinker.id}
+		}
+	}
+	err = cl.clearNode(ctx, scanner, unlinker)
+	if ctx.Err() != nil || !scanner.id.known() {
+		return err
+	}
+	if err != nil && isReply(err) && !replyPrefix(err, "READONLY") {
+		return err
+	}
+	// Where does the address lead now? A pass on a server that is no
+	// longer there (a failover behind the endpoint) cleared the wrong one.
+	now, ferr := identifyFresh(ctx, opt, cl.cluster)
+	switch {
+	case ferr == nil && now.known() && now != scanner.id:
+		return &ServerChangedError{Addr: opt.Addr, Was: scanner.id, Now: now}
+	case ferr != nil && err == nil:
+		return fmt.Errorf("check %s after the pass: %w", opt.Addr, ferr)
+	}
+	return err
 }
 
 type clearer struct {
@@ -146,8 +377,21 @@ type clearer struct {
 	scanCalls, scanned atomic.Int64
 	queued             atomic.Int64 // keys queued for UNLINK on every master, against Limit
 	matched, deleted   []atomic.Int64
+	passes, failed     int // set between passes only
 
 	progressMu sync.Mutex
+}
+
+// startPass counts a pass. A dry run counts again from zero, so that its
+// figures are those of the last pass, on the servers there now.
+func (cl *clearer) startPass() {
+	cl.passes++
+	if cl.cfg.DryRun && cl.passes > 1 {
+		cl.scanned.Store(0)
+		for i := range cl.matched {
+			cl.matched[i].Store(0)
+		}
+	}
 }
 
 func (cl *clearer) snapshot() Progress {
@@ -176,50 +420,53 @@ type batch struct {
 
 // clearNode runs a scanner goroutine that fills batches and the unlinker in
 // this goroutine; the channel between them holds one batch, so at most three
-// batches (filling, queued, unlinking) are in memory per master.
-func (cl *clearer) clearNode(ctx context.Context, node *redis.Client) error {
+// batches (filling, queued, unlinking) are in memory per master. unlinker
+// is nil in a dry run.
+func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan batch, 1)
 	scanErr := make(chan error, 1)
 	go func() {
 		defer close(queue)
-		scanErr <- cl.scan(ctx, node, queue)
+		scanErr <- cl.scan(ctx, scanner, queue)
 	}()
 
-	var unlinkErr error
+	var (
+		unlinkErr error
+		moved     int64
+	)
 	for b := range queue {
-		if unlinkErr != nil {
+		if unlinkErr != nil || unlinker == nil {
 			continue // drain, so the scanner can see the cancel and stop
 		}
-		if cl.cfg.DryRun {
-			continue
-		}
-		if err := cl.unlink(ctx, node, b); err != nil {
+		n, err := cl.unlink(ctx, unlinker, b)
+		moved += n
+		if err != nil {
 			unlinkErr = err
 			cancel()
 			continue
 		}
 		cl.report()
 		if cl.cfg.Pause > 0 {
-			t := time.NewTimer(cl.cfg.Pause)
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			sleep(ctx, cl.cfg.Pause)
 		}
 	}
 	serr := <-scanErr
-	if unlinkErr != nil {
+	switch {
+	case unlinkErr != nil:
 		return unlinkErr
+	case serr != nil:
+		return serr
+	case moved > 0:
+		return fmt.Errorf("%w: %d keys were no longer on %s", errKeysMoved, moved, scanner.addr())
 	}
-	return serr
+	return nil
 }
 
 // scan walks the node and queues batches of keys that belong to a target.
 // A key SCAN returns twice within one batch is queued once.
-func (cl *clearer) scan(ctx context.Context, node *redis.Client, queue chan<- batch) error {
+func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) error {
 	cur := batch{keys: make([]string, 0, cl.cfg.Batch), targets: make([]int, 0, cl.cfg.Batch)}
 	seen := make(map[string]struct{}, cl.cfg.Batch)
 	send := func() error {
@@ -235,7 +482,14 @@ func (cl *clearer) scan(ctx context.Context, node *redis.Client, queue chan<- ba
 		clear(seen)
 		return nil
 	}
-	err := scanNode(ctx, node, cl.match, cl.cfg.Count, func(keys []string) error {
+	page := func(cursor uint64) (keys []string, next uint64, err error) {
+		err = p.do(ctx, func(c *redis.Conn) error {
+			keys, next, err = c.Scan(ctx, cursor, cl.match, cl.cfg.Count).Result()
+			return err
+		})
+		return keys, next, err
+	}
+	err := scanPages(ctx, p.addr(), page, func(keys []string) error {
 		cl.scanned.Add(int64(len(keys)))
 		for _, k := range keys {
 			i := cl.sel.Classify(k)
@@ -273,38 +527,53 @@ func (cl *clearer) scan(ctx context.Context, node *redis.Client, queue chan<- ba
 // UNLINK replied. On a standalone server each target's keys go in one UNLINK;
 // on a cluster node every key gets its own UNLINK, since keys of one SCAN
 // page live in many slots. Replies of commands that failed count nothing.
-func (cl *clearer) unlink(ctx context.Context, node *redis.Client, b batch) error {
+// It returns how many keys the node redirected elsewhere (MOVED, ASK):
+// keys that moved to another master since SCAN saw them.
+func (cl *clearer) unlink(ctx context.Context, p *pinned, b batch) (moved int64, err error) {
 	type sent struct {
 		cmd    *redis.IntCmd
 		target int
 	}
-	var cmds []sent
-	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if cl.cluster {
-			cmds = make([]sent, 0, len(b.keys))
+	err = p.do(ctx, func(c *redis.Conn) error {
+		var cmds []sent
+		moved = 0
+		_, perr := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if cl.cluster {
+				cmds = make([]sent, 0, len(b.keys))
+				for i, k := range b.keys {
+					cmds = append(cmds, sent{p.Unlink(ctx, k), b.targets[i]})
+				}
+				return nil
+			}
+			byTarget := make(map[int][]string)
 			for i, k := range b.keys {
-				cmds = append(cmds, sent{p.Unlink(ctx, k), b.targets[i]})
+				byTarget[b.targets[i]] = append(byTarget[b.targets[i]], k)
+			}
+			for t := range cl.sel {
+				if keys := byTarget[t]; len(keys) > 0 {
+					cmds = append(cmds, sent{p.Unlink(ctx, keys...), t})
+				}
 			}
 			return nil
-		}
-		byTarget := make(map[int][]string)
-		for i, k := range b.keys {
-			byTarget[b.targets[i]] = append(byTarget[b.targets[i]], k)
-		}
-		for t := range cl.sel {
-			if keys := byTarget[t]; len(keys) > 0 {
-				cmds = append(cmds, sent{p.Unlink(ctx, keys...), t})
+		})
+		var first error
+		for _, s := range cmds {
+			switch err := s.cmd.Err(); {
+			case err == nil:
+				cl.deleted[s.target].Add(s.cmd.Val())
+			case isRedirect(err):
+				moved++
+			case first == nil:
+				first = err
 			}
 		}
-		return nil
-	})
-	for _, s := range cmds {
-		if s.cmd.Err() == nil {
-			cl.deleted[s.target].Add(s.cmd.Val())
+		if first == nil && perr != nil && !isRedirect(perr) {
+			first = perr
 		}
-	}
+		return first
+	})
 	if err != nil {
-		return fmt.Errorf("unlink on %s: %w", NodeAddr(node), err)
+		return moved, fmt.Errorf("unlink on %s: %w", p.addr(), err)
 	}
-	return nil
+	return moved, nil
 }

@@ -8,7 +8,10 @@ import (
 
 // faultProxy is a TCP proxy in front of a real Redis that a test can break
 // on purpose: Cut resets every open connection and refuses new ones, Stall
-// keeps connections open but forwards nothing, Heal restores normal service.
+// keeps connections open but forwards nothing, Heal restores normal service,
+// Switch sends new connections to another server (a failover behind one
+// endpoint: a Sentinel-managed VIP, a managed Redis's DNS name) while
+// connections already open stay where they were.
 type faultProxy struct {
 	Addr     string
 	upstream string
@@ -59,8 +62,9 @@ func (p *faultProxy) serve(client net.Conn) {
 		reset(client)
 		return
 	}
+	upstream := p.upstream
 	p.mu.Unlock()
-	server, err := net.Dial("tcp", p.upstream)
+	server, err := net.Dial("tcp", upstream)
 	if err != nil {
 		client.Close()
 		return
@@ -123,6 +127,13 @@ func (p *faultProxy) Stall() {
 	if p.stalled == nil {
 		p.stalled = make(chan struct{})
 	}
+	p.mu.Unlock()
+}
+
+// Switch sends connections opened from now on to upstream.
+func (p *faultProxy) Switch(upstream string) {
+	p.mu.Lock()
+	p.upstream = upstream
 	p.mu.Unlock()
 }
 

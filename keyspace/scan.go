@@ -42,14 +42,23 @@ func scanNode(ctx context.Context, node *redis.Client, match string, count int64
 	if count <= 0 {
 		count = DefaultScanCount
 	}
+	page := func(cursor uint64) ([]string, uint64, error) {
+		return node.Scan(ctx, cursor, match, count).Result()
+	}
+	return scanPages(ctx, NodeAddr(node), page, fn, afterCall)
+}
+
+// scanPages follows SCAN cursors from 0 back to 0, fetching each page with
+// page, and calls fn with every non-empty one.
+func scanPages(ctx context.Context, addr string, page func(cursor uint64) ([]string, uint64, error), fn func(keys []string) error, afterCall func()) error {
 	var cursor uint64
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		keys, next, err := node.Scan(ctx, cursor, match, count).Result()
+		keys, next, err := page(cursor)
 		if err != nil {
-			return fmt.Errorf("scan %s: %w", NodeAddr(node), err)
+			return fmt.Errorf("scan %s: %w", addr, err)
 		}
 		if afterCall != nil {
 			afterCall()

@@ -1,0 +1,306 @@
+package keyspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/redistest"
+)
+
+// faultRuns is how many times each fault scenario runs: a few by default,
+// more with CACHECTL_FAULT_RUNS (perf/faults/run.sh sets it) to measure how
+// often a fault that depends on timing would have slipped through.
+func faultRuns(t *testing.T) int {
+	if n, err := strconv.Atoi(os.Getenv("CACHECTL_FAULT_RUNS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}
+
+// clientOptions are the options cachectl itself connects with (short
+// timeouts, one retry), for addr.
+func clientOptions(addr string) *redis.Options {
+	return &redis.Options{Addr: addr, Protocol: 2, MaxRetries: 1, DialerRetries: 1,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second}
+}
+
+// countMatching counts the distinct keys matching match on c (SCAN may
+// return a key twice while the server resizes its table).
+func countMatching(t *testing.T, c *redis.Client, match string) int {
+	t.Helper()
+	seen := map[string]bool{}
+	err := ScanNode(context.Background(), c, match, 1000, func(keys []string) error {
+		for _, k := range keys {
+			seen[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("count %s on %s: %v", match, NodeAddr(c), err)
+	}
+	return len(seen)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestClearFailoverBehindOneEndpoint(t *testing.T) {
+	// A primary with a replica behind one address (a Sentinel VIP, a managed
+	// Redis's DNS name). Part way through the clear the replica is promoted
+	// and new connections go to it. A SCAN cursor from the old primary
+	// means nothing on the new one: the clear must either start over there
+	// and finish, or say it is incomplete. Never "complete" with keys left.
+	s := New(DefaultPrefix, DefaultVersion)
+	const products, colors = 40000, 2000
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	oldPrimary := []struct {
+		name string
+		act  func(t *testing.T, primary, replica *redistest.Server)
+	}{
+		{"old primary stays up", func(*testing.T, *redistest.Server, *redistest.Server) {}},
+		{"old primary killed", func(_ *testing.T, primary, _ *redistest.Server) { primary.Stop() }},
+		{"old primary demoted", func(t *testing.T, primary, replica *redistest.Server) {
+			if err := primary.Client(t).ReplicaOf(context.Background(), "127.0.0.1", strconv.Itoa(replica.Port)).Err(); err != nil {
+				t.Errorf("demote: %v", err)
+			}
+		}},
+	}
+	for _, op := range oldPrimary {
+		t.Run(op.name, func(t *testing.T) {
+			for run := range faultRuns(t) {
+				ctx := context.Background()
+				primary, replica := redistest.Start(t), redistest.Start(t)
+				pc, rc := primary.Client(t), replica.Client(t)
+				seedWithTTL(t, pc, productKeys(s, products))
+				others := make([]string, colors)
+				for i := range others {
+					others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
+				}
+				seedWithTTL(t, pc, others)
+				if err := rc.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(primary.Port)).Err(); err != nil {
+					t.Fatal(err)
+				}
+				waitFor(t, "the replica to sync", 20*time.Second, func() error {
+					if n := rc.DBSize(ctx).Val(); n != products+colors {
+						return fmt.Errorf("replica has %d keys", n)
+					}
+					return nil
+				})
+
+				proxy := startProxy(t, primary.Addr)
+				c := redis.NewClient(clientOptions(proxy.Addr))
+				defer c.Close()
+				var once sync.Once
+				res, err := Clear(ctx, c, sel, ClearConfig{Batch: 200, Progress: func(p Progress) {
+					if p.Deleted >= products/5 {
+						once.Do(func() {
+							if err := rc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+								t.Errorf("promote: %v", err)
+							}
+							proxy.Switch(replica.Addr)
+							op.act(t, primary, replica)
+						})
+					}
+				}})
+				left := countMatching(t, rc, s.Key("product:*"))
+				t.Logf("run %d: complete=%v passes=%d deleted=%d err=%v; left on the new primary: %d", run+1, res.Complete, res.Passes, res.Deleted, err, left)
+				if res.Complete && left > 0 {
+					t.Fatalf("complete, yet %d product keys are left on the server the address leads to now", left)
+				}
+				if res.Complete != (err == nil) {
+					t.Fatalf("complete=%v with err %v", res.Complete, err)
+				}
+				// The clear starts over on the new primary and finishes there.
+				if !res.Complete || res.Passes < 2 {
+					t.Errorf("complete=%v after %d passes, want complete after a second pass", res.Complete, res.Passes)
+				}
+				if n := countMatching(t, rc, s.Key("product_colors:*")); n != colors {
+					t.Errorf("%d of %d keys outside the target are left", n, colors)
+				}
+			}
+		})
+	}
+}
+
+func TestClearReconnectToTheSameServerResumes(t *testing.T) {
+	// A dropped link to the same server (same run_id) keeps the cursor
+	// valid: the clear reconnects and finishes in one pass.
+	s := New(DefaultPrefix, DefaultVersion)
+	srv := redistest.Start(t)
+	admin := srv.Client(t)
+	const total = 30000
+	seedWithTTL(t, admin, productKeys(s, total))
+	proxy := startProxy(t, srv.Addr)
+	c := redis.NewClient(clientOptions(proxy.Addr))
+	defer c.Close()
+	var once sync.Once
+	res, err := Clear(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200,
+		Progress: func(p Progress) {
+			if p.Deleted >= 3000 {
+				once.Do(func() {
+					proxy.Cut()
+					proxy.Heal()
+				})
+			}
+		}})
+	if err != nil || !res.Complete || res.Passes != 1 {
+		t.Fatalf("complete=%v passes=%d err=%v, want complete in one pass", res.Complete, res.Passes, err)
+	}
+	if n := admin.DBSize(context.Background()).Val(); n != 0 {
+		t.Errorf("%d keys left", n)
+	}
+}
+
+func TestClearServerRestartedBehindTheAddress(t *testing.T) {
+	// The server restarts mid-clear and reloads its data from disk: its new
+	// run_id says the old cursor is void, so the clear starts over.
+	s := New(DefaultPrefix, DefaultVersion)
+	srv := redistest.Start(t, redistest.Options{Args: []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always"}})
+	admin := srv.Client(t)
+	const total = 30000
+	seedWithTTL(t, admin, productKeys(s, total))
+	c := redis.NewClient(clientOptions(srv.Addr))
+	defer c.Close()
+	var once sync.Once
+	res, err := Clear(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200,
+		Progress: func(p Progress) {
+			if p.Deleted >= 6000 {
+				once.Do(func() { srv.Restart(t) })
+			}
+		}})
+	left := admin.DBSize(context.Background()).Val()
+	t.Logf("complete=%v passes=%d deleted=%d err=%v left=%d", res.Complete, res.Passes, res.Deleted, err, left)
+	if res.Complete && left > 0 {
+		t.Fatalf("complete with %d keys left after a restart", left)
+	}
+	if !res.Complete || res.Passes < 2 {
+		t.Errorf("complete=%v passes=%d, want complete after starting over", res.Complete, res.Passes)
+	}
+}
+
+// clusterCounts returns the keys matching match on every master.
+func clusterCounts(t *testing.T, cl *redistest.Cluster, match string) (total int, per []int) {
+	t.Helper()
+	for _, m := range cl.Masters {
+		n := countMatching(t, m.Client(t), match)
+		per = append(per, n)
+		total += n
+	}
+	return total, per
+}
+
+func TestClearDuringSlotMigration(t *testing.T) {
+	// A rebalance moves slots, one at a time, while the clear runs: keys
+	// leave an unscanned part of one master for an already scanned part of
+	// another, or for a master that joined after the clear began. The clear
+	// must notice (slot map, config epochs, MIGRATING/IMPORTING) and start
+	// over or report incomplete; after the rebalance a re-run finishes.
+	s := New(DefaultPrefix, DefaultVersion)
+	const products, colors = 30000, 1500
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	for _, dest := range []string{"to an existing master", "to a new master"} {
+		t.Run(dest, func(t *testing.T) {
+			for run := range faultRuns(t) {
+				ctx := context.Background()
+				cl := redistest.StartCluster(t, 3, 0)
+				cc := cl.Client(t)
+				seedWithTTL(t, cc, productKeys(s, products))
+				others := make([]string, colors)
+				for i := range others {
+					others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
+				}
+				seedWithTTL(t, cc, others)
+				from, to := cl.Masters[0], cl.Masters[1]
+				if dest == "to a new master" {
+					to = cl.AddMaster(t)
+				}
+				slots := cl.SlotsOf(t, from)
+
+				// Throttled like a production rebalance: one slot, then a
+				// pause. It stops between slots when the clear has ended,
+				// so that no slot is left half moved.
+				var (
+					wg      sync.WaitGroup
+					ended   atomic.Bool
+					moved   int
+					migErr  error
+					started = make(chan struct{})
+				)
+				wg.Go(func() {
+					close(started)
+					for _, slot := range slots[len(slots)-40:] {
+						if ended.Load() {
+							return
+						}
+						if migErr = cl.MigrateSlot(ctx, slot, from, to); migErr != nil {
+							return
+						}
+						moved++
+						time.Sleep(15 * time.Millisecond)
+					}
+				})
+				<-started
+				res, err := Clear(ctx, redisClusterClient(t, cl), sel, ClearConfig{Batch: 200})
+				ended.Store(true)
+				wg.Wait()
+				if migErr != nil {
+					t.Fatalf("migration: %v", migErr)
+				}
+				left, per := clusterCounts(t, cl, s.Key("product:*"))
+				var ce *ClearError
+				errors.As(err, &ce)
+				t.Logf("run %d: %d slots moved; complete=%v passes=%d deleted=%d err=%v; left %d %v",
+					run+1, moved, res.Complete, res.Passes, res.Deleted, err, left, per)
+				if res.Complete && left > 0 {
+					t.Fatalf("complete, yet %d product keys are left %v", left, per)
+				}
+				if !res.Complete && (ce == nil || !ce.Retry) {
+					t.Errorf("incomplete with %v: want a *ClearError that says running again helps", err)
+				}
+				if n, _ := clusterCounts(t, cl, s.Key("product_colors:*")); n != colors {
+					t.Errorf("%d of %d keys outside the target are left", n, colors)
+				}
+				// The rebalance is over: the same clear finishes the job.
+				again, err := Clear(ctx, redisClusterClient(t, cl), sel, ClearConfig{})
+				if left, per = clusterCounts(t, cl, s.Key("product:*")); err != nil || !again.Complete || left != 0 {
+					t.Fatalf("re-run after the rebalance: complete=%v err=%v, %d left %v", again.Complete, err, left, per)
+				}
+			}
+		})
+	}
+}
+
+// redisClusterClient is a cluster client seeded with every master, as cachectl builds one.
+func redisClusterClient(t *testing.T, cl *redistest.Cluster) *redis.ClusterClient {
+	var addrs []string
+	for _, m := range cl.Masters {
+		addrs = append(addrs, m.Addr)
+	}
+	o := clientOptions("")
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2, MaxRetries: 1,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout})
+	t.Cleanup(func() { c.Close() })
+	return c
+}

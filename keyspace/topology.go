@@ -1,0 +1,269 @@
+package keyspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+const numSlots = 16384
+
+// clusterView is what the masters of a cluster say of themselves: each
+// one's slots and config epoch from the "myself" line of its own CLUSTER
+// NODES, and any slot it is migrating or importing. Two equal views taken
+// around a pass, with nothing moving in either, mean no key changed master
+// in between: every slot move bumps a config epoch.
+type clusterView struct {
+	masters []masterView // by node id
+	moving  []string     // "slot 42 migrating from A to B", as the nodes report it
+	addrs   []string     // every node's address, replicas too, to ask next time
+}
+
+type masterView struct {
+	ID, Addr string
+	Epoch    string
+	Slots    string // as CLUSTER NODES lists them: "0-5460 5462"
+	Down     bool   // it did not answer: its line is another node's account
+}
+
+// nodeLine is one parsed line of CLUSTER NODES.
+type nodeLine struct {
+	id, addr, epoch string
+	master, myself  bool
+	failing         bool
+	slots           []string // ranges
+	moves           []string // "[42->-id]" or "[42-<-id]"
+}
+
+func parseNodeLines(text string) ([]nodeLine, error) {
+	var out []nodeLine
+	for line := range strings.Lines(text) {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) < 8 {
+			return nil, fmt.Errorf("cluster nodes: short line %q", strings.TrimSpace(line))
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		addr, _, _ = strings.Cut(addr, ",")
+		n := nodeLine{id: f[0], addr: addr, epoch: f[6]}
+		for fl := range strings.SplitSeq(f[2], ",") {
+			switch fl {
+			case "master":
+				n.master = true
+			case "myself":
+				n.myself = true
+			case "fail", "fail?", "handshake", "noaddr":
+				n.failing = true
+			}
+		}
+		for _, s := range f[8:] {
+			if strings.HasPrefix(s, "[") {
+				n.moves = append(n.moves, s)
+			} else {
+				n.slots = append(n.slots, s)
+			}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// viewCluster asks the first address that answers who the masters are,
+// then each master for its own account. It fails only when no address answers.
+func viewCluster(ctx context.Context, tmpl *redis.Options, addrs []string) (clusterView, error) {
+	var (
+		members []nodeLine
+		errs    []error
+	)
+	for _, a := range addrs {
+		lines, err := nodesOf(ctx, tmpl, a)
+		if err == nil {
+			members = lines
+			break
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", a, err))
+	}
+	if members == nil {
+		return clusterView{}, fmt.Errorf("no cluster node answered: %w", errors.Join(errs...))
+	}
+	var v clusterView
+	byID := map[string]string{}
+	for _, n := range members {
+		byID[n.id] = n.addr
+		v.addrs = append(v.addrs, n.addr)
+	}
+	for _, n := range members {
+		if !n.master || (len(n.slots) == 0 && len(n.moves) == 0 && n.failing) {
+			continue
+		}
+		m := masterView{ID: n.id, Addr: n.addr, Epoch: n.epoch, Slots: strings.Join(n.slots, " ")}
+		self, err := nodesOf(ctx, tmpl, n.addr)
+		if err != nil {
+			m.Down = true
+			v.masters = append(v.masters, m)
+			continue
+		}
+		for _, s := range self {
+			if !s.myself {
+				continue
+			}
+			if s.id != n.id || !s.master {
+				// The address now holds another node, or a replica: the
+				// membership answer is already out of date.
+				v.moving = append(v.moving, fmt.Sprintf("%s is no longer master %s", n.addr, short(n.id)))
+			}
+			m.Epoch, m.Slots = s.epoch, strings.Join(s.slots, " ")
+			for _, mv := range s.moves {
+				v.moving = append(v.moving, describeMove(mv, n.addr, byID))
+			}
+		}
+		v.masters = append(v.masters, m)
+	}
+	slices.SortFunc(v.masters, func(a, b masterView) int { return strings.Compare(a.ID, b.ID) })
+	return v, nil
+}
+
+// describeMove turns "[42->-id]" (migrating) or "[42-<-id]" (importing) into words.
+func describeMove(mv, addr string, byID map[string]string) string {
+	body := strings.Trim(mv, "[]")
+	if slot, to, ok := strings.Cut(body, "->-"); ok {
+		return fmt.Sprintf("slot %s migrating from %s to %s", slot, addr, orID(byID, to))
+	}
+	if slot, from, ok := strings.Cut(body, "-<-"); ok {
+		return fmt.Sprintf("slot %s importing into %s from %s", slot, addr, orID(byID, from))
+	}
+	return "slot " + body + " moving at " + addr
+}
+
+func orID(byID map[string]string, id string) string {
+	if a, ok := byID[id]; ok {
+		return a
+	}
+	return "node " + short(id)
+}
+
+func nodesOf(ctx context.Context, tmpl *redis.Options, addr string) ([]nodeLine, error) {
+	o := passOptions(tmpl)
+	o.Addr = addr
+	c := redis.NewClient(o)
+	defer c.Close()
+	text, err := c.ClusterNodes(ctx).Result()
+	if err != nil {
+		return nil, err
+	}
+	return parseNodeLines(text)
+}
+
+// change describes how the cluster moved between two views, or "" when it
+// did not: a master joined, left or failed, a slot changed owner, an epoch
+// was bumped, or a slot was migrating in either view.
+func (v clusterView) change(after clusterView) string {
+	if len(v.moving) > 0 {
+		return v.moving[0]
+	}
+	if len(after.moving) > 0 {
+		return after.moving[0]
+	}
+	if d := slotChange(v, after); d != "" {
+		return d
+	}
+	before := map[string]masterView{}
+	for _, m := range v.masters {
+		before[m.ID] = m
+	}
+	for _, m := range after.masters {
+		b, ok := before[m.ID]
+		switch {
+		case !ok:
+			return fmt.Sprintf("master %s joined", m.Addr)
+		case b.Addr != m.Addr:
+			return fmt.Sprintf("master %s moved from %s to %s", short(m.ID), b.Addr, m.Addr)
+		case b.Epoch != m.Epoch:
+			return fmt.Sprintf("the config epoch of master %s went from %s to %s (a failover or a slot move)", m.Addr, b.Epoch, m.Epoch)
+		case b.Down != m.Down:
+			return fmt.Sprintf("master %s stopped answering or came back", m.Addr)
+		}
+		delete(before, m.ID)
+	}
+	for _, b := range before {
+		return fmt.Sprintf("master %s left", b.Addr)
+	}
+	return ""
+}
+
+// slotChange names the first slot whose owner differs, with how many did.
+func slotChange(a, b clusterView) string {
+	oa, ob := a.owners(), b.owners()
+	first, n := -1, 0
+	for s := range numSlots {
+		if oa[s] != ob[s] {
+			if first < 0 {
+				first = s
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	from, to := orNone(oa[first]), orNone(ob[first])
+	if n == 1 {
+		return fmt.Sprintf("slot %d moved from %s to %s", first, from, to)
+	}
+	return fmt.Sprintf("%d slots changed master (slot %d from %s to %s)", n, first, from, to)
+}
+
+func orNone(addr string) string {
+	if addr == "" {
+		return "no master"
+	}
+	return addr
+}
+
+// owners maps every slot to the address of the master that claims it.
+func (v clusterView) owners() []string {
+	out := make([]string, numSlots)
+	for _, m := range v.masters {
+		for r := range strings.FieldsSeq(m.Slots) {
+			lo, hi, isRange := strings.Cut(r, "-")
+			a, err := strconv.Atoi(lo)
+			if err != nil {
+				continue
+			}
+			b := a
+			if isRange {
+				if b, err = strconv.Atoi(hi); err != nil {
+					continue
+				}
+			}
+			for s := max(a, 0); s <= min(b, numSlots-1); s++ {
+				out[s] = m.Addr
+			}
+		}
+	}
+	return out
+}
+
+// live returns the address of a master that answered, preferring seed.
+func (v clusterView) live(seed string) string {
+	var first string
+	for _, m := range v.masters {
+		if m.Down {
+			continue
+		}
+		if m.Addr == seed {
+			return seed
+		}
+		if first == "" {
+			first = m.Addr
+		}
+	}
+	return first
+}
