@@ -304,3 +304,75 @@ func redisClusterClient(t *testing.T, cl *redistest.Cluster) *redis.ClusterClien
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+func TestClearSeedMasterKilled(t *testing.T) {
+	// The master the clear was seeded with dies part way. Without a
+	// replica to take over, the clear is incomplete and names a master that
+	// still answers, so that the hint can say where to run it again. With
+	// one, the clear may start over on the new topology and finish; if it
+	// does not, a clear seeded where the error says finishes after the
+	// failover.
+	s := New(DefaultPrefix, DefaultVersion)
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	for _, replicas := range []int{0, 1} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) {
+			cl := redistest.StartCluster(t, 3, replicas)
+			seedWithTTL(t, cl.Client(t), productKeys(s, 30000))
+			seed := cl.Masters[0]
+			c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{seed.Addr}, Protocol: 2, MaxRetries: 1, DialerRetries: 1,
+				DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+			defer c.Close()
+			var once sync.Once
+			res, err := Clear(context.Background(), c, sel, ClearConfig{Batch: 100, Progress: func(p Progress) {
+				if p.Deleted >= 3000 {
+					once.Do(seed.Stop)
+				}
+			}})
+			survivors := append([]*redistest.Server{}, cl.Masters[1:]...)
+			survivors = append(survivors, cl.Replicas...)
+			left := func() (n int) {
+				for _, m := range survivors {
+					n += countMatching(t, m.Client(t), s.Key("product:*"))
+				}
+				return n
+			}
+			var ce *ClearError
+			errors.As(err, &ce)
+			t.Logf("complete=%v passes=%d deleted=%d err=%v left=%d", res.Complete, res.Passes, res.Deleted, err, left())
+			if res.Complete {
+				if replicas == 0 || left() != 0 {
+					t.Fatalf("complete with the seed dead (%d replicas), %d keys left", replicas, left())
+				}
+				return
+			}
+			if ce == nil || !ce.Retry || ce.Live == "" || ce.Live == seed.Addr {
+				t.Fatalf("err %v: want a *ClearError with a retry on a live master other than %s", err, seed.Addr)
+			}
+			live := redis.NewClient(clientOptions(ce.Live))
+			defer live.Close()
+			if err := live.Ping(context.Background()).Err(); err != nil {
+				t.Fatalf("the named master %s does not answer: %v", ce.Live, err)
+			}
+			if replicas == 0 {
+				return
+			}
+			waitFor(t, "the replica to take over", 30*time.Second, func() error {
+				slots, err := live.ClusterSlots(context.Background()).Result()
+				if err != nil {
+					return err
+				}
+				for _, r := range slots {
+					if r.Start == 0 && len(r.Nodes) > 0 && r.Nodes[0].Addr != seed.Addr {
+						return nil
+					}
+				}
+				return fmt.Errorf("slot 0 is still served by %s", seed.Addr)
+			})
+			again := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{ce.Live}, Protocol: 2})
+			defer again.Close()
+			if res, err := Clear(context.Background(), again, sel, ClearConfig{}); err != nil || !res.Complete || left() != 0 {
+				t.Fatalf("re-run at %s after the failover: complete=%v err=%v, %d left", ce.Live, res.Complete, err, left())
+			}
+		})
+	}
+}

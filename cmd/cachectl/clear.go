@@ -65,6 +65,7 @@ type clearResult struct {
 	Complete   bool                  `json:"complete"`
 	DryRun     bool                  `json:"dry_run"`
 	Errors     int                   `json:"errors"`
+	Passes     int                   `json:"passes"`
 	DurationMs float64               `json:"duration_ms"`
 }
 
@@ -105,14 +106,12 @@ at the prompt deletes nothing and exits 1.`,
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
-			if opts.Count < 1 {
-				return usageErrorf("--count must be at least 1, not %d", opts.Count)
-			}
-			if opts.Batch < 1 {
-				return usageErrorf("--batch must be at least 1, not %d", opts.Batch)
-			}
-			if opts.Pause < 0 {
-				return usageErrorf("--pause must not be negative")
+			if err := firstErr(
+				inRange("count", opts.Count, 1, maxScanCount),
+				inRange("batch", opts.Batch, 1, maxBatch),
+				inRange("pause", opts.Pause, 0, maxPause),
+			); err != nil {
+				return err
 			}
 			if opts.MaxKeys < 0 {
 				return usageErrorf("--max-keys must not be negative")
@@ -320,16 +319,48 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			// here what was done and how to finish.
 			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
 		}
-		hint := "nothing is lost by stopping: run the same command again to finish the job"
-		switch {
-		case errors.Is(clearErr, keyspace.ErrLimit):
-			hint = fmt.Sprintf("more keys appeared after the count than --max-keys %d allows; check what writes them, then run again", opts.MaxKeys)
-		case strings.Contains(clearErr.Error(), "NOPERM"):
-			hint = "this user may not run SCAN or UNLINK on these keys: grant them (ACL SETUSER <user> +scan +unlink) or connect as a user that has them"
-		}
+		hint := clearHint(clearErr, conn, opts.MaxKeys)
 		return hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
 	}
 	return nil
+}
+
+// clearHint says what to do after an incomplete clear, and never promises
+// that running again finishes the job when the server would refuse again.
+func clearHint(err error, conn *redisconn.Conn, maxKeys int64) string {
+	const again = "run the same command again to finish the job"
+	var ce *keyspace.ClearError
+	if !errors.As(err, &ce) {
+		return "nothing is lost by stopping: " + again
+	}
+	msg := ce.Cause.Error()
+	switch {
+	case errors.Is(err, keyspace.ErrLimit):
+		return fmt.Sprintf("more keys appeared after the count than --max-keys %d allows; check what writes them, then run again", maxKeys)
+	case errors.Is(err, context.Canceled):
+		return "nothing is lost by stopping: " + again
+	case strings.Contains(msg, "NOPERM"):
+		return "this user may not run SCAN or UNLINK on these keys: grant them (ACL SETUSER <user> +scan +unlink) or connect as a user that has them"
+	case strings.Contains(msg, "unknown command"):
+		return "this server has no such command (UNLINK needs Redis 4.0 or newer, and a config may rename it); cachectl never falls back to DEL: running again will not help"
+	case strings.Contains(msg, "CROSSSLOT"):
+		return "these keys live in several hash slots, so this is a Redis Cluster node that could not be detected (this user may not run INFO or CLUSTER INFO): add --cluster"
+	case strings.Contains(msg, "READONLY"):
+		return "the server at this address is a read-only replica: point --redis at the primary"
+	case !ce.Retry:
+		return "the server refused; running again will not help until the cause above is fixed"
+	}
+	if conn.Cluster && ce.Live != "" && len(conn.Seeds) > 0 && ce.Live != conn.Seeds[0] {
+		return fmt.Sprintf("%s does not answer as a master: run the same command again with --redis %s (a live master), or give several seeds (--redis redis://host1:port,host2:port)",
+			conn.Seeds[0], redisconn.WithHost(conn.Addr, ce.Live))
+	}
+	if ce.Changed != "" {
+		return fmt.Sprintf("Redis changed under the clear (%s): run the same command again once the failover or rebalance has finished (redis-cli --cluster check shows no open slots)", ce.Changed)
+	}
+	if conn.Cluster {
+		return "a master did not answer: " + again + " once it is back or its replica has taken over"
+	}
+	return "nothing is lost by stopping: " + again
 }
 
 // clearZero is the result of a clear that found nothing to delete.
@@ -375,7 +406,7 @@ func printClear(opts *clearOptions, conn *redisconn.Conn, res keyspace.Result, d
 	out := clearResult{
 		Op: "clear", Target: conn.Addr, Groups: map[string]clearGroup{},
 		Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
-		Errors: res.Errors, DurationMs: ms(d),
+		Errors: res.Errors, Passes: res.Passes, DurationMs: ms(d),
 	}
 	for _, t := range res.Targets {
 		out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,7 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // runCLI runs one command line against streams the test controls.
@@ -205,7 +208,7 @@ func TestClearJSONContractWithBinaryKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"op": "clear", "target": srv.URL(), "matched": 4.0, "deleted": 4.0, "complete": true, "dry_run": false, "errors": 0.0,
+		"op": "clear", "target": srv.URL(), "matched": 4.0, "deleted": 4.0, "complete": true, "dry_run": false, "errors": 0.0, "passes": 1.0,
 		"groups": map[string]any{
 			"products":          map[string]any{"matched": 3.0, "deleted": 3.0},
 			"pattern:session:*": map[string]any{"matched": 1.0, "deleted": 1.0},
@@ -321,7 +324,9 @@ func TestClearOnACluster(t *testing.T) {
 	}
 	seedKeys(t, c, append(keys, "ecommerce:1:product_colors:all")...)
 	ios, _, out, errOut := iostreams.Test()
-	if code := runCLI(t, ios, "clear", "--products", "--yes", "--json", "--redis", cl.SeedURL()); code != 0 {
+	// Several seeds, the first of them dead: the clear starts from the next.
+	seeds := "redis://127.0.0.1:1," + cl.Masters[1].Addr + "," + cl.Masters[2].Addr + "/0"
+	if code := runCLI(t, ios, "clear", "--products", "--yes", "--json", "--redis", seeds); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var res clearResult
@@ -426,5 +431,82 @@ func TestClearInterruptedExits130AndReRunFinishes(t *testing.T) {
 	}
 	if n := c.DBSize(context.Background()).Val(); n != 0 {
 		t.Errorf("%d keys left after the re-run", n)
+	}
+}
+
+func TestClearHintsAfterPermanentErrors(t *testing.T) {
+	// A refusal the server will repeat must not be answered with "run the
+	// same command again to finish the job".
+	renamed := redistest.Start(t, redistest.Options{Args: []string{"--rename-command", "UNLINK", ""}})
+	seedKeys(t, renamed.Client(t), "ecommerce:1:product:1", "ecommerce:1:product:2")
+
+	cl := redistest.StartCluster(t, 3, 0)
+	var keys []string
+	for i := range 300 {
+		keys = append(keys, fmt.Sprintf("ecommerce:1:product:%d", i))
+	}
+	seedKeys(t, cl.Client(t), keys...)
+	for _, m := range cl.Masters {
+		// A user that may not ask INFO or CLUSTER INFO, so that the
+		// cluster cannot be detected.
+		if err := m.Client(t).Do(context.Background(), "ACL", "SETUSER", "blind", "on", ">pw", "~*", "+@all", "-info", "-cluster").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, c := range []struct {
+		name, url, want string
+	}{
+		{"no UNLINK", renamed.URL(), "hint: this server has no such command (UNLINK needs Redis 4.0"},
+		{"an undetected cluster", "redis://blind:pw@" + cl.Masters[0].Addr + "/0", "add --cluster"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ios, _, _, errOut := iostreams.Test()
+			if code := runCLI(t, ios, "clear", "--products", "--yes", "--redis", c.url); code != exitFailed {
+				t.Fatalf("exit %d, want 1: %s", code, errOut)
+			}
+			if !strings.Contains(errOut.String(), c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, errOut)
+			}
+			if strings.Contains(errOut.String(), "finish the job") {
+				t.Errorf("the hint promises that running again finishes the job:\n%s", errOut)
+			}
+		})
+	}
+}
+
+func TestClearHintNamesALiveMaster(t *testing.T) {
+	// When the seed of a cluster clear is gone, the hint names a master that
+	// answered, with the user's own URL otherwise unchanged.
+	conn := &redisconn.Conn{Cluster: true, Addr: "redis://ops:***@10.0.0.1:7000/0", Seeds: []string{"10.0.0.1:7000"}}
+	err := &keyspace.ClearError{Cause: errors.New("connect to 10.0.0.1:7000: connection refused"), Retry: true, Live: "10.0.0.2:7001"}
+	hint := clearHint(err, conn, 0)
+	if !strings.Contains(hint, "--redis redis://ops:***@10.0.0.2:7001/0") || !strings.Contains(hint, "10.0.0.1:7000 does not answer") {
+		t.Errorf("hint %q should name the live master 10.0.0.2:7001", hint)
+	}
+	err = &keyspace.ClearError{Cause: errors.New("the cluster changed"), Retry: true, Changed: "slot 42 migrating from a to b", Live: "10.0.0.1:7000"}
+	if hint := clearHint(err, conn, 0); !strings.Contains(hint, "slot 42 migrating") || !strings.Contains(hint, "rebalance has finished") {
+		t.Errorf("hint %q should say what changed and when to run again", hint)
+	}
+}
+
+func TestClearFlagBounds(t *testing.T) {
+	// Sizes that would allocate gigabytes or block Redis are refused with
+	// the range, before anything connects.
+	for _, args := range [][]string{
+		{"clear", "--products", "--batch", "2000000000"},
+		{"clear", "--products", "--batch", "100000000"},
+		{"clear", "--products", "--count", "0"},
+		{"clear", "--products", "--count", "10000000"},
+		{"clear", "--products", "--pause", "2h"},
+		{"keys", "--samples", "1000000"},
+		{"stats", "--count", "100000000"},
+		{"ping", "--count", "100000000"},
+	} {
+		ios, _, _, errOut := iostreams.Test()
+		code := runCLI(t, ios, append(args, "--redis", "redis://127.0.0.1:1/0")...)
+		if code != exitUsage || !strings.Contains(errOut.String(), "must be from") || strings.Contains(errOut.String(), "goroutine") {
+			t.Errorf("%v: exit %d, want 2 with the range: %s", args, code, errOut)
+		}
 	}
 }

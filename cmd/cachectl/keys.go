@@ -70,11 +70,11 @@ its key count. Read-only.`,
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
-			if opts.Samples < 1 {
-				return usageErrorf("--samples must be at least 1, not %d", opts.Samples)
-			}
-			if opts.Count < 1 {
-				return usageErrorf("--count must be at least 1, not %d", opts.Count)
+			if err := firstErr(
+				inRange("samples", opts.Samples, 1, maxSamples),
+				inRange("count", opts.Count, 1, maxScanCount),
+			); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

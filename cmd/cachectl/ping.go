@@ -59,8 +59,8 @@ Exits 3 when Redis cannot be reached or refuses the credentials.`,
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
-			if opts.Count < 1 {
-				return usageErrorf("--count must be at least 1")
+			if err := inRange("count", opts.Count, 1, maxPings); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

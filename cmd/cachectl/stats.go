@@ -95,6 +95,9 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
+			if err := inRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

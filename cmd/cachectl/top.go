@@ -95,8 +95,8 @@ show as negative rates. Ctrl-C stops the lines (exit 130).
 			opts.Quiet = f.opts.Quiet
 			opts.NoColor = !f.IO.ColorEnabled()
 			opts.API = f.opts.API
-			if opts.Interval < 10*time.Millisecond {
-				return usageErrorf("--interval must be at least 10ms, not %s", opts.Interval)
+			if err := inRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -285,7 +285,7 @@ func TestTopUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"top", "--interval", "0s"}, "cachectl: --interval must be at least 10ms, not 0s\n"},
+		{[]string{"top", "--interval", "0s"}, "cachectl: --interval must be from 10ms to 1h0m0s, not 0s\n"},
 		{[]string{"top", "--format", "markdown"}, "cachectl: this command does not support --format markdown\n"},
 		{[]string{"stats", "extra"}, `cachectl: unknown command "extra" for "cachectl stats"` + "\n"},
 	} {

@@ -59,7 +59,10 @@ type Conn struct {
 	Cluster bool
 	// Addr is the redacted URL, safe to print.
 	Addr string
-	DB   int
+	// Seeds are the addresses (host:port) the URL names, in its order:
+	// several for a cluster given as redis://h1:7000,h2:7001.
+	Seeds []string
+	DB    int
 	// Assumed is set when the server could not be asked whether it is a
 	// cluster (INFO and CLUSTER INFO not permitted) and standalone was assumed:
 	// commands that must reach every master should say so.
@@ -101,7 +104,11 @@ func Options(cfg Config) (*redis.Options, error) {
 	if err := checkURLShape(cfg.URL); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
 	}
-	opt, err := redis.ParseURL(cfg.URL)
+	first, _, err := splitSeeds(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
+	}
+	opt, err := redis.ParseURL(first)
 	if err != nil {
 		// go-redis errors may quote the URL; quote only its redacted form.
 		return nil, fmt.Errorf("%w: %s: %s", ErrConfig, Redact(cfg.URL), strings.TrimPrefix(scrub(err.Error(), cfg.URL), "redis: "))
@@ -212,13 +219,29 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	fail := func(err error) error { return classify(addr, err) }
 
+	_, seeds, _ := splitSeeds(cfg.URL)
+	if len(seeds) == 0 {
+		seeds = []string{opt.Addr} // unix:// and the default URL
+	}
 	ctx, cancel := context.WithTimeout(ctx, opt.DialTimeout)
 	defer cancel()
 
-	single := redis.NewClient(opt)
-	if err := single.Ping(ctx).Err(); err != nil {
+	// The first seed that answers is asked what it is; the others stand in
+	// for it when it is down.
+	var single *redis.Client
+	for i, seed := range seeds {
+		o := *opt
+		o.Addr = seed
+		single = redis.NewClient(&o)
+		err := single.Ping(ctx).Err()
+		if err == nil {
+			break
+		}
 		single.Close()
-		return nil, fail(err)
+		if i == len(seeds)-1 || ctx.Err() != nil {
+			return nil, fail(err)
+		}
+		log.Debug("seed does not answer, trying the next", "seed", seed, "err", err)
 	}
 	cluster := cfg.ForceCluster
 	assumed := false
@@ -246,13 +269,19 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		}
 	}
 	if !cluster {
-		return &Conn{Client: single, Addr: addr, DB: opt.DB, Assumed: assumed}, nil
+		if len(seeds) > 1 {
+			single.Close()
+			return nil, fmt.Errorf("%w: %s names %d servers, but %s is not a cluster node: give one address", ErrConfig, addr, len(seeds), single.Options().Addr)
+		}
+		return &Conn{Client: single, Addr: addr, DB: opt.DB, Assumed: assumed, Seeds: seeds}, nil
 	}
 	single.Close()
 	if opt.DB != 0 {
 		return nil, fmt.Errorf("%w: %s: redis cluster has only db 0", ErrConfig, addr)
 	}
-	cc := redis.NewClusterClient(ClusterOptions(opt))
+	co := ClusterOptions(opt)
+	co.Addrs = seeds
+	cc := redis.NewClusterClient(co)
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
 		if strings.Contains(err.Error(), "cluster support disabled") {
@@ -261,7 +290,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fail(err)
 	}
 	log.Debug("redis cluster detected", "addr", addr)
-	return &Conn{Client: cc, Cluster: true, Addr: addr}, nil
+	return &Conn{Client: cc, Cluster: true, Addr: addr, Seeds: seeds}, nil
 }
 
 // NewClient builds a client from opt without connecting: a cluster client
@@ -369,4 +398,55 @@ func DBFromURL(rawURL string) int {
 		return 0
 	}
 	return opt.DB
+}
+
+// splitSeeds reads the host part of a redis:// or rediss:// URL as a list:
+// redis://h1:7000,h2:7001/0 names two seeds of one cluster, so that a clear
+// still starts when one of them is down. It returns the URL with only the
+// first host (what go-redis parses) and every address, with the default
+// port 6379 where none is given. Other URLs come back as they are.
+func splitSeeds(raw string) (string, []string, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || (scheme != "redis" && scheme != "rediss") {
+		return raw, nil, nil
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority := rest[:end]
+	userinfo, hosts := "", authority
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		userinfo, hosts = authority[:at+1], authority[at+1:]
+	}
+	var seeds []string
+	for h := range strings.SplitSeq(hosts, ",") {
+		if h == "" {
+			return "", nil, errors.New("an empty address in the host list")
+		}
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			h = net.JoinHostPort(strings.Trim(h, "[]"), "6379")
+		}
+		seeds = append(seeds, h)
+	}
+	first, _, _ := strings.Cut(hosts, ",")
+	return scheme + "://" + userinfo + first + rest[end:], seeds, nil
+}
+
+// WithHost returns rawURL with its host list replaced by addr, for a hint
+// that names another node: redis://***@h2:7001/0.
+func WithHost(rawURL, addr string) string {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return rawURL
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	userinfo := ""
+	if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+		userinfo = rest[:at+1]
+	}
+	return scheme + "://" + userinfo + addr + rest[end:]
 }

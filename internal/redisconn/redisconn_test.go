@@ -1,10 +1,14 @@
 package redisconn
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachectl/cachectl/internal/redistest"
 )
 
 func TestRedact(t *testing.T) {
@@ -105,5 +109,51 @@ e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca 127.0.0.1:30001@40001 myself,master - 0
 	}
 	if _, err := ParseClusterNodes("abc 127.0.0.1:1 master\n"); err == nil {
 		t.Error("short line accepted")
+	}
+}
+
+func TestSplitSeeds(t *testing.T) {
+	for _, c := range []struct {
+		in, first string
+		seeds     []string
+	}{
+		{"redis://h1:7000,h2:7001,h3/0", "redis://h1:7000/0", []string{"h1:7000", "h2:7001", "h3:6379"}},
+		{"rediss://alice:p@ss@h1:7000,h2:7001", "rediss://alice:p@ss@h1:7000", []string{"h1:7000", "h2:7001"}},
+		{"redis://db:6379/0?protocol=2", "redis://db:6379/0?protocol=2", []string{"db:6379"}},
+		{"unix:///run/redis.sock", "unix:///run/redis.sock", nil},
+	} {
+		first, seeds, err := splitSeeds(c.in)
+		if err != nil || first != c.first || !slices.Equal(seeds, c.seeds) {
+			t.Errorf("splitSeeds(%q) = %q %q %v, want %q %q", c.in, first, seeds, err, c.first, c.seeds)
+		}
+	}
+	if _, err := Options(Config{URL: "redis://h1:7000,,h2:7001/0"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("an empty address in the list: %v, want ErrConfig", err)
+	}
+	if got := WithHost("redis://***@h1:7000,h2:7001/0", "h3:7002"); got != "redis://***@h3:7002/0" {
+		t.Errorf("WithHost = %q", got)
+	}
+}
+
+func TestOpenClusterWithTheFirstSeedDown(t *testing.T) {
+	// A cluster clear must start when the first address it was given is
+	// dead while the other nodes are alive.
+	cl := redistest.StartCluster(t, 3, 0)
+	dead := cl.Masters[0]
+	url := "redis://" + dead.Addr + "," + cl.Masters[1].Addr + "," + cl.Masters[2].Addr + "/0"
+	dead.Stop()
+	conn, err := Open(context.Background(), Config{URL: url, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("Open(%s) with the first seed down: %v", url, err)
+	}
+	defer conn.Close()
+	if !conn.Cluster || len(conn.Seeds) != 3 {
+		t.Errorf("cluster=%v seeds=%v, want a cluster with 3 seeds", conn.Cluster, conn.Seeds)
+	}
+
+	// A single server given with several addresses is bad input, not a guess.
+	srv := redistest.Start(t)
+	if _, err := Open(context.Background(), Config{URL: "redis://" + srv.Addr + "," + cl.Masters[1].Addr + "/0"}); !errors.Is(err, ErrConfig) {
+		t.Errorf("several addresses for a single server: %v, want ErrConfig", err)
 	}
 }
