@@ -467,8 +467,11 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) err
 // scan walks the node and queues batches of keys that belong to a target.
 // A key SCAN returns twice within one batch is queued once.
 func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) error {
-	cur := batch{keys: make([]string, 0, cl.cfg.Batch), targets: make([]int, 0, cl.cfg.Batch)}
-	seen := make(map[string]struct{}, cl.cfg.Batch)
+	// Room for a batch grows as keys come, so a huge Batch costs only what
+	// the keys found need.
+	hint := min(cl.cfg.Batch, 1024)
+	cur := batch{keys: make([]string, 0, hint), targets: make([]int, 0, hint)}
+	seen := make(map[string]struct{}, hint)
 	send := func() error {
 		if len(cur.keys) == 0 {
 			return nil
@@ -478,7 +481,7 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) erro
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		cur = batch{keys: make([]string, 0, cl.cfg.Batch), targets: make([]int, 0, cl.cfg.Batch)}
+		cur = batch{keys: make([]string, 0, hint), targets: make([]int, 0, hint)}
 		clear(seen)
 		return nil
 	}
