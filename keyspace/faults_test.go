@@ -127,7 +127,8 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 				left := countMatching(t, rc, s.Key("product:*"))
 				t.Logf("run %d: complete=%v passes=%d deleted=%d err=%v; left on the new primary: %d", run+1, res.Complete, res.Passes, res.Deleted, err, left)
 				if res.Complete && left > 0 {
-					t.Fatalf("complete, yet %d product keys are left on the server the address leads to now", left)
+					t.Errorf("complete, yet %d product keys are left on the server the address leads to now", left)
+					continue
 				}
 				if res.Complete != (err == nil) {
 					t.Fatalf("complete=%v with err %v", res.Complete, err)
@@ -274,7 +275,7 @@ func TestClearDuringSlotMigration(t *testing.T) {
 				t.Logf("run %d: %d slots moved; complete=%v passes=%d deleted=%d err=%v; left %d %v",
 					run+1, moved, res.Complete, res.Passes, res.Deleted, err, left, per)
 				if res.Complete && left > 0 {
-					t.Fatalf("complete, yet %d product keys are left %v", left, per)
+					t.Errorf("complete, yet %d product keys are left %v", left, per)
 				}
 				if !res.Complete && (ce == nil || !ce.Retry) {
 					t.Errorf("incomplete with %v: want a *ClearError that says running again helps", err)

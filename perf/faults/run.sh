@@ -31,9 +31,8 @@ awk -v runs="$runs" '
     p[scenario] = p[scenario] " " passes
   }
   END {
-    printf "%-62s %5s %9s %11s %6s  %s\n", "scenario", "runs", "complete", "incomplete", "WRONG", "passes per run"
     for (s in n) printf "%-62s %5d %9d %11d %6d  %s\n", s, n[s], ok[s], honest[s], wrong[s], p[s]
-  }' "$log" | sort
+  }' "$log" | sort | { printf "%-62s %5s %9s %11s %6s  %s\n" scenario runs complete incomplete WRONG "passes per run"; cat; }
 
 if grep -q -- '--- FAIL' "$log"; then
   echo; echo "failures:"; grep -E -- '--- FAIL|faults_test.go:[0-9]+: (complete,|migration|re-run)' "$log" || true
