@@ -250,6 +250,18 @@ func (s *Server) routePattern(path string) string {
 	return "other"
 }
 
+// methodLabel names a request's method for metrics: the methods of HTTP
+// itself, and OTHER for any token a client invents, which would otherwise add
+// a series per request.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
 // statusRecorder remembers the status for the access log and metrics.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -290,7 +302,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			pattern := s.routePattern(r.URL.Path)
-			s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sr.status)).Inc()
+			s.metrics.requests.WithLabelValues(pattern, methodLabel(r.Method), strconv.Itoa(sr.status)).Inc()
 			s.metrics.latency.WithLabelValues(pattern).Observe(d.Seconds())
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
