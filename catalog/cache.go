@@ -247,9 +247,7 @@ type loadFunc func(ctx context.Context) ([]byte, error)
 // it must, with the X-Cache state.
 func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
 	if c.noCache || !c.usable(e.fam.name) {
-		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
-		body, err := load(ctx)
-		return body, cacheBypass, err
+		return c.bypass(ctx, e, load)
 	}
 	gen := c.gen(e.fam.name)
 	key := c.schema.Key(e.logical)
@@ -282,9 +280,7 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	cancel()
 	if err != nil {
 		c.fail("get", err)
-		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
-		body, err := load(ctx)
-		return body, cacheBypass, err
+		return c.bypass(ctx, e, load)
 	}
 	c.metrics.cache.WithLabelValues(e.group, "miss").Inc()
 	flight := key + "\x00" + fence + "\x00" + strconv.FormatUint(gen, 10)
@@ -302,6 +298,22 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 		return nil, cacheMiss, err
 	}
 	return v.([]byte), cacheMiss, nil
+}
+
+// bypass serves e from the database without Redis. Concurrent requests for
+// one key share one load, as misses do: the database needs that protection
+// most when it has lost its cache. The flight is keyed by the local
+// generation, so a request that arrives after a write never joins a load
+// that started before it.
+func (c *cache) bypass(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
+	c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
+	c.testHook(stageBypass)
+	flight := "bypass\x00" + e.logical + "\x00" + strconv.FormatUint(c.gen(e.fam.name), 10)
+	v, err, _ := c.flights.Do(flight, func() (any, error) { return load(context.WithoutCancel(ctx)) })
+	if err != nil {
+		return nil, cacheBypass, err
+	}
+	return v.([]byte), cacheBypass, nil
 }
 
 func isWrongType(err error) bool {
@@ -344,6 +356,10 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 		c.testHook(stageChecked)
 	}
 }
+
+// stageBypass is where a request is about to load from the database without
+// Redis (the other stages are in cluster.go).
+const stageBypass = "bypass"
 
 func (c *cache) testHook(stage string) {
 	if c.hook != nil {

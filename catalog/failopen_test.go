@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -92,6 +93,41 @@ func TestRedisStalledServesFromDatabaseAndForgetsNoInvalidation(t *testing.T) {
 	e.redis.Resume()
 	paused = false
 	afterRecovery(t, e, path, "Written While Stalled")
+}
+
+// A stampede while Redis is down is coalesced as it is with Redis up: the
+// database gets one load per key, not one per request.
+func TestRedisStoppedStillCoalescesLoads(t *testing.T) {
+	e := newEnv(t, withRedisTimeout(DefaultRedisTimeout))
+	e.redis.Stop()
+	const n = 300
+	// Hold every load until all n requests are about to load, so that none
+	// can have finished before the last arrived.
+	var arrived atomic.Int64
+	e.srv.cache.hook = func(stage string) {
+		if stage == stageBypass {
+			arrived.Add(1)
+		}
+	}
+	e.store.beforeRead = func(context.Context) {
+		for deadline := time.Now().Add(10 * time.Second); arrived.Load() < n && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	before := e.store.Queries()
+	res := e.getConcurrently(n, "/api/products/9/")
+	sum := 0
+	for i, r := range res {
+		if r.status != 200 || r.cache() != "BYPASS" || r.body != res[0].body {
+			t.Fatalf("request %d: %d %s, want 200 BYPASS with the same body", i, r.status, r.cache())
+		}
+		sum += r.queries()
+	}
+	// One load of a product detail is two queries: the row and its variants.
+	q := e.store.Queries() - before
+	if q > 6 || int64(sum) != q {
+		t.Fatalf("%d concurrent GETs with Redis down made %d database queries (X-DB-Queries sum %d), want the 2 of one load", n, q, sum)
+	}
 }
 
 func TestGarbageInRedisIsNotServed(t *testing.T) {

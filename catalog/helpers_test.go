@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,6 +219,21 @@ func (e *testEnv) get(path string) response {
 func (e *testEnv) admin(method, path, body string) response {
 	e.t.Helper()
 	return e.do(method, path, body, testToken)
+}
+
+// getConcurrently sends n GETs of path at once and returns their responses.
+func (e *testEnv) getConcurrently(n int, path string) []response {
+	var wg sync.WaitGroup
+	res := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = e.get(path)
+		}()
+	}
+	wg.Wait()
+	return res
 }
 
 func (e *testEnv) mustGet(path string) response {
