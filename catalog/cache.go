@@ -113,10 +113,12 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 `
 
-// invalidateFamily moves the fence KEYS[1], unlinks every member of the
-// index KEYS[2] and the index itself (when ARGV[2] is "1"), and the fixed keys
-// KEYS[3...]. Members are unlinked in batches to stay within Lua's stack.
-var invalidateFamily = redis.NewScript(fenceBumpLua + `
+// invalidateFamily unlinks every member of the index KEYS[2] and the index
+// itself (when ARGV[2] is "1") and the fixed keys KEYS[3...], then moves the
+// fence KEYS[1]. Members are unlinked in batches to stay within Lua's stack.
+// The deletes come first: UNLINK is allowed at maxmemory, so should the fence
+// write be refused there (see oomScript), the old copies are gone all the same.
+var invalidateFamily = newOOMScript(`
 local n = 0
 if ARGV[2] == '1' then
 	local m = redis.call('ZRANGE', KEYS[2], 0, -1)
@@ -128,8 +130,35 @@ end
 for i = 3, #KEYS do
 	n = n + redis.call('UNLINK', KEYS[i])
 end
+` + fenceBumpLua + `
 return n
 `)
+
+// oomScript is a script that must run when Redis is at maxmemory with
+// noeviction, where a plain script's first write that adds data fails and
+// aborts it. It is flagged allow-oom (Redis 7 and later); a server that does
+// not know script flags (an older Redis, the embedded one) gets the same
+// script unflagged, from then on.
+type oomScript struct {
+	flagged, plain *redis.Script
+}
+
+func newOOMScript(src string) oomScript {
+	return oomScript{flagged: redis.NewScript("#!lua flags=allow-oom\n" + src), plain: redis.NewScript(src)}
+}
+
+// run runs the script; unflagged remembers, per server, that Redis could not
+// compile the flagged one.
+func (s oomScript) run(ctx context.Context, rdb redis.Scripter, unflagged *atomic.Bool, keys []string, args ...any) *redis.Cmd {
+	if !unflagged.Load() {
+		cmd := s.flagged.Run(ctx, rdb, keys, args...)
+		if err := cmd.Err(); err == nil || !strings.Contains(err.Error(), "Error compiling script") {
+			return cmd
+		}
+		unflagged.Store(true)
+	}
+	return s.plain.Run(ctx, rdb, keys, args...)
+}
 
 // family is a set of keys invalidated together.
 type family struct {
@@ -180,6 +209,8 @@ type cache struct {
 	probing  atomic.Bool
 	npending atomic.Int64 // len(pending), read without the lock on every request
 	probed   atomic.Int64 // unix nanos of the last probe start
+	// unflagged is set once Redis has refused a flagged script (oomScript).
+	unflagged atomic.Bool
 
 	// hook, when set by a test, runs at each stage of writing a loaded value.
 	hook func(stage string)
@@ -453,7 +484,7 @@ func (c *cache) invalidateScripted(ctx context.Context, f family) error {
 		indexed = "1"
 	}
 	return c.step(ctx, func(ctx context.Context) error {
-		return invalidateFamily.Run(ctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
+		return invalidateFamily.run(ctx, c.rdb, &c.unflagged, keys, fenceTTL.Milliseconds(), indexed).Err()
 	})
 }
 

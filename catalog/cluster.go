@@ -49,8 +49,8 @@ import (
 // writer's invalidation always comes after that.
 
 // bumpFence moves a fence (fenceBumpLua) and returns its new value and 1 when
-// it had been lost. One key: it runs on a cluster too.
-var bumpFence = redis.NewScript(fenceBumpLua + `
+// it had been lost. One key: it runs on a cluster too, at maxmemory as well.
+var bumpFence = newOOMScript(fenceBumpLua + `
 return {string.format('%.0f', v), lost}
 `)
 
@@ -222,7 +222,7 @@ func (c *cache) invalidateClustered(ctx context.Context, f family) (int64, error
 	var lost bool
 	var old []string // index members written under an earlier fence
 	err := c.step(ctx, func(ctx context.Context) error {
-		r, err := bumpFence.Run(ctx, c.rdb, []string{fenceKey}, fenceTTL.Milliseconds()).Slice()
+		r, err := bumpFence.run(ctx, c.rdb, &c.unflagged, []string{fenceKey}, fenceTTL.Milliseconds()).Slice()
 		if err != nil {
 			return err
 		}

@@ -2,11 +2,18 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/localredis"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // readsDuringOutage checks that reads still answer from the database,
@@ -128,6 +135,137 @@ func TestRedisStoppedStillCoalescesLoads(t *testing.T) {
 	if q > 6 || int64(sum) != q {
 		t.Fatalf("%d concurrent GETs with Redis down made %d database queries (X-DB-Queries sum %d), want the 2 of one load", n, q, sum)
 	}
+}
+
+// At maxmemory with noeviction (Redis's default policy) every write that
+// adds data is refused. An invalidation must still remove the old copy, for
+// this server, for another one on the same Redis, and for anyone reading the
+// key itself (the Django app). Redis 7 runs the flagged scripts whole; on a
+// Redis without script flags the deletes still come before the refused fence
+// write, which then stays pending.
+func TestWriteInvalidatesWhenRedisIsOutOfMemory(t *testing.T) {
+	for _, flags := range []bool{true, false} {
+		t.Run(fmt.Sprintf("script flags %v", flags), func(t *testing.T) { testWriteAtMaxmemory(t, flags) })
+	}
+}
+
+func testWriteAtMaxmemory(t *testing.T, flags bool, opts ...envOption) {
+	e := newEnv(t, opts...)
+	e.srv.cache.unflagged.Store(!flags)
+	other := e.another()
+	const path, key, price = "/api/products/21/", "ecommerce:1:product:21", "4321.00"
+	e.mustGet(path)
+	if r := other.mustGet(path); r.cache() != "HIT" || strings.Contains(r.body, price) {
+		t.Fatalf("precondition: the other server should hit the old product: %s %.120s", r.cache(), r.body)
+	}
+	atMaxmemory(t, e)
+
+	if r := e.admin(http.MethodPatch, path, `{"price":"`+price+`"}`); r.status != 200 {
+		t.Fatalf("write at maxmemory: %d %s", r.status, r.body)
+	}
+	if v, err := e.rdb.Get(context.Background(), key).Result(); err == nil && !strings.Contains(v, price) {
+		t.Fatalf("Redis still holds the product from before the write, as the Django app would read it: %.120s", v)
+	}
+	for i, env := range []*testEnv{e, other, e.another()} {
+		r := env.mustGet(path)
+		if r.field(t, "price") != price {
+			t.Fatalf("server %d after the write: %s with the old product: %.120s", i, r.cache(), r.body)
+		}
+	}
+	if r := e.mustGet("/readyz"); flags && r.field(t, "pending_invalidations") != 0.0 {
+		t.Fatalf("the invalidation did not reach Redis: %s", r.body)
+	}
+}
+
+// atMaxmemory gives every master of e's Redis a maxmemory of 4 MB with
+// noeviction and fills it until a write fails with OOM; then it lowers
+// maxmemory below what each master uses, so that a few bytes freed meanwhile
+// cannot let a write through by chance. Cleanup lifts the limit.
+func atMaxmemory(t *testing.T, e *testEnv) {
+	t.Helper()
+	ctx := context.Background()
+	setMaxmemory := func(limit func(m *redis.Client) int64) {
+		t.Helper()
+		err := forEachMaster(e.rdb, func(m *redis.Client) error {
+			if err := m.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+				return err
+			}
+			return m.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit(m), 10)).Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { setMaxmemory(func(*redis.Client) int64 { return 0 }) })
+	setMaxmemory(func(*redis.Client) int64 { return 4 << 20 })
+	value := strings.Repeat("x", 16<<10)
+	for i := 0; ; i++ {
+		err := e.rdb.Set(ctx, "filler:"+strconv.Itoa(i), value, 0).Err()
+		if redis.IsOOMError(err) {
+			break
+		}
+		if err != nil || i == 10000 {
+			t.Fatalf("filling Redis until it runs out of memory: %d keys, %v", i, err)
+		}
+	}
+	setMaxmemory(func(m *redis.Client) int64 {
+		used, _ := strconv.ParseInt(infoValue(m.Info(ctx, "memory").Val(), "used_memory"), 10, 64)
+		return max(1, used-1<<20)
+	})
+	if err := e.rdb.Set(ctx, "probe", "x", 0).Err(); !redis.IsOOMError(err) {
+		t.Fatalf("precondition: a SET at maxmemory should fail with OOM, got %v", err)
+	}
+}
+
+// forEachMaster runs fn on the server, or on every master of a cluster.
+func forEachMaster(rdb redis.UniversalClient, fn func(m *redis.Client) error) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(context.Background(), func(_ context.Context, m *redis.Client) error { return fn(m) })
+	}
+	return fn(rdb.(*redis.Client))
+}
+
+// The invalidation scripts are flagged for Redis 7; a Redis that does not
+// know script flags (the embedded one of demo, an older server) must still
+// have its keys invalidated.
+func TestWriteInvalidatesOnARedisWithoutScriptFlags(t *testing.T) {
+	emb, err := localredis.StartEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emb.Close() })
+	rdb := redis.NewClient(RedisOptions(&redis.Options{Addr: emb.Addr}, 2*time.Second))
+	t.Cleanup(func() { rdb.Close() })
+	e := &testEnv{t: t, rdb: rdb, cache: rdb, store: openSeeded(t)}
+	e.cfg = Config{Store: e.store, Redis: rdb, Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: testToken}
+	e.srv, e.url = serveOver(t, e.cfg)
+	const path = "/api/products/22/"
+	e.mustGet(path)
+	if r := e.mustGet(path); r.cache() != "HIT" {
+		t.Fatalf("second GET: %s, want HIT", r.cache())
+	}
+	if r := e.admin(http.MethodPatch, path, `{"name":"Renamed Without Flags"}`); r.status != 200 {
+		t.Fatalf("write: %d %s", r.status, r.body)
+	}
+	if e.exists("ecommerce:1:product:22") {
+		t.Fatal("the write did not remove the product's key")
+	}
+	if r := e.mustGet(path); r.cache() != "MISS" || !strings.Contains(r.body, "Renamed Without Flags") {
+		t.Fatalf("GET after the write: %s %.120s", r.cache(), r.body)
+	}
+	if r := e.mustGet("/readyz"); r.field(t, "pending_invalidations") != 0.0 || r.field(t, "redis") != "ok" {
+		t.Fatalf("readyz after the write: %s", r.body)
+	}
+}
+
+// infoValue is one field of an INFO reply.
+func infoValue(info, field string) string {
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func TestGarbageInRedisIsNotServed(t *testing.T) {
