@@ -211,6 +211,7 @@ type cache struct {
 	probed   atomic.Int64 // unix nanos of the last probe start
 	// unflagged is set once Redis has refused a flagged script (oomScript).
 	unflagged atomic.Bool
+	full      atomic.Bool // the last value Redis was asked to store was refused for lack of memory
 
 	// hook, when set by a test, runs at each stage of writing a loaded value.
 	hook func(stage string)
@@ -379,12 +380,38 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 	now := time.Now()
 	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(),
 		now.UnixMilli(), now.Add(-indexSlack).UnixMilli()).Int()
+	if c.setRefused(err) {
+		return
+	}
 	if err != nil {
 		c.fail("set", err)
 		return
 	}
+	c.stored()
 	if set == 1 {
 		c.testHook(stageChecked)
+	}
+}
+
+// setRefused reports whether Redis refused to store a value because it is
+// at maxmemory with noeviction, and says so once per episode. That refusal
+// changes nothing in Redis, so Redis is not taken for down: it keeps being
+// read and invalidated, and the response goes out uncached.
+func (c *cache) setRefused(err error) bool {
+	if !redis.IsOOMError(err) {
+		return false
+	}
+	c.metrics.redisErrors.WithLabelValues("set").Inc()
+	if c.full.CompareAndSwap(false, true) {
+		c.log.Warn("redis is out of memory (maxmemory, noeviction): responses are served without being cached", "err", err)
+	}
+	return true
+}
+
+// stored ends an episode of setRefused.
+func (c *cache) stored() {
+	if c.full.CompareAndSwap(true, false) {
+		c.log.Info("redis stores values again")
 	}
 }
 

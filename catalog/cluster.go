@@ -139,6 +139,9 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		held = fenceOrZero(get.Val()) == fence
 		return nil
 	})
+	if c.setRefused(err) {
+		return
+	}
 	if err != nil {
 		c.fail("set", err)
 		return
@@ -147,12 +150,17 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		return // a write moved the fence during the load: keep nothing
 	}
 	c.testHook(stageBeforeSet)
-	if err := step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() }); err != nil {
+	err = step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() })
+	if c.setRefused(err) {
+		return
+	}
+	if err != nil {
 		// The SET may have landed: make sure a stale copy cannot outlive Redis's answer.
 		c.fail("set", err)
 		c.rememberKey(e.fam, e.logical)
 		return
 	}
+	c.stored()
 	c.testHook(stageSet)
 	err = step(func(ctx context.Context) error {
 		f, err := c.rdb.Get(ctx, fenceKey).Result()

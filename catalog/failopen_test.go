@@ -172,8 +172,22 @@ func testWriteAtMaxmemory(t *testing.T, flags bool, opts ...envOption) {
 			t.Fatalf("server %d after the write: %s with the old product: %.120s", i, r.cache(), r.body)
 		}
 	}
-	if r := e.mustGet("/readyz"); flags && r.field(t, "pending_invalidations") != 0.0 {
-		t.Fatalf("the invalidation did not reach Redis: %s", r.body)
+	if !flags {
+		return
+	}
+	// A full Redis refuses the new copy, and nothing else: it is still read
+	// from, and not taken for down.
+	for range 3 {
+		if r := e.mustGet(path); r.cache() != "MISS" {
+			t.Fatalf("a read at maxmemory: %s, want MISS (Redis answers; it only refuses the new copy)", r.cache())
+		}
+	}
+	if r := e.mustGet("/readyz"); r.field(t, "pending_invalidations") != 0.0 || r.field(t, "redis") != "ok" {
+		t.Fatalf("readyz at maxmemory: %s", r.body)
+	}
+	// Three servers, each says it once.
+	if logs := e.logs.String(); strings.Count(logs, "redis is out of memory") != 3 || strings.Contains(logs, "redis unavailable") {
+		t.Fatalf("each server should say once that Redis is full, and never that it is unavailable:\n%s", logs)
 	}
 }
 

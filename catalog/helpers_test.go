@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,6 +78,25 @@ type testEnv struct {
 	store *Store
 	srv   *Server
 	url   string
+	logs  *logBuffer // what the servers of this env logged
+}
+
+// logBuffer collects log lines; servers write to it from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type envConfig struct {
@@ -114,7 +134,10 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&ec)
 	}
-	e := &testEnv{t: t, store: openSeeded(t)}
+	e := &testEnv{t: t, store: openSeeded(t), logs: &logBuffer{}}
+	if ec.cfg.Logger == nil {
+		ec.cfg.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
+	}
 	if ec.cluster != nil {
 		e.rdb = ec.cluster.Client(t)
 		err := e.rdb.(*redis.ClusterClient).ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
