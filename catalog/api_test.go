@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -118,15 +117,8 @@ func TestGracefulShutdownCompletesInFlightRequests(t *testing.T) {
 			time.Sleep(400 * time.Millisecond)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- e.srv.Serve(ctx, ln) }()
-
-	e.url = "http://" + ln.Addr().String()
+	base, cancel, served := e.serve()
+	e.url = base
 	done := make(chan response, 1)
 	go func() { done <- e.get("/api/products/20/") }()
 	<-entered

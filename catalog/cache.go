@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -219,6 +218,14 @@ type cache struct {
 	mu      sync.Mutex
 	gens    map[string]uint64
 	pending map[string]pendingInvalidation
+
+	// store keeps the pending invalidations across restarts when it is a
+	// file (pending.go); persistMu orders its writes as the map changes.
+	store     *Store
+	persistMu sync.Mutex
+	restored  atomic.Bool // the pending invalidations of the last run are loaded
+	// clearArgs point `cachectl clear` at this Redis (ClearArgs).
+	clearArgs []string
 }
 
 type pendingInvalidation struct {
@@ -226,11 +233,12 @@ type pendingInvalidation struct {
 	epoch uint64
 }
 
-func newCache(rdb redis.UniversalClient, schema keyspace.Schema, timeout time.Duration, noCache bool, m *metrics, log *slog.Logger) *cache {
-	_, cluster := rdb.(*redis.ClusterClient)
+func newCache(cfg Config, m *metrics, log *slog.Logger) *cache {
+	_, cluster := cfg.Redis.(*redis.ClusterClient)
 	return &cache{
-		rdb: rdb, cluster: cluster, schema: schema, timeout: timeout, noCache: noCache, metrics: m, log: log,
+		rdb: cfg.Redis, cluster: cluster, schema: cfg.Schema, timeout: cfg.RedisTimeout, noCache: cfg.NoCache, metrics: m, log: log,
 		gens: map[string]uint64{}, pending: map[string]pendingInvalidation{},
+		store: cfg.Store, clearArgs: cfg.ClearArgs,
 	}
 }
 
@@ -461,22 +469,20 @@ func (c *cache) bump(fam string) {
 	c.mu.Unlock()
 }
 
-// remember records an invalidation Redis did not take.
+// remember records an invalidation Redis did not take, and keeps it in the
+// database file when there is one (keep).
 func (c *cache) remember(f family) {
 	c.metrics.invalidations.WithLabelValues(f.metricName(), "deferred").Inc()
+	c.persistMu.Lock()
+	defer c.persistMu.Unlock()
 	c.mu.Lock()
-	p, ok := c.pending[f.name]
-	if ok {
-		// Keep the keys an earlier failure asked to delete by name.
-		for _, l := range p.fam.fixed {
-			if !slices.Contains(f.fixed, l) {
-				f.fixed = append(f.fixed[:len(f.fixed):len(f.fixed)], l)
-			}
-		}
-	}
+	p := c.pending[f.name]
+	// Keep the keys an earlier failure asked to delete by name.
+	f = withFixedOf(f, p.fam)
 	c.pending[f.name] = pendingInvalidation{fam: f, epoch: p.epoch + 1}
 	c.npending.Store(int64(len(c.pending)))
 	c.mu.Unlock()
+	c.keep(f)
 }
 
 func (f family) metricName() string {
@@ -534,7 +540,7 @@ func (c *cache) maybeRecover() {
 // recover PINGs Redis, replays the pending invalidations, and only then lets
 // requests use Redis again.
 func (c *cache) recover(ctx context.Context) {
-	if c.rdb == nil {
+	if c.rdb == nil || !c.restore(ctx) {
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -554,12 +560,7 @@ func (c *cache) recover(ctx context.Context) {
 			c.metrics.redisErrors.WithLabelValues("replay").Inc()
 			return
 		}
-		c.mu.Lock()
-		if c.pending[p.fam.name].epoch == p.epoch {
-			delete(c.pending, p.fam.name)
-			c.npending.Store(int64(len(c.pending)))
-		}
-		c.mu.Unlock()
+		c.replayed(p)
 	}
 	if c.pendingCount() == 0 && c.down.CompareAndSwap(true, false) {
 		c.log.Info("redis is back: caching again", "replayed", len(todo))

@@ -79,6 +79,39 @@ func TestRedisStoppedServesFromDatabaseAndForgetsNoInvalidation(t *testing.T) {
 	e.checkSessionSurvives()
 }
 
+// Redis comes back, with its copy from before a write, while the server is
+// shutting down: the invalidation it missed is replayed before the server
+// exits, so the copy is gone for every other reader.
+func TestShutdownReplaysPendingInvalidations(t *testing.T) {
+	e := newEnv(t, inMemory(), withRedisTimeout(DefaultRedisTimeout), withRedisArgs("--appendonly", "yes", "--appendfsync", "always"))
+	const path, key, name = "/api/products/11/", "ecommerce:1:product:11", "Written Before Shutdown"
+	e.mustGet(path)
+	e.redis.Stop()
+	if r := e.admin(http.MethodPatch, path, `{"name":"`+name+`"}`); r.status != 200 {
+		t.Fatalf("write with Redis down: %d %s", r.status, r.body)
+	}
+	_, cancel, served := e.serve()
+	cancel()
+	eventually(t, "the shutdown waits for Redis", func() bool {
+		return strings.Contains(e.logs.String(), "replaying the invalidations Redis has not taken before exiting")
+	})
+	e.redis.Restart(t)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve after a clean shutdown: %v", err)
+		}
+	case <-time.After(DefaultShutdownTimeout + 5*time.Second):
+		t.Fatal("the server did not exit")
+	}
+	if v, err := e.rdb.Get(context.Background(), key).Result(); err == nil && !strings.Contains(v, name) {
+		t.Fatalf("after the shutdown Redis still holds the product from before the write: %.120s", v)
+	}
+	if !strings.Contains(e.logs.String(), "pending invalidations replayed before exiting") {
+		t.Errorf("the log does not say the invalidations were replayed:\n%s", e.logs)
+	}
+}
+
 func TestRedisStalledServesFromDatabaseAndForgetsNoInvalidation(t *testing.T) {
 	e := newEnv(t, withRedisTimeout(DefaultRedisTimeout))
 	const path = "/api/products/12/"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -100,9 +101,10 @@ func (l *logBuffer) String() string {
 }
 
 type envConfig struct {
-	cfg     Config
-	redis   redistest.Options
-	cluster *redistest.Cluster
+	cfg      Config
+	redis    redistest.Options
+	cluster  *redistest.Cluster
+	inMemory bool
 }
 
 type envOption func(*envConfig)
@@ -122,6 +124,11 @@ func withRedisArgs(args ...string) envOption {
 	return func(c *envConfig) { c.redis.Args = append(c.redis.Args, args...) }
 }
 
+// inMemory serves a small catalog kept in memory, not in a file.
+func inMemory() envOption {
+	return func(c *envConfig) { c.inMemory = true }
+}
+
 // onCluster serves from cl, emptied first, instead of a private redis-server.
 func onCluster(cl *redistest.Cluster) envOption {
 	return func(c *envConfig) { c.cluster = cl }
@@ -134,7 +141,17 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&ec)
 	}
-	e := &testEnv{t: t, store: openSeeded(t), logs: &logBuffer{}}
+	e := &testEnv{t: t, logs: &logBuffer{}}
+	if ec.inMemory {
+		store, err := Open(context.Background(), StoreConfig{SeedProducts: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		e.store = store
+	} else {
+		e.store = openSeeded(t)
+	}
 	if ec.cfg.Logger == nil {
 		ec.cfg.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
 	}
@@ -169,6 +186,21 @@ func serveOver(t *testing.T, cfg Config) (*Server, string) {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
+}
+
+// serve runs e's server with Serve, as serve does, on a port of its own
+// until cancel is called; served receives what Serve returned.
+func (e *testEnv) serve() (base string, cancel context.CancelFunc, served <-chan error) {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	res := make(chan error, 1)
+	go func() { res <- e.srv.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, res
 }
 
 // another is a second catalog server on the same database and Redis, as a

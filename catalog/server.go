@@ -47,9 +47,15 @@ type Config struct {
 	NoCache bool
 	// RedisTimeout bounds each Redis call before the request falls back to
 	// the database.
-	RedisTimeout    time.Duration
-	MaxBodyBytes    int64
+	RedisTimeout time.Duration
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds a graceful shutdown: requests in flight, then
+	// replaying the invalidations Redis has not taken yet.
 	ShutdownTimeout time.Duration
+	// ClearArgs are the flags that point `cachectl clear` at this Redis (its
+	// URL without credentials, TLS and cluster flags; none for the default).
+	// Invalidations left at shutdown are logged as a clear command with them.
+	ClearArgs []string
 	// Logger receives the access log and cache state changes; nil discards.
 	Logger *slog.Logger
 }
@@ -101,8 +107,11 @@ func NewServer(cfg Config) *Server {
 	m := newMetrics(cfg.Store, cfg.Store.latency.Seconds())
 	s := &Server{
 		cfg: cfg, store: cfg.Store, metrics: m, log: log,
-		cache: newCache(cfg.Redis, cfg.Schema, cfg.RedisTimeout, cfg.NoCache, m, log),
+		cache: newCache(cfg, m, log),
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	s.cache.restore(ctx)
+	cancel()
 	s.routes = s.routeTable()
 	s.handler = s.instrument(http.HandlerFunc(s.dispatch))
 	return s
@@ -123,6 +132,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.cache.down.Load() {
+		// Replay what the last run left before trusting the cache.
+		s.cache.recover(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	stopProbe := make(chan struct{})
@@ -131,17 +144,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(probeDone)
 		s.keepRecovering(stopProbe)
 	}()
-	defer func() { close(stopProbe); <-probeDone }()
 
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	<-errc
+	if err == nil {
+		err = hs.Shutdown(sctx)
+		<-errc
+	}
+	close(stopProbe)
+	<-probeDone
+	s.cache.drain(sctx)
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -35,6 +36,10 @@ type serveOptions struct {
 	NoCache      bool
 	DBLatency    time.Duration
 	CacheTimeout time.Duration
+	// ShutdownTimeout bounds a graceful shutdown, replaying what Redis missed included.
+	ShutdownTimeout time.Duration
+	// ClearArgs point `cachectl clear` at the same Redis (clearArgs).
+	ClearArgs []string
 
 	// ready, when set (tests), receives the bound address once listening.
 	ready func(addr string)
@@ -71,8 +76,8 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 			} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 				return usageErrorf("--listen %q: the port must be a number from 0 to 65535", opts.Listen)
 			}
-			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
-				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
+			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 || opts.ShutdownTimeout <= 0 {
+				return usageErrorf("--db-latency must be 0 or more, --cache-timeout and --shutdown-timeout positive")
 			}
 			if cmd.Flags().Changed("admin-token") {
 				f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
@@ -84,6 +89,7 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 				return err
 			}
 			opts.Schema = schema
+			opts.ClearArgs = clearArgs(&f.opts)
 			opts.Quiet = f.opts.Quiet
 			opts.Logger = serveLogger(f)
 			opts.Redis = func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error) {
@@ -131,7 +137,34 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "serve every read from the database, still invalidating on writes")
 	fl.DurationVar(&opts.DBLatency, "db-latency", 0, "simulated delay added to each database query (simulation, off by default)")
 	fl.DurationVar(&opts.CacheTimeout, "cache-timeout", catalog.DefaultRedisTimeout, "longest a request waits for Redis before serving from the database")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", catalog.DefaultShutdownTimeout, "longest a graceful shutdown takes: requests in flight, then invalidations Redis missed")
 	return cmd
+}
+
+// clearArgs are the flags that point `cachectl clear` at the Redis serve
+// uses, without a secret: the URL loses its credentials (the password comes
+// from where serve's came from), and a password file is named, never read.
+func clearArgs(o *globalOptions) []string {
+	var args []string
+	if u, err := url.Parse(o.RedisURL); err == nil && o.RedisURL != redisconn.DefaultURL {
+		u.User = nil
+		args = append(args, "--redis", u.String())
+	}
+	if o.Cluster {
+		args = append(args, "--cluster")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"--user", o.User}, {"--password-file", o.PasswordFile}, {"--tls-ca-cert", o.TLSCACert},
+		{"--tls-cert", o.TLSCert}, {"--tls-key", o.TLSKey}, {"--tls-server-name", o.TLSServerName},
+	} {
+		if f.value != "" {
+			args = append(args, f.name, f.value)
+		}
+	}
+	if o.TLSInsecure {
+		args = append(args, "--tls-insecure")
+	}
+	return args
 }
 
 // serveLogger writes the access log to stderr: info by default, debug with
@@ -181,6 +214,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	srv := catalog.NewServer(catalog.Config{
 		Store: store, Redis: rdb, Schema: opts.Schema, AdminToken: opts.AdminToken,
 		NoCache: opts.NoCache, RedisTimeout: opts.CacheTimeout, Logger: opts.Logger,
+		ShutdownTimeout: opts.ShutdownTimeout, ClearArgs: opts.ClearArgs,
 	})
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {
