@@ -204,7 +204,8 @@ type cache struct {
 	log     *slog.Logger
 	flights singleflight.Group
 
-	down     atomic.Bool
+	health   health       // the servers taken for down (health.go)
+	reloaded atomic.Int64 // unix nanos of the last reload of the slot map
 	probing  atomic.Bool
 	npending atomic.Int64 // len(pending), read without the lock on every request
 	probed   atomic.Int64 // unix nanos of the last probe start
@@ -235,11 +236,15 @@ type pendingInvalidation struct {
 
 func newCache(cfg Config, m *metrics, log *slog.Logger) *cache {
 	_, cluster := cfg.Redis.(*redis.ClusterClient)
-	return &cache{
+	c := &cache{
 		rdb: cfg.Redis, cluster: cluster, schema: cfg.Schema, timeout: cfg.RedisTimeout, noCache: cfg.NoCache, metrics: m, log: log,
 		gens: map[string]uint64{}, pending: map[string]pendingInvalidation{},
 		store: cfg.Store, clearArgs: cfg.ClearArgs,
 	}
+	if c.rdb != nil {
+		c.rdb.AddHook(failureHook{c})
+	}
+	return c
 }
 
 func (c *cache) gen(fam string) uint64 {
@@ -262,22 +267,21 @@ func (c *cache) pendingCount() int {
 	return int(c.npending.Load())
 }
 
-// usable reports whether Redis may be consulted for a family now.
-func (c *cache) usable(fam string) bool {
+// usable reports whether Redis may be consulted for a family's keys now.
+func (c *cache) usable(fam string, keys ...string) bool {
 	if c.rdb == nil {
 		return false
 	}
-	if c.down.Load() || c.pendingCount() > 0 {
+	if c.health.any() || c.pendingCount() > 0 {
 		c.maybeRecover()
 	}
-	return !c.down.Load() && !c.isPending(fam)
+	return c.reachable(keys...) && !c.isPending(fam)
 }
 
+// fail counts a failed Redis call; the client hook has marked down the
+// server it blames (health.go).
 func (c *cache) fail(op string, err error) {
 	c.metrics.redisErrors.WithLabelValues(op).Inc()
-	if c.down.CompareAndSwap(false, true) {
-		c.log.Warn("redis unavailable: serving from the database", "op", op, "err", err)
-	}
 }
 
 // loadFunc loads a response body from the database.
@@ -286,11 +290,11 @@ type loadFunc func(ctx context.Context) ([]byte, error)
 // fetch returns the body for e, from Redis when it can and the database when
 // it must, with the X-Cache state.
 func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
-	if c.noCache || !c.usable(e.fam.name) {
+	key := c.schema.Key(e.logical)
+	if c.noCache || !c.usable(e.fam.name, key) {
 		return c.bypass(ctx, e, load)
 	}
 	gen := c.gen(e.fam.name)
-	key := c.schema.Key(e.logical)
 	fenceKey := c.schema.Key(fenceKeyPrefix + e.fam.name)
 	// The value alone on the hot path: reading the fence with it would make
 	// Redis count a keyspace miss for every hit while no write has created the
@@ -307,6 +311,10 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 		err = nil // not one of ours (a hash, a list): a miss, overwritten below
 	}
 	fence := "0" // no write has created the fence yet
+	if (err == nil || errors.Is(err, redis.Nil)) && c.onDownNode(fenceKey) {
+		cancel()
+		return c.bypass(ctx, e, load) // the miss cannot be protected: load without caching
+	}
 	if err == nil || errors.Is(err, redis.Nil) {
 		var f string
 		f, err = c.rdb.Get(rctx, fenceKey).Result()
@@ -444,7 +452,7 @@ func (c *cache) invalidate(ctx context.Context, fams ...family) {
 		return
 	}
 	for _, f := range fams {
-		if c.down.Load() {
+		if !c.reachable(c.familyKeys(f)...) {
 			c.remember(f)
 			continue
 		}
@@ -537,17 +545,23 @@ func (c *cache) maybeRecover() {
 	}()
 }
 
-// recover PINGs Redis, replays the pending invalidations, and only then lets
-// requests use Redis again.
+// recover probes what is taken for down, replays the pending invalidations
+// whose keys it can reach, and only then lets requests use Redis again:
+// the cache as a whole once every invalidation is replayed, a master of a
+// cluster as soon as it answers (its families stay pending until replayed).
 func (c *cache) recover(ctx context.Context) {
 	if c.rdb == nil || !c.restore(ctx) {
 		return
 	}
-	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	err := c.rdb.Ping(rctx).Err()
-	cancel()
-	if err != nil {
-		return
+	c.probeNodes(ctx)
+	whole := c.health.has(wholeCache)
+	if whole || !c.cluster {
+		rctx, cancel := context.WithTimeout(ctx, c.timeout)
+		err := c.rdb.Ping(rctx).Err()
+		cancel()
+		if err != nil {
+			return
+		}
 	}
 	c.mu.Lock()
 	todo := make([]pendingInvalidation, 0, len(c.pending))
@@ -556,13 +570,16 @@ func (c *cache) recover(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for _, p := range todo {
+		if c.onDownNode(c.familyKeys(p.fam)...) {
+			continue
+		}
 		if err := c.runInvalidation(ctx, p.fam); err != nil {
 			c.metrics.redisErrors.WithLabelValues("replay").Inc()
 			return
 		}
 		c.replayed(p)
 	}
-	if c.pendingCount() == 0 && c.down.CompareAndSwap(true, false) {
+	if whole && c.pendingCount() == 0 && c.health.lift(wholeCache) {
 		c.log.Info("redis is back: caching again", "replayed", len(todo))
 	}
 }
@@ -572,8 +589,10 @@ func (c *cache) state() string {
 	switch {
 	case c.rdb == nil:
 		return "disabled"
-	case c.down.Load():
+	case c.health.has(wholeCache):
 		return "down"
+	case c.health.any():
+		return "degraded" // some masters of the cluster: see downNodes
 	}
 	return "ok"
 }

@@ -113,7 +113,12 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 	lock := c.locks.of(e.fam.name)
 	lock.RLock()
 	defer lock.RUnlock()
-	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name) {
+	index := c.schema.Key(indexKeyPrefix + e.fam.name)
+	keys := []string{key, fenceKey}
+	if e.fam.indexed {
+		keys = append(keys, index)
+	}
+	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name, keys...) {
 		return
 	}
 	step := func(f func(ctx context.Context) error) error { return c.step(ctx, f) }
@@ -125,7 +130,6 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		var get *redis.StringCmd
 		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if e.fam.indexed {
-				index := c.schema.Key(indexKeyPrefix + e.fam.name)
 				p.ZAdd(ctx, index, redis.Z{Score: float64(expireAt.UnixMilli()), Member: indexMember(fence, key)})
 				p.ZRemRangeByScore(ctx, index, "-inf", strconv.FormatInt(time.Now().Add(-indexSlack).UnixMilli(), 10))
 				p.PExpire(ctx, index, indexTTL)

@@ -88,7 +88,7 @@ func (c *cache) restore(ctx context.Context) bool {
 	}
 	fams, err := c.store.pendingFamilies(ctx)
 	if err != nil {
-		if c.down.CompareAndSwap(false, true) {
+		if c.health.mark(wholeCache, downMark{}) {
 			c.log.Error("cannot read the invalidations kept by the last run: serving from the database until it can", "db", c.store.path, "err", err)
 		}
 		return false
@@ -101,7 +101,7 @@ func (c *cache) restore(ctx context.Context) bool {
 	c.npending.Store(int64(len(c.pending)))
 	c.mu.Unlock()
 	if len(fams) > 0 {
-		c.down.Store(true)
+		c.health.mark(wholeCache, downMark{})
 		c.log.Info("invalidations kept by the last run: serving from the database until Redis has taken them", "pending", len(fams), "db", c.store.path)
 	}
 	c.restored.Store(true)

@@ -132,7 +132,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	if s.cache.down.Load() {
+	if s.cache.health.has(wholeCache) {
 		// Replay what the last run left before trusting the cache.
 		s.cache.recover(ctx)
 	}
@@ -171,7 +171,7 @@ func (s *Server) keepRecovering(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			if s.cache.down.Load() || s.cache.pendingCount() > 0 {
+			if s.cache.health.any() || s.cache.pendingCount() > 0 {
 				s.cache.recover(context.Background())
 			}
 		}
@@ -403,6 +403,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ []int64) {
 	defer cancel()
 	res := map[string]any{"db": "ok", "redis": s.cache.state(), "pending_invalidations": s.cache.pendingCount(),
 		"cache": !s.cfg.NoCache}
+	if down := s.cache.downNodes(); len(down) > 0 {
+		res["redis_down_nodes"] = down
+	}
 	if s.store.latency > 0 {
 		res["db_simulated_latency_ms"] = float64(s.store.latency.Microseconds()) / 1000
 	}
