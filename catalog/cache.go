@@ -47,12 +47,17 @@ import (
 // (singleflight), keyed by the key, the fence and the local generation: a
 // reader that arrives after a write never joins a load that started before it.
 //
-// Failing open. Every Redis call has a short deadline. An error marks Redis
-// down: requests go straight to the database (X-Cache: BYPASS) until a PING
-// succeeds. An invalidation that did not reach Redis is kept as pending; while
-// a family is pending its keys are neither read from nor written to Redis, and
-// the pending invalidations are replayed before Redis is trusted again, so a
-// copy Redis kept through an outage is never served.
+// Failing open. Every Redis call has a short deadline. An error that says a
+// server cannot serve marks it down (health.go): a single server as a whole,
+// on a cluster the master that holds the key. Requests for its keys go
+// straight to the database (X-Cache: BYPASS, coalesced as misses are) until
+// it answers a PING or its slots move to another node. A value Redis refuses
+// at maxmemory is simply not cached; invalidations are allowed there. An
+// invalidation that did not reach Redis is kept as pending (and in the
+// database file, pending.go); while a family is pending its keys are neither
+// read from nor written to Redis, and the pending invalidations are replayed
+// before Redis is trusted again, so a copy Redis kept through an outage is
+// never served.
 //
 // Redis Cluster. The scripts above touch keys of several hash slots, which a
 // cluster refuses; there the same guarantees come from single-key commands in

@@ -56,10 +56,13 @@ app's key names and TTLs under --prefix and --key-version.
 
 Writes need Authorization: Bearer TOKEN, the token coming from ` + envAdminToken + `
 (or --admin-token); without one, writes are refused. When Redis is down or slow
-every request is served from the database (X-Cache: BYPASS), and invalidations
-Redis missed are replayed when it is back. A Redis Cluster is detected at
-start (--cluster when it may not be up yet). SIGINT or SIGTERM shut the
-server down gracefully: requests in flight complete, and the exit code is 0.`,
+every request is served from the database (X-Cache: BYPASS); on a cluster only
+the keys of the master that failed. Invalidations Redis missed are replayed
+when it is back, at shutdown, and (kept in the --db file) at the next start;
+what is left at shutdown is logged as the cachectl clear command that finishes
+it. A Redis Cluster is detected at start (--cluster when it may not be up
+yet). SIGINT or SIGTERM shut the server down gracefully within
+--shutdown-timeout: requests in flight complete, and the exit code is 0.`,
 		Example: `  # try every other command against it
   CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
   # a slower database, to see what the cache saves
@@ -76,8 +79,11 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 			} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 				return usageErrorf("--listen %q: the port must be a number from 0 to 65535", opts.Listen)
 			}
-			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 || opts.ShutdownTimeout <= 0 {
-				return usageErrorf("--db-latency must be 0 or more, --cache-timeout and --shutdown-timeout positive")
+			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
+				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
+			}
+			if opts.ShutdownTimeout <= 0 {
+				return usageErrorf("--shutdown-timeout must be positive")
 			}
 			if cmd.Flags().Changed("admin-token") {
 				f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)

@@ -301,3 +301,14 @@ func TestServeLogsTheClearCommandForInvalidationsItCouldNotReplay(t *testing.T) 
 		t.Errorf("the password is in the log:\n%s", errOut)
 	}
 }
+
+// A shutdown timeout of zero would drop the invalidations it is there to
+// replay: bad input, refused before anything starts.
+func TestServeRefusesANonPositiveShutdownTimeout(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	code := execute(context.Background(), ios, []string{"serve", "--shutdown-timeout", "0s"}, func(k string) string { return env[k] })
+	if code != 2 || !strings.HasPrefix(errOut.String(), "cachectl: --shutdown-timeout must be positive\n") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
