@@ -283,10 +283,11 @@ func (c *cache) usable(fam string, keys ...string) bool {
 	return c.reachable(keys...) && !c.isPending(fam)
 }
 
-// fail counts a failed Redis call; the client hook has marked down the
-// server it blames (health.go).
+// fail counts a failed Redis call and logs it with -v; a server failure has
+// already marked down the server it blames (health.go).
 func (c *cache) fail(op string, err error) {
 	c.metrics.redisErrors.WithLabelValues(op).Inc()
+	c.log.Debug("redis call failed: served from the database", "op", op, "err", err)
 }
 
 // loadFunc loads a response body from the database.

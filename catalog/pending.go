@@ -167,7 +167,7 @@ func (c *cache) drain(ctx context.Context) {
 	if !c.store.persistent() {
 		deadline, _ := ctx.Deadline()
 		c.log.Info("replaying the invalidations Redis has not taken before exiting", "pending", n,
-			"for at most", time.Until(deadline).Round(time.Millisecond))
+			"within", time.Until(deadline).Round(time.Millisecond))
 	}
 	for {
 		c.recover(ctx)
