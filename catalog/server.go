@@ -37,6 +37,7 @@ type Config struct {
 	Store *Store
 	// Redis is the cache; nil serves everything from the database. Build it
 	// with RedisOptions so that each call honours the short deadline.
+	// NewServer adds a hook to it that tells which server failed.
 	Redis  redis.UniversalClient
 	Schema keyspace.Schema
 	// AdminToken guards every write (Authorization: Bearer TOKEN); empty
