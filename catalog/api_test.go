@@ -2,7 +2,7 @@ package catalog
 
 import (
 	"context"
-	"net"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,15 +117,8 @@ func TestGracefulShutdownCompletesInFlightRequests(t *testing.T) {
 			time.Sleep(400 * time.Millisecond)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- e.srv.Serve(ctx, ln) }()
-
-	e.url = "http://" + ln.Addr().String()
+	base, cancel, served := e.serve()
+	e.url = base
 	done := make(chan response, 1)
 	go func() { done <- e.get("/api/products/20/") }()
 	<-entered
@@ -168,6 +161,42 @@ func TestOperationsEndpoints(t *testing.T) {
 		`catalog_http_request_duration_seconds_bucket{route="/api/products/{id}/"`,
 		`catalog_db_queries_total`,
 		`catalog_db_simulated_latency_seconds 0`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// Invented methods, ids and paths must not mint metric series: whatever a
+// client sends, /metrics stays the same size.
+func TestMetricLabelsStayBoundedWhateverTheRequest(t *testing.T) {
+	e := newEnv(t)
+	series := func() int {
+		n := 0
+		for _, line := range strings.Split(e.mustGet("/metrics").body, "\n") {
+			if strings.HasPrefix(line, "catalog_http_requests_total{") {
+				n++
+			}
+		}
+		return n
+	}
+	paths := []string{"/api/products/", "/api/products/5/", "/api/nothing/", "/metrics"}
+	const n = 500
+	for i := range n {
+		method := fmt.Sprintf("M%04dX", i)
+		if r := e.do(method, paths[i%len(paths)], "", ""); r.status != http.StatusMethodNotAllowed && r.status != http.StatusNotFound {
+			t.Fatalf("%s %s: %d, want 405 or 404", method, paths[i%len(paths)], r.status)
+		}
+		e.get(fmt.Sprintf("/api/products/%d/", 100000+i)) // 404s for ids that do not exist
+	}
+	if got := series(); got > 10 {
+		t.Fatalf("after %d requests with invented methods, /metrics has %d request series: labels follow the input", n, got)
+	}
+	m := e.mustGet("/metrics").body
+	for _, want := range []string{
+		`catalog_http_requests_total{code="405",method="OTHER",route="/api/products/"} 125`,
+		`catalog_http_requests_total{code="404",method="GET",route="/api/products/{id}/"} 500`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)

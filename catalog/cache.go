@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,12 +47,17 @@ import (
 // (singleflight), keyed by the key, the fence and the local generation: a
 // reader that arrives after a write never joins a load that started before it.
 //
-// Failing open. Every Redis call has a short deadline. An error marks Redis
-// down: requests go straight to the database (X-Cache: BYPASS) until a PING
-// succeeds. An invalidation that did not reach Redis is kept as pending; while
-// a family is pending its keys are neither read from nor written to Redis, and
-// the pending invalidations are replayed before Redis is trusted again, so a
-// copy Redis kept through an outage is never served.
+// Failing open. Every Redis call has a short deadline. An error that says a
+// server cannot serve marks it down (health.go): a single server as a whole,
+// on a cluster the master that holds the key. Requests for its keys go
+// straight to the database (X-Cache: BYPASS, coalesced as misses are) until
+// it answers a PING or its slots move to another node. A value Redis refuses
+// at maxmemory is simply not cached; invalidations are allowed there. An
+// invalidation that did not reach Redis is kept as pending (and in the
+// database file, pending.go); while a family is pending its keys are neither
+// read from nor written to Redis, and the pending invalidations are replayed
+// before Redis is trusted again, so a copy Redis kept through an outage is
+// never served.
 //
 // Redis Cluster. The scripts above touch keys of several hash slots, which a
 // cluster refuses; there the same guarantees come from single-key commands in
@@ -113,10 +117,12 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 `
 
-// invalidateFamily moves the fence KEYS[1], unlinks every member of the
-// index KEYS[2] and the index itself (when ARGV[2] is "1"), and the fixed keys
-// KEYS[3...]. Members are unlinked in batches to stay within Lua's stack.
-var invalidateFamily = redis.NewScript(fenceBumpLua + `
+// invalidateFamily unlinks every member of the index KEYS[2] and the index
+// itself (when ARGV[2] is "1") and the fixed keys KEYS[3...], then moves the
+// fence KEYS[1]. Members are unlinked in batches to stay within Lua's stack.
+// The deletes come first: UNLINK is allowed at maxmemory, so should the fence
+// write be refused there (see oomScript), the old copies are gone all the same.
+var invalidateFamily = newOOMScript(`
 local n = 0
 if ARGV[2] == '1' then
 	local m = redis.call('ZRANGE', KEYS[2], 0, -1)
@@ -128,8 +134,35 @@ end
 for i = 3, #KEYS do
 	n = n + redis.call('UNLINK', KEYS[i])
 end
+` + fenceBumpLua + `
 return n
 `)
+
+// oomScript is a script that must run when Redis is at maxmemory with
+// noeviction, where a plain script's first write that adds data fails and
+// aborts it. It is flagged allow-oom (Redis 7 and later); a server that does
+// not know script flags (an older Redis, the embedded one) gets the same
+// script unflagged, from then on.
+type oomScript struct {
+	flagged, plain *redis.Script
+}
+
+func newOOMScript(src string) oomScript {
+	return oomScript{flagged: redis.NewScript("#!lua flags=allow-oom\n" + src), plain: redis.NewScript(src)}
+}
+
+// run runs the script; unflagged remembers, per server, that Redis could not
+// compile the flagged one.
+func (s oomScript) run(ctx context.Context, rdb redis.Scripter, unflagged *atomic.Bool, keys []string, args ...any) *redis.Cmd {
+	if !unflagged.Load() {
+		cmd := s.flagged.Run(ctx, rdb, keys, args...)
+		if err := cmd.Err(); err == nil || !strings.Contains(err.Error(), "Error compiling script") {
+			return cmd
+		}
+		unflagged.Store(true)
+	}
+	return s.plain.Run(ctx, rdb, keys, args...)
+}
 
 // family is a set of keys invalidated together.
 type family struct {
@@ -176,10 +209,14 @@ type cache struct {
 	log     *slog.Logger
 	flights singleflight.Group
 
-	down     atomic.Bool
+	health   health       // the servers taken for down (health.go)
+	reloaded atomic.Int64 // unix nanos of the last reload of the slot map
 	probing  atomic.Bool
 	npending atomic.Int64 // len(pending), read without the lock on every request
 	probed   atomic.Int64 // unix nanos of the last probe start
+	// unflagged is set once Redis has refused a flagged script (oomScript).
+	unflagged atomic.Bool
+	full      atomic.Bool // the last value Redis was asked to store was refused for lack of memory
 
 	// hook, when set by a test, runs at each stage of writing a loaded value.
 	hook func(stage string)
@@ -187,6 +224,14 @@ type cache struct {
 	mu      sync.Mutex
 	gens    map[string]uint64
 	pending map[string]pendingInvalidation
+
+	// store keeps the pending invalidations across restarts when it is a
+	// file (pending.go); persistMu orders its writes as the map changes.
+	store     *Store
+	persistMu sync.Mutex
+	restored  atomic.Bool // the pending invalidations of the last run are loaded
+	// clearArgs point `cachectl clear` at this Redis (ClearArgs).
+	clearArgs []string
 }
 
 type pendingInvalidation struct {
@@ -194,12 +239,17 @@ type pendingInvalidation struct {
 	epoch uint64
 }
 
-func newCache(rdb redis.UniversalClient, schema keyspace.Schema, timeout time.Duration, noCache bool, m *metrics, log *slog.Logger) *cache {
-	_, cluster := rdb.(*redis.ClusterClient)
-	return &cache{
-		rdb: rdb, cluster: cluster, schema: schema, timeout: timeout, noCache: noCache, metrics: m, log: log,
+func newCache(cfg Config, m *metrics, log *slog.Logger) *cache {
+	_, cluster := cfg.Redis.(*redis.ClusterClient)
+	c := &cache{
+		rdb: cfg.Redis, cluster: cluster, schema: cfg.Schema, timeout: cfg.RedisTimeout, noCache: cfg.NoCache, metrics: m, log: log,
 		gens: map[string]uint64{}, pending: map[string]pendingInvalidation{},
+		store: cfg.Store, clearArgs: cfg.ClearArgs,
 	}
+	if c.rdb != nil {
+		c.rdb.AddHook(failureHook{c})
+	}
+	return c
 }
 
 func (c *cache) gen(fam string) uint64 {
@@ -222,22 +272,22 @@ func (c *cache) pendingCount() int {
 	return int(c.npending.Load())
 }
 
-// usable reports whether Redis may be consulted for a family now.
-func (c *cache) usable(fam string) bool {
+// usable reports whether Redis may be consulted for a family's keys now.
+func (c *cache) usable(fam string, keys ...string) bool {
 	if c.rdb == nil {
 		return false
 	}
-	if c.down.Load() || c.pendingCount() > 0 {
+	if c.health.any() || c.pendingCount() > 0 {
 		c.maybeRecover()
 	}
-	return !c.down.Load() && !c.isPending(fam)
+	return c.reachable(keys...) && !c.isPending(fam)
 }
 
+// fail counts a failed Redis call and logs it with -v; a server failure has
+// already marked down the server it blames (health.go).
 func (c *cache) fail(op string, err error) {
 	c.metrics.redisErrors.WithLabelValues(op).Inc()
-	if c.down.CompareAndSwap(false, true) {
-		c.log.Warn("redis unavailable: serving from the database", "op", op, "err", err)
-	}
+	c.log.Debug("redis call failed: served from the database", "op", op, "err", err)
 }
 
 // loadFunc loads a response body from the database.
@@ -246,13 +296,11 @@ type loadFunc func(ctx context.Context) ([]byte, error)
 // fetch returns the body for e, from Redis when it can and the database when
 // it must, with the X-Cache state.
 func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
-	if c.noCache || !c.usable(e.fam.name) {
-		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
-		body, err := load(ctx)
-		return body, cacheBypass, err
+	key := c.schema.Key(e.logical)
+	if c.noCache || !c.usable(e.fam.name, key) {
+		return c.bypass(ctx, e, load)
 	}
 	gen := c.gen(e.fam.name)
-	key := c.schema.Key(e.logical)
 	fenceKey := c.schema.Key(fenceKeyPrefix + e.fam.name)
 	// The value alone on the hot path: reading the fence with it would make
 	// Redis count a keyspace miss for every hit while no write has created the
@@ -269,6 +317,10 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 		err = nil // not one of ours (a hash, a list): a miss, overwritten below
 	}
 	fence := "0" // no write has created the fence yet
+	if (err == nil || errors.Is(err, redis.Nil)) && c.onDownNode(fenceKey) {
+		cancel()
+		return c.bypass(ctx, e, load) // the miss cannot be protected: load without caching
+	}
 	if err == nil || errors.Is(err, redis.Nil) {
 		var f string
 		f, err = c.rdb.Get(rctx, fenceKey).Result()
@@ -282,9 +334,7 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	cancel()
 	if err != nil {
 		c.fail("get", err)
-		c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
-		body, err := load(ctx)
-		return body, cacheBypass, err
+		return c.bypass(ctx, e, load)
 	}
 	c.metrics.cache.WithLabelValues(e.group, "miss").Inc()
 	flight := key + "\x00" + fence + "\x00" + strconv.FormatUint(gen, 10)
@@ -302,6 +352,22 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 		return nil, cacheMiss, err
 	}
 	return v.([]byte), cacheMiss, nil
+}
+
+// bypass serves e from the database without Redis. Concurrent requests for
+// one key share one load, as misses do: the database needs that protection
+// most when it has lost its cache. The flight is keyed by the local
+// generation, so a request that arrives after a write never joins a load
+// that started before it.
+func (c *cache) bypass(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
+	c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
+	c.testHook(stageBypass)
+	flight := "bypass\x00" + e.logical + "\x00" + strconv.FormatUint(c.gen(e.fam.name), 10)
+	v, err, _ := c.flights.Do(flight, func() (any, error) { return load(context.WithoutCancel(ctx)) })
+	if err != nil {
+		return nil, cacheBypass, err
+	}
+	return v.([]byte), cacheBypass, nil
 }
 
 func isWrongType(err error) bool {
@@ -336,14 +402,44 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 	now := time.Now()
 	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(),
 		now.UnixMilli(), now.Add(-indexSlack).UnixMilli()).Int()
+	if c.setRefused(err) {
+		return
+	}
 	if err != nil {
 		c.fail("set", err)
 		return
 	}
+	c.stored()
 	if set == 1 {
 		c.testHook(stageChecked)
 	}
 }
+
+// setRefused reports whether Redis refused to store a value because it is
+// at maxmemory with noeviction, and says so once per episode. That refusal
+// changes nothing in Redis, so Redis is not taken for down: it keeps being
+// read and invalidated, and the response goes out uncached.
+func (c *cache) setRefused(err error) bool {
+	if !redis.IsOOMError(err) {
+		return false
+	}
+	c.metrics.redisErrors.WithLabelValues("set").Inc()
+	if c.full.CompareAndSwap(false, true) {
+		c.log.Warn("redis is out of memory (maxmemory, noeviction): responses are served without being cached", "err", err)
+	}
+	return true
+}
+
+// stored ends an episode of setRefused.
+func (c *cache) stored() {
+	if c.full.CompareAndSwap(true, false) {
+		c.log.Info("redis stores values again")
+	}
+}
+
+// stageBypass is where a request is about to load from the database without
+// Redis (the other stages are in cluster.go).
+const stageBypass = "bypass"
 
 func (c *cache) testHook(stage string) {
 	if c.hook != nil {
@@ -362,7 +458,7 @@ func (c *cache) invalidate(ctx context.Context, fams ...family) {
 		return
 	}
 	for _, f := range fams {
-		if c.down.Load() {
+		if !c.reachable(c.familyKeys(f)...) {
 			c.remember(f)
 			continue
 		}
@@ -387,22 +483,20 @@ func (c *cache) bump(fam string) {
 	c.mu.Unlock()
 }
 
-// remember records an invalidation Redis did not take.
+// remember records an invalidation Redis did not take, and keeps it in the
+// database file when there is one (keep).
 func (c *cache) remember(f family) {
 	c.metrics.invalidations.WithLabelValues(f.metricName(), "deferred").Inc()
+	c.persistMu.Lock()
+	defer c.persistMu.Unlock()
 	c.mu.Lock()
-	p, ok := c.pending[f.name]
-	if ok {
-		// Keep the keys an earlier failure asked to delete by name.
-		for _, l := range p.fam.fixed {
-			if !slices.Contains(f.fixed, l) {
-				f.fixed = append(f.fixed[:len(f.fixed):len(f.fixed)], l)
-			}
-		}
-	}
+	p := c.pending[f.name]
+	// Keep the keys an earlier failure asked to delete by name.
+	f = withFixedOf(f, p.fam)
 	c.pending[f.name] = pendingInvalidation{fam: f, epoch: p.epoch + 1}
 	c.npending.Store(int64(len(c.pending)))
 	c.mu.Unlock()
+	c.keep(f)
 }
 
 func (f family) metricName() string {
@@ -437,7 +531,7 @@ func (c *cache) invalidateScripted(ctx context.Context, f family) error {
 		indexed = "1"
 	}
 	return c.step(ctx, func(ctx context.Context) error {
-		return invalidateFamily.Run(ctx, c.rdb, keys, fenceTTL.Milliseconds(), indexed).Err()
+		return invalidateFamily.run(ctx, c.rdb, &c.unflagged, keys, fenceTTL.Milliseconds(), indexed).Err()
 	})
 }
 
@@ -457,17 +551,23 @@ func (c *cache) maybeRecover() {
 	}()
 }
 
-// recover PINGs Redis, replays the pending invalidations, and only then lets
-// requests use Redis again.
+// recover probes what is taken for down, replays the pending invalidations
+// whose keys it can reach, and only then lets requests use Redis again:
+// the cache as a whole once every invalidation is replayed, a master of a
+// cluster as soon as it answers (its families stay pending until replayed).
 func (c *cache) recover(ctx context.Context) {
-	if c.rdb == nil {
+	if c.rdb == nil || !c.restore(ctx) {
 		return
 	}
-	rctx, cancel := context.WithTimeout(ctx, c.timeout)
-	err := c.rdb.Ping(rctx).Err()
-	cancel()
-	if err != nil {
-		return
+	c.probeNodes(ctx)
+	whole := c.health.has(wholeCache)
+	if whole || !c.cluster {
+		rctx, cancel := context.WithTimeout(ctx, c.timeout)
+		err := c.rdb.Ping(rctx).Err()
+		cancel()
+		if err != nil {
+			return
+		}
 	}
 	c.mu.Lock()
 	todo := make([]pendingInvalidation, 0, len(c.pending))
@@ -476,18 +576,16 @@ func (c *cache) recover(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for _, p := range todo {
+		if c.onDownNode(c.familyKeys(p.fam)...) {
+			continue
+		}
 		if err := c.runInvalidation(ctx, p.fam); err != nil {
 			c.metrics.redisErrors.WithLabelValues("replay").Inc()
 			return
 		}
-		c.mu.Lock()
-		if c.pending[p.fam.name].epoch == p.epoch {
-			delete(c.pending, p.fam.name)
-			c.npending.Store(int64(len(c.pending)))
-		}
-		c.mu.Unlock()
+		c.replayed(p)
 	}
-	if c.pendingCount() == 0 && c.down.CompareAndSwap(true, false) {
+	if whole && c.pendingCount() == 0 && c.health.lift(wholeCache) {
 		c.log.Info("redis is back: caching again", "replayed", len(todo))
 	}
 }
@@ -497,8 +595,10 @@ func (c *cache) state() string {
 	switch {
 	case c.rdb == nil:
 		return "disabled"
-	case c.down.Load():
+	case c.health.has(wholeCache):
 		return "down"
+	case c.health.any():
+		return "degraded" // some masters of the cluster: see downNodes
 	}
 	return "ok"
 }

@@ -49,8 +49,8 @@ import (
 // writer's invalidation always comes after that.
 
 // bumpFence moves a fence (fenceBumpLua) and returns its new value and 1 when
-// it had been lost. One key: it runs on a cluster too.
-var bumpFence = redis.NewScript(fenceBumpLua + `
+// it had been lost. One key: it runs on a cluster too, at maxmemory as well.
+var bumpFence = newOOMScript(fenceBumpLua + `
 return {string.format('%.0f', v), lost}
 `)
 
@@ -113,7 +113,12 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 	lock := c.locks.of(e.fam.name)
 	lock.RLock()
 	defer lock.RUnlock()
-	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name) {
+	index := c.schema.Key(indexKeyPrefix + e.fam.name)
+	keys := []string{key, fenceKey}
+	if e.fam.indexed {
+		keys = append(keys, index)
+	}
+	if c.gen(e.fam.name) != gen || !c.usable(e.fam.name, keys...) {
 		return
 	}
 	step := func(f func(ctx context.Context) error) error { return c.step(ctx, f) }
@@ -125,7 +130,6 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		var get *redis.StringCmd
 		_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if e.fam.indexed {
-				index := c.schema.Key(indexKeyPrefix + e.fam.name)
 				p.ZAdd(ctx, index, redis.Z{Score: float64(expireAt.UnixMilli()), Member: indexMember(fence, key)})
 				p.ZRemRangeByScore(ctx, index, "-inf", strconv.FormatInt(time.Now().Add(-indexSlack).UnixMilli(), 10))
 				p.PExpire(ctx, index, indexTTL)
@@ -139,6 +143,9 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		held = fenceOrZero(get.Val()) == fence
 		return nil
 	})
+	if c.setRefused(err) {
+		return
+	}
 	if err != nil {
 		c.fail("set", err)
 		return
@@ -147,12 +154,17 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		return // a write moved the fence during the load: keep nothing
 	}
 	c.testHook(stageBeforeSet)
-	if err := step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() }); err != nil {
+	err = step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() })
+	if c.setRefused(err) {
+		return
+	}
+	if err != nil {
 		// The SET may have landed: make sure a stale copy cannot outlive Redis's answer.
 		c.fail("set", err)
 		c.rememberKey(e.fam, e.logical)
 		return
 	}
+	c.stored()
 	c.testHook(stageSet)
 	err = step(func(ctx context.Context) error {
 		f, err := c.rdb.Get(ctx, fenceKey).Result()
@@ -222,7 +234,7 @@ func (c *cache) invalidateClustered(ctx context.Context, f family) (int64, error
 	var lost bool
 	var old []string // index members written under an earlier fence
 	err := c.step(ctx, func(ctx context.Context) error {
-		r, err := bumpFence.Run(ctx, c.rdb, []string{fenceKey}, fenceTTL.Milliseconds()).Slice()
+		r, err := bumpFence.run(ctx, c.rdb, &c.unflagged, []string{fenceKey}, fenceTTL.Milliseconds()).Slice()
 		if err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ func TestOnRedisCluster(t *testing.T) {
 	t.Run("write through another server", func(t *testing.T) { testWriteElsewhere(t, on) })
 	t.Run("many readers one writer", func(t *testing.T) { testManyReadersOneWriter(t, on) })
 	t.Run("concurrent misses", func(t *testing.T) { testConcurrentMisses(t, on) })
+	t.Run("a write at maxmemory", func(t *testing.T) { testWriteAtMaxmemory(t, true, on) })
 	t.Run("an invalidation keeps what was loaded after it", func(t *testing.T) {
 		// Index members carry the fence their value was loaded under: an
 		// invalidation that moves the fence to N removes the older keys and

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,12 +79,32 @@ type testEnv struct {
 	store *Store
 	srv   *Server
 	url   string
+	logs  *logBuffer // what the servers of this env logged
+}
+
+// logBuffer collects log lines; servers write to it from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type envConfig struct {
-	cfg     Config
-	redis   redistest.Options
-	cluster *redistest.Cluster
+	cfg      Config
+	redis    redistest.Options
+	cluster  *redistest.Cluster
+	inMemory bool
 }
 
 type envOption func(*envConfig)
@@ -101,6 +124,11 @@ func withRedisArgs(args ...string) envOption {
 	return func(c *envConfig) { c.redis.Args = append(c.redis.Args, args...) }
 }
 
+// inMemory serves a small catalog kept in memory, not in a file.
+func inMemory() envOption {
+	return func(c *envConfig) { c.inMemory = true }
+}
+
 // onCluster serves from cl, emptied first, instead of a private redis-server.
 func onCluster(cl *redistest.Cluster) envOption {
 	return func(c *envConfig) { c.cluster = cl }
@@ -113,7 +141,20 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&ec)
 	}
-	e := &testEnv{t: t, store: openSeeded(t)}
+	e := &testEnv{t: t, logs: &logBuffer{}}
+	if ec.inMemory {
+		store, err := Open(context.Background(), StoreConfig{SeedProducts: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { store.Close() })
+		e.store = store
+	} else {
+		e.store = openSeeded(t)
+	}
+	if ec.cfg.Logger == nil {
+		ec.cfg.Logger = slog.New(slog.NewTextHandler(e.logs, nil))
+	}
 	if ec.cluster != nil {
 		e.rdb = ec.cluster.Client(t)
 		err := e.rdb.(*redis.ClusterClient).ForEachMaster(context.Background(), func(ctx context.Context, m *redis.Client) error {
@@ -145,6 +186,21 @@ func serveOver(t *testing.T, cfg Config) (*Server, string) {
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	return srv, hs.URL
+}
+
+// serve runs e's server with Serve, as serve does, on a port of its own
+// until cancel is called; served receives what Serve returned.
+func (e *testEnv) serve() (base string, cancel context.CancelFunc, served <-chan error) {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.t.Cleanup(cancel)
+	res := make(chan error, 1)
+	go func() { res <- e.srv.Serve(ctx, ln) }()
+	return "http://" + ln.Addr().String(), cancel, res
 }
 
 // another is a second catalog server on the same database and Redis, as a
@@ -218,6 +274,21 @@ func (e *testEnv) get(path string) response {
 func (e *testEnv) admin(method, path, body string) response {
 	e.t.Helper()
 	return e.do(method, path, body, testToken)
+}
+
+// getConcurrently sends n GETs of path at once and returns their responses.
+func (e *testEnv) getConcurrently(n int, path string) []response {
+	var wg sync.WaitGroup
+	res := make([]response, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = e.get(path)
+		}()
+	}
+	wg.Wait()
+	return res
 }
 
 func (e *testEnv) mustGet(path string) response {

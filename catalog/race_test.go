@@ -116,17 +116,7 @@ func testConcurrentMisses(t *testing.T, opts ...envOption) {
 	// Every query is slow, so that all 100 requests miss while the load runs.
 	e.store.beforeRead = func(context.Context) { time.Sleep(300 * time.Millisecond) }
 	before := e.store.Queries()
-	const n = 100
-	var wg sync.WaitGroup
-	bodies := make([]response, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bodies[i] = e.get("/api/products/9/")
-		}()
-	}
-	wg.Wait()
+	bodies := e.getConcurrently(100, "/api/products/9/")
 	for i, r := range bodies {
 		if r.status != 200 || r.body != bodies[0].body {
 			t.Fatalf("request %d: %d, body differs", i, r.status)

@@ -37,6 +37,7 @@ type Config struct {
 	Store *Store
 	// Redis is the cache; nil serves everything from the database. Build it
 	// with RedisOptions so that each call honours the short deadline.
+	// NewServer adds a hook to it that tells which server failed.
 	Redis  redis.UniversalClient
 	Schema keyspace.Schema
 	// AdminToken guards every write (Authorization: Bearer TOKEN); empty
@@ -47,9 +48,15 @@ type Config struct {
 	NoCache bool
 	// RedisTimeout bounds each Redis call before the request falls back to
 	// the database.
-	RedisTimeout    time.Duration
-	MaxBodyBytes    int64
+	RedisTimeout time.Duration
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds a graceful shutdown: requests in flight, then
+	// replaying the invalidations Redis has not taken yet.
 	ShutdownTimeout time.Duration
+	// ClearArgs are the flags that point `cachectl clear` at this Redis (its
+	// URL without credentials, TLS and cluster flags; none for the default).
+	// Invalidations left at shutdown are logged as a clear command with them.
+	ClearArgs []string
 	// Logger receives the access log and cache state changes; nil discards.
 	Logger *slog.Logger
 }
@@ -101,8 +108,11 @@ func NewServer(cfg Config) *Server {
 	m := newMetrics(cfg.Store, cfg.Store.latency.Seconds())
 	s := &Server{
 		cfg: cfg, store: cfg.Store, metrics: m, log: log,
-		cache: newCache(cfg.Redis, cfg.Schema, cfg.RedisTimeout, cfg.NoCache, m, log),
+		cache: newCache(cfg, m, log),
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	s.cache.restore(ctx)
+	cancel()
 	s.routes = s.routeTable()
 	s.handler = s.instrument(http.HandlerFunc(s.dispatch))
 	return s
@@ -123,6 +133,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	if s.cache.health.has(wholeCache) {
+		// Replay what the last run left before trusting the cache.
+		s.cache.recover(ctx)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	stopProbe := make(chan struct{})
@@ -131,17 +145,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer close(probeDone)
 		s.keepRecovering(stopProbe)
 	}()
-	defer func() { close(stopProbe); <-probeDone }()
 
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	<-errc
+	if err == nil {
+		err = hs.Shutdown(sctx)
+		<-errc
+	}
+	close(stopProbe)
+	<-probeDone
+	s.cache.drain(sctx)
 	return err
 }
 
@@ -154,7 +172,7 @@ func (s *Server) keepRecovering(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			if s.cache.down.Load() || s.cache.pendingCount() > 0 {
+			if s.cache.health.any() || s.cache.pendingCount() > 0 {
 				s.cache.recover(context.Background())
 			}
 		}
@@ -250,6 +268,18 @@ func (s *Server) routePattern(path string) string {
 	return "other"
 }
 
+// methodLabel names a request's method for metrics: the methods of HTTP
+// itself, and OTHER for any token a client invents, which would otherwise add
+// a series per request.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
 // statusRecorder remembers the status for the access log and metrics.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -290,7 +320,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			pattern := s.routePattern(r.URL.Path)
-			s.metrics.requests.WithLabelValues(pattern, r.Method, strconv.Itoa(sr.status)).Inc()
+			s.metrics.requests.WithLabelValues(pattern, methodLabel(r.Method), strconv.Itoa(sr.status)).Inc()
 			s.metrics.latency.WithLabelValues(pattern).Observe(d.Seconds())
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -374,6 +404,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ []int64) {
 	defer cancel()
 	res := map[string]any{"db": "ok", "redis": s.cache.state(), "pending_invalidations": s.cache.pendingCount(),
 		"cache": !s.cfg.NoCache}
+	if down := s.cache.downNodes(); len(down) > 0 {
+		res["redis_down_nodes"] = down
+	}
 	if s.store.latency > 0 {
 		res["db_simulated_latency_ms"] = float64(s.store.latency.Microseconds()) / 1000
 	}

@@ -35,6 +35,7 @@ type StoreConfig struct {
 // Store is the SQLite catalog. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
+	path    string // the database file; empty in memory
 	latency time.Duration
 	queries atomic.Int64 // every counted query since Open, for metrics
 
@@ -64,7 +65,7 @@ func Open(ctx context.Context, cfg StoreConfig) (*Store, error) {
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, latency: cfg.QueryLatency}
+	s := &Store{db: db, path: cfg.Path, latency: cfg.QueryLatency}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -138,6 +139,11 @@ CREATE TABLE IF NOT EXISTS variants (
 );
 CREATE INDEX IF NOT EXISTS variants_product ON variants(product_id);
 CREATE INDEX IF NOT EXISTS variants_color ON variants(color_id);
+CREATE TABLE IF NOT EXISTS cache_pending_invalidations (
+	family  TEXT PRIMARY KEY,
+	indexed INTEGER NOT NULL,
+	fixed   TEXT NOT NULL
+);
 `
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -35,6 +36,10 @@ type serveOptions struct {
 	NoCache      bool
 	DBLatency    time.Duration
 	CacheTimeout time.Duration
+	// ShutdownTimeout bounds a graceful shutdown, replaying what Redis missed included.
+	ShutdownTimeout time.Duration
+	// ClearArgs point `cachectl clear` at the same Redis (clearArgs).
+	ClearArgs []string
 
 	// ready, when set (tests), receives the bound address once listening.
 	ready func(addr string)
@@ -51,10 +56,13 @@ app's key names and TTLs under --prefix and --key-version.
 
 Writes need Authorization: Bearer TOKEN, the token coming from ` + envAdminToken + `
 (or --admin-token); without one, writes are refused. When Redis is down or slow
-every request is served from the database (X-Cache: BYPASS), and invalidations
-Redis missed are replayed when it is back. A Redis Cluster is detected at
-start (--cluster when it may not be up yet). SIGINT or SIGTERM shut the
-server down gracefully: requests in flight complete, and the exit code is 0.`,
+every request is served from the database (X-Cache: BYPASS); on a cluster only
+the keys of the master that failed. Invalidations Redis missed are replayed
+when it is back, at shutdown, and (kept in the --db file) at the next start;
+what is left at shutdown is logged as the cachectl clear command that finishes
+it. A Redis Cluster is detected at start (--cluster when it may not be up
+yet). SIGINT or SIGTERM shut the server down gracefully within
+--shutdown-timeout: requests in flight complete, and the exit code is 0.`,
 		Example: `  # try every other command against it
   CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
   # a slower database, to see what the cache saves
@@ -74,6 +82,9 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
 				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
 			}
+			if opts.ShutdownTimeout <= 0 {
+				return usageErrorf("--shutdown-timeout must be positive")
+			}
 			if cmd.Flags().Changed("admin-token") {
 				f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
 			} else {
@@ -84,6 +95,7 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 				return err
 			}
 			opts.Schema = schema
+			opts.ClearArgs = clearArgs(&f.opts)
 			opts.Quiet = f.opts.Quiet
 			opts.Logger = serveLogger(f)
 			opts.Redis = func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error) {
@@ -131,7 +143,34 @@ server down gracefully: requests in flight complete, and the exit code is 0.`,
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "serve every read from the database, still invalidating on writes")
 	fl.DurationVar(&opts.DBLatency, "db-latency", 0, "simulated delay added to each database query (simulation, off by default)")
 	fl.DurationVar(&opts.CacheTimeout, "cache-timeout", catalog.DefaultRedisTimeout, "longest a request waits for Redis before serving from the database")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", catalog.DefaultShutdownTimeout, "longest a graceful shutdown takes: requests in flight, then invalidations Redis missed")
 	return cmd
+}
+
+// clearArgs are the flags that point `cachectl clear` at the Redis serve
+// uses, without a secret: the URL loses its credentials (the password comes
+// from where serve's came from), and a password file is named, never read.
+func clearArgs(o *globalOptions) []string {
+	var args []string
+	if u, err := url.Parse(o.RedisURL); err == nil && o.RedisURL != redisconn.DefaultURL {
+		u.User = nil
+		args = append(args, "--redis", u.String())
+	}
+	if o.Cluster {
+		args = append(args, "--cluster")
+	}
+	for _, f := range []struct{ name, value string }{
+		{"--user", o.User}, {"--password-file", o.PasswordFile}, {"--tls-ca-cert", o.TLSCACert},
+		{"--tls-cert", o.TLSCert}, {"--tls-key", o.TLSKey}, {"--tls-server-name", o.TLSServerName},
+	} {
+		if f.value != "" {
+			args = append(args, f.name, f.value)
+		}
+	}
+	if o.TLSInsecure {
+		args = append(args, "--tls-insecure")
+	}
+	return args
 }
 
 // serveLogger writes the access log to stderr: info by default, debug with
@@ -181,6 +220,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 	srv := catalog.NewServer(catalog.Config{
 		Store: store, Redis: rdb, Schema: opts.Schema, AdminToken: opts.AdminToken,
 		NoCache: opts.NoCache, RedisTimeout: opts.CacheTimeout, Logger: opts.Logger,
+		ShutdownTimeout: opts.ShutdownTimeout, ClearArgs: opts.ClearArgs,
 	})
 	ln, err := net.Listen("tcp", opts.Listen)
 	if err != nil {

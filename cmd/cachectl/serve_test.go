@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -202,5 +203,116 @@ func TestServeCommandOnRedisCluster(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "(cluster)") || strings.Contains(errOut.String(), "CROSSSLOT") {
 		t.Errorf("startup line does not say cluster, or a CROSSSLOT error was logged: %s", errOut)
+	}
+}
+
+// stop cancels serve (what SIGINT and SIGTERM do) and returns its stderr
+// once it has exited 0.
+func (s *runningServe) stop(t *testing.T) string {
+	t.Helper()
+	s.cancel()
+	select {
+	case code := <-s.exited:
+		if code != 0 {
+			t.Fatalf("serve exited %d after SIGTERM: %s", code, s.errOut)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	return s.errOut.String()
+}
+
+// Redis goes away, a write is answered, serve stops, and Redis comes back
+// with its copy from before the write (it persists its data). The next serve
+// on the same --db must not serve that copy: the invalidation Redis missed
+// was kept in the database file and is replayed before the cache is used.
+func TestServeReplaysAtStartWhatTheLastRunCouldNotInvalidate(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+	args := []string{"--redis", rs.URL(), "--db", filepath.Join(t.TempDir(), "catalog.db"), "--seed-products", "60"}
+	const path, key, price = "/api/products/7/", "ecommerce:1:product:7", `"price":"4321.00"`
+	s := startServe(t, args...)
+	request("GET", s.base+path, "", "")
+	if r := request("GET", s.base+path, "", ""); r.cache != "HIT" {
+		t.Fatalf("second GET: %s, want HIT", r.cache)
+	}
+	rs.Stop()
+	if r := request("PATCH", s.base+path, "tok", `{"price":"4321.00"}`); r.status != 200 {
+		t.Fatalf("write with Redis down: %d %s", r.status, r.body)
+	}
+	errOut := s.stop(t)
+	for _, want := range []string{"kept in the database and replayed at the next start",
+		"command=\"cachectl clear --product-id 7 --cascade --pattern 'product:*:recommendations' --categories --redis " + rs.URL() + " --yes\""} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("the log at shutdown lacks %s:\n%s", want, errOut)
+		}
+	}
+
+	rs.Restart(t)
+	if old, err := rs.Client(t).Get(context.Background(), key).Result(); err != nil || strings.Contains(old, price) {
+		t.Fatalf("precondition: Redis should have come back with the copy from before the write (err %v)", err)
+	}
+	s = startServe(t, args...)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		r := request("GET", s.base+path, "", "")
+		if !strings.Contains(r.body, price) {
+			t.Fatalf("after a restart a read (%s) shows the product from before the write: %.200s", r.cache, r.body)
+		}
+		if r.cache == "HIT" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the product is not cached again (last read %s)", r.cache)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if errOut := s.stop(t); !strings.Contains(errOut, "invalidations kept by the last run") || strings.Contains(errOut, "not taken") {
+		t.Errorf("the second run does not say it replays what the first kept, or left some:\n%s", errOut)
+	}
+	// Replayed, they are gone from the file: a third run has nothing to replay.
+	if errOut := startServe(t, args...).stop(t); strings.Contains(errOut, "kept by the last run") {
+		t.Errorf("the third run replays again what the second replayed:\n%s", errOut)
+	}
+}
+
+// Without a database file, what Redis has not taken by the end of the
+// shutdown timeout is lost with the process: the log says so, with the clear
+// command that finishes the job, pointed at the same Redis and keys, and
+// without the password.
+func TestServeLogsTheClearCommandForInvalidationsItCouldNotReplay(t *testing.T) {
+	const password = "s3cret-pw"
+	rs := redistest.Start(t, redistest.Options{Password: password})
+	target := "redis://:" + password + "@" + rs.Addr + "/0"
+	s := startServe(t, "--redis", target, "--prefix", "shop", "--key-version", "3", "--seed-products", "60",
+		"--shutdown-timeout", "500ms")
+	if r := request("GET", s.base+"/api/products/7/", "", ""); r.cache != "MISS" {
+		t.Fatalf("first GET: %s %s", r.cache, r.body)
+	}
+	rs.Stop()
+	if r := request("PATCH", s.base+"/api/products/7/", "tok", `{"name":"Lost Rename"}`); r.status != 200 {
+		t.Fatalf("write with Redis down: %d %s", r.status, r.body)
+	}
+	start := time.Now()
+	errOut := s.stop(t)
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("shutdown took %v with --shutdown-timeout 500ms", took)
+	}
+	want := "level=ERROR msg=\"invalidations Redis has not taken are lost with this process: run the command to finish them\" pending=4 " +
+		"command=\"cachectl clear --product-id 7 --cascade --pattern 'product:*:recommendations' --categories --prefix shop --key-version 3 --redis redis://" + rs.Addr + "/0 --yes\""
+	if !strings.Contains(errOut, want) {
+		t.Errorf("the log lacks\n%s\n%s", want, errOut)
+	}
+	if strings.Contains(errOut, password) {
+		t.Errorf("the password is in the log:\n%s", errOut)
+	}
+}
+
+// A shutdown timeout of zero would drop the invalidations it is there to
+// replay: bad input, refused before anything starts.
+func TestServeRefusesANonPositiveShutdownTimeout(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	code := execute(context.Background(), ios, []string{"serve", "--shutdown-timeout", "0s"}, func(k string) string { return env[k] })
+	if code != 2 || !strings.HasPrefix(errOut.String(), "cachectl: --shutdown-timeout must be positive\n") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
 }
