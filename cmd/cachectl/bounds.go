@@ -16,6 +16,8 @@ const (
 	maxPings       = 10_000 // ping --count
 	maxRequests    = 10_000_000
 	maxConcurrency = 10_000
+	// serve --seed-products: a reference catalog, not a load generator.
+	maxSeedProducts = 1_000_000
 )
 
 // inRange refuses (exit 2) a flag value outside [lo, hi], naming the range.

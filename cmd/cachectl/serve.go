@@ -71,8 +71,8 @@ yet). SIGINT or SIGTERM shut the server down gracefully within
   cachectl serve --no-cache`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.SeedProducts < 0 {
-				return usageErrorf("--seed-products must be 0 or more")
+			if err := inRange("seed-products", opts.SeedProducts, 0, maxSeedProducts); err != nil {
+				return err
 			}
 			if _, port, err := net.SplitHostPort(opts.Listen); err != nil {
 				return usageErrorf("--listen %q: want HOST:PORT: %v", opts.Listen, err)
