@@ -84,9 +84,9 @@ func do(ctx context.Context, cfg Config, ep Endpoint) (response, error) {
 		return response{}, err
 	}
 	start := time.Now()
-	resp, err := cfg.Client.Do(req)
+	resp, err := warm.Do(cfg.Client, req)
 	if err != nil {
-		return response{}, &warm.UnreachableError{URL: ep.URL, Err: err}
+		return response{}, err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -181,7 +181,7 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	// Learn the exact key when the server names it, so only that key is cleared.
 	prime, err := do(ctx, cfg, ep)
 	if err != nil {
-		return res, err
+		return res, endpointErr(ep, err)
 	}
 	clear := ep.Clear
 	if prime.key != "" {
@@ -196,7 +196,7 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 
 	progress("warm, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
 	if _, err := do(ctx, cfg, ep); err != nil { // prime
-		return res, err
+		return res, endpointErr(ep, err)
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
 	load, err := RunLoad(ctx, Load{
@@ -223,6 +223,15 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// endpointErr names the endpoint in a failed request's error; an
+// unreachable API is the API's, not the endpoint's.
+func endpointErr(ep Endpoint, err error) error {
+	if errors.As(err, new(*warm.UnreachableError)) {
+		return err
+	}
+	return fmt.Errorf("endpoint %s: %w", ep.Name, err)
 }
 
 func coldPhase(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (Cold, error) {

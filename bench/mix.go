@@ -37,7 +37,7 @@ func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
 			cfg.Progress("mix: prime " + ep.Name)
 		}
 		if _, err := do(ctx, cfg, ep); err != nil {
-			return mix, err
+			return mix, endpointErr(ep, err)
 		}
 	}
 	picks := make([]atomic.Int64, len(eps))

@@ -88,7 +88,7 @@ markdown summary is appended to it.`,
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.HTTPClient()
+			opts.Client = f.APIClient()
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
@@ -160,7 +160,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		if eps, err = bench.ReadEndpoints(opts.EndpointsFile, opts.API); err != nil {
 			return usageErrorf("--endpoints %w", err)
 		}
-	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API); err != nil {
+	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API, opts.RequestTimeout); err != nil {
 		return err
 	}
 	if eps, err = selectEndpoints(eps, opts.Only); err != nil {

@@ -120,7 +120,7 @@ failed step, 3 when Redis or the API cannot be reached.`,
 			} else {
 				opts.AdminToken = f.Getenv(envAdminToken)
 			}
-			opts.Client = f.HTTPClient()
+			opts.Client = f.APIClient()
 			opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -237,7 +237,7 @@ func (c *checker) run(ctx context.Context) error {
 	if _, err := do("warm", c.warm); err != nil {
 		return err
 	}
-	eps, err := bench.DefaultEndpoints(ctx, c.opts.Client, c.opts.API)
+	eps, err := bench.DefaultEndpoints(ctx, c.opts.Client, c.opts.API, c.opts.RequestTimeout)
 	if err != nil {
 		if _, err := do("endpoints", func(context.Context) (stepResult, error) { return stepResult{}, err }); err != nil {
 			return err
@@ -743,9 +743,9 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
 	}
 	start := time.Now()
-	resp, err := c.opts.Client.Do(req)
+	resp, err := warm.Do(c.opts.Client, req)
 	if err != nil {
-		return checkResponse{}, &warm.UnreachableError{URL: u, Err: err}
+		return checkResponse{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
@@ -761,7 +761,7 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 		r.queries = n
 	}
 	if err != nil {
-		return r, &warm.UnreachableError{URL: u, Err: err}
+		return r, &warm.RequestError{Method: method, URL: u, Status: r.status, Err: err}
 	}
 	return r, nil
 }

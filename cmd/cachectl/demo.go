@@ -26,6 +26,7 @@ import (
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 type demoOptions struct {
@@ -110,6 +111,9 @@ and bench in another terminal.`,
 	return cmd
 }
 
+// demoRequestTimeout bounds each request to the demo's own API.
+const demoRequestTimeout = 10 * time.Second
+
 // demoRedis is the Redis the demo runs on, and how to let go of it.
 type demoRedis struct {
 	conn  *redisconn.Conn
@@ -175,12 +179,12 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return err
 	}
 
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := warm.NewClient()
 	say("\ncheck")
 	copts := &checkOptions{
 		IO: opts.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return rd.conn, nil },
 		Schema: opts.Schema, Client: client, API: api, Format: output.Table, Quiet: opts.Quiet,
-		AdminToken: token, RequestTimeout: 10 * time.Second,
+		AdminToken: token, RequestTimeout: demoRequestTimeout,
 	}
 	pr := newCheckPrinter(copts)
 	rep, cerr := checkRun(ctx, copts, pr.step)
@@ -312,13 +316,13 @@ func demoStartAPI(ctx context.Context, opts *demoOptions, rd *demoRedis) (api *u
 
 func demoBench(ctx context.Context, opts *demoOptions, rd *demoRedis, client *http.Client, api *url.URL) (bench.Report, error) {
 	rep := bench.Report{Schema: bench.SchemaV1, API: api.String(), Endpoints: []bench.Result{}, Complete: true}
-	eps, err := bench.DefaultEndpoints(ctx, client, api)
+	eps, err := bench.DefaultEndpoints(ctx, client, api, demoRequestTimeout)
 	if err != nil {
 		return rep, err
 	}
 	cfg := bench.Config{
 		Client: client, Redis: rd.conn.Client, Schema: opts.Schema,
-		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: 10 * time.Second,
+		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: demoRequestTimeout,
 	}
 	for _, ep := range eps {
 		res, err := bench.Run(ctx, cfg, ep)

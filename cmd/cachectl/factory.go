@@ -15,6 +15,7 @@ import (
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 // factory builds what commands need, once and only when asked: streams,
@@ -36,6 +37,7 @@ type factory struct {
 
 	conn *redisconn.Conn
 	http *http.Client
+	api  *http.Client
 }
 
 func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
@@ -154,8 +156,17 @@ func (f *factory) Schema() (keyspace.Schema, error) {
 	return f.cfg.schema(f.opts.Prefix, f.opts.KeyVersion)
 }
 
-// HTTPClient talks to the catalog API; every request is bounded by the caller's
-// context and the client's own timeout.
+// APIClient is the HTTP client of warm, bench and check: it has no timeout of
+// its own, so --request-timeout alone bounds each request.
+func (f *factory) APIClient() *http.Client {
+	if f.api == nil {
+		f.api = warm.NewClient()
+	}
+	return f.api
+}
+
+// HTTPClient reads top's metrics from the catalog API; every request is
+// bounded by the caller's context and the client's own timeout.
 func (f *factory) HTTPClient() *http.Client {
 	if f.http == nil {
 		f.http = &http.Client{Timeout: 4 * f.opts.Timeout}

@@ -106,7 +106,7 @@ other 4xx are final. Exits 1 when a URL finally failed or a key is missing.`,
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.HTTPClient()
+			opts.Client = f.APIClient()
 			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
 			if err := opts.validate(); err != nil {
 				return err
@@ -218,7 +218,7 @@ func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, err
 		if o.Exclude != "" {
 			exclude = regexp.MustCompile(o.Exclude)
 		}
-		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude})
+		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
 		return warm.Plan{Source: "sitemap", Requests: reqs}, err
 	}
 	return warm.BuiltinPlan(ctx, cfg, o.API)
@@ -261,8 +261,8 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 			return ctx.Err()
 		}
 		if err != nil {
-			var ue *warm.UnreachableError
-			if !errors.As(err, &ue) {
+			// The API failing is this round's news; the schedule goes on.
+			if !errors.As(err, new(*warm.UnreachableError)) && !errors.As(err, new(*warm.RequestError)) {
 				return err
 			}
 			fmt.Fprintf(opts.IO.Out, "%s round %d: %s\n", time.Now().Format(time.RFC3339), round, firstLine(err.Error()))
