@@ -49,7 +49,9 @@ func answered(client *http.Client) bool {
 }
 
 // RequestError is a request to an API that answers, which failed: it got no
-// response (refused, timed out) although other requests did.
+// response (Status 0: refused, timed out) although other requests did, or
+// the client gave up on the answers it got (the last Status of a redirect
+// loop: "stopped after 10 redirects").
 type RequestError struct {
 	Method string
 	URL    string
@@ -71,14 +73,19 @@ func Do(client *http.Client, req *http.Request) (*http.Response, error) {
 	if err == nil {
 		return resp, nil
 	}
+	if resp != nil {
+		// The client gave up following redirects (net/http closed resp's
+		// body): an answer, so a failed request with the last status.
+		return nil, &RequestError{Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode, Err: unwrapURLError(err)}
+	}
 	if !answered(client) {
 		return nil, &UnreachableError{URL: req.URL.String(), Err: err}
 	}
 	return nil, &RequestError{Method: req.Method, URL: req.URL.String(), Err: unwrapURLError(err)}
 }
 
-// unwrapURLError drops net/http's "Get URL:" wrapping; the error names the
-// request's URL itself.
+// unwrapURLError drops net/http's "Get URL:" wrapping, whose URL may be a
+// redirect's target; the error names the request's URL itself.
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

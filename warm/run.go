@@ -248,6 +248,9 @@ func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) 
 		res.transport = err != nil && a.status == 0
 		res.Error, res.err = "", err
 		switch {
+		case err != nil && a.status >= 300 && a.status < 400:
+			res.Error = describe(err)
+			return res, nil // a redirect loop is final: the next attempt loops too
 		case err != nil:
 			res.Error = describe(err)
 		case a.status == http.StatusTooManyRequests || a.status >= 500:
@@ -352,7 +355,10 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 func describe(err error) string {
 	var errno syscall.Errno
+	var re *RequestError
 	switch {
+	case errors.As(err, &re):
+		return describe(re.Err) // the result names the URL already
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):

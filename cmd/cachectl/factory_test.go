@@ -3,12 +3,14 @@ package main
 import (
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
 )
 
 // The commands that talk to the catalog API, with the arguments that keep
@@ -81,6 +83,33 @@ func TestAPITimeoutAfterAnswersIsAFailedRequest(t *testing.T) {
 			}
 			if !strings.Contains(out+errOut, "/api/colors/") || !strings.Contains(out+errOut, "timed out") {
 				t.Errorf("the output does not name the URL that timed out\nstdout:\n%s\nstderr:\n%s", out, errOut)
+			}
+		})
+	}
+}
+
+// A redirect loop is answered at every step: a failed request (exit 1) that
+// says it stopped after 10 redirects, never "cannot reach the API".
+func TestAPIRedirectLoopIsAFailedRequest(t *testing.T) {
+	rs := redistest.Start(t)
+	var hops atomic.Int64
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		http.Redirect(w, r, r.URL.Path, http.StatusFound)
+	}))
+	t.Cleanup(loop.Close)
+	for _, cmd := range apiCommands {
+		t.Run(cmd.name, func(t *testing.T) {
+			hops.Store(0)
+			code, out, errOut := runAPICommand(t, cmd.args, loop.URL, rs.URL())
+			if code != exitFailed {
+				t.Errorf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+			}
+			if strings.Contains(errOut, "cannot reach the API") || !strings.Contains(errOut, "stopped after 10 redirects") {
+				t.Errorf("stderr does not say the redirects stopped:\n%s", errOut)
+			}
+			if hops.Load() < 10 {
+				t.Errorf("the server saw %d requests: the redirects were not followed", hops.Load())
 			}
 		})
 	}

@@ -84,7 +84,8 @@ returned. --urls and --sitemap warm other pages.
 With Redis reachable, warm counts the cache's keys before and after and checks
 that every key the plan names (and every key the server names in X-Cache-Key)
 now exists with a TTL. Transport errors, 429 and 5xx are retried with backoff;
-other 4xx are final. Exits 1 when a URL finally failed or a key is missing.`,
+other 4xx and redirect loops are final. Exits 1 when a URL finally failed or
+a key is missing.`,
 		Example: `  # after a deploy or a cache clear (on call)
   cachectl warm --api https://catalog.internal
   # in CI, as JSON, failing the job on any error
