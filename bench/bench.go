@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
@@ -118,6 +119,17 @@ func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
 	return req, nil
 }
 
+// loadRequest builds a request of a warm phase. hey's engine sends it
+// through its own client, not cfg.Client, so the API's credentials are handed
+// over here.
+func loadRequest(cfg Config, ep Endpoint) *http.Request {
+	r, _ := newRequest(context.Background(), ep)
+	if r != nil {
+		warm.AddCredentials(cfg.Client, r)
+	}
+	return r
+}
+
 // Result is the figures of one endpoint.
 type Result struct {
 	Name     string  `json:"name"`
@@ -171,7 +183,7 @@ func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 // Run benchmarks one endpoint: cold samples, then the warm phase.
 func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	cfg = cfg.withDefaults()
-	res := Result{Name: ep.Name, URL: ep.URL}
+	res := Result{Name: ep.Name, URL: redact.URL(ep.URL)}
 	progress := func(format string, a ...any) {
 		if cfg.Progress != nil {
 			cfg.Progress(ep.Name + ": " + fmt.Sprintf(format, a...))
@@ -201,7 +213,7 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	before, berr := redisCounters(ctx, cfg.Redis)
 	load, err := RunLoad(ctx, Load{
 		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
-		NewRequest: func() *http.Request { r, _ := newRequest(context.Background(), ep); return r },
+		NewRequest: func() *http.Request { return loadRequest(cfg, ep) },
 	})
 	if err != nil {
 		return res, err

@@ -54,10 +54,9 @@ func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
 				i++
 			}
 			picks[i].Add(1)
-			r, _ := newRequest(context.Background(), eps[i])
-			return r
+			return loadRequest(cfg, eps[i])
 		},
-		Template: func() *http.Request { r, _ := newRequest(context.Background(), eps[0]); return r },
+		Template: func() *http.Request { return loadRequest(cfg, eps[0]) },
 	})
 	if err != nil {
 		return mix, err

@@ -6,39 +6,94 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/redact"
 )
 
-// NewClient returns the HTTP client for a catalog API.
+// NewClient returns the HTTP client for the catalog API at api, and api
+// without its credentials: the URL to build every request URL from, and the
+// one to print. user:password in api live in the client's transport alone,
+// which sends them as basic auth to api's own scheme, host and port only:
+// never to a sitemap's pages on another host, nor after a redirect elsewhere.
 //
 // The client has no timeout of its own: each request is bounded by its
-// context (the commands' --request-timeout). Its transport remembers whether
-// any request got an HTTP response, so that a failure can tell an API that
-// cannot be reached (Do returns *UnreachableError) from a request that failed
-// against one that answers.
-func NewClient() *http.Client {
+// context (the commands' --request-timeout). It follows up to 10 redirects.
+// Its transport remembers whether any request got an HTTP response, so that
+// a failure can tell an API that cannot be reached (Do returns
+// *UnreachableError) from a request that failed against one that answers.
+func NewClient(api *url.URL) (*http.Client, *url.URL) {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	// No dial or handshake timeout shorter than the request's own.
 	base.DialContext = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	base.TLSHandshakeTimeout = 0
-	return &http.Client{Transport: &apiTransport{next: base}}
+	t := &apiTransport{next: base}
+	bare := *api
+	bare.User = nil
+	if api.User != nil {
+		t.creds = api.User
+		t.origin = origin(&bare)
+	}
+	return &http.Client{Transport: t}, &bare
 }
 
-// apiTransport notes whether the API ever answered.
+// apiTransport adds the API's credentials to the requests that go to it, and
+// notes whether the API ever answered.
 type apiTransport struct {
 	next     http.RoundTripper
+	creds    *url.Userinfo // nil: none
+	origin   string        // where creds may go
 	answered atomic.Bool
 }
 
 func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.forAPI(req) {
+		req = req.Clone(req.Context()) // a RoundTripper must not change the caller's request
+		t.authorize(req)
+	}
 	resp, err := t.next.RoundTrip(req)
 	if resp != nil {
 		t.answered.Store(true)
 	}
 	return resp, err
+}
+
+// forAPI says whether req goes to the API and should carry its credentials;
+// a request with its own Authorization (check's admin token) keeps that.
+func (t *apiTransport) forAPI(req *http.Request) bool {
+	return t.creds != nil && req.Header.Get("Authorization") == "" && origin(req.URL) == t.origin
+}
+
+func (t *apiTransport) authorize(req *http.Request) {
+	pass, _ := t.creds.Password()
+	req.SetBasicAuth(t.creds.Username(), pass)
+}
+
+// origin is scheme://host:port, in lower case, with the scheme's default port.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[scheme]
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// AddCredentials hands the API's credentials, which client (from NewClient)
+// holds, to a request for the API that another client sends (bench's load
+// engine), and reports whether it did. They go into req.URL, in memory only:
+// net/http sends them as basic auth with that request and with redirects
+// relative to it, never to another host or port, and writes "***" for the
+// password in its errors.
+func AddCredentials(client *http.Client, req *http.Request) bool {
+	t, ok := client.Transport.(*apiTransport)
+	if !ok || !t.forAPI(req) {
+		return false
+	}
+	req.URL.User = t.creds
+	return true
 }
 
 // answered reports whether any request of client got an HTTP response;

@@ -82,13 +82,12 @@ markdown summary is appended to it.`,
 				return err
 			}
 			opts.Format, opts.Quiet, opts.Getenv = fm, f.opts.Quiet, f.Getenv
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.APIClient()
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}

@@ -106,7 +106,7 @@ failed step, 3 when Redis or the API cannot be reached.`,
 				return err
 			}
 			opts.Format, opts.Quiet = fm, f.opts.Quiet
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
@@ -120,7 +120,6 @@ failed step, 3 when Redis or the API cannot be reached.`,
 			} else {
 				opts.AdminToken = f.Getenv(envAdminToken)
 			}
-			opts.Client = f.APIClient()
 			opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -179,7 +179,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return err
 	}
 
-	client := warm.NewClient()
+	client, _ := warm.NewClient(api)
 	say("\ncheck")
 	copts := &checkOptions{
 		IO: opts.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return rd.conn, nil },

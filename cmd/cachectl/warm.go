@@ -101,13 +101,12 @@ a key is missing.`,
 				return err
 			}
 			opts.Format, opts.Verbose, opts.Quiet = fm, f.opts.Verbose, f.opts.Quiet
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.APIClient()
 			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
 			if err := opts.validate(); err != nil {
 				return err
@@ -167,15 +166,6 @@ func (o *warmOptions) validate() error {
 		o.MaxFailures = 1
 	}
 	return nil
-}
-
-// parseAPI checks the catalog API's base URL.
-func parseAPI(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageErrorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
-	}
-	return u, nil
 }
 
 func (o *warmOptions) config() warm.Config {
