@@ -198,6 +198,8 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		IO: opts.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return rd.conn, nil },
 		Schema: opts.Schema, Client: client, API: api, Format: output.Table, Quiet: opts.Quiet,
 		AdminToken: token, RequestTimeout: demoRequestTimeout,
+		// Its own Redis, or one given with --redis to be cleared: no question.
+		Yes: true,
 	}
 	pr := newCheckPrinter(copts)
 	rep, cerr := checkRun(ctx, copts, pr.step)
