@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
@@ -84,9 +85,9 @@ func do(ctx context.Context, cfg Config, ep Endpoint) (response, error) {
 		return response{}, err
 	}
 	start := time.Now()
-	resp, err := cfg.Client.Do(req)
+	resp, err := warm.Do(cfg.Client, req)
 	if err != nil {
-		return response{}, &warm.UnreachableError{URL: ep.URL, Err: err}
+		return response{}, err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -116,6 +117,17 @@ func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
 		req.Header.Set(k, v)
 	}
 	return req, nil
+}
+
+// loadRequest builds a request of a warm phase. hey's engine sends it
+// through its own client, not cfg.Client, so the API's credentials are handed
+// over here.
+func loadRequest(cfg Config, ep Endpoint) *http.Request {
+	r, _ := newRequest(context.Background(), ep)
+	if r != nil {
+		warm.AddCredentials(cfg.Client, r)
+	}
+	return r
 }
 
 // Result is the figures of one endpoint.
@@ -171,7 +183,7 @@ func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 // Run benchmarks one endpoint: cold samples, then the warm phase.
 func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	cfg = cfg.withDefaults()
-	res := Result{Name: ep.Name, URL: ep.URL}
+	res := Result{Name: ep.Name, URL: redact.URL(ep.URL)}
 	progress := func(format string, a ...any) {
 		if cfg.Progress != nil {
 			cfg.Progress(ep.Name + ": " + fmt.Sprintf(format, a...))
@@ -181,7 +193,7 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	// Learn the exact key when the server names it, so only that key is cleared.
 	prime, err := do(ctx, cfg, ep)
 	if err != nil {
-		return res, err
+		return res, endpointErr(ep, err)
 	}
 	clear := ep.Clear
 	if prime.key != "" {
@@ -196,12 +208,12 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 
 	progress("warm, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
 	if _, err := do(ctx, cfg, ep); err != nil { // prime
-		return res, err
+		return res, endpointErr(ep, err)
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
 	load, err := RunLoad(ctx, Load{
 		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
-		NewRequest: func() *http.Request { r, _ := newRequest(context.Background(), ep); return r },
+		NewRequest: func() *http.Request { return loadRequest(cfg, ep) },
 	})
 	if err != nil {
 		return res, err
@@ -223,6 +235,15 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// endpointErr names the endpoint in a failed request's error; an
+// unreachable API is the API's, not the endpoint's.
+func endpointErr(ep Endpoint, err error) error {
+	if errors.As(err, new(*warm.UnreachableError)) {
+		return err
+	}
+	return fmt.Errorf("endpoint %s: %w", ep.Name, err)
 }
 
 func coldPhase(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (Cold, error) {

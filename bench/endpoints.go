@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -20,13 +22,13 @@ import (
 
 // DefaultEndpoints finds the catalog API's cached endpoints from its own
 // responses: a product and a main category to use are read from the API,
-// not hard-coded.
-func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL) ([]Endpoint, error) {
+// not hard-coded. timeout bounds each request.
+func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, timeout time.Duration) ([]Endpoint, error) {
 	var cats []struct {
 		ID       int64  `json:"id"`
 		ParentID *int64 `json:"parent_id"`
 	}
-	if err := getInto(ctx, client, api.JoinPath("/api/categories/").String(), &cats); err != nil {
+	if err := getInto(ctx, client, timeout, api.JoinPath("/api/categories/").String(), &cats); err != nil {
 		return nil, err
 	}
 	var list struct {
@@ -34,7 +36,7 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL) ([
 			ID int64 `json:"id"`
 		} `json:"results"`
 	}
-	if err := getInto(ctx, client, api.JoinPath("/api/products/").String()+"?page_size=1", &list); err != nil {
+	if err := getInto(ctx, client, timeout, api.JoinPath("/api/products/").String()+"?page_size=1", &list); err != nil {
 		return nil, err
 	}
 	if len(list.Results) == 0 {
@@ -74,14 +76,19 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL) ([
 	return eps, nil
 }
 
-func getInto(ctx context.Context, client *http.Client, u string, v any) error {
+func getInto(ctx context.Context, client *http.Client, timeout time.Duration, u string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
+	resp, err := warm.Do(client, req)
+	if errors.As(err, new(*warm.RequestError)) {
+		return fmt.Errorf("discover endpoints: %w", err)
+	}
 	if err != nil {
-		return &warm.UnreachableError{URL: u, Err: err}
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -113,10 +113,8 @@ func (r *LoadResult) merge(out heyOutput) {
 
 func runHey(ctx context.Context, l Load, n, c int) (out heyOutput, stopped bool, err error) {
 	var buf bytes.Buffer
-	timeout := int(l.Timeout / time.Second)
-	if l.Timeout > 0 && timeout == 0 {
-		timeout = 1 // hey counts whole seconds
-	}
+	// hey counts whole seconds: round up, never below the timeout asked for.
+	timeout := int((l.Timeout + time.Second - 1) / time.Second)
 	template := l.Template
 	if template == nil {
 		template = l.NewRequest

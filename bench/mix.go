@@ -37,7 +37,7 @@ func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
 			cfg.Progress("mix: prime " + ep.Name)
 		}
 		if _, err := do(ctx, cfg, ep); err != nil {
-			return mix, err
+			return mix, endpointErr(ep, err)
 		}
 	}
 	picks := make([]atomic.Int64, len(eps))
@@ -54,10 +54,9 @@ func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
 				i++
 			}
 			picks[i].Add(1)
-			r, _ := newRequest(context.Background(), eps[i])
-			return r
+			return loadRequest(cfg, eps[i])
 		},
-		Template: func() *http.Request { r, _ := newRequest(context.Background(), eps[0]); return r },
+		Template: func() *http.Request { return loadRequest(cfg, eps[0]) },
 	})
 	if err != nil {
 		return mix, err

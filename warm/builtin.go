@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/cachectl/cachectl/internal/redact"
 )
 
 // category is what the plan needs of /api/categories/.
@@ -42,10 +45,10 @@ func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
 	done := Result{URL: catURL, Status: status, Cache: cache, Attempts: 1, Key: keyCategories,
 		LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
-		if status == 0 {
-			return Plan{}, &UnreachableError{URL: catURL, Err: err}
+		if errors.As(err, new(*UnreachableError)) {
+			return Plan{}, err
 		}
-		return Plan{}, fmt.Errorf("discover the plan: %s: %w", catURL, err)
+		return Plan{}, fmt.Errorf("discover the plan: %w", err)
 	}
 	var cats []category
 	if err := json.Unmarshal(body, &cats); err != nil {
@@ -139,17 +142,17 @@ func getJSON(ctx context.Context, cfg Config, u string) (body []byte, status int
 		req.Header = http.Header{}
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := cfg.Client.Do(req)
+	resp, err := Do(cfg.Client, req)
 	if err != nil {
 		return nil, 0, "", err
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
-		return nil, resp.StatusCode, "", err
+		return nil, resp.StatusCode, "", &RequestError{Method: req.Method, URL: u, Status: resp.StatusCode, Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, "", fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, resp.StatusCode, "", fmt.Errorf("%s: HTTP %d", redact.URL(u), resp.StatusCode)
 	}
 	return body, resp.StatusCode, resp.Header.Get("X-Cache"), nil
 }

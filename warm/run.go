@@ -87,7 +87,8 @@ type Report struct {
 
 // Run sends every request of plan and returns what happened. It never
 // prints. The error is ctx's when the run was interrupted (the report is
-// then partial), or *UnreachableError when no request got any response.
+// then partial), or *UnreachableError when no request got any response (nor
+// any earlier request of a client from NewClient).
 func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	cfg = withDefaults(cfg)
 	start := time.Now()
@@ -153,7 +154,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) {
+	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) && !answered(cfg.Client) {
 		return rep, &UnreachableError{URL: results[0].URL, Err: results[0].err}
 	}
 	return rep, nil
@@ -247,6 +248,9 @@ func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) 
 		res.transport = err != nil && a.status == 0
 		res.Error, res.err = "", err
 		switch {
+		case err != nil && a.status >= 300 && a.status < 400:
+			res.Error = describe(err)
+			return res, nil // a redirect loop is final: the next attempt loops too
 		case err != nil:
 			res.Error = describe(err)
 		case a.status == http.StatusTooManyRequests || a.status >= 500:
@@ -308,9 +312,13 @@ func attemptOnce(ctx context.Context, cfg Config, url string, keepBody bool) (a 
 		}
 	}
 	start := time.Now()
-	resp, err := cfg.Client.Do(req)
+	resp, err := Do(cfg.Client, req)
 	if err != nil {
 		a.latency = time.Since(start)
+		var re *RequestError
+		if errors.As(err, &re) {
+			a.status = re.Status
+		}
 		return a, err
 	}
 	defer resp.Body.Close()
@@ -347,7 +355,10 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 func describe(err error) string {
 	var errno syscall.Errno
+	var re *RequestError
 	switch {
+	case errors.As(err, &re):
+		return describe(re.Err) // the result names the URL already
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // maxSitemapBytes bounds one (decompressed) sitemap document; the protocol allows 50 MB.
@@ -116,6 +117,8 @@ type SitemapOptions struct {
 	Exclude *regexp.Regexp // skip pages whose URL matches
 	// MaxDepth bounds nested sitemap indexes (default 3) so a loop cannot run forever.
 	MaxDepth int
+	// RequestTimeout bounds each sitemap download (default 10s).
+	RequestTimeout time.Duration
 }
 
 // FetchSitemap downloads a sitemap (following sitemap indexes) and returns its
@@ -123,6 +126,9 @@ type SitemapOptions struct {
 func FetchSitemap(ctx context.Context, client *http.Client, sitemapURL string, opts SitemapOptions) ([]Request, error) {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = 3
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 10 * time.Second
 	}
 	seen := map[string]bool{}
 	var reqs []Request
@@ -135,7 +141,7 @@ func FetchSitemap(ctx context.Context, client *http.Client, sitemapURL string, o
 		if depth > opts.MaxDepth {
 			return &InputError{Source: u, Msg: fmt.Sprintf("sitemap indexes nested deeper than %d", opts.MaxDepth)}
 		}
-		sm, err := getSitemap(ctx, client, u)
+		sm, err := getSitemap(ctx, client, u, opts.RequestTimeout)
 		if err != nil {
 			return err
 		}
@@ -173,20 +179,27 @@ func FetchSitemap(ctx context.Context, client *http.Client, sitemapURL string, o
 	return reqs, nil
 }
 
-func getSitemap(ctx context.Context, client *http.Client, u string) (Sitemap, error) {
+func getSitemap(ctx context.Context, client *http.Client, u string, timeout time.Duration) (Sitemap, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return Sitemap{}, &InputError{Source: u, Msg: err.Error()}
 	}
-	resp, err := client.Do(req)
+	resp, err := Do(client, req)
 	if err != nil {
-		return Sitemap{}, &UnreachableError{URL: u, Err: err}
+		return Sitemap{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return Sitemap{}, &InputError{Source: u, Msg: fmt.Sprintf("HTTP %d", resp.StatusCode)}
 	}
-	sm, err := ParseSitemap(resp.Body)
+	// Read it whole first: a download cut short is a failed request, not a malformed sitemap.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSitemapBytes+1))
+	if err != nil {
+		return Sitemap{}, &RequestError{Method: req.Method, URL: u, Status: resp.StatusCode, Err: err}
+	}
+	sm, err := ParseSitemap(bytes.NewReader(data))
 	var ie *InputError
 	if errors.As(err, &ie) {
 		ie.Source = u

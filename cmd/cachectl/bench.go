@@ -82,13 +82,12 @@ markdown summary is appended to it.`,
 				return err
 			}
 			opts.Format, opts.Quiet, opts.Getenv = fm, f.opts.Quiet, f.Getenv
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.HTTPClient()
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
@@ -160,7 +159,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 		if eps, err = bench.ReadEndpoints(opts.EndpointsFile, opts.API); err != nil {
 			return usageErrorf("--endpoints %w", err)
 		}
-	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API); err != nil {
+	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API, opts.RequestTimeout); err != nil {
 		return err
 	}
 	if eps, err = selectEndpoints(eps, opts.Only); err != nil {

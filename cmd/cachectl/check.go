@@ -38,6 +38,7 @@ type checkOptions struct {
 	RedisAddr      string // redacted, for the report when Redis cannot be reached
 	AdminToken     string
 	SkipClear      bool
+	Yes            bool // clear without asking (demo passes it for its own Redis)
 	RequestTimeout time.Duration
 }
 
@@ -79,8 +80,10 @@ each marked passed or failed with the reason and how long it took:
 
   connect       PING, server version, role, cluster or not
   api           the catalog API answers
-  clear         delete the keys of every group of the schema (without asking:
-                that is the job; --skip-clear on a shared environment)
+  clear         delete the keys of every group of the schema, as clear does:
+                on a terminal after showing the target and the count and
+                asking, without one only with --yes; --skip-clear keeps them
+                (shared environments)
   warm          the built-in warm plan, verified in Redis
   endpoint ...  for each endpoint bench knows: delete its key, then a first
                 request that must be a MISS and a second that must be a HIT
@@ -92,11 +95,13 @@ each marked passed or failed with the reason and how long it took:
                 put the price back
 
 It replaces the Django project's test_redis_cache.sh. Exits 1 naming the first
-failed step, 3 when Redis or the API cannot be reached.`,
-		Example: `  # after a deploy (on call): is the cache doing its job?
+failed step (or when the clear is not confirmed), 2 without a terminal when
+neither --yes nor --skip-clear is given, 3 when Redis or the API cannot be
+reached.`,
+		Example: `  # after a deploy (on call): is the cache doing its job? (asks before clearing)
   cachectl check --api https://catalog.internal --redis rediss://cache.internal:6380/0
   # in CI, with the write probe, as JSON
-  CACHECTL_ADMIN_TOKEN=$TOKEN cachectl check --json > check.json
+  CACHECTL_ADMIN_TOKEN=$TOKEN cachectl check --yes --json > check.json
   # on a shared staging Redis: keep the keys others rely on
   cachectl check --skip-clear`,
 		Args: cobra.NoArgs,
@@ -106,7 +111,7 @@ failed step, 3 when Redis or the API cannot be reached.`,
 				return err
 			}
 			opts.Format, opts.Quiet = fm, f.opts.Quiet
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
@@ -120,7 +125,6 @@ failed step, 3 when Redis or the API cannot be reached.`,
 			} else {
 				opts.AdminToken = f.Getenv(envAdminToken)
 			}
-			opts.Client = f.HTTPClient()
 			opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -131,11 +135,26 @@ failed step, 3 when Redis or the API cannot be reached.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
 	fl.BoolVar(&opts.SkipClear, "skip-clear", false, "do not clear the schema's groups first (shared environments)")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "clear the schema's groups without asking (needed without a terminal, unless --skip-clear)")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each API request")
 	return cmd
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
+	if !opts.SkipClear && !opts.Yes && !opts.IO.CanPrompt() {
+		// As clear: no deleting without a terminal to ask on, unless told to.
+		sel, err := groupSelection(opts.Schema)
+		if err != nil {
+			return err
+		}
+		names := make([]string, len(sel))
+		for i, t := range sel {
+			names[i] = t.Name
+		}
+		return hinted{usageErrorf("refusing to clear the groups %s under %q in %s without confirmation: no terminal to ask on",
+			strings.Join(names, ", "), opts.Schema.Namespace(), opts.RedisAddr),
+			"add --yes to clear them, or --skip-clear on a shared environment to keep them"}
+	}
 	pr := newCheckPrinter(opts)
 	rep, err := checkRun(ctx, opts, pr.step)
 	return finishCheck(opts, pr, rep, err)
@@ -237,7 +256,7 @@ func (c *checker) run(ctx context.Context) error {
 	if _, err := do("warm", c.warm); err != nil {
 		return err
 	}
-	eps, err := bench.DefaultEndpoints(ctx, c.opts.Client, c.opts.API)
+	eps, err := bench.DefaultEndpoints(ctx, c.opts.Client, c.opts.API, c.opts.RequestTimeout)
 	if err != nil {
 		if _, err := do("endpoints", func(context.Context) (stepResult, error) { return stepResult{}, err }); err != nil {
 			return err
@@ -263,7 +282,8 @@ func (c *checker) run(ctx context.Context) error {
 // or an interruption.
 func isFatal(err error) bool {
 	return errors.Is(err, redisconn.ErrConnect) || errors.As(err, new(*warm.UnreachableError)) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, errClearRefused)
 }
 
 func (c *checker) connect(ctx context.Context) (stepResult, error) {
@@ -321,6 +341,11 @@ func (c *checker) clear(ctx context.Context) (stepResult, error) {
 	if err != nil {
 		return stepResult{}, err
 	}
+	if !c.opts.Yes {
+		if err := c.confirmClear(ctx, sel); err != nil {
+			return stepResult{}, err
+		}
+	}
 	res, err := keyspace.Clear(ctx, c.conn.Client, sel, keyspace.ClearConfig{})
 	if err != nil {
 		if isFatal(err) {
@@ -333,6 +358,39 @@ func (c *checker) clear(ctx context.Context) (stepResult, error) {
 		parts[i] = fmt.Sprintf("%s %d", t.Name, t.Deleted)
 	}
 	return passed("deleted %s under %s (%s)", keysCount(res.Deleted), c.opts.Schema.Namespace(), strings.Join(parts, ", ")), nil
+}
+
+// errClearRefused ends the checklist when the person at the terminal says no:
+// the steps after the clear would delete keys of their own.
+var errClearRefused = hinted{errors.New("not confirmed: nothing deleted"), "run with --skip-clear to check without clearing the groups"}
+
+// confirmClear shows the target and the keys it holds, as clear does, and
+// asks on the terminal; nothing to delete needs no question.
+func (c *checker) confirmClear(ctx context.Context, sel keyspace.Selection) error {
+	counts, err := keyspace.Count(ctx, c.conn.Client, sel, keyspace.DefaultScanCount)
+	if err != nil {
+		return redisError(c.conn, "SCAN", err)
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		return nil
+	}
+	where := fmt.Sprintf("%s db %d", c.conn.Addr, c.conn.DB)
+	if c.conn.Cluster {
+		where = c.conn.Addr + " (cluster, every master)"
+	}
+	ok, err := confirmClear(ctx, c.opts.IO, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
+		total, c.opts.Schema.Namespace(), where, describeCounts(sel, counts)))
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return errClearRefused
+	}
+	return nil
 }
 
 func (c *checker) warm(ctx context.Context) (stepResult, error) {
@@ -743,9 +801,9 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
 	}
 	start := time.Now()
-	resp, err := c.opts.Client.Do(req)
+	resp, err := warm.Do(c.opts.Client, req)
 	if err != nil {
-		return checkResponse{}, &warm.UnreachableError{URL: u, Err: err}
+		return checkResponse{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
@@ -761,7 +819,7 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 		r.queries = n
 	}
 	if err != nil {
-		return r, &warm.UnreachableError{URL: u, Err: err}
+		return r, &warm.RequestError{Method: method, URL: u, Status: r.status, Err: err}
 	}
 	return r, nil
 }

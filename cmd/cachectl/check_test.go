@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/cachectl/cachectl/catalog"
+	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -69,4 +72,91 @@ func startCheckCatalog(t *testing.T, env *testscript.Env, srv *redistest.Server,
 		store.Close()
 	})
 	return api.URL
+}
+
+// check clears the cache's groups as clear does: without a terminal only
+// with --yes (or not at all with --skip-clear), on a terminal after asking.
+func TestCheckAsksBeforeClearing(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	ctx := context.Background()
+	const mine = "ecommerce:1:product:999999"
+	seed := func() {
+		t.Helper()
+		if err := c.RDB.Set(ctx, mine, "cached", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func() bool {
+		t.Helper()
+		n, err := c.RDB.Exists(ctx, mine).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	run := func(ios *iostreams.IOStreams, args ...string) int {
+		return runCLI(t, ios, append([]string{"check", "--api", c.URL, "--redis", c.Redis.URL()}, args...)...)
+	}
+
+	t.Run("piped without --yes", func(t *testing.T) {
+		seed()
+		ios, _, out, errOut := iostreams.Test()
+		if code := run(ios); code != exitUsage {
+			t.Errorf("exit %d, want 2", code)
+		}
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "cachectl: refusing to clear ") ||
+			!strings.Contains(lines[0], c.Redis.URL()) || lines[1] != "hint: add --yes to clear them, or --skip-clear on a shared environment to keep them" {
+			t.Errorf("stderr:\n%s", errOut)
+		}
+		if out.Len() != 0 || !kept() {
+			t.Errorf("the check ran (key kept: %v):\n%s", kept(), out)
+		}
+	})
+	t.Run("piped with --yes", func(t *testing.T) {
+		seed()
+		ios, _, out, errOut := iostreams.Test()
+		if code := run(ios, "--yes"); code != exitOK {
+			t.Errorf("exit %d, want 0\n%s\n%s", code, out, errOut)
+		}
+		if kept() || !strings.Contains(out.String(), "ok\tclear\t") {
+			t.Errorf("the groups were not cleared:\n%s", out)
+		}
+	})
+	t.Run("piped with --skip-clear", func(t *testing.T) {
+		seed()
+		ios, _, out, errOut := iostreams.Test()
+		if code := run(ios, "--skip-clear"); code != exitOK {
+			t.Errorf("exit %d, want 0\n%s\n%s", code, out, errOut)
+		}
+		if !kept() {
+			t.Error("--skip-clear deleted a key")
+		}
+	})
+	for _, answer := range []string{"n", "y"} {
+		t.Run("on a terminal, answering "+answer, func(t *testing.T) {
+			seed()
+			ios, in, out, errOut := iostreams.Test()
+			ios.SetStdinTTY(true)
+			ios.SetStderrTTY(true)
+			in.WriteString(answer + "\n")
+			code := run(ios)
+			prompt := regexp.MustCompile(`about to delete \d+ keys under "ecommerce:1:" from redis://127\.0\.0\.1:\d+/0 db 0\n  products: \d+, categories: \d+, colors: \d+\ndelete them\? \[y/N\] `)
+			if !prompt.MatchString(errOut.String()) {
+				t.Errorf("no prompt with the target and the counts:\n%s", errOut)
+			}
+			if answer == "y" {
+				if code != exitOK || kept() {
+					t.Errorf("answered y: exit %d, key kept %v\n%s", code, kept(), out)
+				}
+				return
+			}
+			if code != exitFailed || !kept() || !strings.Contains(errOut.String(), "cachectl: not confirmed: nothing deleted") {
+				t.Errorf("answered n: exit %d (want 1), key kept %v\nstdout:\n%s\nstderr:\n%s", code, kept(), out, errOut)
+			}
+			if strings.Contains(out.String(), "endpoint ") {
+				t.Errorf("the check went on after the refusal:\n%s", out)
+			}
+		})
+	}
 }

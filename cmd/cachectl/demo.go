@@ -26,6 +26,7 @@ import (
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 type demoOptions struct {
@@ -60,9 +61,12 @@ Redis, in this order:
   --redis URL    when given on the command line and reachable; the demo then
                  clears the schema's groups in it (as check does)
   redis-server   from PATH, private: a free port, a temporary directory,
-                 no persistence
+                 no persistence, a random password
   embedded       an in-process Redis, when there is no redis-server; it keeps
                  no INFO statistics (hit rate, memory, evictions, ops/s)
+
+The password of a Redis the demo starts, and the API's admin token, are never
+printed: they are in private files, which the commands to try next read.
 
 A Redis the demo did not start is never touched unless given with --redis.
 With --keep everything stays up until Ctrl-C (exit 0), for top, keys, clear
@@ -110,6 +114,9 @@ and bench in another terminal.`,
 	return cmd
 }
 
+// demoRequestTimeout bounds each request to the demo's own API.
+const demoRequestTimeout = 10 * time.Second
+
 // demoRedis is the Redis the demo runs on, and how to let go of it.
 type demoRedis struct {
 	conn  *redisconn.Conn
@@ -145,6 +152,20 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		return err
 	}
 	defer rd.close()
+	// Secrets go to private files, never onto the screen: the admin token, and
+	// the password of a Redis the demo started.
+	secrets, err := os.MkdirTemp("", "cachectl-demo-secrets-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(secrets)
+	passwordFile := ""
+	if rd.local != nil {
+		passwordFile = filepath.Join(secrets, "redis-password")
+		if err := os.WriteFile(passwordFile, []byte(rd.local.Password+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
 	switch rd.kind {
 	case "given":
 		say("redis:  %s (given with --redis: the demo clears its keys under %s)", rd.url, opts.Schema.Namespace())
@@ -155,6 +176,9 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 		say("        it keeps no INFO statistics: hit rate, memory, evictions and ops/s stay")
 		say("        empty in check, bench, stats and top; install redis-server to see them")
 	}
+	if passwordFile != "" {
+		say("        password in %s (the commands below pass it with --password-file)", passwordFile)
+	}
 
 	// The reference catalog, in process, on a free port.
 	api, token, stopAPI, err := demoStartAPI(ctx, opts, rd)
@@ -163,24 +187,19 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	}
 	defer stopAPI()
 	say("api:    the reference catalog on %s (%d products, in memory)", api, opts.SeedProducts)
-	// The admin token is a secret like any other: it goes to a private file,
-	// never onto the screen.
-	tokenDir, err := os.MkdirTemp("", "cachectl-demo-token-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tokenDir)
-	tokenFile := filepath.Join(tokenDir, "admin-token")
+	tokenFile := filepath.Join(secrets, "admin-token")
 	if err := os.WriteFile(tokenFile, []byte(token), 0o600); err != nil {
 		return err
 	}
 
-	client := &http.Client{Timeout: 30 * time.Second}
+	client, _ := warm.NewClient(api)
 	say("\ncheck")
 	copts := &checkOptions{
 		IO: opts.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return rd.conn, nil },
 		Schema: opts.Schema, Client: client, API: api, Format: output.Table, Quiet: opts.Quiet,
-		AdminToken: token, RequestTimeout: 10 * time.Second,
+		AdminToken: token, RequestTimeout: demoRequestTimeout,
+		// Its own Redis, or one given with --redis to be cleared: no question.
+		Yes: true,
 	}
 	pr := newCheckPrinter(copts)
 	rep, cerr := checkRun(ctx, copts, pr.step)
@@ -205,7 +224,7 @@ func runDemo(ctx context.Context, opts *demoOptions) (err error) {
 	} else {
 		say("\ntry next (cachectl demo --keep keeps these addresses up):")
 	}
-	for _, line := range demoNextSteps(opts.Schema, rd.url, api.String(), tokenFile) {
+	for _, line := range demoNextSteps(opts.Schema, rd.url, passwordFile, api.String(), tokenFile) {
 		say("  %s", line)
 	}
 	if opts.Keep {
@@ -253,7 +272,7 @@ func demoStartRedis(ctx context.Context, opts *demoOptions, note func(string, ..
 			return nil, err
 		}
 	}
-	lcfg := redisconn.Config{URL: local.URL(), Timeout: opts.Timeout, Logger: cfg.Logger}
+	lcfg := redisconn.Config{URL: local.URL(), Password: local.Password, Timeout: opts.Timeout, Logger: cfg.Logger}
 	conn, err := redisconn.Open(ctx, lcfg)
 	if err != nil {
 		local.Close()
@@ -312,13 +331,13 @@ func demoStartAPI(ctx context.Context, opts *demoOptions, rd *demoRedis) (api *u
 
 func demoBench(ctx context.Context, opts *demoOptions, rd *demoRedis, client *http.Client, api *url.URL) (bench.Report, error) {
 	rep := bench.Report{Schema: bench.SchemaV1, API: api.String(), Endpoints: []bench.Result{}, Complete: true}
-	eps, err := bench.DefaultEndpoints(ctx, client, api)
+	eps, err := bench.DefaultEndpoints(ctx, client, api, demoRequestTimeout)
 	if err != nil {
 		return rep, err
 	}
 	cfg := bench.Config{
 		Client: client, Redis: rd.conn.Client, Schema: opts.Schema,
-		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: 10 * time.Second,
+		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: demoRequestTimeout,
 	}
 	for _, ep := range eps {
 		res, err := bench.Run(ctx, cfg, ep)
@@ -348,8 +367,10 @@ func printDemoBench(ios *iostreams.IOStreams, rep bench.Report) error {
 	return tp.Render()
 }
 
-// demoNextSteps are the commands to try against the demo, with its addresses.
-func demoNextSteps(s keyspace.Schema, redisURL, api, tokenFile string) []string {
+// demoNextSteps are the commands to try against the demo, with its addresses
+// and the files that hold its secrets (passwordFile is "" for a Redis given
+// with --redis: the user's own settings reach it).
+func demoNextSteps(s keyspace.Schema, redisURL, passwordFile, api, tokenFile string) []string {
 	schema := ""
 	if s.Prefix != keyspace.DefaultPrefix {
 		schema += " --prefix " + s.Prefix
@@ -357,7 +378,11 @@ func demoNextSteps(s keyspace.Schema, redisURL, api, tokenFile string) []string 
 	if s.Version != keyspace.DefaultVersion {
 		schema += " --key-version " + strconv.Itoa(s.Version)
 	}
-	r := " --redis " + redisURL + schema
+	r := " --redis " + redisURL
+	if passwordFile != "" {
+		r += " --password-file " + passwordFile
+	}
+	r += schema
 	return []string{
 		"cachectl top" + r + " --api " + api,
 		"cachectl keys" + r,

@@ -10,10 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // The demo tests run the built binary as a newcomer would, then make sure it
@@ -90,8 +93,8 @@ func assertDemoRan(t *testing.T, stdout string) {
 		regexp.MustCompile(`(?m)^ok\tinvalidation\t[\d.]+\tPATCH product \d+ price .* price put back$`),
 		regexp.MustCompile(`(?m)^ENDPOINT\tCOLD P50\tWARM P50\tSPEEDUP\tWARM RPS\tHIT RATIO\tDB Q COLD→WARM$`),
 		regexp.MustCompile(`(?m)^product_detail\t[\d.]+ms\t[\d.]+ms\t[\d.]+x\t\d+\t\S+\t2\.0→0\.0$`),
-		regexp.MustCompile(`(?m)^  cachectl top --redis redis://127\.0\.0\.1:\d+/0 --api http://127\.0\.0\.1:\d+$`),
-		regexp.MustCompile(`(?m)^  cachectl clear --products --dry-run --redis redis://127\.0\.0\.1:\d+/0$`),
+		regexp.MustCompile(`(?m)^  cachectl top --redis redis://127\.0\.0\.1:\d+/0 --password-file \S+/redis-password --api http://127\.0\.0\.1:\d+$`),
+		regexp.MustCompile(`(?m)^  cachectl clear --products --dry-run --redis redis://127\.0\.0\.1:\d+/0 --password-file \S+/redis-password$`),
 	} {
 		if !want.MatchString(stdout) {
 			t.Errorf("output lacks %s:\n%s", want, stdout)
@@ -179,19 +182,74 @@ func TestDemoKeepRunsUntilCtrlCThenExitsZero(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Cache") == "" {
 		t.Errorf("kept API: HTTP %d, X-Cache %q", resp.StatusCode, resp.Header.Get("X-Cache"))
 	}
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+rm[1], time.Second); err != nil {
-		t.Errorf("the kept redis does not answer: %v", err)
-	} else {
-		c.Close()
-	}
+	password := assertKeptRedisNeedsPassword(t, text, cmd.Process.Pid, "127.0.0.1:"+rm[1])
 
 	cmd.Process.Signal(syscall.SIGINT)
+	rest := make(chan string)
 	go func() { // drain the rest
+		var b strings.Builder
 		for sc.Scan() {
+			b.WriteString(sc.Text() + "\n")
 		}
+		rest <- b.String()
 	}()
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("demo --keep after Ctrl-C: %v (want exit 0)\nstderr:\n%s", err, errOut.String())
 	}
+	if all := text + <-rest + errOut.String(); password != "" && strings.Contains(all, password) {
+		t.Errorf("the demo printed its Redis password:\n%s", all)
+	}
 	assertNothingLeft(t, rm[1], tmp)
+}
+
+var demoPasswordFile = regexp.MustCompile(`(?m)^  (cachectl keys --redis redis://127\.0\.0\.1:\d+/0 --password-file (\S+))$`)
+
+// assertKeptRedisNeedsPassword checks that the demo's Redis refuses a client
+// without its password and serves one that reads it from the private file
+// the demo names, and that the password is in no argv. It returns the password.
+func assertKeptRedisNeedsPassword(t *testing.T, stdout string, demoPid int, addr string) string {
+	t.Helper()
+	ctx := t.Context()
+	anon := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer anon.Close()
+	if err := anon.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+		t.Errorf("the kept redis answers without a password: %v", err)
+	}
+	m := demoPasswordFile.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Errorf("the next steps do not pass --password-file:\n%s", stdout)
+		return ""
+	}
+	if fi, err := os.Stat(m[2]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("password file %s: %v, want mode 0600", m[2], err)
+	}
+	data, err := os.ReadFile(m[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := strings.TrimSpace(string(data))
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: password, MaxRetries: -1})
+	defer c.Close()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Errorf("the kept redis with the password from %s: %v", m[2], err)
+	}
+	// The command the demo suggests works as printed.
+	args := strings.Fields(m[1])
+	if out, err := cachectlCmd(t, args[1:]...).CombinedOutput(); err != nil || !strings.Contains(string(out), "products") {
+		t.Errorf("%s: %v\n%s", m[1], err, out)
+	}
+	children, err := exec.Command("pgrep", "-P", strconv.Itoa(demoPid), "-x", "redis-server").Output()
+	if err != nil {
+		t.Fatalf("no redis-server child of the demo: %v", err)
+	}
+	for _, pid := range append(strings.Fields(string(children)), strconv.Itoa(demoPid)) {
+		cmdline, err := os.ReadFile("/proc/" + pid + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(cmdline), password) {
+			t.Errorf("the password is in the argv of process %s: %q", pid, cmdline)
+		}
+	}
+	return password
 }

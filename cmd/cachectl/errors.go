@@ -27,8 +27,8 @@ const exitCodesHelp = `cachectl exits with one of these codes:
   1    the job ran but did not succeed: a partial clear, a failed check,
        a threshold breached, warm failures
   2    usage or bad input: an unknown flag, a malformed URL or file,
-       a refused pattern, a clear without --yes and without a terminal,
-       --max-keys exceeded
+       a refused pattern, a clear or check without --yes and without a
+       terminal, --max-keys exceeded
   3    cannot connect or authenticate (Redis or the catalog API)
   130  interrupted (Ctrl-C); partial results are still reported
 

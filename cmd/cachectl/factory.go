@@ -13,8 +13,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 // factory builds what commands need, once and only when asked: streams,
@@ -30,12 +32,15 @@ type factory struct {
 	logOnce sync.Once
 	logger  *slog.Logger
 
-	// redisFlagSet records whether --redis came from argv, before the
-	// environment and config file fill the flags in.
+	// redisFlagSet and apiFlagSet record whether --redis and --api came
+	// from argv, before the environment and config file fill the flags in.
 	redisFlagSet bool
+	apiFlagSet   bool
 
-	conn *redisconn.Conn
-	http *http.Client
+	conn   *redisconn.Conn
+	http   *http.Client
+	api    *http.Client
+	apiURL *url.URL
 }
 
 func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
@@ -154,8 +159,36 @@ func (f *factory) Schema() (keyspace.Schema, error) {
 	return f.cfg.schema(f.opts.Prefix, f.opts.KeyVersion)
 }
 
-// HTTPClient talks to the catalog API; every request is bounded by the caller's
-// context and the client's own timeout.
+// API is the catalog API of warm, bench and check: --api without its
+// credentials (the URL every request, line and report is built from) and the
+// client whose transport alone keeps them. The client has no timeout of its
+// own, so --request-timeout alone bounds each request.
+func (f *factory) API() (*url.URL, *http.Client, error) {
+	if f.apiURL != nil {
+		return f.apiURL, f.api, nil
+	}
+	u, err := parseAPI(f.opts.API)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, hasPassword := u.User.Password(); hasPassword && f.apiFlagSet {
+		f.warnf("warning: a password in --api is visible to other users of this machine; use %s", envAPI)
+	}
+	f.api, f.apiURL = warm.NewClient(u)
+	return f.apiURL, f.api, nil
+}
+
+// parseAPI checks the catalog API's base URL.
+func parseAPI(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usageErrorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
+	}
+	return u, nil
+}
+
+// HTTPClient reads top's metrics from the catalog API; every request is
+// bounded by the caller's context and the client's own timeout.
 func (f *factory) HTTPClient() *http.Client {
 	if f.http == nil {
 		f.http = &http.Client{Timeout: 4 * f.opts.Timeout}

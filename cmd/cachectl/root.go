@@ -156,6 +156,7 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 	}
 	f.cfg = cfg
 	f.redisFlagSet = flags.Changed("redis")
+	f.apiFlagSet = flags.Changed("api")
 
 	set := func(flag, env, fromFile string) error {
 		if flags.Changed(flag) {

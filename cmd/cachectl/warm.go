@@ -84,7 +84,8 @@ returned. --urls and --sitemap warm other pages.
 With Redis reachable, warm counts the cache's keys before and after and checks
 that every key the plan names (and every key the server names in X-Cache-Key)
 now exists with a TTL. Transport errors, 429 and 5xx are retried with backoff;
-other 4xx are final. Exits 1 when a URL finally failed or a key is missing.`,
+other 4xx and redirect loops are final. Exits 1 when a URL finally failed or
+a key is missing.`,
 		Example: `  # after a deploy or a cache clear (on call)
   cachectl warm --api https://catalog.internal
   # in CI, as JSON, failing the job on any error
@@ -100,13 +101,12 @@ other 4xx are final. Exits 1 when a URL finally failed or a key is missing.`,
 				return err
 			}
 			opts.Format, opts.Verbose, opts.Quiet = fm, f.opts.Verbose, f.opts.Quiet
-			if opts.API, err = parseAPI(f.opts.API); err != nil {
+			if opts.API, opts.Client, err = f.API(); err != nil {
 				return err
 			}
 			if opts.Schema, err = f.Schema(); err != nil {
 				return err
 			}
-			opts.Client = f.HTTPClient()
 			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
 			if err := opts.validate(); err != nil {
 				return err
@@ -168,15 +168,6 @@ func (o *warmOptions) validate() error {
 	return nil
 }
 
-// parseAPI checks the catalog API's base URL.
-func parseAPI(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageErrorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
-	}
-	return u, nil
-}
-
 func (o *warmOptions) config() warm.Config {
 	return warm.Config{
 		Client:         o.Client,
@@ -218,7 +209,7 @@ func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, err
 		if o.Exclude != "" {
 			exclude = regexp.MustCompile(o.Exclude)
 		}
-		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude})
+		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
 		return warm.Plan{Source: "sitemap", Requests: reqs}, err
 	}
 	return warm.BuiltinPlan(ctx, cfg, o.API)
@@ -261,8 +252,8 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 			return ctx.Err()
 		}
 		if err != nil {
-			var ue *warm.UnreachableError
-			if !errors.As(err, &ue) {
+			// The API failing is this round's news; the schedule goes on.
+			if !errors.As(err, new(*warm.UnreachableError)) && !errors.As(err, new(*warm.RequestError)) {
 				return err
 			}
 			fmt.Fprintf(opts.IO.Out, "%s round %d: %s\n", time.Now().Format(time.RFC3339), round, firstLine(err.Error()))

@@ -468,3 +468,34 @@ func TestWarmPipedPrintsCleanOutput(t *testing.T) {
 		t.Errorf("piped summary:\n%s", out.String())
 	}
 }
+
+// A URL that redirects in a loop is a failed URL with the status it kept
+// answering and the reason; the loop is final, like a 4xx, not retried.
+func TestWarmRedirectLoopIsAFinalFailure(t *testing.T) {
+	var loops atomic.Int64
+	c := startCatalog(t, 0, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/loop/" {
+				loops.Add(1)
+				http.Redirect(w, r, "/loop/", http.StatusFound)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	urls := filepath.Join(t.TempDir(), "pages.txt")
+	if err := os.WriteFile(urls, []byte("/api/colors/\n/loop/\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := runWarmJSON(t, c, exitFailed, "--urls", urls, "--retries", "2")
+	res := rep.result(t, c.URL+"/loop/")
+	if res.Status != http.StatusFound || res.Error != "stopped after 10 redirects" || res.Attempts != 1 {
+		t.Errorf("loop: %+v, want status 302, stopped after 10 redirects, 1 attempt", res)
+	}
+	if n := loops.Load(); n != 10 {
+		t.Errorf("the server saw %d requests of the loop, want 10 (one attempt)", n)
+	}
+	if rep.OK != 1 || rep.Failed != 1 {
+		t.Errorf("%d ok, %d failed; want the colors warmed and the loop failed", rep.OK, rep.Failed)
+	}
+}

@@ -1,11 +1,14 @@
 // Package localredis runs a private Redis for `cachectl demo`: a redis-server
 // process from PATH on a free port with its own temporary directory, or,
-// where there is none, an embedded in-process server (miniredis). Close stops
-// it and removes everything it created.
+// where there is none, an embedded in-process server (miniredis). Either
+// requires a random password, so that other users of the machine cannot use
+// it. Close stops it and removes everything it created.
 package localredis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -50,6 +53,9 @@ type Server struct {
 	Dir string
 	// Pid is the redis-server process id (Process only).
 	Pid int
+	// Password is the default user's password, random for each server. It is
+	// a secret: redis-server reads it on stdin, never from argv.
+	Password string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -71,9 +77,14 @@ func StartProcess(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	password, err := newPassword()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	var lastErr error
 	for range startAttempts {
-		s := &Server{Kind: Process, Bin: bin, Dir: dir}
+		s := &Server{Kind: Process, Bin: bin, Dir: dir, Password: password}
 		if lastErr = s.launch(ctx); lastErr == nil {
 			return s, nil
 		}
@@ -95,15 +106,20 @@ func (s *Server) launch(ctx context.Context) error {
 	}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	logFile := filepath.Join(s.Dir, "redis.log")
-	cmd := exec.Command(s.Bin,
-		"--port", strconv.Itoa(port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", s.Dir,
-		"--daemonize", "no",
-		"--logfile", logFile,
-	)
+	// The configuration goes in on stdin ("-"), so that the password is in
+	// no argv and in no file.
+	conf := strings.Join([]string{
+		"port " + strconv.Itoa(port),
+		"bind 127.0.0.1",
+		`save ""`,
+		"appendonly no",
+		"dir " + confQuote(s.Dir),
+		"daemonize no",
+		"logfile " + confQuote(logFile),
+		"requirepass " + confQuote(s.Password),
+	}, "\n") + "\n"
+	cmd := exec.Command(s.Bin, "-")
+	cmd.Stdin = strings.NewReader(conf)
 	cmd.Dir = s.Dir
 	if err := StartChild(cmd); err != nil {
 		return fmt.Errorf("exec %s: %w", s.Bin, err)
@@ -122,9 +138,23 @@ func (s *Server) launch(ctx context.Context) error {
 	return nil
 }
 
+// confQuote quotes a value for redis.conf.
+func confQuote(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
+}
+
+// newPassword returns 32 random bytes in hex.
+func newPassword() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make a password for the private redis: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
 // waitReady polls until our process answers PING on s.Addr.
 func (s *Server) waitReady(ctx context.Context) error {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, DialTimeout: 500 * time.Millisecond, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, DialTimeout: 500 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(readyTimeout)
 	want := strconv.Itoa(s.Pid)
@@ -157,21 +187,61 @@ func (s *Server) port() string {
 // command, but it keeps no statistics: INFO has no hit, miss or memory
 // figures.
 func StartEmbedded() (*Server, error) {
+	password, err := newPassword()
+	if err != nil {
+		return nil, err
+	}
 	m := miniredis.NewMiniRedis()
+	m.RequireAuth(password)
 	if err := m.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("start the embedded redis: %w", err)
 	}
 	// TTLs run on the wall clock, as they do in Redis.
 	m.ClockTTL(true)
 	started := time.Now()
+	// INFO is answered here, before miniredis sees it, so the password is
+	// checked here too: miniredis keeps its own record of it to itself.
+	var authed sync.Map // *server.Peer -> true once it gave the password
 	m.Server().SetPreHook(func(c *server.Peer, cmd string, args ...string) bool {
-		if cmd != "INFO" {
-			return false
+		switch cmd {
+		case "AUTH", "HELLO":
+			if givesPassword(cmd, args, password) {
+				if _, seen := authed.LoadOrStore(c, true); !seen {
+					c.OnDisconnect(func() { authed.Delete(c) })
+				}
+			}
+			return false // miniredis answers, and records it for every other command
+		case "INFO":
+			if _, ok := authed.Load(c); !ok {
+				c.WriteError("NOAUTH Authentication required.")
+				return true
+			}
+			c.WriteBulk(embeddedInfo(m, time.Since(started)))
+			return true
 		}
-		c.WriteBulk(embeddedInfo(m, time.Since(started)))
-		return true
+		return false
 	})
-	return &Server{Kind: Embedded, Addr: m.Addr(), mini: m}, nil
+	return &Server{Kind: Embedded, Addr: m.Addr(), Password: password, mini: m}, nil
+}
+
+// givesPassword says whether AUTH [default] PW or HELLO ... AUTH default PW
+// authenticates with password.
+func givesPassword(cmd string, args []string, password string) bool {
+	if cmd == "HELLO" {
+		for i := 0; i+2 < len(args); i++ {
+			if strings.EqualFold(args[i], "AUTH") {
+				return args[i+1] == "default" && args[i+2] == password
+			}
+		}
+		return false
+	}
+	switch len(args) {
+	case 1:
+		return args[0] == password
+	case 2:
+		return args[0] == "default" && args[1] == password
+	}
+	return false
 }
 
 // embeddedInfo is the INFO reply of the embedded server: the sections cachectl

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +15,31 @@ import (
 
 func client(t *testing.T, s *Server) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password})
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// assertPasswordRequired checks that s refuses a client without its password
+// (even INFO), and that the password is long and random enough.
+func assertPasswordRequired(t *testing.T, s *Server) {
+	t.Helper()
+	if len(s.Password) < 32 {
+		t.Errorf("password %d characters long, want at least 32", len(s.Password))
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	ctx := context.Background()
+	for _, cmd := range [][]any{{"ping"}, {"get", "k"}, {"info"}} {
+		if err := c.Do(ctx, cmd...).Err(); err == nil || !strings.HasPrefix(err.Error(), "NOAUTH") {
+			t.Errorf("%v without the password: %v, want NOAUTH", cmd, err)
+		}
+	}
+	wrong := redis.NewClient(&redis.Options{Addr: s.Addr, Password: "wrong", MaxRetries: -1})
+	defer wrong.Close()
+	if err := wrong.Ping(ctx).Err(); err == nil {
+		t.Error("a wrong password is accepted")
+	}
 }
 
 func assertGone(t *testing.T, addr string) {
@@ -42,6 +66,18 @@ func TestStartProcess(t *testing.T) {
 	c := client(t, s)
 	if err := c.Set(ctx, "k", "v", time.Minute).Err(); err != nil {
 		t.Fatal(err)
+	}
+	assertPasswordRequired(t, s)
+	// The password reaches redis-server on stdin, never in argv, which every
+	// user of the machine can read.
+	if runtime.GOOS == "linux" {
+		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/cmdline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(cmdline), s.Password) {
+			t.Errorf("the password is in redis-server's argv: %q", cmdline)
+		}
 	}
 	info := c.Info(ctx, "persistence").Val()
 	if !strings.Contains(info, "aof_enabled:0") {
@@ -77,6 +113,7 @@ func TestStartEmbedded(t *testing.T) {
 	if err := c.Set(ctx, "k", "v", 150*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
 	}
+	assertPasswordRequired(t, s)
 	info := c.Info(ctx, "cluster").Val()
 	for _, want := range []string{"cluster_enabled:0", "role:master", "redis_version:embedded", "db0:keys=1"} {
 		if !strings.Contains(info, want) {
