@@ -115,13 +115,14 @@ markdown summary is appended to it.`,
 }
 
 func (o *benchOptions) validate(cmd *cobra.Command) error {
+	if err := firstErr(
+		inRange("requests", o.Requests, 1, maxRequests),
+		inRange("concurrency", o.Concurrency, 1, maxConcurrency),
+		inRange("cold-samples", o.ColdSamples, 1, maxColdSamples),
+	); err != nil {
+		return err
+	}
 	switch {
-	case o.Requests < 1:
-		return usageErrorf("--requests must be at least 1")
-	case o.Concurrency < 1:
-		return usageErrorf("--concurrency must be at least 1")
-	case o.ColdSamples < 1:
-		return usageErrorf("--cold-samples must be at least 1")
 	case o.RequestTimeout <= 0:
 		return usageErrorf("--request-timeout must be positive")
 	case o.MinSpeedup < 0:

@@ -16,6 +16,8 @@ const (
 	maxPings       = 10_000 // ping --count
 	maxRequests    = 10_000_000
 	maxConcurrency = 10_000
+	maxColdSamples = 10_000
+	maxRetries     = 100
 	// serve --seed-products: a reference catalog, not a load generator.
 	maxSeedProducts = 1_000_000
 )

@@ -502,6 +502,11 @@ func TestClearFlagBounds(t *testing.T) {
 		{"keys", "--samples", "1000000"},
 		{"stats", "--count", "100000000"},
 		{"ping", "--count", "100000000"},
+		{"bench", "-n", "2000000000"},
+		{"bench", "-c", "1000000"},
+		{"warm", "-c", "1000000"},
+		{"warm", "--retries", "1000"},
+		{"demo", "--seed-products", "100000000"},
 	} {
 		ios, _, _, errOut := iostreams.Test()
 		code := runCLI(t, ios, append(args, "--redis", "redis://127.0.0.1:1/0")...)

@@ -82,15 +82,13 @@ and bench in another terminal.`,
 			if _, err := f.format(output.Table); err != nil {
 				return err
 			}
-			switch {
-			case opts.SeedProducts < 2:
-				return usageErrorf("--seed-products must be at least 2")
-			case opts.Requests < 1:
-				return usageErrorf("--requests must be at least 1")
-			case opts.ColdSamples < 1:
-				return usageErrorf("--cold-samples must be at least 1")
-			case opts.Concurrency < 1:
-				return usageErrorf("--concurrency must be at least 1")
+			if err := firstErr(
+				inRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+				inRange("requests", opts.Requests, 1, maxRequests),
+				inRange("cold-samples", opts.ColdSamples, 1, maxColdSamples),
+				inRange("concurrency", opts.Concurrency, 1, maxConcurrency),
+			); err != nil {
+				return err
 			}
 			var err error
 			if opts.Schema, err = f.Schema(); err != nil {

@@ -38,7 +38,6 @@ type factory struct {
 	apiFlagSet   bool
 
 	conn   *redisconn.Conn
-	http   *http.Client
 	api    *http.Client
 	apiURL *url.URL
 }
@@ -187,13 +186,15 @@ func parseAPI(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// HTTPClient reads top's metrics from the catalog API; every request is
-// bounded by the caller's context and the client's own timeout.
-func (f *factory) HTTPClient() *http.Client {
-	if f.http == nil {
-		f.http = &http.Client{Timeout: 4 * f.opts.Timeout}
+// MetricsClient reads top's metrics from the catalog API: the API's own
+// client (credentials in its transport, none in the URL it returns),
+// bounded per scrape since a dashboard has no --request-timeout.
+func (f *factory) MetricsClient() (*url.URL, *http.Client, error) {
+	u, c, err := f.API()
+	if err != nil {
+		return nil, nil, err
 	}
-	return f.http
+	return u, &http.Client{Transport: c.Transport, Timeout: 4 * f.opts.Timeout}, nil
 }
 
 // Close releases what the factory opened.

@@ -144,7 +144,7 @@ func TestBadInputIsAUsageError(t *testing.T) {
 		{"match-all config group", nil, []string{"capture", "--config", matchAll}, "pattern matches every key"},
 		{"password twice", nil, []string{"capture", "-a", "x", "--password-file", "/dev/null"}, "cannot be used together"},
 		{"ping args", nil, []string{"ping", "extra"}, "unknown command"},
-		{"ping count", nil, []string{"ping", "--count", "0"}, "--count must be at least 1"},
+		{"ping count", nil, []string{"ping", "--count", "0"}, "--count must be from 1 to 10000, not 0"},
 		{"ping markdown", nil, []string{"ping", "--format", "markdown"}, "does not support --format markdown"},
 	}
 	for _, tt := range tests {

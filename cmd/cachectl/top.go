@@ -45,7 +45,7 @@ type topOptions struct {
 }
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
-	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, HTTP: f.HTTPClient, Now: time.Now}
+	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "top",
 		Short: "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
@@ -94,7 +94,14 @@ show as negative rates. Ctrl-C stops the lines (exit 130).
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
 			opts.NoColor = !f.IO.ColorEnabled()
-			opts.API = f.opts.API
+			if f.opts.API != "" {
+				api, client, err := f.MetricsClient()
+				if err != nil {
+					return err
+				}
+				opts.API = api.String()
+				opts.HTTP = func() *http.Client { return client }
+			}
 			if err := inRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
 				return err
 			}

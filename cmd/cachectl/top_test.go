@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -293,5 +295,35 @@ func TestTopUsage(t *testing.T) {
 		if code := runCachectl(t, ios, tt.args...); code != exitUsage || !strings.HasPrefix(errOut.String(), tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+func TestTopMetricsClientKeepsAPICredentialsOutOfTheURL(t *testing.T) {
+	// The dashboard reads /metrics with the API's credentials in the
+	// client's transport; the URL it holds (and may print) has none.
+	var gotUser, gotPass string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUser, gotPass, _ = r.BasicAuth()
+	}))
+	defer api.Close()
+	withCreds := strings.Replace(api.URL, "http://", "http://alice:S3cret@", 1)
+	_, f, code, stderr := runRoot(t, map[string]string{envAPI: withCreds}, "capture")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	u, client, err := f.MetricsClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(u.String(), "S3cret") || u.User != nil {
+		t.Errorf("metrics URL %q carries the credentials", u)
+	}
+	resp, err := client.Get(u.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if gotUser != "alice" || gotPass != "S3cret" {
+		t.Errorf("the API got basic auth %q:%q, want alice:S3cret", gotUser, gotPass)
 	}
 }

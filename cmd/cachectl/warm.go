@@ -138,8 +138,10 @@ func (o *warmOptions) validate() error {
 	switch {
 	case o.URLs != "" && o.Sitemap != "":
 		return usageErrorf("--urls and --sitemap cannot be used together")
-	case o.Concurrency < 1:
-		return usageErrorf("--concurrency must be at least 1")
+	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
+		return inRange("concurrency", o.Concurrency, 1, maxConcurrency)
+	case o.Retries > maxRetries:
+		return inRange("retries", o.Retries, 0, maxRetries)
 	case o.QPS < 0:
 		return usageErrorf("--qps must not be negative")
 	case o.Retries < 0:
