@@ -101,6 +101,16 @@ def cached(request, key, timeout, build):
     return data
 
 
+def categories_with_product_counts():
+    """Categories annotated with num_products, the serializer's
+    product_count: a main category counts the products of its subcategories
+    too, as ?category= on /api/products/ lists them."""
+    return Category.objects.annotate(
+        num_products=Count("products", filter=Q(products__is_active=True), distinct=True)
+        + Count("children__products", filter=Q(children__products__is_active=True), distinct=True)
+    )
+
+
 def query_limit(request, default, maximum):
     raw = request.query_params.get("limit")
     if raw is None:
@@ -120,12 +130,7 @@ class CategoryViewSet(viewsets.ModelViewSet):
     filter_backends = []
 
     def get_queryset(self):
-        # A main category counts the products of its subcategories too, as
-        # ?category= on /api/products/ lists them.
-        return Category.objects.annotate(
-            num_products=Count("products", filter=Q(products__is_active=True), distinct=True)
-            + Count("children__products", filter=Q(children__products__is_active=True), distinct=True)
-        ).order_by("id")
+        return categories_with_product_counts().order_by("id")
 
     def list(self, request, *args, **kwargs):
         data = cached(

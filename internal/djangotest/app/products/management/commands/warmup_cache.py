@@ -7,7 +7,6 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, Q
 from rest_framework.test import APIRequestFactory
 
 from products.models import Category
@@ -15,6 +14,7 @@ from products.views import (
     CategoryViewSet,
     ProductColorViewSet,
     ProductViewSet,
+    categories_with_product_counts,
     generate_cache_key,
 )
 
@@ -33,9 +33,7 @@ class Command(BaseCommand):
         factory = APIRequestFactory(HTTP_HOST=site.netloc, secure=site.scheme == "https")
         popular = "-popularity" if "popularity" in settings.CATALOG["ORDERING_FIELDS"] else "-sales_count"
         main_categories = Category.objects.filter(parent__isnull=True).order_by("id")
-        top_categories = Category.objects.annotate(
-            n=Count("products", filter=Q(products__is_active=True))
-        ).order_by("-n", "id")[:TOP_CATEGORIES]
+        top_categories = categories_with_product_counts().order_by("-num_products", "id")[:TOP_CATEGORIES]
 
         plan = [
             ("all categories", CategoryViewSet, "list", "/api/categories/", {}, "categories:all"),
