@@ -219,6 +219,9 @@ func Start(t testing.TB, opts ...Options) *App {
 	if o.Redis == "" {
 		t.Fatal("djangotest.Start: Options.Redis is required (e.g. a redistest.Server's Addr)")
 	}
+	if err := o.validate(); err != nil {
+		t.Fatalf("djangotest.Start: %v", err)
+	}
 	if err := checkPython(); err != nil {
 		t.Fatal(err)
 	}
@@ -233,8 +236,7 @@ func Start(t testing.TB, opts ...Options) *App {
 	if err := writeApp(filepath.Join(a.Dir, "app")); err != nil {
 		t.Fatalf("djangotest: %v", err)
 	}
-	a.env = a.environ() // without the port yet: enough to migrate and seed
-	tpl, err := seededDB(a, o.Products)
+	tpl, err := seededDB(filepath.Join(a.Dir, "template"), o.Products)
 	if err != nil {
 		t.Fatalf("djangotest: %v", err)
 	}
@@ -294,6 +296,20 @@ func withDefaults(o Options) Options {
 		o.Products = DefaultProducts
 	}
 	return o
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Serializer != Pickle && o.Serializer != JSON:
+		return fmt.Errorf("Serializer %q: want %q or %q", o.Serializer, Pickle, JSON)
+	case o.Compressor != NoCompression && o.Compressor != Zlib && o.Compressor != LZMA:
+		return fmt.Errorf("Compressor %q: want %q, %q or %q", o.Compressor, NoCompression, Zlib, LZMA)
+	case o.ParentField != "parent" && o.ParentField != "parent_id":
+		return fmt.Errorf("ParentField %q: want \"parent\" or \"parent_id\"", o.ParentField)
+	case *o.DB < 0 || o.Version < 0 || o.Workers < 0 || o.Products < 0:
+		return fmt.Errorf("DB %d, Version %d, Workers %d, Products %d: none may be negative", *o.DB, o.Version, o.Workers, o.Products)
+	}
+	return nil
 }
 
 func redisURL(o Options) string {
@@ -639,10 +655,11 @@ type templateOnce struct {
 }
 
 // seededDB returns the database for a catalog of n products, building it in
-// a's dir the first time this test binary asks for that size. The settings
+// dir the first time this test binary asks for that size. The settings
 // switches do not change the schema or the rows, and migrate and seed never
-// touch Redis, so the size is the whole key.
-func seededDB(a *App, n int) (template, error) {
+// touch Redis, so the size is the whole key; the build runs with the default
+// switches, so one app's bad switch cannot spoil the others' template.
+func seededDB(dir string, n int) (template, error) {
 	templates.mu.Lock()
 	if templates.sizes == nil {
 		templates.sizes = map[int]*templateOnce{}
@@ -653,11 +670,18 @@ func seededDB(a *App, n int) (template, error) {
 		templates.sizes[n] = e
 	}
 	templates.mu.Unlock()
-	e.once.Do(func() { e.tpl, e.err = buildDB(a, n) })
+	e.once.Do(func() { e.tpl, e.err = buildDB(dir, n) })
 	return e.tpl, e.err
 }
 
-func buildDB(a *App, n int) (template, error) {
+func buildDB(dir string, n int) (template, error) {
+	// No Redis is reached: the address only fills the settings.
+	a := &App{Dir: dir, opts: withDefaults(Options{Redis: "127.0.0.1:6379", Products: n})}
+	a.RedisURL = redisURL(a.opts)
+	a.env = a.environ()
+	if err := writeApp(filepath.Join(dir, "app")); err != nil {
+		return template{}, err
+	}
 	if out, err := a.TryManage("migrate", "--no-input", "-v", "0"); err != nil {
 		return template{}, fmt.Errorf("manage.py migrate: %v\n%s", err, out)
 	}
