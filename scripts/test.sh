@@ -47,6 +47,22 @@ if ! command -v tmux >/dev/null 2>&1; then
   fi
 fi
 
+# The Django fixture (internal/djangotest) runs on Debian's Django 3.2, DRF,
+# django-redis, django-filter and gunicorn for /usr/bin/python3 (never a
+# python3 from pyenv or a virtualenv); its test_redis_cache.sh uses curl.
+django_ready() {
+  /usr/bin/python3 -s -c 'import django, rest_framework, django_redis, django_filters, gunicorn' >/dev/null 2>&1 &&
+    command -v gunicorn >/dev/null 2>&1 && command -v curl >/dev/null 2>&1
+}
+if ! django_ready; then
+  if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null 2>&1; then
+    install_debian python3-django python3-djangorestframework python3-django-redis python3-django-filters gunicorn curl
+  else
+    say "the Django fixture needs Django 3.2, djangorestframework, django-redis, django-filter and gunicorn for /usr/bin/python3, and curl: install them, then re-run"; exit 1
+  fi
+fi
+django_ready || { say "the Django fixture's packages are still missing for /usr/bin/python3"; exit 1; }
+
 if ! command -v go >/dev/null 2>&1; then
   say "go is missing: install Go 1.26 or newer, then re-run"; exit 1
 fi
