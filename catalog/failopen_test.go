@@ -281,7 +281,7 @@ func TestWriteInvalidatesOnARedisWithoutScriptFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emb.Close() })
-	rdb := redis.NewClient(RedisOptions(&redis.Options{Addr: emb.Addr}, 2*time.Second))
+	rdb := redis.NewClient(RedisOptions(&redis.Options{Addr: emb.Addr, Password: emb.Password}, 2*time.Second))
 	t.Cleanup(func() { rdb.Close() })
 	e := &testEnv{t: t, rdb: rdb, cache: rdb, store: openSeeded(t)}
 	e.cfg = Config{Store: e.store, Redis: rdb, Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: testToken}

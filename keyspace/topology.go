@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/redisconn"
 )
 
 const numSlots = 16384
@@ -31,55 +33,11 @@ type masterView struct {
 	Down     bool   // it did not answer: its line is another node's account
 }
 
-// nodeLine is one parsed line of CLUSTER NODES.
-type nodeLine struct {
-	id, addr, epoch string
-	master, myself  bool
-	failing         bool
-	slots           []string // ranges
-	moves           []string // "[42->-id]" or "[42-<-id]"
-}
-
-func parseNodeLines(text string) ([]nodeLine, error) {
-	var out []nodeLine
-	for line := range strings.Lines(text) {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		if len(f) < 8 {
-			return nil, fmt.Errorf("cluster nodes: short line %q", strings.TrimSpace(line))
-		}
-		addr, _, _ := strings.Cut(f[1], "@")
-		addr, _, _ = strings.Cut(addr, ",")
-		n := nodeLine{id: f[0], addr: addr, epoch: f[6]}
-		for fl := range strings.SplitSeq(f[2], ",") {
-			switch fl {
-			case "master":
-				n.master = true
-			case "myself":
-				n.myself = true
-			case "fail", "fail?", "handshake", "noaddr":
-				n.failing = true
-			}
-		}
-		for _, s := range f[8:] {
-			if strings.HasPrefix(s, "[") {
-				n.moves = append(n.moves, s)
-			} else {
-				n.slots = append(n.slots, s)
-			}
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
 // viewCluster asks the first address that answers who the masters are,
 // then each master for its own account. It fails only when no address answers.
 func viewCluster(ctx context.Context, tmpl *redis.Options, addrs []string) (clusterView, error) {
 	var (
-		members []nodeLine
+		members []redisconn.Node
 		errs    []error
 	)
 	for _, a := range addrs {
@@ -96,32 +54,32 @@ func viewCluster(ctx context.Context, tmpl *redis.Options, addrs []string) (clus
 	var v clusterView
 	byID := map[string]string{}
 	for _, n := range members {
-		byID[n.id] = n.addr
-		v.addrs = append(v.addrs, n.addr)
+		byID[n.ID] = n.Addr
+		v.addrs = append(v.addrs, n.Addr)
 	}
 	for _, n := range members {
-		if !n.master || (len(n.slots) == 0 && len(n.moves) == 0 && n.failing) {
+		if n.Role != "master" || (len(n.Ranges) == 0 && len(n.Moves) == 0 && n.Failing) {
 			continue
 		}
-		m := masterView{ID: n.id, Addr: n.addr, Epoch: n.epoch, Slots: strings.Join(n.slots, " ")}
-		self, err := nodesOf(ctx, tmpl, n.addr)
+		m := masterView{ID: n.ID, Addr: n.Addr, Epoch: n.Epoch, Slots: strings.Join(n.Ranges, " ")}
+		self, err := nodesOf(ctx, tmpl, n.Addr)
 		if err != nil {
 			m.Down = true
 			v.masters = append(v.masters, m)
 			continue
 		}
 		for _, s := range self {
-			if !s.myself {
+			if !s.Myself {
 				continue
 			}
-			if s.id != n.id || !s.master {
+			if s.ID != n.ID || s.Role != "master" {
 				// The address now holds another node, or a replica: the
 				// membership answer is already out of date.
-				v.moving = append(v.moving, fmt.Sprintf("%s is no longer master %s", n.addr, short(n.id)))
+				v.moving = append(v.moving, fmt.Sprintf("%s is no longer master %s", n.Addr, short(n.ID)))
 			}
-			m.Epoch, m.Slots = s.epoch, strings.Join(s.slots, " ")
-			for _, mv := range s.moves {
-				v.moving = append(v.moving, describeMove(mv, n.addr, byID))
+			m.Epoch, m.Slots = s.Epoch, strings.Join(s.Ranges, " ")
+			for _, mv := range s.Moves {
+				v.moving = append(v.moving, describeMove(mv, n.Addr, byID))
 			}
 		}
 		v.masters = append(v.masters, m)
@@ -149,7 +107,7 @@ func orID(byID map[string]string, id string) string {
 	return "node " + short(id)
 }
 
-func nodesOf(ctx context.Context, tmpl *redis.Options, addr string) ([]nodeLine, error) {
+func nodesOf(ctx context.Context, tmpl *redis.Options, addr string) ([]redisconn.Node, error) {
 	o := passOptions(tmpl)
 	o.Addr = addr
 	c := redis.NewClient(o)
@@ -158,7 +116,7 @@ func nodesOf(ctx context.Context, tmpl *redis.Options, addr string) ([]nodeLine,
 	if err != nil {
 		return nil, err
 	}
-	return parseNodeLines(text)
+	return redisconn.ParseClusterNodes(text)
 }
 
 // change describes how the cluster moved between two views, or "" when it

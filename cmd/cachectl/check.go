@@ -378,12 +378,7 @@ func (c *checker) confirmClear(ctx context.Context, sel keyspace.Selection) erro
 	if total == 0 {
 		return nil
 	}
-	where := fmt.Sprintf("%s db %d", c.conn.Addr, c.conn.DB)
-	if c.conn.Cluster {
-		where = c.conn.Addr + " (cluster, every master)"
-	}
-	ok, err := confirmClear(ctx, c.opts.IO, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
-		total, c.opts.Schema.Namespace(), where, describeCounts(sel, counts)))
+	ok, err := askClear(ctx, c.opts.IO, c.opts.Schema, c.conn, sel, counts, total)
 	switch {
 	case err != nil:
 		return err

@@ -247,10 +247,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if err != nil {
 		return err
 	}
-	where := fmt.Sprintf("%s db %d", conn.Addr, conn.DB)
-	if conn.Cluster {
-		where = conn.Addr + " (cluster, every master)"
-	}
+	where := clearTarget(conn)
 	if conn.Assumed && !opts.Quiet {
 		fmt.Fprintln(opts.IO.ErrOut, "warning: this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:"+
 			" clearing this server only (give --cluster if it is a cluster node)")
@@ -276,8 +273,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, summary, where, opts.MaxKeys),
 				"narrow the selection, or raise --max-keys if that many is expected"}
 		case prompt:
-			ok, err := confirmClear(ctx, opts.IO, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
-				total, schema.Namespace(), where, summary))
+			ok, err := askClear(ctx, opts.IO, schema, conn, sel, counts, total)
 			if err != nil {
 				return err
 			}
@@ -378,6 +374,20 @@ func describeCounts(sel keyspace.Selection, counts []int64) string {
 		parts[i] = fmt.Sprintf("%s: %d", t.Name, counts[i])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// clearTarget names where a clear goes, in prompts and refusals.
+func clearTarget(conn *redisconn.Conn) string {
+	if conn.Cluster {
+		return conn.Addr + " (cluster, every master)"
+	}
+	return fmt.Sprintf("%s db %d", conn.Addr, conn.DB)
+}
+
+// askClear shows the target and the keys of each target of sel, and asks.
+func askClear(ctx context.Context, ios *iostreams.IOStreams, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection, counts []int64, total int64) (bool, error) {
+	return confirmClear(ctx, ios, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
+		total, schema.Namespace(), clearTarget(conn), describeCounts(sel, counts)))
 }
 
 // confirmClear asks on stderr and reads one line from stdin; only y or yes agree.

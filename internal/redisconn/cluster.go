@@ -19,6 +19,15 @@ type Node struct {
 	Slots     int    `json:"slots"`
 	Connected bool   `json:"connected"`
 	Failing   bool   `json:"failing,omitempty"`
+
+	// What a consistency check needs besides: the config epoch, whether
+	// this line is the node that answered, its slot ranges as listed
+	// ("0-5460"), and the slots it is migrating or importing ("[42->-id]",
+	// "[42-<-id]"). Handshake and noaddr nodes count as Failing.
+	Epoch  string   `json:"-"`
+	Myself bool     `json:"-"`
+	Ranges []string `json:"-"`
+	Moves  []string `json:"-"`
 }
 
 // ParseClusterNodes parses the text of CLUSTER NODES, masters first, then by address.
@@ -35,16 +44,21 @@ func ParseClusterNodes(text string) ([]Node, error) {
 		addr, _, _ := strings.Cut(f[1], "@")
 		addr, _, _ = strings.Cut(addr, ",") // hostname after a comma in Redis 7
 		flags := strings.Split(f[2], ",")
-		n := Node{ID: f[0], Addr: addr, Role: "master", Connected: f[7] == "connected"}
+		n := Node{ID: f[0], Addr: addr, Role: "master", Connected: f[7] == "connected", Epoch: f[6]}
 		if slices.Contains(flags, "slave") || slices.Contains(flags, "replica") {
 			n.Role = "replica"
 			n.MasterID = f[3]
 		}
-		n.Failing = slices.Contains(flags, "fail") || slices.Contains(flags, "fail?")
+		n.Myself = slices.Contains(flags, "myself")
+		n.Failing = slices.ContainsFunc(flags, func(fl string) bool {
+			return fl == "fail" || fl == "fail?" || fl == "handshake" || fl == "noaddr"
+		})
 		for _, r := range f[8:] {
 			if strings.HasPrefix(r, "[") {
-				continue // a slot being migrated or imported
+				n.Moves = append(n.Moves, r) // a slot being migrated or imported
+				continue
 			}
+			n.Ranges = append(n.Ranges, r)
 			lo, hi, isRange := strings.Cut(r, "-")
 			a, err := strconv.Atoi(lo)
 			if err != nil {
