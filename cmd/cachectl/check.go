@@ -35,8 +35,14 @@ type checkOptions struct {
 	Format output.Format
 	Quiet  bool
 
-	RedisAddr      string // redacted, for the report when Redis cannot be reached
-	AdminToken     string
+	RedisAddr  string // redacted, for the report when Redis cannot be reached
+	AdminToken string
+	// AdminAuthScheme is how the token is sent: "Bearer", "Token", or ""
+	// to follow the scheme the API's 401 names (WWW-Authenticate).
+	AdminAuthScheme string
+	// APIAuth is set when --api carries credentials, which the client sends
+	// as basic auth: then the write probe can run without a token.
+	APIAuth        bool
 	SkipClear      bool
 	Yes            bool // clear without asking (demo passes it for its own Redis)
 	RequestTimeout time.Duration
@@ -72,6 +78,7 @@ func (r *checkReport) firstFailure() (checkStep, bool) {
 
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{IO: f.IO, Redis: f.Redis}
+	var scheme string
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Prove end to end that the API caches in Redis and invalidates on writes",
@@ -126,6 +133,19 @@ reached.`,
 				opts.AdminToken = f.Getenv(envAdminToken)
 			}
 			opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
+			switch strings.ToLower(scheme) {
+			case "auto":
+				opts.AdminAuthScheme = ""
+			case "bearer":
+				opts.AdminAuthScheme = "Bearer"
+			case "token":
+				opts.AdminAuthScheme = "Token"
+			default:
+				return usageErrorf("--admin-auth-scheme %q: want auto, bearer or token", scheme)
+			}
+			if u, err := url.Parse(f.opts.API); err == nil && u.User != nil {
+				opts.APIAuth = true
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -134,6 +154,7 @@ reached.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
+	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the admin token is sent: bearer (Authorization: Bearer), token (DRF's TokenAuthentication), or auto: the scheme the API's 401 names")
 	fl.BoolVar(&opts.SkipClear, "skip-clear", false, "do not clear the schema's groups first (shared environments)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "clear the schema's groups without asking (needed without a terminal, unless --skip-clear)")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each API request")
@@ -197,6 +218,7 @@ type checker struct {
 	onStep func(checkStep)
 	rep    checkReport
 	conn   *redisconn.Conn
+	scheme string // how the admin token is sent, learned from a 401 when auto
 }
 
 // stepResult is what a step function returns: ok, skipped, or a failure, and
@@ -557,6 +579,9 @@ func (c *checker) keys(ctx context.Context) (stepResult, error) {
 		parts[i] = fmt.Sprintf("%s %d", g.Name, g.Keys)
 	}
 	if total == 0 {
+		if h := elsewhereHint(ctx, c.conn, c.opts.Schema); h != "" {
+			return failed("no keys under %s: %s", c.opts.Schema.Namespace(), h), nil
+		}
 		return failed("no keys under %s: does the API cache into this Redis with the same --prefix and --key-version?", c.opts.Schema.Namespace()), nil
 	}
 	return passed("%s: %s", keysCount(total), strings.Join(parts, " · ")), nil
@@ -598,8 +623,12 @@ func (c *checker) stats(ctx context.Context) (stepResult, error) {
 // exactly the right keys went: the product's own and the listings, not
 // another product's detail nor the colors. The price is put back after.
 func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
-	if c.opts.AdminToken == "" {
-		return skipped("skipped: no admin token (--admin-token or %s) to write through the API", envAdminToken), nil
+	if c.opts.AdminToken == "" && !c.opts.APIAuth {
+		return skipped("skipped: no admin token (--admin-token or %s), nor credentials in --api, to write through the API", envAdminToken), nil
+	}
+	c.scheme = c.opts.AdminAuthScheme
+	if c.scheme == "" {
+		c.scheme = "Bearer" // until a 401 names another
 	}
 	api := c.opts.API
 	list, err := c.request(ctx, http.MethodGet, api.JoinPath("/api/products/").String()+"?page_size=2", nil)
@@ -658,11 +687,19 @@ func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
 	write := func(cents int64) (stepResult, error) {
 		body := fmt.Sprintf(`{"price": "%s"}`, formatCents(cents))
 		r, err := c.request(ctx, http.MethodPatch, productURL(target.ID), []byte(body))
+		if err == nil && r.status == http.StatusUnauthorized && c.opts.AdminAuthScheme == "" && c.opts.AdminToken != "" {
+			// A 401 wrote nothing; it names the scheme the API wants
+			// (DRF's TokenAuthentication says Token). Ask once more in it.
+			if s := challengeScheme(r.challenge); s != "" && !strings.EqualFold(s, c.scheme) && !strings.EqualFold(s, "Basic") {
+				c.scheme = s
+				r, err = c.request(ctx, http.MethodPatch, productURL(target.ID), []byte(body))
+			}
+		}
 		switch {
 		case err != nil:
 			return stepResult{}, err
 		case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden:
-			return failed("the API refused the admin token: PATCH product %d: HTTP %d", target.ID, r.status), nil
+			return failed("the API refused the write: PATCH product %d: HTTP %d%s", target.ID, r.status, c.authAdvice(r)), nil
 		case !r.success():
 			return failed("PATCH product %d: HTTP %d: %s", target.ID, r.status, firstLine(string(r.body))), nil
 		}
@@ -693,8 +730,40 @@ func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
 			kept = append(kept, p.key)
 		}
 	}
-	return passed("PATCH product %d price %s → %s: gone %s; kept %s; price put back",
-		target.ID, formatCents(oldPrice), formatCents(newPrice), strings.Join(gone, ", "), strings.Join(kept, ", ")), nil
+	return passed("PATCH product %d price %s → %s (%s): gone %s; kept %s; price put back",
+		target.ID, formatCents(oldPrice), formatCents(newPrice), c.authUsed(), strings.Join(gone, ", "), strings.Join(kept, ", ")), nil
+}
+
+// authUsed names how the write probe authenticated, for its report.
+func (c *checker) authUsed() string {
+	if c.opts.AdminToken == "" {
+		return "basic auth from --api"
+	}
+	return "Authorization: " + c.scheme
+}
+
+// authAdvice says, after a refused write, what the API asked for.
+func (c *checker) authAdvice(r checkResponse) string {
+	s := challengeScheme(r.challenge)
+	switch {
+	case s == "" && c.opts.AdminToken == "":
+		return " with basic auth from --api"
+	case s == "":
+		return fmt.Sprintf(" with Authorization: %s (the API names no scheme; --admin-auth-scheme sets it, or put a user's credentials in --api)", c.scheme)
+	case strings.EqualFold(s, "Basic"):
+		return " (the API asks for basic auth: put the credentials in --api, e.g. " + envAPI + "=http://USER:PASSWORD@host)"
+	case !strings.EqualFold(s, c.scheme):
+		return fmt.Sprintf(" (the API asks for %s; --admin-auth-scheme %s)", s, strings.ToLower(s))
+	}
+	return fmt.Sprintf(" with Authorization: %s: is the admin token right?", c.scheme)
+}
+
+// challengeScheme is the first auth scheme a WWW-Authenticate header names:
+// "Token" for DRF's TokenAuthentication, "Bearer realm=…" gives "Bearer".
+func challengeScheme(h string) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(h), " ")
+	s, _, _ = strings.Cut(s, ",")
+	return s
 }
 
 // invalidationProbe is a key the write must delete (mustGo) or leave alone.
@@ -769,12 +838,13 @@ func abbreviate(items []string, n int) string {
 
 // checkResponse is what one API request saw.
 type checkResponse struct {
-	status  int
-	cache   string
-	key     string
-	queries int // -1 when the server does not say
-	latency time.Duration
-	body    []byte
+	status    int
+	cache     string
+	key       string
+	queries   int // -1 when the server does not say
+	latency   time.Duration
+	body      []byte
+	challenge string // WWW-Authenticate
 }
 
 func (r checkResponse) success() bool { return r.status >= 200 && r.status < 300 }
@@ -793,7 +863,9 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 	req.Header.Set("User-Agent", "cachectl/"+build.Get().Version)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
+		if c.opts.AdminToken != "" {
+			req.Header.Set("Authorization", c.scheme+" "+c.opts.AdminToken)
+		}
 	}
 	start := time.Now()
 	resp, err := warm.Do(c.opts.Client, req)
@@ -803,12 +875,13 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	r := checkResponse{
-		status:  resp.StatusCode,
-		cache:   strings.ToUpper(resp.Header.Get("X-Cache")),
-		key:     resp.Header.Get("X-Cache-Key"),
-		queries: -1,
-		latency: time.Since(start),
-		body:    data,
+		status:    resp.StatusCode,
+		cache:     strings.ToUpper(resp.Header.Get("X-Cache")),
+		key:       resp.Header.Get("X-Cache-Key"),
+		queries:   -1,
+		challenge: resp.Header.Get("WWW-Authenticate"),
+		latency:   time.Since(start),
+		body:      data,
 	}
 	if n, perr := strconv.Atoi(resp.Header.Get("X-DB-Queries")); perr == nil {
 		r.queries = n

@@ -268,6 +268,9 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		switch {
 		case total == 0:
 			// Nothing to delete: nothing to confirm either, and nothing is touched.
+			if !opts.Quiet {
+				defer printElsewhere(ctx, opts.IO, conn, schema)
+			}
 			return printClear(opts, conn, clearZero(sel), 0)
 		case opts.MaxKeys > 0 && total > opts.MaxKeys:
 			return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, summary, where, opts.MaxKeys),
@@ -305,6 +308,9 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	}
 	if err := printClear(opts, conn, res, res.Duration); err != nil {
 		return err
+	}
+	if res.DryRun && res.Complete && res.Matched == 0 && !opts.Quiet {
+		printElsewhere(ctx, opts.IO, conn, schema)
 	}
 	if res.DryRun && opts.MaxKeys > 0 && res.Matched > opts.MaxKeys && !opts.Quiet {
 		fmt.Fprintf(opts.IO.ErrOut, "note: %d keys is more than --max-keys %d: the real clear would be refused\n", res.Matched, opts.MaxKeys)

@@ -132,6 +132,9 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if opts.Quiet {
 		return nil
 	}
+	if res.TotalKeys == 0 {
+		defer printElsewhere(ctx, opts.IO, conn, schema)
+	}
 	switch opts.Format {
 	case output.JSON:
 		return output.WriteJSON(opts.IO, res)

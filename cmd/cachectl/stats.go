@@ -117,6 +117,13 @@ func runStats(ctx context.Context, opts *statsOptions) error {
 	if opts.Quiet {
 		return nil
 	}
+	if res.Groups != nil && groupsEmpty(res.Groups) {
+		if conn, err := opts.Redis(ctx); err == nil {
+			if schema, err := opts.Schema(); err == nil {
+				defer printElsewhere(ctx, opts.IO, conn, schema)
+			}
+		}
+	}
 	if opts.Format == output.JSON {
 		return output.WriteJSON(opts.IO, res)
 	}
@@ -154,6 +161,15 @@ func collectStats(ctx context.Context, opts *statsOptions) (statsResult, error) 
 		res.Groups[g.Name] = statsGroup{Keys: g.Keys}
 	}
 	return res, nil
+}
+
+func groupsEmpty(groups map[string]statsGroup) bool {
+	for _, g := range groups {
+		if g.Keys > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // groupSelection is every group of the schema but "all", which is their union.
