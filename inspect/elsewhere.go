@@ -127,7 +127,9 @@ func sampleNamespaces(ctx context.Context, c redis.UniversalClient, s keyspace.S
 	for p, n := range counts {
 		out = append(out, Namespace{Prefix: p, Sampled: n})
 	}
-	slices.SortFunc(out, func(a, b Namespace) int { return cmp.Or(cmp.Compare(b.Sampled, a.Sampled), strings.Compare(a.Prefix, b.Prefix)) })
+	slices.SortFunc(out, func(a, b Namespace) int {
+		return cmp.Or(cmp.Compare(b.Sampled, a.Sampled), strings.Compare(a.Prefix, b.Prefix))
+	})
 	return out, ours, nil
 }
 
