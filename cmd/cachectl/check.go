@@ -348,11 +348,25 @@ func (c *checker) api(ctx context.Context) (stepResult, error) {
 	if r.status != http.StatusOK {
 		return failed("GET %s: HTTP %d", u, r.status), nil
 	}
+	// A plain JSON array, or a DRF page of them.
 	var cats []json.RawMessage
-	if err := json.Unmarshal(r.body, &cats); err != nil {
-		return failed("GET %s: not a JSON list of categories: %v", u, err), nil
+	var page struct {
+		Count   *int64            `json:"count"`
+		Results []json.RawMessage `json:"results"`
 	}
-	return passed("HTTP 200 in %.1f ms · %d categories · %s", ms(r.latency), len(cats), c.opts.API), nil
+	n := int64(0)
+	switch {
+	case json.Unmarshal(r.body, &cats) == nil:
+		n = int64(len(cats))
+	case json.Unmarshal(r.body, &page) == nil && page.Results != nil:
+		n = int64(len(page.Results))
+		if page.Count != nil {
+			n = *page.Count
+		}
+	default:
+		return failed("GET %s: neither a JSON list of categories nor a page of them (count, results)", u), nil
+	}
+	return passed("HTTP 200 in %.1f ms · %d categories · %s", ms(r.latency), n, c.opts.API), nil
 }
 
 func (c *checker) clear(ctx context.Context) (stepResult, error) {

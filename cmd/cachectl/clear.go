@@ -309,7 +309,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if err := printClear(opts, conn, res, res.Duration); err != nil {
 		return err
 	}
-	if res.DryRun && res.Complete && res.Matched == 0 && !opts.Quiet {
+	if res.Complete && res.Matched == 0 && !opts.Quiet {
 		printElsewhere(ctx, opts.IO, conn, schema)
 	}
 	if res.DryRun && opts.MaxKeys > 0 && res.Matched > opts.MaxKeys && !opts.Quiet {
