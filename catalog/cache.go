@@ -73,8 +73,10 @@ import (
 // reader: the request is served from the database (X-Cache: BYPASS, counted
 // as result "foreign"), and every command that writes a value checks the
 // mark in the same atomic step (ownedLua), so a foreign value written while
-// the reader loaded survives too. Invalidations still delete the keys a
-// write makes stale, whoever wrote them, as the app's own signals would.
+// the reader loaded survives too. Invalidations still delete the keys they
+// name (fixed keys), whoever wrote them, as the app's own signals would,
+// and the keys of an index: those the server wrote (on a cluster, also a key
+// whose SET found another writer's value, since the entry goes in first).
 
 // Names of the server's own bookkeeping keys, inside the schema's namespace but
 // outside every keyspace group, so `cachectl clear` never removes them.
