@@ -3,7 +3,9 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,19 @@ import (
 // Redis Cluster. The scripts above touch keys of several hash slots, which a
 // cluster refuses; there the same guarantees come from single-key commands in
 // a careful order, described in cluster.go.
+//
+// Sharing Redis. A Django app may cache under the same prefix and version,
+// and the seed's fixed key names (categories:all, product:{id}, ...) are
+// then the same keys. Every value the server stores begins with valueMark;
+// a value without it (a pickle, zlib, any JSON, a hash) belongs to another
+// writer. Such a value is never served, replaced, extended or unlinked by a
+// reader: the request is served from the database (X-Cache: BYPASS, counted
+// as result "foreign"), and every command that writes a value checks the
+// mark in the same atomic step (ownedLua), so a foreign value written while
+// the reader loaded survives too. Invalidations still delete the keys they
+// name (fixed keys), whoever wrote them, as the app's own signals would,
+// and the keys of an index: those the server wrote (on a cluster, also a key
+// whose SET found another writer's value, since the entry goes in first).
 
 // Names of the server's own bookkeeping keys, inside the schema's namespace but
 // outside every keyspace group, so `cachectl clear` never removes them.
@@ -81,19 +96,42 @@ const (
 	probeEvery = 200 * time.Millisecond
 )
 
-// setIfFenced writes KEYS[1] only when the fence KEYS[2] still holds ARGV[1].
-// With a third key it also records KEYS[1] in that index, a sorted set scored
-// by expiry time (ARGV[5] is now, in ms), and drops the members that expired
-// before ARGV[6], so an index never outgrows the keys that are still alive.
-var setIfFenced = redis.NewScript(`
+// valueMark begins every value the server stores, so that it can tell its
+// own values from another writer's. django-redis cannot produce it: '#' is
+// not a pickle opcode, nor the start of JSON, an integer (stored as is), a
+// zlib or an lzma stream, so a Django app that reads it fails to decode it
+// rather than mistaking it for data. Values stored without it (by versions
+// before the mark) cannot be told from a JSON-serializing app's and count as
+// foreign until they expire or are invalidated.
+const valueMark = "#cachectl-serve/1\n"
+
+// ownedLua defines owned(key): true when key is missing or holds one of the
+// server's values (ARGV[1] is valueMark), false for another writer's value of
+// any type. It reads at most the mark's length of the value.
+const ownedLua = `
+local function owned(key)
+	local t = redis.call('TYPE', key)['ok']
+	if t == 'none' then return true end
+	return t == 'string' and redis.call('GETRANGE', key, 0, #ARGV[1] - 1) == ARGV[1]
+end
+`
+
+// setIfFenced writes KEYS[1] only when the fence KEYS[2] still holds ARGV[2]
+// and KEYS[1] holds no other writer's value (it returns -1 then); ARGV[1] is
+// valueMark. With a third key it also records KEYS[1] in that index, a
+// sorted set scored by expiry time (ARGV[6] is now, in ms), and drops the
+// members that expired before ARGV[7], so an index never outgrows the keys
+// that are still alive.
+var setIfFenced = redis.NewScript(ownedLua + `
 local f = redis.call('GET', KEYS[2])
 if not f then f = '0' end
-if f ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+if f ~= ARGV[2] then return 0 end
+if not owned(KEYS[1]) then return -1 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 if #KEYS >= 3 then
-	redis.call('ZADD', KEYS[3], tonumber(ARGV[5]) + tonumber(ARGV[3]), KEYS[1])
-	redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])
-	redis.call('PEXPIRE', KEYS[3], ARGV[4])
+	redis.call('ZADD', KEYS[3], tonumber(ARGV[6]) + tonumber(ARGV[4]), KEYS[1])
+	redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[7])
+	redis.call('PEXPIRE', KEYS[3], ARGV[5])
 end
 return 1
 `)
@@ -198,6 +236,14 @@ const (
 	cacheBypass = "BYPASS"
 )
 
+// Results of a lookup in catalog_cache_requests_total.
+const (
+	resultHit     = "hit"
+	resultMiss    = "miss"
+	resultBypass  = "bypass"  // Redis not consulted or not answering, or --no-cache
+	resultForeign = "foreign" // the key holds another writer's value, left alone
+)
+
 type cache struct {
 	rdb     redis.UniversalClient // nil: no cache at all
 	cluster bool                  // rdb is a Redis Cluster: no multi-key scripts (cluster.go)
@@ -298,7 +344,7 @@ type loadFunc func(ctx context.Context) ([]byte, error)
 func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
 	key := c.schema.Key(e.logical)
 	if c.noCache || !c.usable(e.fam.name, key) {
-		return c.bypass(ctx, e, load)
+		return c.bypass(ctx, e, load, resultBypass)
 	}
 	gen := c.gen(e.fam.name)
 	fenceKey := c.schema.Key(fenceKeyPrefix + e.fam.name)
@@ -308,18 +354,25 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	// needs: before the database load whose result the fence protects.
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	cached, err := c.rdb.Get(rctx, key).Result()
-	if err == nil && plausibleJSON(cached) {
-		cancel()
-		c.metrics.cache.WithLabelValues(e.group, "hit").Inc()
-		return []byte(cached), cacheHit, nil
-	}
-	if isWrongType(err) {
-		err = nil // not one of ours (a hash, a list): a miss, overwritten below
+	if err == nil || isWrongType(err) {
+		body, own := ownBody(cached)
+		switch {
+		case err != nil || !own:
+			cancel()
+			c.log.Debug("another writer's value: served from the database, left in place", "key", key)
+			return c.bypass(ctx, e, load, resultForeign)
+		case body != "":
+			cancel()
+			c.metrics.cache.WithLabelValues(e.group, resultHit).Inc()
+			return []byte(body), cacheHit, nil
+		}
+		// One of ours, but its body is not JSON (garbage after the mark): a
+		// miss, and replaced below.
 	}
 	fence := "0" // no write has created the fence yet
 	if (err == nil || errors.Is(err, redis.Nil)) && c.onDownNode(fenceKey) {
 		cancel()
-		return c.bypass(ctx, e, load) // the miss cannot be protected: load without caching
+		return c.bypass(ctx, e, load, resultBypass) // the miss cannot be protected: load without caching
 	}
 	if err == nil || errors.Is(err, redis.Nil) {
 		var f string
@@ -334,9 +387,9 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	cancel()
 	if err != nil {
 		c.fail("get", err)
-		return c.bypass(ctx, e, load)
+		return c.bypass(ctx, e, load, resultBypass)
 	}
-	c.metrics.cache.WithLabelValues(e.group, "miss").Inc()
+	c.metrics.cache.WithLabelValues(e.group, resultMiss).Inc()
 	flight := key + "\x00" + fence + "\x00" + strconv.FormatUint(gen, 10)
 	// The load outlives a leader whose client went away: followers wait on it.
 	lctx := context.WithoutCancel(ctx)
@@ -354,13 +407,13 @@ func (c *cache) fetch(ctx context.Context, e entry, load loadFunc) ([]byte, stri
 	return v.([]byte), cacheMiss, nil
 }
 
-// bypass serves e from the database without Redis. Concurrent requests for
-// one key share one load, as misses do: the database needs that protection
-// most when it has lost its cache. The flight is keyed by the local
-// generation, so a request that arrives after a write never joins a load
-// that started before it.
-func (c *cache) bypass(ctx context.Context, e entry, load loadFunc) ([]byte, string, error) {
-	c.metrics.cache.WithLabelValues(e.group, "bypass").Inc()
+// bypass serves e from the database without Redis, counted as result.
+// Concurrent requests for one key share one load, as misses do: the database
+// needs that protection most when it has lost its cache. The flight is keyed
+// by the local generation, so a request that arrives after a write never
+// joins a load that started before it.
+func (c *cache) bypass(ctx context.Context, e entry, load loadFunc, result string) ([]byte, string, error) {
+	c.metrics.cache.WithLabelValues(e.group, result).Inc()
 	c.testHook(stageBypass)
 	flight := "bypass\x00" + e.logical + "\x00" + strconv.FormatUint(c.gen(e.fam.name), 10)
 	v, err, _ := c.flights.Do(flight, func() (any, error) { return load(context.WithoutCancel(ctx)) })
@@ -375,8 +428,24 @@ func isWrongType(err error) bool {
 	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "WRONGTYPE")
 }
 
-// plausibleJSON is a cheap guard against a value that is not one of ours
-// (garbage, a truncated write): every body we store is a JSON object or array.
+// ownBody returns the body of one of the server's values (own), or "" when
+// that body is not plausible JSON. A value without valueMark is another
+// writer's: own is false.
+func ownBody(v string) (body string, own bool) {
+	body, own = strings.CutPrefix(v, valueMark)
+	if !own || !plausibleJSON(body) {
+		return "", own
+	}
+	return body, true
+}
+
+// markValue is what the server stores for body.
+func markValue(body []byte) string {
+	return valueMark + string(body)
+}
+
+// plausibleJSON is a cheap guard against a value of ours that is not what we
+// wrote (garbage, a truncated write): every body we store is a JSON object or array.
 func plausibleJSON(v string) bool {
 	n := len(v)
 	return n >= 2 && (v[0] == '{' && v[n-1] == '}' || v[0] == '[' && v[n-1] == ']')
@@ -400,7 +469,7 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 	rctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	now := time.Now()
-	set, err := setIfFenced.Run(rctx, c.rdb, keys, fence, body, e.ttl.Milliseconds(), indexTTL.Milliseconds(),
+	set, err := setIfFenced.Run(rctx, c.rdb, keys, valueMark, fence, markValue(body), e.ttl.Milliseconds(), indexTTL.Milliseconds(),
 		now.UnixMilli(), now.Add(-indexSlack).UnixMilli()).Int()
 	if c.setRefused(err) {
 		return
@@ -410,8 +479,11 @@ func (c *cache) set(ctx context.Context, e entry, key, fenceKey, fence string, g
 		return
 	}
 	c.stored()
-	if set == 1 {
+	switch set {
+	case 1:
 		c.testHook(stageChecked)
+	case -1:
+		c.log.Debug("another writer stored a value while this one loaded: left in place", "key", key)
 	}
 }
 
@@ -601,4 +673,125 @@ func (c *cache) state() string {
 		return "degraded" // some masters of the cluster: see downNodes
 	}
 	return "ok"
+}
+
+// Bounds of surveyForeign on each master, whatever the size of the keyspace:
+// at most surveyScans SCAN calls of COUNT surveyCount, and at most
+// surveyKeys values looked at, each with a GETRANGE of the mark's length.
+const (
+	surveyScans   = 10
+	surveyCount   = 1000
+	surveyKeys    = 1000
+	surveyTimeout = 2 * time.Second
+)
+
+// foreignSurvey is what a bounded look at the seed's keys found.
+type foreignSurvey struct {
+	checked, foreign int
+	// complete: every master's SCAN came back to cursor 0 within the
+	// bounds, so the counts are exact (for that moment), not a sample.
+	complete bool
+}
+
+// surveyForeign counts the keys of the seed's families (the keys the
+// server reads; sessions and other keys under the prefix do not count) whose
+// values another writer stored, on every master, within the bounds above.
+func (c *cache) surveyForeign(ctx context.Context) (foreignSurvey, error) {
+	var sel keyspace.Selection
+	for _, g := range []string{keyspace.GroupProducts, keyspace.GroupCategories, keyspace.GroupColors} {
+		t, err := c.schema.Group(g)
+		if err != nil {
+			return foreignSurvey{}, err
+		}
+		sel = append(sel, t)
+	}
+	match, err := sel.ScanMatch()
+	if err != nil {
+		return foreignSurvey{}, err
+	}
+	var mu sync.Mutex
+	total := foreignSurvey{complete: true}
+	err = keyspace.ForEachMaster(ctx, c.rdb, func(ctx context.Context, node *redis.Client) error {
+		s, err := c.surveyNode(ctx, node, sel, match)
+		mu.Lock()
+		defer mu.Unlock()
+		total.checked += s.checked
+		total.foreign += s.foreign
+		total.complete = total.complete && s.complete && err == nil
+		return err
+	})
+	return total, err
+}
+
+func (c *cache) surveyNode(ctx context.Context, node *redis.Client, sel keyspace.Selection, match string) (foreignSurvey, error) {
+	var s foreignSurvey
+	var cursor uint64
+	for range surveyScans {
+		var keys []string
+		err := c.step(ctx, func(ctx context.Context) (err error) {
+			keys, cursor, err = node.Scan(ctx, cursor, match, surveyCount).Result()
+			return err
+		})
+		if err != nil {
+			return s, fmt.Errorf("scan %s: %w", keyspace.NodeAddr(node), err)
+		}
+		keys = slices.DeleteFunc(keys, func(k string) bool { return sel.Classify(k) < 0 })
+		keys = keys[:min(len(keys), surveyKeys-s.checked)]
+		// Each command's own error is read below: WRONGTYPE is an answer.
+		var heads []*redis.StringCmd
+		_ = c.step(ctx, func(ctx context.Context) error {
+			_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, k := range keys {
+					heads = append(heads, p.GetRange(ctx, k, 0, int64(len(valueMark)-1)))
+				}
+				return nil
+			})
+			return err
+		})
+		for _, h := range heads {
+			switch {
+			case isWrongType(h.Err()): // a hash, a list, a set: not ours
+				s.checked++
+				s.foreign++
+			case h.Err() != nil:
+				return s, fmt.Errorf("survey %s: %w", keyspace.NodeAddr(node), h.Err())
+			case h.Val() == "": // expired since the SCAN
+			default:
+				s.checked++
+				if h.Val() != valueMark {
+					s.foreign++
+				}
+			}
+		}
+		if cursor == 0 {
+			s.complete = true
+			return s, nil
+		}
+		if s.checked >= surveyKeys {
+			return s, nil
+		}
+	}
+	return s, nil
+}
+
+// warnForeign logs, once at start, how many of the seed's keys hold another
+// writer's values (surveyForeign).
+func (c *cache) warnForeign(ctx context.Context) {
+	if c.rdb == nil || c.noCache || c.health.has(wholeCache) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, surveyTimeout)
+	defer cancel()
+	s, err := c.surveyForeign(ctx)
+	if err != nil {
+		c.log.Debug("cannot look for other writers' values under the prefix", "err", err)
+		return
+	}
+	if s.foreign == 0 {
+		c.log.Debug("no other writer's values under the prefix", "checked", s.checked, "sampled", !s.complete)
+		return
+	}
+	c.log.Warn("the cache already holds values this server did not write: they are served from the database (X-Cache: BYPASS) and left alone",
+		"foreign", s.foreign, "checked", s.checked, "sampled", !s.complete, "keys", c.schema.Namespace()+"*",
+		"hint", "another app caches under this prefix and version and cannot read this server's values either: give each its own prefix or version")
 }

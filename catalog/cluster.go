@@ -29,7 +29,9 @@ import (
 // raced that write). A write elsewhere that raced the reader is thus undone
 // by the reader itself, or found in the index by the invalidation; a reader
 // that dies or loses Redis before its checks leaves a value that expires
-// within provisionalTTL.
+// within provisionalTTL. The SET, the expiry and the UNLINKs each leave
+// alone a key that holds another writer's value by then (setOwned,
+// pexpireAtOwned, unlinkOwned).
 //
 // Invalidating (invalidateClustered): move the fence to N (bumpFence), UNLINK
 // the fixed keys and every indexed key tagged with a fence below N, and only
@@ -53,6 +55,28 @@ import (
 var bumpFence = newOOMScript(fenceBumpLua + `
 return {string.format('%.0f', v), lost}
 `)
+
+// A reader's single-key commands on its value, each only while the key holds
+// nothing or one of the server's values (ownedLua; ARGV[1] is valueMark), so
+// that another writer's value that took the key meanwhile is left as it is.
+var (
+	// setOwned is SET KEYS[1] ARGV[2] PX ARGV[3]; it returns 0 for a foreign value.
+	setOwned = redis.NewScript(ownedLua + `
+if not owned(KEYS[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+	// pexpireAtOwned is PEXPIREAT KEYS[1] ARGV[2].
+	pexpireAtOwned = redis.NewScript(ownedLua + `
+if not owned(KEYS[1]) then return 0 end
+return redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+`)
+	// unlinkOwned is UNLINK KEYS[1].
+	unlinkOwned = redis.NewScript(ownedLua + `
+if not owned(KEYS[1]) then return 0 end
+return redis.call('UNLINK', KEYS[1])
+`)
+)
 
 // provisionalTTL is how long a value lives until its reader has checked the
 // fence after writing it: the longest a stale value can outlive a reader that
@@ -154,7 +178,11 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		return // a write moved the fence during the load: keep nothing
 	}
 	c.testHook(stageBeforeSet)
-	err = step(func(ctx context.Context) error { return c.rdb.Set(ctx, key, body, c.provisionalTTL(e.ttl)).Err() })
+	var set int64
+	err = step(func(ctx context.Context) (err error) {
+		set, err = setOwned.Run(ctx, c.rdb, []string{key}, valueMark, markValue(body), c.provisionalTTL(e.ttl).Milliseconds()).Int64()
+		return err
+	})
 	if c.setRefused(err) {
 		return
 	}
@@ -165,6 +193,10 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		return
 	}
 	c.stored()
+	if set == 0 {
+		c.log.Debug("another writer stored a value while this one loaded: left in place", "key", key)
+		return
+	}
 	c.testHook(stageSet)
 	err = step(func(ctx context.Context) error {
 		f, err := c.rdb.Get(ctx, fenceKey).Result()
@@ -173,7 +205,7 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		}
 		if held = fenceOrZero(f) == fence; !held {
 			// A write elsewhere moved the fence while this value was loading: undo.
-			return c.rdb.Unlink(ctx, key).Err()
+			return c.unlinkOwned(ctx, key)
 		}
 		return nil
 	})
@@ -192,7 +224,7 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 	// write that came after this reader's check; so the fence is checked a
 	// last time, and a moved fence removes whatever the PEXPIREAT extended.
 	err = step(func(ctx context.Context) error {
-		if err := c.rdb.PExpireAt(ctx, key, expireAt).Err(); err != nil {
+		if err := pexpireAtOwned.Run(ctx, c.rdb, []string{key}, valueMark, expireAt.UnixMilli()).Err(); err != nil {
 			return err
 		}
 		f, err := c.rdb.Get(ctx, fenceKey).Result()
@@ -200,7 +232,7 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 			return err
 		}
 		if fenceOrZero(f) != fence {
-			return c.rdb.Unlink(ctx, key).Err()
+			return c.unlinkOwned(ctx, key)
 		}
 		return nil
 	})
@@ -208,6 +240,12 @@ func (c *cache) setClustered(ctx context.Context, e entry, key, fenceKey, fence 
 		c.fail("set", err)
 		c.rememberKey(e.fam, e.logical)
 	}
+}
+
+// unlinkOwned undoes a reader's own write, unless another writer's value
+// has taken the key since.
+func (c *cache) unlinkOwned(ctx context.Context, key string) error {
+	return unlinkOwned.Run(ctx, c.rdb, []string{key}, valueMark).Err()
 }
 
 // fenceOrZero reads a missing fence as "0", as readers do.

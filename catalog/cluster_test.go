@@ -27,6 +27,9 @@ func TestOnRedisCluster(t *testing.T) {
 	t.Run("many readers one writer", func(t *testing.T) { testManyReadersOneWriter(t, on) })
 	t.Run("concurrent misses", func(t *testing.T) { testConcurrentMisses(t, on) })
 	t.Run("a write at maxmemory", func(t *testing.T) { testWriteAtMaxmemory(t, true, on) })
+	t.Run("another writer's values", func(t *testing.T) { testForeignValues(t, on) })
+	t.Run("another writer's value stored during a load", func(t *testing.T) { testForeignValueDuringALoad(t, on) })
+	t.Run("the start-up warning", func(t *testing.T) { testStartWarning(t, on) })
 	t.Run("an invalidation keeps what was loaded after it", func(t *testing.T) {
 		// Index members carry the fence their value was loaded under: an
 		// invalidation that moves the fence to N removes the older keys and

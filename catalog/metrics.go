@@ -27,7 +27,7 @@ func newMetrics(store *Store, simulatedLatency float64) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "catalog_cache_requests_total", Help: "Cache lookups by keyspace group and result (hit, miss, bypass).",
+			Name: "catalog_cache_requests_total", Help: "Cache lookups by keyspace group and result (hit, miss, bypass, foreign: the key holds another writer's value, served from the database and left alone).",
 		}, []string{"group", "result"}),
 		redisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "catalog_redis_errors_total", Help: "Redis calls that failed or timed out, by operation.",

@@ -137,6 +137,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// Replay what the last run left before trusting the cache.
 		s.cache.recover(ctx)
 	}
+	s.cache.warnForeign(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	stopProbe := make(chan struct{})

@@ -62,7 +62,14 @@ when it is back, at shutdown, and (kept in the --db file) at the next start;
 what is left at shutdown is logged as the cachectl clear command that finishes
 it. A Redis Cluster is detected at start (--cluster when it may not be up
 yet). SIGINT or SIGTERM shut the server down gracefully within
---shutdown-timeout: requests in flight complete, and the exit code is 0.`,
+--shutdown-timeout: requests in flight complete, and the exit code is 0.
+
+On a Redis that a Django app shares (same --prefix and --key-version) serve
+never writes over the app's values: a key holding a value serve did not
+write (a pickle, zlib, the app's JSON) is served from the database
+(X-Cache: BYPASS) and left as it is, and at start serve warns with their
+count. The app cannot read serve's values either: give each its own prefix
+or version.`,
 		Example: `  # try every other command against it
   CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
   # a slower database, to see what the cache saves

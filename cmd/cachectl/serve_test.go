@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
 )
@@ -38,6 +42,7 @@ func waitHealthy(t *testing.T, base string) {
 type httpResult struct {
 	status int
 	cache  string
+	key    string // X-Cache-Key
 	body   string
 	err    error
 }
@@ -56,7 +61,7 @@ func request(method, url, token, body string) httpResult {
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	return httpResult{status: res.StatusCode, cache: res.Header.Get("X-Cache"), body: string(b), err: err}
+	return httpResult{status: res.StatusCode, cache: res.Header.Get("X-Cache"), key: res.Header.Get("X-Cache-Key"), body: string(b), err: err}
 }
 
 // runningServe is `cachectl serve` run in-process on a free port.
@@ -314,5 +319,209 @@ func TestServeRefusesANonPositiveShutdownTimeout(t *testing.T) {
 	code := execute(context.Background(), ios, []string{"serve", "--shutdown-timeout", "0s"}, func(k string) string { return env[k] })
 	if code != 2 || !strings.HasPrefix(errOut.String(), "cachectl: --shutdown-timeout must be positive\n") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// sharedRoutes are the cached routes of the Django fixture, which serve has
+// too. Those with sameKey fill a key of the same name in both (the seed's
+// fixed names); the others hash their parameters differently (the app an
+// md5 of the raw query, serve a digest of its validated one), so each fills
+// a key of its own.
+var sharedRoutes = []struct {
+	path    string
+	sameKey bool
+}{
+	{"/api/categories/", true},
+	{"/api/categories/7/", true},
+	{"/api/colors/", true},
+	{"/api/variants/?product=3", true},
+	{"/api/products/?category=7&ordering=-price", false},
+	{"/api/products/3/", true},
+	{"/api/products/3/variants/", true},
+	{"/api/products/3/recommendations/", true},
+	{"/api/products/top_sellers/", true},
+	{"/api/products/new_arrivals/", true},
+	{"/api/products/personalized/?user_id=5", false},
+	{"/api/products/filters/?category=1", false},
+}
+
+// djangoVariants are the fixture's value encodings.
+var djangoVariants = []struct {
+	name string
+	opts djangotest.Options
+}{
+	{"pickle", djangotest.Options{}},
+	{"json", djangotest.Options{Serializer: djangotest.JSON}},
+	{"zlib", djangotest.Options{Compressor: djangotest.Zlib}},
+}
+
+// storedKey is a key's exact value (DUMP) and its expiry.
+type storedKey struct {
+	dump string
+	pttl time.Duration
+}
+
+// storedKeys reads every key of the app's db.
+func storedKeys(t *testing.T, rdb *redis.Client) map[string]storedKey {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]storedKey{}
+	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		d, err := rdb.Dump(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("DUMP %s: %v", k, err)
+		}
+		out[k] = storedKey{dump: d, pttl: rdb.PTTL(ctx, k).Val()}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// djangoGet asks the app for path and returns the status and body.
+func djangoGet(t *testing.T, app *djangotest.App, path string) (int, string) {
+	t.Helper()
+	res, err := http.Get(app.URL() + path)
+	if err != nil {
+		t.Fatalf("GET %s from the app: %v", path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.StatusCode, string(b)
+}
+
+// startDjango starts the fixture with opts on a Redis of its own, and a
+// client on the app's db.
+func startDjango(t *testing.T, opts djangotest.Options) (*djangotest.App, *redistest.Server, *redis.Client) {
+	t.Helper()
+	rs := redistest.Start(t)
+	opts.Redis = rs.Addr
+	app := djangotest.Start(t, opts)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, DB: app.DB})
+	t.Cleanup(func() { rdb.Close() })
+	return app, rs, rdb
+}
+
+// startServeBeside runs serve on the app's Redis db, prefix and version.
+func startServeBeside(t *testing.T, app *djangotest.App, rs *redistest.Server) *runningServe {
+	t.Helper()
+	return startServe(t, "--redis", "redis://"+rs.Addr+"/"+strconv.Itoa(app.DB), "--prefix", app.Prefix,
+		"--key-version", strconv.Itoa(app.Version), "--seed-products", "60", "--cache-timeout", "2s")
+}
+
+// serve on the Redis of a Django app that has filled its cache: every
+// route is answered 200 from serve's database, a key the app filled is left
+// as it was (value and expiry) and the request is a BYPASS, the start-up
+// log counts the app's values, and afterwards the app answers every route
+// from its untouched cache as before.
+func TestServeOnADjangoAppsRedisLeavesTheAppsValuesAlone(t *testing.T) {
+	for _, v := range djangoVariants {
+		t.Run(v.name, func(t *testing.T) {
+			app, rs, rdb := startDjango(t, v.opts)
+			djangoBodies := map[string]string{}
+			for _, r := range sharedRoutes {
+				status, body := djangoGet(t, app, r.path)
+				if status != 200 {
+					t.Fatalf("the app: GET %s: %d %.200s", r.path, status, body)
+				}
+				djangoBodies[r.path] = body
+			}
+			before := storedKeys(t, rdb)
+			if len(before) != len(sharedRoutes) {
+				t.Fatalf("the app filled %d keys for %d routes", len(before), len(sharedRoutes))
+			}
+			start := time.Now()
+
+			s := startServeBeside(t, app, rs)
+			for _, r := range sharedRoutes {
+				res := request("GET", s.base+r.path, "", "")
+				_, theApps := before[app.Key(res.key)]
+				switch {
+				case res.err != nil || res.status != 200:
+					t.Errorf("serve: GET %s: %d %v %.200s", r.path, res.status, res.err, res.body)
+				case r.sameKey && (res.cache != "BYPASS" || !theApps):
+					t.Errorf("serve: GET %s: %s for key %s (the app's: %v), want BYPASS from its database", r.path, res.cache, res.key, theApps)
+				case !r.sameKey && (res.cache != "MISS" || theApps):
+					t.Errorf("serve: GET %s: %s for key %s (the app's: %v), want a MISS on a key of its own", r.path, res.cache, res.key, theApps)
+				}
+			}
+			elapsed := time.Since(start)
+			after := storedKeys(t, rdb)
+			for k, b := range before {
+				a, ok := after[k]
+				switch {
+				case !ok:
+					t.Errorf("the app's %s is gone", k)
+				case a.dump != b.dump:
+					t.Errorf("the app's %s was overwritten", k)
+				case a.pttl > b.pttl || a.pttl < b.pttl-elapsed-time.Second:
+					t.Errorf("the app's %s: TTL %v, was %v %v before", k, a.pttl, b.pttl, elapsed)
+				}
+			}
+
+			for _, r := range sharedRoutes {
+				if status, body := djangoGet(t, app, r.path); status != 200 || body != djangoBodies[r.path] {
+					t.Errorf("the app after serve: GET %s: %d, same body as before: %v\n%.300s", r.path, status, body == djangoBodies[r.path], body)
+				}
+			}
+			errOut := s.stop(t)
+			want := fmt.Sprintf("foreign=%d checked=%d sampled=false", len(before), len(before))
+			if !strings.Contains(errOut, "level=WARN") || !strings.Contains(errOut, "did not write") || !strings.Contains(errOut, want) {
+				t.Errorf("the start-up log does not count the app's %d values (%s):\n%s", len(before), want, errOut)
+			}
+		})
+	}
+}
+
+// The other way round, serve first: the app cannot decode serve's values
+// (no pickle, JSON, zlib or integer begins like them), so it answers 500 on
+// every route whose key serve filled, and leaves the value there. That is
+// the app's limit, and why the two want their own prefix or version; once
+// the keys are cleared, the app answers again.
+func TestServeFirstThenADjangoAppOnTheSameKeys(t *testing.T) {
+	for _, v := range djangoVariants {
+		t.Run(v.name, func(t *testing.T) {
+			app, rs, rdb := startDjango(t, v.opts)
+			s := startServeBeside(t, app, rs)
+			for _, r := range sharedRoutes {
+				if res := request("GET", s.base+r.path, "", ""); res.status != 200 || res.cache != "MISS" {
+					t.Fatalf("serve: GET %s: %d %s %v", r.path, res.status, res.cache, res.err)
+				}
+			}
+			s.stop(t)
+			before := storedKeys(t, rdb)
+
+			for _, r := range sharedRoutes {
+				status, body := djangoGet(t, app, r.path)
+				if want := map[bool]int{true: 500, false: 200}[r.sameKey]; status != want {
+					t.Errorf("the app: GET %s: %d, want %d: %.200s", r.path, status, want, body)
+				}
+			}
+			if tail := app.LogTail(200); !strings.Contains(tail, "UnpicklingError") && !strings.Contains(tail, "JSONDecodeError") {
+				t.Errorf("the app's log does not say it could not decode serve's values:\n%s", tail)
+			}
+			after := storedKeys(t, rdb)
+			for k, b := range before {
+				if a, ok := after[k]; !ok || a.dump != b.dump {
+					t.Errorf("serve's %s was replaced or removed by the failing app", k)
+				}
+			}
+
+			ios, _, _, errOut := iostreams.Test()
+			if code := runCLI(t, ios, "clear", "--all", "--yes", "--redis", "redis://"+rs.Addr+"/"+strconv.Itoa(app.DB)); code != 0 {
+				t.Fatalf("clear --all: exit %d: %s", code, errOut)
+			}
+			for _, r := range sharedRoutes {
+				if status, body := djangoGet(t, app, r.path); status != 200 {
+					t.Errorf("the app after clear --all: GET %s: %d %.200s", r.path, status, body)
+				}
+			}
+		})
 	}
 }
