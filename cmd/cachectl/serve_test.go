@@ -345,8 +345,8 @@ var sharedRoutes = []struct {
 	{"/api/products/filters/?category=1", false},
 }
 
-// djangoVariants are the fixture's value encodings.
-var djangoVariants = []struct {
+// djangoEncodings are the fixture's value encodings.
+var djangoEncodings = []struct {
 	name string
 	opts djangotest.Options
 }{
@@ -396,18 +396,6 @@ func djangoGet(t *testing.T, app *djangotest.App, path string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// startDjango starts the fixture with opts on a Redis of its own, and a
-// client on the app's db.
-func startDjango(t *testing.T, opts djangotest.Options) (*djangotest.App, *redistest.Server, *redis.Client) {
-	t.Helper()
-	rs := redistest.Start(t)
-	opts.Redis = rs.Addr
-	app := djangotest.Start(t, opts)
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, DB: app.DB})
-	t.Cleanup(func() { rdb.Close() })
-	return app, rs, rdb
-}
-
 // startServeBeside runs serve on the app's Redis db, prefix and version.
 func startServeBeside(t *testing.T, app *djangotest.App, rs *redistest.Server) *runningServe {
 	t.Helper()
@@ -421,9 +409,10 @@ func startServeBeside(t *testing.T, app *djangotest.App, rs *redistest.Server) *
 // log counts the app's values, and afterwards the app answers every route
 // from its untouched cache as before.
 func TestServeOnADjangoAppsRedisLeavesTheAppsValuesAlone(t *testing.T) {
-	for _, v := range djangoVariants {
+	for _, v := range djangoEncodings {
 		t.Run(v.name, func(t *testing.T) {
-			app, rs, rdb := startDjango(t, v.opts)
+			e := startDjango(t, v.opts)
+			app, rs, rdb := e.app, e.redis, e.rdb
 			djangoBodies := map[string]string{}
 			for _, r := range sharedRoutes {
 				status, body := djangoGet(t, app, r.path)
@@ -485,9 +474,10 @@ func TestServeOnADjangoAppsRedisLeavesTheAppsValuesAlone(t *testing.T) {
 // the app's limit, and why the two want their own prefix or version; once
 // the keys are cleared, the app answers again.
 func TestServeFirstThenADjangoAppOnTheSameKeys(t *testing.T) {
-	for _, v := range djangoVariants {
+	for _, v := range djangoEncodings {
 		t.Run(v.name, func(t *testing.T) {
-			app, rs, rdb := startDjango(t, v.opts)
+			e := startDjango(t, v.opts)
+			app, rs, rdb := e.app, e.redis, e.rdb
 			s := startServeBeside(t, app, rs)
 			for _, r := range sharedRoutes {
 				if res := request("GET", s.base+r.path, "", ""); res.status != 200 || res.cache != "MISS" {
