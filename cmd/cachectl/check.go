@@ -38,14 +38,12 @@ type checkOptions struct {
 	RedisAddr  string // redacted, for the report when Redis cannot be reached
 	AdminToken string
 	// AdminAuthScheme is how the token is sent: "Bearer", "Token", or ""
-	// to follow the scheme the API's 401 names (WWW-Authenticate).
+	// to follow the scheme the API's 401 names (WWW-Authenticate). "Basic"
+	// writes with the credentials of --api instead of a token.
 	AdminAuthScheme string
-	// APIAuth is set when --api carries credentials, which the client sends
-	// as basic auth: then the write probe can run without a token.
-	APIAuth        bool
-	SkipClear      bool
-	Yes            bool // clear without asking (demo passes it for its own Redis)
-	RequestTimeout time.Duration
+	SkipClear       bool
+	Yes             bool // clear without asking (demo passes it for its own Redis)
+	RequestTimeout  time.Duration
 }
 
 // checkStep is one line of the checklist (DESIGN.md, the check JSON contract).
@@ -140,11 +138,13 @@ reached.`,
 				opts.AdminAuthScheme = "Bearer"
 			case "token":
 				opts.AdminAuthScheme = "Token"
+			case "basic":
+				if u, err := url.Parse(f.opts.API); err != nil || u.User == nil {
+					return usageErrorf("--admin-auth-scheme basic writes with the credentials of --api: give them there (%s=http://USER:PASSWORD@host)", envAPI)
+				}
+				opts.AdminAuthScheme = "Basic"
 			default:
-				return usageErrorf("--admin-auth-scheme %q: want auto, bearer or token", scheme)
-			}
-			if u, err := url.Parse(f.opts.API); err == nil && u.User != nil {
-				opts.APIAuth = true
+				return usageErrorf("--admin-auth-scheme %q: want auto, bearer, token or basic", scheme)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -154,7 +154,7 @@ reached.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
-	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the admin token is sent: bearer (Authorization: Bearer), token (DRF's TokenAuthentication), or auto: the scheme the API's 401 names")
+	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the write probe authenticates: bearer or token (the admin token as Authorization: Bearer or Token, DRF's TokenAuthentication), basic (the credentials in --api, DRF's BasicAuthentication), or auto: the token in the scheme the API's 401 names")
 	fl.BoolVar(&opts.SkipClear, "skip-clear", false, "do not clear the schema's groups first (shared environments)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "clear the schema's groups without asking (needed without a terminal, unless --skip-clear)")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each API request")
@@ -637,8 +637,9 @@ func (c *checker) stats(ctx context.Context) (stepResult, error) {
 // exactly the right keys went: the product's own and the listings, not
 // another product's detail nor the colors. The price is put back after.
 func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
-	if c.opts.AdminToken == "" && !c.opts.APIAuth {
-		return skipped("skipped: no admin token (--admin-token or %s), nor credentials in --api, to write through the API", envAdminToken), nil
+	basic := c.opts.AdminAuthScheme == "Basic"
+	if c.opts.AdminToken == "" && !basic {
+		return skipped("skipped: no admin token (--admin-token or %s) to write through the API", envAdminToken), nil
 	}
 	c.scheme = c.opts.AdminAuthScheme
 	if c.scheme == "" {
@@ -701,7 +702,7 @@ func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
 	write := func(cents int64) (stepResult, error) {
 		body := fmt.Sprintf(`{"price": "%s"}`, formatCents(cents))
 		r, err := c.request(ctx, http.MethodPatch, productURL(target.ID), []byte(body))
-		if err == nil && r.status == http.StatusUnauthorized && c.opts.AdminAuthScheme == "" && c.opts.AdminToken != "" {
+		if err == nil && r.status == http.StatusUnauthorized && c.opts.AdminAuthScheme == "" {
 			// A 401 wrote nothing; it names the scheme the API wants
 			// (DRF's TokenAuthentication says Token). Ask once more in it.
 			if s := challengeScheme(r.challenge); s != "" && !strings.EqualFold(s, c.scheme) && !strings.EqualFold(s, "Basic") {
@@ -750,7 +751,7 @@ func (c *checker) invalidation(ctx context.Context) (stepResult, error) {
 
 // authUsed names how the write probe authenticated, for its report.
 func (c *checker) authUsed() string {
-	if c.opts.AdminToken == "" {
+	if c.scheme == "Basic" {
 		return "basic auth from --api"
 	}
 	return "Authorization: " + c.scheme
@@ -760,7 +761,7 @@ func (c *checker) authUsed() string {
 func (c *checker) authAdvice(r checkResponse) string {
 	s := challengeScheme(r.challenge)
 	switch {
-	case s == "" && c.opts.AdminToken == "":
+	case c.scheme == "Basic":
 		return " with basic auth from --api"
 	case s == "":
 		return fmt.Sprintf(" with Authorization: %s (the API names no scheme; --admin-auth-scheme sets it, or put a user's credentials in --api)", c.scheme)
@@ -877,7 +878,7 @@ func (c *checker) request(ctx context.Context, method, u string, body []byte) (c
 	req.Header.Set("User-Agent", "cachectl/"+build.Get().Version)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
-		if c.opts.AdminToken != "" {
+		if c.scheme != "Basic" { // basic auth: the client's transport adds --api's credentials
 			req.Header.Set("Authorization", c.scheme+" "+c.opts.AdminToken)
 		}
 	}

@@ -316,6 +316,7 @@ func TestDjangoCheck(t *testing.T) {
 			} else {
 				api := strings.Replace(e.app.URL(), "http://", "http://"+djangotest.AdminUser+":"+djangotest.AdminPassword+"@", 1)
 				flags[len(flags)-1] = api
+				args = append(args, "--admin-auth-scheme", "basic")
 			}
 			ios, _, out, errOut := iostreams.Test()
 			code := runCLI(t, ios, append(args, flags...)...)
