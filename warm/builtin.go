@@ -19,7 +19,7 @@ import (
 // category is what the plan needs of /api/categories/.
 type category struct {
 	ID           int64  `json:"id"`
-	ParentID     *int64 `json:"parent_id"`
+	ParentID     *int64 `json:"parent"`
 	ProductCount int64  `json:"product_count"`
 }
 

@@ -160,7 +160,7 @@ func seedWarmupURLs(t *testing.T, c *testCatalog) []string {
 	body, _ := c.get(t, "/api/categories/")
 	var cats []struct {
 		ID           int64  `json:"id"`
-		ParentID     *int64 `json:"parent_id"`
+		ParentID     *int64 `json:"parent"`
 		ProductCount int64  `json:"product_count"`
 	}
 	if err := json.Unmarshal(body, &cats); err != nil {
@@ -185,7 +185,7 @@ func seedWarmupURLs(t *testing.T, c *testCatalog) []string {
 	}
 	slices.SortStableFunc(cats, func(a, b struct {
 		ID           int64  `json:"id"`
-		ParentID     *int64 `json:"parent_id"`
+		ParentID     *int64 `json:"parent"`
 		ProductCount int64  `json:"product_count"`
 	}) int {
 		return cmp.Or(cmp.Compare(b.ProductCount, a.ProductCount), cmp.Compare(a.ID, b.ID))
