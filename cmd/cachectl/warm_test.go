@@ -109,6 +109,7 @@ func (f *inFlight) wrap(h http.Handler) http.Handler {
 type warmJSON struct {
 	Op       string        `json:"op"`
 	API      string        `json:"api"`
+	Source   string        `json:"source"`
 	URLs     int           `json:"urls"`
 	OK       int           `json:"ok"`
 	Failed   int           `json:"failed"`
@@ -123,6 +124,7 @@ type warmJSON struct {
 		KeysAfter  int64    `json:"keys_after"`
 		Missing    []string `json:"missing"`
 	} `json:"verify"`
+	Warnings []string `json:"warnings"`
 }
 
 // runWarmJSON runs `cachectl warm --json` against the catalog and decodes its report.
