@@ -535,7 +535,7 @@ func (d *discovery) ordered(e Entry) error {
 	case chosen != "" && len(said) > 0:
 		d.warnf("%s: %s; warmed ordering=%s instead", label, strings.Join(said, "; "), chosen)
 	case chosen == "" && firstIgnored >= 0:
-		d.reqs[firstIgnored].Key, d.reqs[firstIgnored].Collect = e.Key, e.collect
+		d.add(Request{URL: d.reqs[firstIgnored].URL, Key: e.Key, Collect: e.collect})
 		d.warnf("%s: %s: the page warmed is in the API's default order", label, strings.Join(said, "; "))
 	case chosen == "":
 		// Every ordering was refused: the first refusal is a failed request.

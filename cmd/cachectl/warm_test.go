@@ -211,6 +211,9 @@ func TestWarmBuiltinPlanCachesEverySeedKeyByName(t *testing.T) {
 	if first.Failed != 0 || first.OK != first.URLs || first.Misses != first.URLs || first.Hits != 0 {
 		t.Errorf("first warm on an empty cache: %d urls, %d ok, %d failed, %d misses, %d hits", first.URLs, first.OK, first.Failed, first.Misses, first.Hits)
 	}
+	if first.Source != "builtin" || first.Warnings == nil || len(first.Warnings) != 0 {
+		t.Errorf("source %q, warnings %q; want builtin and warnings [] (the reference server answers as the plan assumes)", first.Source, first.Warnings)
+	}
 	v := first.Verify
 	if !v.Checked || v.KeysBefore != 0 || v.KeysAfter <= v.KeysBefore || v.Missing == nil || len(v.Missing) != 0 {
 		t.Errorf("verify = %+v, want checked, 0 keys before, more after, missing []", v)
