@@ -234,11 +234,7 @@ func (d *discovery) step(listURL string, items []map[string]json.RawMessage, st 
 	if err != nil {
 		return err
 	}
-	if order != nil && !order.Count && !anyHas(chosen, order.Field) {
-		fb := st.Fallback
-		if fb == nil {
-			return &ShapeError{Msg: fmt.Sprintf("%s: no item of %s has %s to sort by", label, redact.URL(listURL), order.Field)}
-		}
+	if fb := st.Fallback; fb != nil && order != nil && !order.Count && !anyHas(chosen, order.Field) {
 		where, order = cmp.Or(fb.Where, where), fb.Sort
 		var how []string
 		if where != nil {
@@ -253,6 +249,9 @@ func (d *discovery) step(listURL string, items []map[string]json.RawMessage, st 
 		}
 	}
 	if order != nil && !order.Count {
+		if !anyHas(chosen, order.Field) {
+			return &ShapeError{Msg: fmt.Sprintf("%s: no item of %s has %s to sort by", label, redact.URL(listURL), order.Field)}
+		}
 		sortItems(chosen, order)
 	}
 	pages, skipped := d.render(st, chosen)

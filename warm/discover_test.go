@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -23,12 +24,16 @@ type answer struct {
 	body   string
 }
 
-// shapes serves fixed answers by request URI; anything else is a 404.
+// shapes serves fixed answers by request URI; anything else is a 404. The
+// URIs asked are read once the discovery is over.
 func shapes(t *testing.T, answers map[string]answer) (*url.URL, *[]string) {
 	t.Helper()
 	var asked []string
+	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		asked = append(asked, r.URL.RequestURI())
+		mu.Unlock()
 		a, ok := answers[r.URL.RequestURI()]
 		if !ok {
 			a = answer{404, `{"detail":"Not found."}`}
