@@ -26,7 +26,7 @@ import (
 func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, timeout time.Duration) ([]Endpoint, error) {
 	var cats []struct {
 		ID       int64  `json:"id"`
-		ParentID *int64 `json:"parent_id"`
+		ParentID *int64 `json:"parent"`
 	}
 	if err := getInto(ctx, client, timeout, api.JoinPath("/api/categories/").String(), &cats); err != nil {
 		return nil, err

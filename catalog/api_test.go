@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -201,6 +202,45 @@ func TestMetricLabelsStayBoundedWhateverTheRequest(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// Categories are named as DRF's ModelSerializer names them, so that every
+// command reads the reference server as it reads a Django app: "parent" is
+// the parent's id, or null for a main category, and there is no "parent_id",
+// in reads and in writes.
+func TestCategoriesNameTheirParentAsDjangoRESTFrameworkDoes(t *testing.T) {
+	e := newEnv(t, inMemory())
+	var cats []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(e.mustGet("/api/categories/").body), &cats); err != nil {
+		t.Fatal(err)
+	}
+	mains := map[string]bool{}
+	for _, c := range cats {
+		if _, ok := c["parent_id"]; ok {
+			t.Fatalf("category with parent_id: %s", c["id"])
+		}
+		parent, ok := c["parent"]
+		if !ok {
+			t.Fatalf("category %s has no parent field", c["id"])
+		}
+		if string(parent) == "null" {
+			mains[string(c["id"])] = true
+		} else if !mains[string(parent)] {
+			t.Errorf("category %s: parent %s, want the id of a main category", c["id"], parent)
+		}
+	}
+	if len(mains) != 5 {
+		t.Errorf("%d categories with parent null, want the 5 main ones", len(mains))
+	}
+
+	r := e.admin("POST", "/api/categories/", `{"name":"Garden Tools","parent":1}`)
+	if r.status != http.StatusCreated || fmt.Sprint(r.field(t, "parent")) != "1" {
+		t.Errorf("create with parent 1: %d %s", r.status, r.body)
+	}
+	r = e.admin("POST", "/api/categories/", `{"name":"Old Style","parent_id":1}`)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `unknown field \"parent_id\" (accepted: name, slug, parent)`) {
+		t.Errorf("create with parent_id: %d %s, want a 400 naming the accepted fields", r.status, r.body)
 	}
 }
 

@@ -254,7 +254,7 @@ func testEveryWriteInvalidates(t *testing.T, opts ...envOption) {
 			cat(product4, lists), cat(categories, recs, []string{"product:5", "product_colors:all"}), nil},
 		{"insufficient stock", "POST", "/api/variants/{v}/reduce_stock/", `{"quantity":100000}`, 409,
 			nil, cat(product4, lists, categories, recs), nil},
-		{"category create", "POST", "/api/categories/", `{"name":"Garden","parent_id":null}`, 201,
+		{"category create", "POST", "/api/categories/", `{"name":"Garden","parent":null}`, 201,
 			cat(categories, lists), cat(product4, recs, []string{"product_colors:all"}),
 			func(t *testing.T, e *testEnv) {
 				if r := e.mustGet("/api/categories/"); !strings.Contains(r.body, `"slug":"garden"`) {
@@ -268,7 +268,7 @@ func testEveryWriteInvalidates(t *testing.T, opts ...envOption) {
 					t.Errorf("category name %v", n)
 				}
 			}},
-		{"category put", "PUT", "/api/categories/2/", `{"name":"Tops","slug":"tops","parent_id":1}`, 200,
+		{"category put", "PUT", "/api/categories/2/", `{"name":"Tops","slug":"tops","parent":1}`, 200,
 			cat(categories, lists), cat(product4, recs, []string{"product_colors:all"}), nil},
 		{"category delete refused while in use", "DELETE", "/api/categories/2/", "", 409,
 			nil, cat(categories, lists), nil},

@@ -10,12 +10,13 @@ import (
 )
 
 // Category is one row of the category tree; ProductCount includes the
-// products of its direct subcategories.
+// products of its direct subcategories. Its JSON names the parent as DRF's
+// ModelSerializer does: "parent", the parent's id, null for a main category.
 type Category struct {
 	ID           int64  `json:"id"`
 	Name         string `json:"name"`
 	Slug         string `json:"slug"`
-	ParentID     *int64 `json:"parent_id"`
+	ParentID     *int64 `json:"parent"`
 	ProductCount int64  `json:"product_count"`
 }
 

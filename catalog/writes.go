@@ -178,7 +178,7 @@ func (s *Server) writeCategory(w http.ResponseWriter, r *http.Request, ids []int
 	if !ok {
 		return
 	}
-	f, err := s.readFields(w, r, "name", "slug", "parent_id")
+	f, err := s.readFields(w, r, "name", "slug", "parent")
 	if err != nil {
 		s.writeStoreError(w, err)
 		return
@@ -194,7 +194,7 @@ func (s *Server) writeCategory(w http.ResponseWriter, r *http.Request, ids []int
 	if full {
 		err = f.required("name")
 	}
-	err = firstErr(err, f.text("name", &c.Name, 1, 100), f.text("slug", &c.Slug, 1, 100), f.ref("parent_id", &c.ParentID, true))
+	err = firstErr(err, f.text("name", &c.Name, 1, 100), f.text("slug", &c.Slug, 1, 100), f.ref("parent", &c.ParentID, true))
 	if err == nil {
 		if _, ok := f["slug"]; !ok && id == 0 {
 			c.Slug = slugify(c.Name)

@@ -1,27 +1,11 @@
 package warm
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"time"
-
-	"github.com/cachectl/cachectl/internal/redact"
 )
-
-// category is what the plan needs of /api/categories/.
-type category struct {
-	ID           int64  `json:"id"`
-	ParentID     *int64 `json:"parent_id"`
-	ProductCount int64  `json:"product_count"`
-}
 
 // The fixed logical keys of the catalog API (DESIGN.md §5), which the
 // built-in plan can name before it runs; hashed keys come from X-Cache-Key.
@@ -32,54 +16,58 @@ const (
 	keyNewArrivals = "products:new_arrivals"
 )
 
-// BuiltinPlan discovers the seed's warm-up from the API itself: all
-// categories, all colors, top 10 sellers, top 10 new arrivals, top 20 popular
-// products, filters for every main category, and product lists for the top 5
-// categories by product count. Reading the categories is the plan's first
-// request, already done.
-func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
-	cfg = withDefaults(cfg)
-	catURL := api.JoinPath("/api/categories/").String()
-	start := time.Now()
-	body, status, cache, err := getJSON(ctx, cfg, catURL)
-	done := Result{URL: catURL, Status: status, Cache: cache, Attempts: 1, Key: keyCategories,
-		LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
-	if err != nil {
-		if errors.As(err, new(*UnreachableError)) {
-			return Plan{}, err
-		}
-		return Plan{}, fmt.Errorf("discover the plan: %w", err)
-	}
-	var cats []category
-	if err := json.Unmarshal(body, &cats); err != nil {
-		return Plan{}, fmt.Errorf("discover the plan: %s is not a list of categories: %w", catURL, err)
-	}
+// mainCategory is a category without a parent, as the reference server and
+// DRF's ModelSerializer name it ("parent": an id, null, or a nested object
+// with a depth) or as apps that rename it do ("parent_id").
+const mainCategory = "parent|parent_id = null"
 
-	path := func(p string, q url.Values) string {
-		u := api.JoinPath(p)
-		u.RawQuery = q.Encode()
-		return u.String()
+// Builtin is the seed's warmup_cache, as a spec: all categories (every page
+// of them), all colors, top 10 sellers and top 10 new arrivals (the bare
+// URLs, whose default limit is 10), top 20 popular products (ordered by
+// popularity, or by sales where the API has no popularity), filters for
+// every main category, and product lists for the top 5 categories by
+// product_count. Where the categories carry no product_count, the top 5
+// are chosen among the main categories by the count of their product
+// lists, which assumes a main category's list holds its subcategories'
+// products.
+func Builtin() Spec {
+	s := Spec{builtin: true, Entries: []Entry{
+		{Name: "categories", URL: "/api/categories/", Key: keyCategories, Each: []Step{
+			{Name: "main categories", Where: mustCondition(mainCategory), URL: "/api/products/filters/?category={id}"},
+			{Name: "top 5 categories", Sort: mustOrder("-product_count"), Limit: 5, URL: "/api/products/?category={id}", collect: true,
+				Fallback: &Step{Where: mustCondition(mainCategory), Sort: mustOrder("-count()")}},
+		}},
+		{URL: "/api/colors/", Key: keyColors},
+		{URL: "/api/products/top_sellers/", Key: keyTopSellers, collect: true},
+		{URL: "/api/products/new_arrivals/", Key: keyNewArrivals, collect: true},
+		{Name: "popular products", URL: "/api/products/?ordering={ordering}&page_size=20",
+			Ordering: []string{"-popularity", "-sales_count"}, collect: true},
+	}}
+	if err := s.compile(); err != nil {
+		panic("warm: the built-in plan: " + err.Error())
 	}
-	reqs := []Request{
-		{URL: catURL, Key: keyCategories, Done: &done},
-		{URL: path("/api/colors/", nil), Key: keyColors},
-		{URL: path("/api/products/top_sellers/", nil), Key: keyTopSellers, Collect: true},
-		{URL: path("/api/products/new_arrivals/", nil), Key: keyNewArrivals, Collect: true},
-		{URL: path("/api/products/", url.Values{"ordering": {"-popularity"}, "page_size": {"20"}}), Collect: true},
+	return s
+}
+
+func mustCondition(s string) *Condition {
+	c, err := ParseCondition(s)
+	if err != nil {
+		panic(err)
 	}
-	for _, c := range cats {
-		if c.ParentID == nil {
-			reqs = append(reqs, Request{URL: path("/api/products/filters/", url.Values{"category": {strconv.FormatInt(c.ID, 10)}})})
-		}
+	return c
+}
+
+func mustOrder(s string) *Order {
+	o, err := ParseOrder(s)
+	if err != nil {
+		panic(err)
 	}
-	top := slices.Clone(cats)
-	slices.SortStableFunc(top, func(a, b category) int {
-		return cmp.Or(cmp.Compare(b.ProductCount, a.ProductCount), cmp.Compare(a.ID, b.ID))
-	})
-	for _, c := range top[:min(5, len(top))] {
-		reqs = append(reqs, Request{URL: path("/api/products/", url.Values{"category": {strconv.FormatInt(c.ID, 10)}}), Collect: true})
-	}
-	return Plan{Source: "builtin", Requests: reqs}, nil
+	return o
+}
+
+// BuiltinPlan discovers the built-in plan from the API (see Builtin).
+func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
+	return Discover(ctx, cfg, api, Builtin())
 }
 
 // ProductIDs reads the product ids of a catalog response: a list of products
@@ -127,32 +115,4 @@ func DeepPlan(api *url.URL, ids []int64) Plan {
 		)
 	}
 	return plan
-}
-
-// getJSON fetches one discovery document (bounded to maxBody).
-func getJSON(ctx context.Context, cfg Config, u string) (body []byte, status int, cache string, err error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	req.Header = cfg.Header.Clone()
-	if req.Header == nil {
-		req.Header = http.Header{}
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := Do(cfg.Client, req)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, resp.StatusCode, "", &RequestError{Method: req.Method, URL: u, Status: resp.StatusCode, Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode, "", fmt.Errorf("%s: HTTP %d", redact.URL(u), resp.StatusCode)
-	}
-	return body, resp.StatusCode, resp.Header.Get("X-Cache"), nil
 }

@@ -56,12 +56,17 @@ type Request struct {
 	// Collect hands a successful response's body to Config.OnBody (the
 	// built-in plan marks the product lists, whose products --deep warms).
 	Collect bool
+
+	body []byte // of a request already done
 }
 
 // Plan is what one warm round requests, in order.
 type Plan struct {
-	Source   string // "builtin", "urls", "sitemap"
+	Source   string // "builtin", "plan" (a plan file), "urls", "sitemap", "deep"
 	Requests []Request
+	// Warnings say where the API did not answer as the plan assumed, and
+	// what was done instead.
+	Warnings []string
 }
 
 // Resolve makes ref absolute against the API's base URL. Only http and https are allowed.

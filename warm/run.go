@@ -107,7 +107,8 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	for range min(cfg.Concurrency, max(len(plan.Requests), 1)) {
 		wg.Go(func() {
 			for i := range jobs {
-				res, body := fetch(runCtx, cfg, limiter, plan.Requests[i])
+				req := plan.Requests[i]
+				res, body := fetch(runCtx, cfg, limiter, req, req.Collect && cfg.OnBody != nil)
 				mu.Lock()
 				results[i] = res
 				if body != nil && cfg.OnBody != nil {
@@ -129,11 +130,14 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	for i, req := range plan.Requests {
 		if req.Done != nil {
 			results[i] = *req.Done
-			if cfg.OnResult != nil {
-				mu.Lock()
-				cfg.OnResult(*req.Done)
-				mu.Unlock()
+			mu.Lock()
+			if req.Collect && cfg.OnBody != nil && req.body != nil && req.Done.OK() {
+				cfg.OnBody(req, req.body)
 			}
+			if cfg.OnResult != nil {
+				cfg.OnResult(*req.Done)
+			}
+			mu.Unlock()
 			continue
 		}
 		if runCtx.Err() != nil {
@@ -227,8 +231,8 @@ func allTransport(results []Result) bool {
 }
 
 // fetch performs one request with its retries. The body is returned only
-// for a successful request marked Collect.
-func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) (Result, []byte) {
+// for a successful request, and when keepBody says so.
+func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request, keepBody bool) (Result, []byte) {
 	res := Result{URL: redact.URL(req.URL), Key: req.Key}
 	for attempt := 0; ; attempt++ {
 		if limiter != nil {
@@ -240,7 +244,7 @@ func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request) 
 			return finish(ctx, res, ctx.Err()), nil
 		}
 		res.Attempts++
-		a, err := attemptOnce(ctx, cfg, req.URL, req.Collect && cfg.OnBody != nil)
+		a, err := attemptOnce(ctx, cfg, req.URL, keepBody)
 		res.Status, res.Cache, res.LatencyMs = a.status, a.cache, float64(a.latency.Microseconds())/1000
 		if a.key != "" {
 			res.Key = a.key

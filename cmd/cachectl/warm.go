@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type warmOptions struct {
 	Quiet   bool
 
 	URLs           string // file, or "-" for stdin
+	PlanFile       string // file, or "-" for stdin
 	Sitemap        string
 	Limit          int
 	Exclude        string
@@ -49,6 +51,8 @@ type warmOptions struct {
 	VerifyForced   bool // --verify given explicitly: an unreachable Redis is then an error
 	Every          time.Duration
 	Deep           bool
+
+	warned []string // the warnings last printed, which a round on a schedule does not repeat
 }
 
 // warmReport is the JSON of `cachectl warm`.
@@ -66,6 +70,8 @@ type warmReport struct {
 	DurationMs float64           `json:"duration_ms"`
 	Results    []warm.Result     `json:"results"`
 	Verify     warm.Verification `json:"verify"`
+	// Warnings say where the API did not answer as the plan assumed.
+	Warnings []string `json:"warnings"`
 }
 
 func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cobra.Command {
@@ -79,7 +85,13 @@ command, discovered from the API: all categories, all colors, top 10 sellers,
 top 10 new arrivals, top 20 popular products, filters for every main category,
 and product lists for the top 5 categories by product count. --deep also
 warms the detail, variants and recommendations of every product those lists
-returned. --urls and --sitemap warm other pages.
+returned. --plan FILE describes another API's plan with the same discovery
+steps (YAML: see the README); --urls and --sitemap warm other pages.
+
+Where the API does not answer as the plan assumes, warm says so on stderr
+(and in the JSON's warnings) and what it did instead: an ordering the API
+ignored, categories without product_count. Where the plan cannot be carried
+out (a list that is not a list, no main categories) it exits 1.
 
 With Redis reachable, warm counts the cache's keys before and after and checks
 that every key the plan names (and every key the server names in X-Cache-Key)
@@ -92,6 +104,8 @@ a key is missing.`,
   cachectl warm --json --fail-fast
   # your own pages, gently
   cachectl warm --urls pages.txt -c 4 --qps 20
+  # another app's warm-up, discovered from its API
+  cachectl warm --plan warm-plan.yaml
   # keep it warm, as a scheduler would (one line per round)
   cachectl warm --every 10m`,
 		Args: cobra.NoArgs,
@@ -119,6 +133,7 @@ a key is missing.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLs, "urls", "", "warm the URLs or paths in FILE, one per line (- for stdin)")
+	fl.StringVar(&opts.PlanFile, "plan", "", "warm the plan FILE describes (YAML: lists to read, pages to build from their items; - for stdin)")
 	fl.StringVar(&opts.Sitemap, "sitemap", "", "warm the pages of a sitemap or sitemap index (gzip too)")
 	fl.IntVar(&opts.Limit, "limit", 0, "with --sitemap: at most N pages")
 	fl.StringVar(&opts.Exclude, "exclude", "", "with --sitemap: skip pages whose URL matches this regular expression")
@@ -136,8 +151,8 @@ a key is missing.`,
 
 func (o *warmOptions) validate() error {
 	switch {
-	case o.URLs != "" && o.Sitemap != "":
-		return usageErrorf("--urls and --sitemap cannot be used together")
+	case countSet(o.URLs, o.Sitemap, o.PlanFile) > 1:
+		return usageErrorf("--urls, --sitemap and --plan cannot be used together")
 	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
 		return inRange("concurrency", o.Concurrency, 1, maxConcurrency)
 	case o.Retries > maxRetries:
@@ -156,8 +171,8 @@ func (o *warmOptions) validate() error {
 		return usageErrorf("--limit and --exclude go with --sitemap")
 	case o.Limit < 0:
 		return usageErrorf("--limit must not be negative")
-	case o.Deep && (o.URLs != "" || o.Sitemap != ""):
-		return usageErrorf("--deep goes with the built-in plan, not --urls or --sitemap")
+	case o.Deep && countSet(o.URLs, o.Sitemap, o.PlanFile) > 0:
+		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
 	}
 	if o.Exclude != "" {
 		if _, err := regexp.Compile(o.Exclude); err != nil {
@@ -182,26 +197,41 @@ func (o *warmOptions) config() warm.Config {
 	}
 }
 
-// plan builds the round's plan; the built-in plan is discovered afresh each round.
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// builtinHint follows an error about an API that does not answer as the
+// built-in plan assumes.
+const builtinHint = "if the API names or nests these differently, describe its warm-up in a file: cachectl warm --plan FILE (see the README)"
+
+// plan builds the round's plan; the built-in plan and a plan file are
+// discovered afresh each round, and files are read again.
 func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, error) {
 	switch {
 	case o.URLs != "":
-		var r io.Reader = o.IO.In
-		name := "stdin"
-		if o.URLs != "-" {
-			fh, err := os.Open(o.URLs)
-			if err != nil {
-				return warm.Plan{}, usageErrorf("--urls: %w", err)
-			}
-			defer fh.Close()
-			r, name = fh, o.URLs
-		}
-		reqs, err := warm.ParseURLList(r, o.API)
-		var ie *warm.InputError
-		if errors.As(err, &ie) {
-			ie.Source = name
-		}
+		var reqs []warm.Request
+		err := o.readInput("--urls", o.URLs, func(r io.Reader) (err error) {
+			reqs, err = warm.ParseURLList(r, o.API)
+			return err
+		})
 		return warm.Plan{Source: "urls", Requests: reqs}, err
+	case o.PlanFile != "":
+		var spec warm.Spec
+		err := o.readInput("--plan", o.PlanFile, func(r io.Reader) (err error) {
+			spec, err = warm.ParseSpec(r)
+			return err
+		})
+		if err != nil {
+			return warm.Plan{}, err
+		}
+		return warm.Discover(ctx, cfg, o.API, spec)
 	case o.Sitemap != "":
 		u, err := warm.Resolve(o.API, o.Sitemap)
 		if err != nil {
@@ -214,7 +244,32 @@ func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, err
 		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
 		return warm.Plan{Source: "sitemap", Requests: reqs}, err
 	}
-	return warm.BuiltinPlan(ctx, cfg, o.API)
+	plan, err := warm.BuiltinPlan(ctx, cfg, o.API)
+	if errors.Is(err, warm.ErrShape) {
+		err = hinted{err: err, hint: builtinHint}
+	}
+	return plan, err
+}
+
+// readInput hands parse the file, or stdin for "-"; an InputError it
+// returns names the file.
+func (o *warmOptions) readInput(flag, file string, parse func(io.Reader) error) error {
+	var r io.Reader = o.IO.In
+	name := "stdin"
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return usageErrorf("%s: %w", flag, err)
+		}
+		defer fh.Close()
+		r, name = fh, file
+	}
+	err := parse(r)
+	var ie *warm.InputError
+	if errors.As(err, &ie) {
+		ie.Source = name
+	}
+	return err
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
@@ -255,7 +310,7 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 		}
 		if err != nil {
 			// The API failing is this round's news; the schedule goes on.
-			if !errors.As(err, new(*warm.UnreachableError)) && !errors.As(err, new(*warm.RequestError)) {
+			if !errors.As(err, new(*warm.UnreachableError)) && !errors.As(err, new(*warm.RequestError)) && !errors.Is(err, warm.ErrShape) {
 				return err
 			}
 			fmt.Fprintf(opts.IO.Out, "%s round %d: %s\n", time.Now().Format(time.RFC3339), round, firstLine(err.Error()))
@@ -275,7 +330,8 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 // warmRound builds and runs the plan once, verifying in Redis when rdb is set.
 // The report is returned even when the round was interrupted.
 func warmRound(ctx context.Context, opts *warmOptions, rdb redis.UniversalClient, interactive bool) (*warmReport, error) {
-	rep := &warmReport{Op: "warm", API: redact.URL(opts.API.String()), Results: []warm.Result{}, Verify: warm.Verification{Missing: []string{}}}
+	rep := &warmReport{Op: "warm", API: redact.URL(opts.API.String()), Results: []warm.Result{},
+		Verify: warm.Verification{Missing: []string{}}, Warnings: []string{}}
 	if rdb != nil {
 		n, err := warm.CountKeys(ctx, rdb, opts.Schema)
 		if err != nil {
@@ -289,6 +345,13 @@ func warmRound(ctx context.Context, opts *warmOptions, rdb redis.UniversalClient
 		return nil, err
 	}
 	rep.Source = plan.Source
+	rep.Warnings = append(rep.Warnings, plan.Warnings...)
+	if !opts.Quiet && !slices.Equal(plan.Warnings, opts.warned) {
+		for _, w := range plan.Warnings {
+			fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
+		}
+	}
+	opts.warned = plan.Warnings
 	progress := newWarmProgress(opts, len(plan.Requests), interactive)
 	cfg.OnResult = progress.add
 	var seen []int64

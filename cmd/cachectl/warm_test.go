@@ -109,6 +109,7 @@ func (f *inFlight) wrap(h http.Handler) http.Handler {
 type warmJSON struct {
 	Op       string        `json:"op"`
 	API      string        `json:"api"`
+	Source   string        `json:"source"`
 	URLs     int           `json:"urls"`
 	OK       int           `json:"ok"`
 	Failed   int           `json:"failed"`
@@ -123,6 +124,7 @@ type warmJSON struct {
 		KeysAfter  int64    `json:"keys_after"`
 		Missing    []string `json:"missing"`
 	} `json:"verify"`
+	Warnings []string `json:"warnings"`
 }
 
 // runWarmJSON runs `cachectl warm --json` against the catalog and decodes its report.
@@ -160,7 +162,7 @@ func seedWarmupURLs(t *testing.T, c *testCatalog) []string {
 	body, _ := c.get(t, "/api/categories/")
 	var cats []struct {
 		ID           int64  `json:"id"`
-		ParentID     *int64 `json:"parent_id"`
+		ParentID     *int64 `json:"parent"`
 		ProductCount int64  `json:"product_count"`
 	}
 	if err := json.Unmarshal(body, &cats); err != nil {
@@ -185,7 +187,7 @@ func seedWarmupURLs(t *testing.T, c *testCatalog) []string {
 	}
 	slices.SortStableFunc(cats, func(a, b struct {
 		ID           int64  `json:"id"`
-		ParentID     *int64 `json:"parent_id"`
+		ParentID     *int64 `json:"parent"`
 		ProductCount int64  `json:"product_count"`
 	}) int {
 		return cmp.Or(cmp.Compare(b.ProductCount, a.ProductCount), cmp.Compare(a.ID, b.ID))
@@ -208,6 +210,9 @@ func TestWarmBuiltinPlanCachesEverySeedKeyByName(t *testing.T) {
 	}
 	if first.Failed != 0 || first.OK != first.URLs || first.Misses != first.URLs || first.Hits != 0 {
 		t.Errorf("first warm on an empty cache: %d urls, %d ok, %d failed, %d misses, %d hits", first.URLs, first.OK, first.Failed, first.Misses, first.Hits)
+	}
+	if first.Source != "builtin" || first.Warnings == nil || len(first.Warnings) != 0 {
+		t.Errorf("source %q, warnings %q; want builtin and warnings [] (the reference server answers as the plan assumes)", first.Source, first.Warnings)
 	}
 	v := first.Verify
 	if !v.Checked || v.KeysBefore != 0 || v.KeysAfter <= v.KeysBefore || v.Missing == nil || len(v.Missing) != 0 {
