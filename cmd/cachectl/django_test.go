@@ -43,7 +43,7 @@ var djangoRoutes = []string{
 // djangoEnv is a running fixture with its own Redis, and the flags that
 // point cachectl at it.
 type djangoEnv struct {
-	app   *djangotest.App
+	*djangotest.App
 	redis *redistest.Server
 	rdb   *redis.Client // the app's db
 	db0   *redis.Client
@@ -54,7 +54,7 @@ func startDjango(t *testing.T, opts djangotest.Options) *djangoEnv {
 	srv := redistest.Start(t)
 	opts.Redis = srv.Addr
 	app := djangotest.Start(t, opts)
-	e := &djangoEnv{app: app, redis: srv}
+	e := &djangoEnv{App: app, redis: srv}
 	for _, db := range []int{app.DB, 0} {
 		o := srv.ClientOptions()
 		o.DB = db
@@ -71,8 +71,8 @@ func startDjango(t *testing.T, opts djangotest.Options) *djangoEnv {
 
 // flags point cachectl at the app's Redis db, prefix and version, and its API.
 func (e *djangoEnv) flags() []string {
-	return []string{"--redis", fmt.Sprintf("redis://%s/%d", e.redis.Addr, e.app.DB),
-		"--prefix", e.app.Prefix, "--key-version", strconv.Itoa(e.app.Version), "--api", e.app.URL()}
+	return []string{"--redis", fmt.Sprintf("redis://%s/%d", e.redis.Addr, e.App.DB),
+		"--prefix", e.App.Prefix, "--key-version", strconv.Itoa(e.App.Version), "--api", e.App.URL()}
 }
 
 // fill empties the app's db and GETs every cached route, plus a key under
@@ -85,16 +85,16 @@ func (e *djangoEnv) fill(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range djangoRoutes {
-		resp, err := http.Get(e.app.URL() + p)
+		resp, err := http.Get(e.App.URL() + p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %s\n%s", p, resp.Status, e.app.LogTail(20))
+			t.Fatalf("GET %s: %s\n%s", p, resp.Status, e.App.LogTail(20))
 		}
 	}
-	e.rdb.Set(ctx, e.app.Key("django.contrib.sessions.cacheabc"), "session", 0)
+	e.rdb.Set(ctx, e.App.Key("django.contrib.sessions.cacheabc"), "session", 0)
 	e.db0.Set(ctx, "elsewhere", "x", 0)
 }
 
@@ -122,17 +122,6 @@ func (e *djangoEnv) cachectl(t *testing.T, args ...string) (code int, stdout, st
 	return code, out.String(), errOut.String()
 }
 
-// diff lists what is in a and not in b.
-func diff(a, b []string) []string {
-	var out []string
-	for _, k := range a {
-		if !slices.Contains(b, k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 func TestDjangoClearDeletesWhatClearProductCacheDeletes(t *testing.T) {
 	// From the same state, `cachectl clear` and the app's own
 	// clear_product_cache leave the same keys, except where cachectl
@@ -143,7 +132,7 @@ func TestDjangoClearDeletesWhatClearProductCacheDeletes(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
 			e := startDjango(t, v.opts)
-			session := e.app.Key("django.contrib.sessions.cacheabc")
+			session := e.App.Key("django.contrib.sessions.cacheabc")
 			for _, tc := range []struct {
 				cachectl, manage []string
 				// extra are the keys cachectl keeps that clear_product_cache deletes.
@@ -157,7 +146,7 @@ func TestDjangoClearDeletesWhatClearProductCacheDeletes(t *testing.T) {
 				{[]string{"--product-id", "3"}, []string{"--product-id", "3"}, func(before []string) []string {
 					var listings []string
 					for _, k := range before {
-						if strings.HasPrefix(k, e.app.Key("products:")) {
+						if strings.HasPrefix(k, e.App.Key("products:")) {
 							listings = append(listings, k)
 						}
 					}
@@ -168,7 +157,7 @@ func TestDjangoClearDeletesWhatClearProductCacheDeletes(t *testing.T) {
 				name := strings.Join(tc.cachectl, " ")
 				e.fill(t)
 				before := e.keys(t)
-				e.app.Manage(t, append([]string{"clear_product_cache"}, tc.manage...)...)
+				e.App.Manage(t, append([]string{"clear_product_cache"}, tc.manage...)...)
 				byApp := e.keys(t)
 
 				e.fill(t)
@@ -218,7 +207,7 @@ func TestDjangoKeysStatsTopAndPing(t *testing.T) {
 			e.fill(t)
 			want := map[string]int64{}
 			for _, k := range e.keys(t) {
-				switch logical := strings.TrimPrefix(k, e.app.Key("")); {
+				switch logical := strings.TrimPrefix(k, e.App.Key("")); {
 				case strings.HasPrefix(logical, "product:"), strings.HasPrefix(logical, "products:"):
 					want["products"]++
 				case strings.HasPrefix(logical, "categor"):
@@ -255,7 +244,7 @@ func TestDjangoKeysStatsTopAndPing(t *testing.T) {
 						t.Errorf("%v: %s has %d keys, Redis holds %d", args, g, got, n)
 					}
 				}
-				if db := fmt.Sprintf("db%d", e.app.DB); st.DBs[db].Keys == 0 {
+				if db := fmt.Sprintf("db%d", e.App.DB); st.DBs[db].Keys == 0 {
 					t.Errorf("%v: %s shows no keys: %+v", args, db, st.DBs)
 				}
 			}
@@ -312,9 +301,9 @@ func TestDjangoCheck(t *testing.T) {
 			args := []string{"check", "--yes", "--json"}
 			flags := e.flags()
 			if v.opts.TokenAuth {
-				args = append(args, "--admin-token", e.app.AdminToken)
+				args = append(args, "--admin-token", e.App.AdminToken)
 			} else {
-				api := strings.Replace(e.app.URL(), "http://", "http://"+djangotest.AdminUser+":"+djangotest.AdminPassword+"@", 1)
+				api := strings.Replace(e.App.URL(), "http://", "http://"+djangotest.AdminUser+":"+djangotest.AdminPassword+"@", 1)
 				flags[len(flags)-1] = api
 				args = append(args, "--admin-auth-scheme", "basic")
 			}

@@ -412,7 +412,7 @@ func TestServeOnADjangoAppsRedisLeavesTheAppsValuesAlone(t *testing.T) {
 	for _, v := range djangoEncodings {
 		t.Run(v.name, func(t *testing.T) {
 			e := startDjango(t, v.opts)
-			app, rs, rdb := e.app, e.redis, e.rdb
+			app, rs, rdb := e.App, e.redis, e.rdb
 			djangoBodies := map[string]string{}
 			for _, r := range sharedRoutes {
 				status, body := djangoGet(t, app, r.path)
@@ -477,7 +477,7 @@ func TestServeFirstThenADjangoAppOnTheSameKeys(t *testing.T) {
 	for _, v := range djangoEncodings {
 		t.Run(v.name, func(t *testing.T) {
 			e := startDjango(t, v.opts)
-			app, rs, rdb := e.app, e.redis, e.rdb
+			app, rs, rdb := e.App, e.redis, e.rdb
 			s := startServeBeside(t, app, rs)
 			for _, r := range sharedRoutes {
 				if res := request("GET", s.base+r.path, "", ""); res.status != 200 || res.cache != "MISS" {

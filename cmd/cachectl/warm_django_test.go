@@ -15,30 +15,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
-	"github.com/cachectl/cachectl/internal/redistest"
 )
 
-// djangoApp is the Django fixture (gunicorn, DRF, django-redis) caching in
-// a private redis-server of its own.
-type djangoApp struct {
-	*djangotest.App
-	redis *redistest.Server
-	rdb   *redis.Client // on the app's db
-}
-
-func startDjango(t *testing.T, o djangotest.Options) *djangoApp {
-	t.Helper()
-	srv := redistest.Start(t)
-	o.Redis = srv.Addr
-	app := djangotest.Start(t, o)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: app.DB})
-	t.Cleanup(func() { rdb.Close() })
-	return &djangoApp{App: app, redis: srv, rdb: rdb}
-}
+// djangoApp is the Django fixture caching in a private redis-server of
+// its own (startDjango).
+type djangoApp = djangoEnv
 
 // cachectlArgs are the flags that point cachectl at the app and its cache.
 func (a *djangoApp) cachectlArgs() []string {
