@@ -76,6 +76,11 @@ var ErrIncomplete = errors.New("clear incomplete")
 // redirected: keys had moved to another master, so the pass proves nothing.
 var errKeysMoved = errors.New("keys moved to another master during the clear")
 
+// errOrphanKeys is errKeysMoved while the cluster stood still: the node holds
+// keys of slots it does not own, as an interrupted migration leaves them.
+// Another pass would find them again.
+var errOrphanKeys = errors.New("keys of slots their master does not own (an interrupted migration leaves them; redis-cli --cluster fix moves them home)")
+
 // maxPasses bounds how often a clear starts over because the server or the
 // cluster changed under it (a failover, a restart, a slot moving).
 const maxPasses = 3
@@ -93,8 +98,14 @@ type ClearError struct {
 	// behind its address. Another pass found the same, or none was left.
 	Changed string
 	// Live is the address of a master that answered at the end, when the
-	// clear ran on a cluster; a hint can name it when the seed is gone.
-	Live string
+	// clear ran on a cluster; SeedDown says that Seed, the address the
+	// cluster client was first given, did not answer, so that a hint can
+	// name Live instead.
+	Live, Seed string
+	SeedDown   bool
+	// MasterDown is a master that holds slots and did not answer at the end:
+	// running again helps once it is back or a replica has taken over.
+	MasterDown string
 }
 
 func (e *ClearError) Error() string   { return ErrIncomplete.Error() + ": " + e.Cause.Error() }
@@ -178,6 +189,8 @@ func failure(err error) *ClearError {
 	switch {
 	case errors.As(err, &sc):
 		ce.Changed = sc.Error()
+	case errors.Is(err, errOrphanKeys):
+		ce.Retry = false
 	case errors.Is(err, errKeysMoved):
 		ce.Changed = errKeysMoved.Error()
 	case errors.Is(err, ErrLimit):
@@ -241,6 +254,9 @@ func (cl *clearer) clearCluster(ctx context.Context, cc *redis.ClusterClient) er
 				continue
 			}
 			failed++
+			if errors.Is(e, errKeysMoved) && changed == "" && aerr == nil {
+				e = fmt.Errorf("%w: %w", errOrphanKeys, e)
+			}
 			f := failure(e)
 			if first == nil || (first.Retry && !f.Retry) {
 				first = f // a refusal the server will repeat says most
@@ -268,6 +284,12 @@ func (cl *clearer) clearCluster(ctx context.Context, cc *redis.ClusterClient) er
 			first.Changed = changed
 		}
 		first.Live = after.live(seed)
+		first.Seed, first.SeedDown = seed, !answers(ctx, tmpl, seed)
+		for _, m := range after.masters {
+			if m.Down && m.Slots != "" {
+				first.MasterDown = m.Addr
+			}
+		}
 		return first
 	}
 }
@@ -288,15 +310,17 @@ func (cl *clearer) passAll(ctx context.Context, tmpl *redis.Options, v clusterVi
 }
 
 // nodeTemplate returns the options go-redis uses for one master (the
-// cluster's credentials, TLS and timeouts) and the address of every master
-// it knows, to ask for the topology.
+// cluster's credentials, TLS and timeouts) and the seeds and every master
+// go-redis knows, to ask for the topology. A slot map with no master (the
+// client loaded it from a node that has left the cluster) still gives the
+// options, from the cluster client's own.
 func nodeTemplate(ctx context.Context, cc *redis.ClusterClient) (*redis.Options, []string, error) {
 	var (
 		mu    sync.Mutex
 		tmpl  *redis.Options
 		addrs = slices.Clone(cc.Options().Addrs)
 	)
-	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+	_ = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if tmpl == nil {
@@ -307,12 +331,30 @@ func nodeTemplate(ctx context.Context, cc *redis.ClusterClient) (*redis.Options,
 		return nil
 	})
 	if tmpl == nil {
-		if err == nil {
-			err = errors.New("no master")
-		}
-		return nil, nil, err
+		tmpl = nodeOptions(cc.Options())
+	}
+	if len(addrs) == 0 {
+		return nil, nil, errors.New("no address to reach the cluster")
 	}
 	return tmpl, addrs, nil
+}
+
+// nodeOptions are the options of a cluster's node client, as go-redis
+// derives them from the cluster's, for what a clear uses.
+func nodeOptions(co *redis.ClusterOptions) *redis.Options {
+	o := &redis.Options{
+		ClientName: co.ClientName, Dialer: co.Dialer, OnConnect: co.OnConnect,
+		Protocol: co.Protocol, Username: co.Username, Password: co.Password,
+		CredentialsProvider: co.CredentialsProvider, CredentialsProviderContext: co.CredentialsProviderContext,
+		MaxRetries: co.MaxRetries, DialTimeout: co.DialTimeout, DialerRetries: co.DialerRetries,
+		ReadTimeout: co.ReadTimeout, WriteTimeout: co.WriteTimeout, ContextTimeoutEnabled: co.ContextTimeoutEnabled,
+		PoolTimeout: co.PoolTimeout, TLSConfig: co.TLSConfig, DisableIdentity: co.DisableIdentity,
+	}
+	if co.MaintNotificationsConfig != nil {
+		m := *co.MaintNotificationsConfig
+		o.MaintNotificationsConfig = &m
+	}
+	return o
 }
 
 func mergeAddrs(have, more []string) []string {
@@ -382,10 +424,13 @@ type clearer struct {
 	progressMu sync.Mutex
 }
 
-// startPass counts a pass. A dry run counts again from zero, so that its
-// figures are those of the last pass, on the servers there now.
+// startPass counts a pass. The limit holds for each pass: keys a restart
+// brought back, or that moved and were found twice, are not more keys than
+// counted. A dry run counts again from zero, so that its figures are those
+// of the last pass, on the servers there now.
 func (cl *clearer) startPass() {
 	cl.passes++
+	cl.queued.Store(0)
 	if cl.cfg.DryRun && cl.passes > 1 {
 		cl.scanned.Store(0)
 		for i := range cl.matched {

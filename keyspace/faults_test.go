@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -375,5 +377,198 @@ func TestClearSeedMasterKilled(t *testing.T) {
 				t.Fatalf("re-run at %s after the failover: complete=%v err=%v, %d left", ce.Live, res.Complete, err, left())
 			}
 		})
+	}
+}
+
+func TestClearSeedThatLeftTheCluster(t *testing.T) {
+	// A node removed from the cluster (redis-cli --cluster del-node ends
+	// with CLUSTER RESET SOFT; the process stays up) is still the first
+	// seed. It knows only itself: the clear must take the cluster's
+	// members from a node that sees every slot served, not from it.
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	cl := redistest.StartCluster(t, 3, 0)
+	seedWithTTL(t, cl.Client(t), productKeys(s, 3000))
+	masters := slices.Clone(cl.Masters)
+	x := cl.AddMaster(t)
+	addrs := []string{x.Addr}
+	for _, m := range masters {
+		addrs = append(addrs, m.Addr)
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2, MaxRetries: 1,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	defer cc.Close()
+	if err := cc.Ping(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	xid := x.NodeID(t)
+	for _, m := range masters {
+		if err := m.Client(t).Do(ctx, "CLUSTER", "FORGET", xid).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.Client(t).Do(ctx, "CLUSTER", "RESET", "SOFT").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	counts, err := Count(ctx, cc, sel, 0)
+	if err != nil || counts[0] != 3000 {
+		t.Errorf("Count with a stale first seed: %v %v, want 3000", counts, err)
+	}
+	res, err := Clear(ctx, cc, sel, ClearConfig{})
+	left, per := clusterCounts(t, &redistest.Cluster{Masters: masters}, s.Key("product:*"))
+	if err != nil || !res.Complete || left != 0 || res.Deleted != 3000 {
+		t.Errorf("complete=%v deleted=%d err=%v; %d left %v: want all 3000 deleted", res.Complete, res.Deleted, err, left, per)
+	}
+}
+
+func TestClearOrphanKeysSayRunningAgainWillNotHelp(t *testing.T) {
+	// A master holds a key of a slot it does not own, as an interrupted
+	// migration leaves it. The cluster stands still, so no number of passes
+	// removes it: the clear says so, and does not spend its passes.
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	cl := redistest.StartCluster(t, 3, 0)
+	cc := cl.Client(t)
+	seedWithTTL(t, cc, productKeys(s, 3000))
+	owner, other := cl.Masters[0], cl.Masters[1]
+	slot := cl.SlotsOf(t, owner)[5]
+	oc := other.Client(t)
+	if err := oc.Do(ctx, "CLUSTER", "SETSLOT", slot, "IMPORTING", owner.NodeID(t)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	for i := 0; key == ""; i++ {
+		if k := s.Key(fmt.Sprintf("product:orphan:%d", i)); cc.ClusterKeySlot(ctx, k).Val() == int64(slot) {
+			key = k
+		}
+	}
+	conn := oc.Conn()
+	defer conn.Close()
+	if err := conn.Do(ctx, "ASKING").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Set(ctx, key, "x", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := oc.Do(ctx, "CLUSTER", "SETSLOT", slot, "STABLE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Clear(ctx, redisClusterClient(t, cl), Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{})
+	var ce *ClearError
+	if !errors.As(err, &ce) || res.Complete || ce.Retry || !errors.Is(err, errOrphanKeys) || res.Passes != 1 {
+		t.Fatalf("orphan key: complete=%v passes=%d err=%v, want incomplete after one pass, saying running again will not help", res.Complete, res.Passes, err)
+	}
+}
+
+func TestClearLimitHoldsForEachPass(t *testing.T) {
+	// A restart reloads the last snapshot mid-clear: the second pass finds
+	// keys the first had deleted. They are not keys beyond the count, so
+	// --max-keys (Limit) does not stop the clear.
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	srv := redistest.Start(t)
+	admin := srv.Client(t)
+	const total = 20000
+	seedWithTTL(t, admin, productKeys(s, total))
+	if err := admin.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(clientOptions(srv.Addr))
+	defer c.Close()
+	var once sync.Once
+	res, err := Clear(ctx, c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200, Limit: total,
+		Progress: func(p Progress) {
+			if p.Deleted >= total/2 {
+				once.Do(func() { srv.Restart(t) })
+			}
+		}})
+	if err != nil || !res.Complete || res.Passes < 2 || admin.DBSize(ctx).Val() != 0 {
+		t.Errorf("complete=%v passes=%d err=%v, %d left: want complete after starting over within the limit", res.Complete, res.Passes, err, admin.DBSize(ctx).Val())
+	}
+}
+
+func TestClearBridgesAShortOutage(t *testing.T) {
+	// The link drops and the address refuses connections for a moment:
+	// the clear dials again until the same server answers, and finishes in
+	// one pass.
+	s := New(DefaultPrefix, DefaultVersion)
+	srv := redistest.Start(t)
+	admin := srv.Client(t)
+	seedWithTTL(t, admin, productKeys(s, 20000))
+	proxy := startProxy(t, srv.Addr)
+	c := redis.NewClient(clientOptions(proxy.Addr))
+	defer c.Close()
+	var once sync.Once
+	res, err := Clear(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 100,
+		Progress: func(p Progress) {
+			if p.Deleted >= 2000 {
+				once.Do(func() {
+					proxy.Cut()
+					time.AfterFunc(150*time.Millisecond, proxy.Heal)
+				})
+			}
+		}})
+	if err != nil || !res.Complete || res.Passes != 1 || admin.DBSize(context.Background()).Val() != 0 {
+		t.Errorf("complete=%v passes=%d err=%v: want complete in one pass", res.Complete, res.Passes, err)
+	}
+}
+
+func TestClearIPv6Cluster(t *testing.T) {
+	// CLUSTER NODES writes an IPv6 node as "::1:7000": it is dialled as [::1]:7000.
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	dir := t.TempDir()
+	srv := redistest.Start(t, redistest.Options{Args: []string{"--bind", "127.0.0.1", "::1",
+		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+		"--cluster-announce-ip", "::1"}})
+	admin := srv.Client(t)
+	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cluster to be ok", 10*time.Second, func() error {
+		if infoValue(admin.ClusterInfo(ctx).Val(), "cluster_state") != "ok" {
+			return errors.New("not ok yet")
+		}
+		return nil
+	})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"[::1]:" + strconv.Itoa(srv.Port)}, Protocol: 2})
+	defer cc.Close()
+	seedWithTTL(t, cc, productKeys(s, 500))
+	res, err := Clear(ctx, cc, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{})
+	if err != nil || !res.Complete || res.Deleted != 500 {
+		t.Errorf("IPv6 cluster: complete=%v deleted=%d err=%v", res.Complete, res.Deleted, err)
+	}
+}
+
+func TestClearClusterAnnouncedByHostName(t *testing.T) {
+	// With cluster-preferred-endpoint-type hostname, clients reach nodes by
+	// their announced names; the IP in CLUSTER NODES may be unreachable
+	// from here (192.0.2.10 is TEST-NET-1). The clear dials what go-redis
+	// dials.
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	dir := t.TempDir()
+	srv := redistest.Start(t, redistest.Options{Args: []string{
+		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
+		"--cluster-announce-ip", "192.0.2.10",
+		"--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"}})
+	admin := srv.Client(t)
+	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cluster to be ok", 10*time.Second, func() error {
+		if infoValue(admin.ClusterInfo(ctx).Val(), "cluster_state") != "ok" {
+			return errors.New("not ok yet")
+		}
+		return nil
+	})
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}, Protocol: 2,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	defer cc.Close()
+	seedWithTTL(t, cc, productKeys(s, 500))
+	res, err := Clear(ctx, cc, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{})
+	if err != nil || !res.Complete || res.Deleted != 500 {
+		t.Errorf("complete=%v deleted=%d err=%v", res.Complete, res.Deleted, err)
 	}
 }

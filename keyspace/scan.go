@@ -15,10 +15,14 @@ const DefaultScanCount = 1000
 // ForEachMaster calls fn for every server that owns keys: the one server of a
 // standalone deployment, or every master of a cluster (never a replica), in
 // parallel. It returns the first error after all calls have ended.
+//
+// A cluster's masters are those of a view in which every slot is served
+// (see viewCluster), not go-redis's cached slot map, which a seed that has
+// left the cluster leaves empty: a count over no master would say zero.
 func ForEachMaster(ctx context.Context, c redis.UniversalClient, fn func(ctx context.Context, node *redis.Client) error) error {
 	switch c := c.(type) {
 	case *redis.ClusterClient:
-		return c.ForEachMaster(ctx, fn)
+		return forEachViewedMaster(ctx, c, fn)
 	case *redis.Client:
 		return fn(ctx, c)
 	default:

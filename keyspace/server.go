@@ -19,38 +19,57 @@ type serverID struct {
 }
 
 // known reports whether the server could say who it is; a user that may not
-// run INFO cannot, and then only pinned connections guard the pass.
-func (id serverID) known() bool { return id.RunID != "" }
+// run INFO (nor CLUSTER MYID) cannot, and then only pinned connections
+// guard the pass.
+func (id serverID) known() bool { return id.RunID != "" || id.NodeID != "" }
 
 func (id serverID) String() string {
-	if !id.known() {
+	var parts []string
+	if id.NodeID != "" {
+		parts = append(parts, "node "+short(id.NodeID))
+	}
+	if id.RunID != "" {
+		parts = append(parts, "run_id "+short(id.RunID))
+	}
+	if len(parts) == 0 {
 		return "an unknown server"
 	}
-	s := "run_id " + short(id.RunID)
-	if id.NodeID != "" {
-		s = "node " + short(id.NodeID) + " " + s
-	}
-	return s
+	return strings.Join(parts, " ")
 }
 
 func short(id string) string { return id[:min(len(id), 8)] }
 
-// identify asks c which server process it is talking to.
+// identify asks c which server process it is talking to, in one round
+// trip. What the user may not ask (NOPERM) stays unknown.
 func identify(ctx context.Context, c redis.Cmdable, cluster bool) (serverID, error) {
-	info, err := c.Info(ctx, "server").Result()
-	switch {
-	case isNoPerm(err):
-		return serverID{}, nil
-	case err != nil:
+	var (
+		info *redis.StringCmd
+		myid *redis.StringCmd
+	)
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		info = p.Info(ctx, "server")
+		if cluster {
+			myid = p.ClusterMyID(ctx)
+		}
+		return nil
+	})
+	if err != nil && !isReply(err) {
 		return serverID{}, err
 	}
-	id := serverID{RunID: infoValue(info, "run_id")}
-	if cluster {
-		nid, err := c.ClusterMyID(ctx).Result()
-		if err != nil && !isNoPerm(err) {
+	var id serverID
+	switch err := info.Err(); {
+	case err == nil:
+		id.RunID = infoValue(info.Val(), "run_id")
+	case !isNoPerm(err):
+		return serverID{}, err
+	}
+	if myid != nil {
+		switch err := myid.Err(); {
+		case err == nil:
+			id.NodeID = myid.Val()
+		case !isNoPerm(err):
 			return serverID{}, err
 		}
-		id.NodeID = nid
 	}
 	return id, nil
 }
@@ -138,25 +157,32 @@ func (p *pinned) close() {
 func (p *pinned) addr() string { return p.client.Options().Addr }
 
 // do runs fn on the connection. After a broken link (not a reply from the
-// server, not a cancelled ctx) it reconnects, up to maxReopens times per
-// pass, and runs fn again if the new connection reaches the same server;
-// otherwise it returns a *ServerChangedError or the original error.
+// server, not a cancelled ctx) it dials again, up to maxReopens times per
+// pass with a growing pause, and runs fn again once a new connection
+// reaches the same server; a connection to another server ends it with a
+// *ServerChangedError, and running out of attempts with the original error.
 func (p *pinned) do(ctx context.Context, fn func(*redis.Conn) error) error {
 	for {
 		err := fn(p.conn)
 		if err == nil || isReply(err) || ctx.Err() != nil {
 			return err
 		}
-		if !p.id.known() || p.reopens >= maxReopens {
+		if err := p.reopen(ctx, err); err != nil {
 			return err
 		}
+	}
+}
+
+// reopen replaces a broken connection with one to the same server process.
+func (p *pinned) reopen(ctx context.Context, cause error) error {
+	for p.id.known() && p.reopens < maxReopens {
 		p.reopens++
-		if !sleep(ctx, time.Duration(p.reopens)*50*time.Millisecond) {
-			return err
+		if !sleep(ctx, time.Duration(p.reopens)*100*time.Millisecond) {
+			return cause
 		}
-		conn, id, derr := p.dial(ctx)
-		if derr != nil {
-			return err
+		conn, id, err := p.dial(ctx)
+		if err != nil {
+			continue
 		}
 		if id != p.id {
 			conn.Close()
@@ -164,7 +190,9 @@ func (p *pinned) do(ctx context.Context, fn func(*redis.Conn) error) error {
 		}
 		p.conn.Close()
 		p.conn = conn
+		return nil
 	}
+	return cause
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.

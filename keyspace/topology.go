@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -33,59 +35,139 @@ type masterView struct {
 	Down     bool   // it did not answer: its line is another node's account
 }
 
-// viewCluster asks the first address that answers who the masters are,
-// then each master for its own account. It fails only when no address answers.
+// viewCluster asks the first address that answers, and sees every slot
+// served, who the masters are (a node that left the cluster, or is cut off
+// from it, knows only itself), then each master in parallel for its own
+// account. A slot that no master claims is a change: its keys were not
+// scanned. It fails only when no address answers.
 func viewCluster(ctx context.Context, tmpl *redis.Options, addrs []string) (clusterView, error) {
 	var (
-		members []redisconn.Node
-		errs    []error
+		members, partial []redisconn.Node
+		errs             []error
 	)
 	for _, a := range addrs {
 		lines, err := nodesOf(ctx, tmpl, a)
-		if err == nil {
-			members = lines
-			break
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("%s: %w", a, err))
+			continue
+		case !coversAllSlots(lines):
+			if partial == nil {
+				partial = lines
+			}
+			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", a, err))
+		members = lines
+		break
+	}
+	if members == nil {
+		members = partial
 	}
 	if members == nil {
 		return clusterView{}, fmt.Errorf("no cluster node answered: %w", errors.Join(errs...))
 	}
 	var v clusterView
 	byID := map[string]string{}
-	for _, n := range members {
-		byID[n.ID] = n.Addr
-		v.addrs = append(v.addrs, n.Addr)
+	for i, n := range members {
+		members[i].Addr = dialAddr(n, addrs)
+		byID[n.ID] = members[i].Addr
+		v.addrs = append(v.addrs, members[i].Addr)
 	}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
 	for _, n := range members {
 		if n.Role != "master" || (len(n.Ranges) == 0 && len(n.Moves) == 0 && n.Failing) {
 			continue
 		}
-		m := masterView{ID: n.ID, Addr: n.Addr, Epoch: n.Epoch, Slots: strings.Join(n.Ranges, " ")}
-		self, err := nodesOf(ctx, tmpl, n.Addr)
-		if err != nil {
-			m.Down = true
+		wg.Go(func() {
+			m, moving := selfView(ctx, tmpl, n, byID)
+			mu.Lock()
+			defer mu.Unlock()
 			v.masters = append(v.masters, m)
+			v.moving = append(v.moving, moving...)
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(v.masters, func(a, b masterView) int { return strings.Compare(a.ID, b.ID) })
+	slices.Sort(v.moving)
+	if first, n := unserved(v.owners()); n > 0 {
+		v.moving = append(v.moving, fmt.Sprintf("%d slots are served by no master that answered (slot %d first)", n, first))
+	}
+	return v, nil
+}
+
+// selfView is master n's account of itself: its slots, config epoch and
+// migrations, from the "myself" line of its own CLUSTER NODES; the
+// membership's account of it, marked Down, when it does not answer.
+func selfView(ctx context.Context, tmpl *redis.Options, n redisconn.Node, byID map[string]string) (masterView, []string) {
+	m := masterView{ID: n.ID, Addr: n.Addr, Epoch: n.Epoch, Slots: strings.Join(n.Ranges, " ")}
+	self, err := nodesOf(ctx, tmpl, n.Addr)
+	if err != nil {
+		m.Down = true
+		return m, nil
+	}
+	var moving []string
+	for _, s := range self {
+		if !s.Myself {
 			continue
 		}
-		for _, s := range self {
-			if !s.Myself {
-				continue
-			}
-			if s.ID != n.ID || s.Role != "master" {
-				// The address now holds another node, or a replica: the
-				// membership answer is already out of date.
-				v.moving = append(v.moving, fmt.Sprintf("%s is no longer master %s", n.Addr, short(n.ID)))
-			}
-			m.Epoch, m.Slots = s.Epoch, strings.Join(s.Ranges, " ")
-			for _, mv := range s.Moves {
-				v.moving = append(v.moving, describeMove(mv, n.Addr, byID))
-			}
+		if s.ID != n.ID || s.Role != "master" {
+			// The address now holds another node, or a replica: the
+			// membership answer is already out of date.
+			moving = append(moving, fmt.Sprintf("%s is no longer master %s", n.Addr, short(n.ID)))
 		}
-		v.masters = append(v.masters, m)
+		m.Epoch, m.Slots = s.Epoch, strings.Join(s.Ranges, " ")
+		for _, mv := range s.Moves {
+			moving = append(moving, describeMove(mv, n.Addr, byID))
+		}
 	}
-	slices.SortFunc(v.masters, func(a, b masterView) int { return strings.Compare(a.ID, b.ID) })
-	return v, nil
+	return m, moving
+}
+
+// coversAllSlots reports whether the masters of a CLUSTER NODES answer
+// claim every slot between them.
+func coversAllSlots(nodes []redisconn.Node) bool {
+	var v clusterView
+	for _, n := range nodes {
+		if n.Role == "master" {
+			v.masters = append(v.masters, masterView{Addr: n.Addr + "/" + n.ID, Slots: strings.Join(n.Ranges, " ")})
+		}
+	}
+	_, missing := unserved(v.owners())
+	return missing == 0
+}
+
+// unserved counts the slots no master claims, and names the first.
+func unserved(owners []string) (first, n int) {
+	first = -1
+	for s, o := range owners {
+		if o == "" {
+			if first < 0 {
+				first = s
+			}
+			n++
+		}
+	}
+	return first, n
+}
+
+// dialAddr is where to reach node n: its announced host name where the
+// client was given that name (cluster-preferred-endpoint-type hostname, a
+// name in --redis), else its address.
+func dialAddr(n redisconn.Node, known []string) string {
+	if n.Hostname == "" {
+		return n.Addr
+	}
+	_, port, err := net.SplitHostPort(n.Addr)
+	if err != nil {
+		return n.Addr
+	}
+	if byName := net.JoinHostPort(n.Hostname, port); slices.Contains(known, byName) {
+		return byName
+	}
+	return n.Addr
 }
 
 // describeMove turns "[42->-id]" (migrating) or "[42-<-id]" (importing) into words.
@@ -224,4 +306,47 @@ func (v clusterView) live(seed string) string {
 		}
 	}
 	return first
+}
+
+// forEachViewedMaster runs fn on every master of a fresh view of the
+// cluster, in parallel, with a client of its own.
+func forEachViewedMaster(ctx context.Context, cc *redis.ClusterClient, fn func(ctx context.Context, node *redis.Client) error) error {
+	tmpl, addrs, err := nodeTemplate(ctx, cc)
+	if err != nil {
+		return fmt.Errorf("load the cluster's nodes: %w", err)
+	}
+	v, err := viewCluster(ctx, tmpl, addrs)
+	if err != nil {
+		return err
+	}
+	if first, n := unserved(v.owners()); n > 0 {
+		return fmt.Errorf("%d slots are served by no master that answered (slot %d first): their keys cannot be reached", n, first)
+	}
+	errs := make([]error, len(v.masters))
+	var wg sync.WaitGroup
+	for i, m := range v.masters {
+		wg.Go(func() {
+			o := *tmpl
+			o.Addr = m.Addr
+			node := redis.NewClient(&o)
+			defer node.Close()
+			errs[i] = fn(ctx, node)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// answers reports whether addr answers PING.
+func answers(ctx context.Context, tmpl *redis.Options, addr string) bool {
+	o := passOptions(tmpl)
+	o.Addr = addr
+	c := redis.NewClient(o)
+	defer c.Close()
+	return c.Ping(ctx).Err() == nil
 }

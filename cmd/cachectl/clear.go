@@ -342,27 +342,48 @@ func clearHint(err error, conn *redisconn.Conn, maxKeys int64) string {
 	case errors.Is(err, context.Canceled):
 		return "nothing is lost by stopping: " + again
 	case strings.Contains(msg, "NOPERM"):
-		return "this user may not run SCAN or UNLINK on these keys: grant them (ACL SETUSER <user> +scan +unlink) or connect as a user that has them"
+		cmd := deniedCommand(msg)
+		return fmt.Sprintf("this user may not run %s: grant it (ACL SETUSER <user> +%s; a clear needs +scan +unlink +info, and on a cluster +cluster|nodes +cluster|myid) or connect as a user that has it",
+			strings.ToUpper(strings.ReplaceAll(cmd, "|", " ")), cmd)
 	case strings.Contains(msg, "unknown command"):
 		return "this server has no such command (UNLINK needs Redis 4.0 or newer, and a config may rename it); cachectl never falls back to DEL: running again will not help"
 	case strings.Contains(msg, "CROSSSLOT"):
 		return "these keys live in several hash slots, so this is a Redis Cluster node that could not be detected (this user may not run INFO or CLUSTER INFO): add --cluster"
 	case strings.Contains(msg, "READONLY"):
 		return "the server at this address is a read-only replica: point --redis at the primary"
+	case strings.Contains(msg, "redis-cli --cluster fix"):
+		return "run redis-cli --cluster fix on the cluster, then the same command again; until then every clear finds those keys where their slot is not served"
 	case !ce.Retry:
 		return "the server refused; running again will not help until the cause above is fixed"
 	}
-	if conn.Cluster && ce.Live != "" && len(conn.Seeds) > 0 && ce.Live != conn.Seeds[0] {
-		return fmt.Sprintf("%s does not answer as a master: run the same command again with --redis %s (a live master), or give several seeds (--redis redis://host1:port,host2:port)",
-			conn.Seeds[0], redisconn.WithHost(conn.Addr, ce.Live))
+	var h string
+	switch {
+	case ce.Changed != "" && conn.Cluster:
+		h = fmt.Sprintf("the cluster changed under the clear (%s): run the same command again once the failover or rebalance has finished (redis-cli --cluster check shows no open slots)", ce.Changed)
+	case ce.Changed != "":
+		h = fmt.Sprintf("the server changed under the clear (%s): run the same command again once the failover or restart is over", ce.Changed)
+	case ce.MasterDown != "":
+		h = fmt.Sprintf("master %s does not answer: run the same command again once it is back or its replica has taken over", ce.MasterDown)
+	case conn.Cluster:
+		h = "a master did not answer: " + again + " once it is back or its replica has taken over"
+	default:
+		return "nothing is lost by stopping: " + again
 	}
-	if ce.Changed != "" {
-		return fmt.Sprintf("Redis changed under the clear (%s): run the same command again once the failover or rebalance has finished (redis-cli --cluster check shows no open slots)", ce.Changed)
+	if conn.Cluster && ce.SeedDown && ce.Live != "" {
+		h += fmt.Sprintf("; the seed %s does not answer: give --redis %s (a live master), or several seeds (--redis redis://host1:port,host2:port)",
+			ce.Seed, redisconn.WithHost(conn.Addr, ce.Live))
 	}
-	if conn.Cluster {
-		return "a master did not answer: " + again + " once it is back or its replica has taken over"
+	return h
+}
+
+// deniedCommand picks the command out of a NOPERM reply ("… to run the
+// 'cluster|nodes' command"), lower case, or "scan or unlink" if it names none.
+func deniedCommand(msg string) string {
+	_, rest, ok := strings.Cut(msg, "run the '")
+	if cmd, _, ok2 := strings.Cut(rest, "'"); ok && ok2 && cmd != "" {
+		return strings.ToLower(cmd)
 	}
-	return "nothing is lost by stopping: " + again
+	return "scan or unlink"
 }
 
 // clearZero is the result of a clear that found nothing to delete.

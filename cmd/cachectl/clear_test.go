@@ -286,7 +286,7 @@ func TestClearIncompleteExitsOneAndPrintsWhatItDid(t *testing.T) {
 	if res.Complete || res.Deleted != 0 || res.Errors != 1 {
 		t.Errorf("result %+v: want complete=false, deleted 0, errors 1", res)
 	}
-	for _, want := range []string{"NOPERM", "hint: this user may not run SCAN or UNLINK"} {
+	for _, want := range []string{"NOPERM", "hint: this user may not run UNLINK: grant it (ACL SETUSER <user> +unlink"} {
 		if !strings.Contains(errOut.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -447,10 +447,13 @@ func TestClearHintsAfterPermanentErrors(t *testing.T) {
 	}
 	seedKeys(t, cl.Client(t), keys...)
 	for _, m := range cl.Masters {
-		// A user that may not ask INFO or CLUSTER INFO, so that the
-		// cluster cannot be detected.
-		if err := m.Client(t).Do(context.Background(), "ACL", "SETUSER", "blind", "on", ">pw", "~*", "+@all", "-info", "-cluster").Err(); err != nil {
-			t.Fatal(err)
+		// A user that may not ask INFO or CLUSTER INFO, nor EXISTS of
+		// keys in two slots, so that the cluster cannot be detected; and
+		// one that may run EXISTS, which tells.
+		for _, u := range [][]any{{"blind", "-exists"}, {"nocluster", "+exists"}} {
+			if err := m.Client(t).Do(context.Background(), "ACL", "SETUSER", u[0], "on", ">pw", "~*", "+@all", "-info", "-cluster", u[1]).Err(); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 
@@ -459,6 +462,7 @@ func TestClearHintsAfterPermanentErrors(t *testing.T) {
 	}{
 		{"no UNLINK", renamed.URL(), "hint: this server has no such command (UNLINK needs Redis 4.0"},
 		{"an undetected cluster", "redis://blind:pw@" + cl.Masters[0].Addr + "/0", "add --cluster"},
+		{"a cluster without CLUSTER", "redis://nocluster:pw@" + cl.Masters[0].Addr + "/0", "is a cluster node, but this user may not run the CLUSTER commands"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ios, _, _, errOut := iostreams.Test()
@@ -477,16 +481,23 @@ func TestClearHintsAfterPermanentErrors(t *testing.T) {
 
 func TestClearHintNamesALiveMaster(t *testing.T) {
 	// When the seed of a cluster clear is gone, the hint names a master that
-	// answered, with the user's own URL otherwise unchanged.
+	// answered, with the user's own URL otherwise unchanged; when the seed
+	// answers, it says what went wrong and names no other node.
 	conn := &redisconn.Conn{Cluster: true, Addr: "redis://ops:***@10.0.0.1:7000/0", Seeds: []string{"10.0.0.1:7000"}}
-	err := &keyspace.ClearError{Cause: errors.New("connect to 10.0.0.1:7000: connection refused"), Retry: true, Live: "10.0.0.2:7001"}
+	err := &keyspace.ClearError{Cause: errors.New("connect to 10.0.0.1:7000: connection refused"), Retry: true,
+		Live: "10.0.0.2:7001", Seed: "10.0.0.1:7000", SeedDown: true, MasterDown: "10.0.0.1:7000"}
 	hint := clearHint(err, conn, 0)
-	if !strings.Contains(hint, "--redis redis://ops:***@10.0.0.2:7001/0") || !strings.Contains(hint, "10.0.0.1:7000 does not answer") {
-		t.Errorf("hint %q should name the live master 10.0.0.2:7001", hint)
+	for _, want := range []string{"master 10.0.0.1:7000 does not answer", "once it is back or its replica has taken over",
+		"the seed 10.0.0.1:7000 does not answer: give --redis redis://ops:***@10.0.0.2:7001/0"} {
+		if !strings.Contains(hint, want) {
+			t.Errorf("hint %q lacks %q", hint, want)
+		}
 	}
+	conn.Seeds = []string{"cache.internal:7000"} // a host name the cluster lists by its IP
 	err = &keyspace.ClearError{Cause: errors.New("the cluster changed"), Retry: true, Changed: "slot 42 migrating from a to b", Live: "10.0.0.1:7000"}
-	if hint := clearHint(err, conn, 0); !strings.Contains(hint, "slot 42 migrating") || !strings.Contains(hint, "rebalance has finished") {
-		t.Errorf("hint %q should say what changed and when to run again", hint)
+	hint = clearHint(err, conn, 0)
+	if !strings.Contains(hint, "slot 42 migrating") || !strings.Contains(hint, "rebalance has finished") || strings.Contains(hint, "--redis") {
+		t.Errorf("hint %q should say what changed and when to run again, naming no other seed", hint)
 	}
 }
 

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,10 +25,12 @@ type Node struct {
 	// this line is the node that answered, its slot ranges as listed
 	// ("0-5460"), and the slots it is migrating or importing ("[42->-id]",
 	// "[42-<-id]"). Handshake and noaddr nodes count as Failing.
-	Epoch  string   `json:"-"`
-	Myself bool     `json:"-"`
-	Ranges []string `json:"-"`
-	Moves  []string `json:"-"`
+	Epoch  string `json:"-"`
+	Myself bool   `json:"-"`
+	// Hostname is the announced host name (cluster-announce-hostname), "" if none.
+	Hostname string   `json:"-"`
+	Ranges   []string `json:"-"`
+	Moves    []string `json:"-"`
 }
 
 // ParseClusterNodes parses the text of CLUSTER NODES, masters first, then by address.
@@ -41,10 +44,14 @@ func ParseClusterNodes(text string) ([]Node, error) {
 		if len(f) < 8 {
 			return nil, fmt.Errorf("cluster nodes: short line %q", strings.TrimSpace(line))
 		}
-		addr, _, _ := strings.Cut(f[1], "@")
-		addr, _, _ = strings.Cut(addr, ",") // hostname after a comma in Redis 7
+		// "ip:port@cport[,hostname[,aux=value...]]"
+		endpoint, aux, _ := strings.Cut(f[1], ",")
+		addr, _, _ := strings.Cut(endpoint, "@")
 		flags := strings.Split(f[2], ",")
-		n := Node{ID: f[0], Addr: addr, Role: "master", Connected: f[7] == "connected", Epoch: f[6]}
+		n := Node{ID: f[0], Addr: hostPort(addr), Role: "master", Connected: f[7] == "connected", Epoch: f[6]}
+		if h, _, _ := strings.Cut(aux, ","); !strings.Contains(h, "=") {
+			n.Hostname = h
+		}
 		if slices.Contains(flags, "slave") || slices.Contains(flags, "replica") {
 			n.Role = "replica"
 			n.MasterID = f[3]
@@ -90,4 +97,14 @@ func ClusterNodes(ctx context.Context, c redis.UniversalClient) ([]Node, error) 
 		return nil, fmt.Errorf("cluster nodes: %w", err)
 	}
 	return ParseClusterNodes(text)
+}
+
+// hostPort writes "ip:port" as net.JoinHostPort does: CLUSTER NODES prints
+// an IPv6 address without brackets ("::1:7000").
+func hostPort(addr string) string {
+	i := strings.LastIndex(addr, ":")
+	if i < 0 || strings.HasPrefix(addr, "[") || strings.Count(addr, ":") == 1 {
+		return addr
+	}
+	return net.JoinHostPort(addr[:i], addr[i+1:])
 }

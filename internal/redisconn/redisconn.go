@@ -101,11 +101,13 @@ func Options(cfg Config) (*redis.Options, error) {
 	if cfg.URL == "" {
 		cfg.URL = DefaultURL
 	}
-	if err := checkURLShape(cfg.URL); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
-	}
 	first, _, err := splitSeeds(cfg.URL)
 	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
+	}
+	// The shape of the URL with its first seed: a list of bracketed IPv6
+	// seeds is no URL to net/url.
+	if err := checkURLShape(first); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, Redact(cfg.URL), err)
 	}
 	opt, err := redis.ParseURL(first)
@@ -223,18 +225,22 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if len(seeds) == 0 {
 		seeds = []string{opt.Addr} // unix:// and the default URL
 	}
-	ctx, cancel := context.WithTimeout(ctx, opt.DialTimeout)
-	defer cancel()
-
 	// The first seed that answers is asked what it is; the others stand in
-	// for it when it is down.
-	var single *redis.Client
+	// for it when it is down. Each seed has the whole timeout: a host that
+	// drops packets must not use up the others' time.
+	var (
+		single *redis.Client
+		live   []string // the seed that answered and those not tried
+	)
 	for i, seed := range seeds {
 		o := *opt
 		o.Addr = seed
 		single = redis.NewClient(&o)
-		err := single.Ping(ctx).Err()
+		sctx, scancel := context.WithTimeout(ctx, opt.DialTimeout)
+		err := single.Ping(sctx).Err()
+		scancel()
 		if err == nil {
+			live = seeds[i:]
 			break
 		}
 		single.Close()
@@ -243,6 +249,8 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		}
 		log.Debug("seed does not answer, trying the next", "seed", seed, "err", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, opt.DialTimeout)
+	defer cancel()
 	cluster := cfg.ForceCluster
 	assumed := false
 	if !cluster {
@@ -259,6 +267,9 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 				cluster = strings.Contains(ci, "cluster_state:")
 			case strings.Contains(cerr.Error(), "cluster support disabled"):
 				// a standalone server, said plainly
+			case probeCrossSlot(ctx, single):
+				cluster = true
+				log.Debug("CLUSTER INFO is not permitted either, but two keys of different slots are CROSSSLOT: a cluster", "addr", addr)
 			default:
 				assumed = true
 				log.Debug("CLUSTER INFO is not permitted either: assuming a standalone server (use --cluster for a cluster)", "addr", addr)
@@ -280,10 +291,13 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fmt.Errorf("%w: %s: redis cluster has only db 0", ErrConfig, addr)
 	}
 	co := ClusterOptions(opt)
-	co.Addrs = seeds
+	co.Addrs = live // go-redis loads the slot map from any of them
 	cc := redis.NewClusterClient(co)
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
+		if isNoPerm(err) {
+			return nil, fmt.Errorf("redis at %s is a cluster node, but this user may not run the CLUSTER commands a cluster client needs: %s", addr, scrub(err.Error(), cfg.URL))
+		}
 		if strings.Contains(err.Error(), "cluster support disabled") {
 			return nil, fmt.Errorf("%w: %s is a single server, not a cluster node: drop --cluster", ErrConfig, addr)
 		}
@@ -388,6 +402,18 @@ func scrub(msg, rawURL string) string {
 			msg = strings.ReplaceAll(msg, p, "***")
 		}
 	}
+	// As redact.URL reads it: all between the scheme and the last @ is
+	// credentials, even where net/url read part of it as a host or a path
+	// (a password with / in it). Any run of it the message quotes goes.
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if at := strings.LastIndex(rest, "@"); at > 0 {
+			for piece := range strings.FieldsFuncSeq(rest[:at], func(r rune) bool { return strings.ContainsRune(":/?#", r) }) {
+				if len(piece) >= 3 {
+					msg = strings.ReplaceAll(msg, piece, "***")
+				}
+			}
+		}
+	}
 	return msg
 }
 
@@ -398,6 +424,14 @@ func DBFromURL(rawURL string) int {
 		return 0
 	}
 	return opt.DB
+}
+
+// probeCrossSlot asks EXISTS of two keys that hash to different slots: a
+// cluster node refuses (CROSSSLOT, or MOVED), a single server counts them.
+// It reads nothing of the user's and needs only EXISTS.
+func probeCrossSlot(ctx context.Context, c *redis.Client) bool {
+	err := c.Exists(ctx, "{0}cachectl-probe", "{1}cachectl-probe").Err()
+	return err != nil && (strings.HasPrefix(err.Error(), "CROSSSLOT") || strings.HasPrefix(err.Error(), "MOVED"))
 }
 
 // splitSeeds reads the host part of a redis:// or rediss:// URL as a list:

@@ -3,6 +3,7 @@ package redisconn
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,85 @@ func TestOpenClusterWithTheFirstSeedDown(t *testing.T) {
 	srv := redistest.Start(t)
 	if _, err := Open(context.Background(), Config{URL: "redis://" + srv.Addr + "," + cl.Masters[1].Addr + "/0"}); !errors.Is(err, ErrConfig) {
 		t.Errorf("several addresses for a single server: %v, want ErrConfig", err)
+	}
+}
+
+func TestOptionsNeverQuoteAPasswordWithASlash(t *testing.T) {
+	// net/url reads "default:8123" as a host and the rest of the password
+	// as a path; the error must quote none of it.
+	for _, u := range []string{
+		"redis://default:8123/Qx9zSECRETtail@10.0.0.5:6379/0",
+		"rediss://default:8123/Qx9zSECRETtail@h1:7000,h2:7001/0",
+	} {
+		_, err := Options(Config{URL: u})
+		if err != nil && (strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "8123")) {
+			t.Errorf("Options(%s): %v", Redact(u), err)
+		}
+	}
+}
+
+func TestIPv6Seeds(t *testing.T) {
+	for _, c := range []struct {
+		url, addr string
+		seeds     []string
+	}{
+		{"redis://[::1]:7000,[::1]:7001/0", "[::1]:7000", []string{"[::1]:7000", "[::1]:7001"}},
+		{"redis://u:p@[::1],h1:7001/0", "[::1]:6379", []string{"[::1]:6379", "h1:7001"}},
+	} {
+		o, err := Options(Config{URL: c.url})
+		_, seeds, _ := splitSeeds(c.url)
+		if err != nil || o.Addr != c.addr || !slices.Equal(seeds, c.seeds) {
+			t.Errorf("%s: addr %v seeds %q err %v, want %s %q", c.url, o, seeds, err, c.addr, c.seeds)
+		}
+	}
+	nodes, err := ParseClusterNodes("e7d1 ::1:7000@17000 myself,master - 0 0 1 connected 0-16383\n")
+	if err != nil || nodes[0].Addr != "[::1]:7000" {
+		t.Errorf("an IPv6 node of CLUSTER NODES: %+v %v, want [::1]:7000", nodes, err)
+	}
+	if got := WithHost("redis://u:***@[::1]:7000,[::1]:7001/0", "[::1]:7002"); got != "redis://u:***@[::1]:7002/0" {
+		t.Errorf("WithHost = %q", got)
+	}
+}
+
+func TestOpenGivesEachSeedItsOwnTimeout(t *testing.T) {
+	// A first seed that accepts and never answers (a host behind a
+	// firewall that drops packets looks the same) must not use up the time
+	// of the seeds after it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cl := redistest.StartCluster(t, 3, 0)
+	url := "redis://" + l.Addr().String() + "," + cl.Masters[0].Addr + "," + cl.Masters[1].Addr + "/0"
+	conn, err := Open(context.Background(), Config{URL: url, Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("a stalled first seed: %v", err)
+	}
+	conn.Close()
+}
+
+func TestOpenFindsAClusterWithoutINFOOrCLUSTER(t *testing.T) {
+	// A user that may run neither INFO nor CLUSTER cannot be asked whether
+	// this is a cluster; two keys of different slots tell (CROSSSLOT). Then
+	// the cluster client cannot work either, and the error says why.
+	cl := redistest.StartCluster(t, 3, 0)
+	for _, m := range cl.Masters {
+		if err := m.Client(t).Do(context.Background(), "ACL", "SETUSER", "blind", "on", ">pw", "~*", "+@all", "-info", "-cluster").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Open(context.Background(), Config{URL: "redis://blind:pw@" + cl.Masters[0].Addr + "/0", Timeout: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "is a cluster node, but this user may not run the CLUSTER commands") || errors.Is(err, ErrConnect) {
+		t.Errorf("Open as a user without INFO and CLUSTER on a cluster: %v", err)
 	}
 }
