@@ -42,7 +42,7 @@ func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
 	}
 	picks := make([]atomic.Int64, len(eps))
 	if cfg.Progress != nil {
-		cfg.Progress("mix: warm, weighted across all endpoints")
+		cfg.Progress("mix: under load, weighted across all endpoints")
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
 	load, err := RunLoad(ctx, Load{
