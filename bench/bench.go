@@ -30,6 +30,10 @@ type Endpoint struct {
 	// alone is cleared instead.
 	Clear  []string `json:"clear,omitempty" yaml:"clear"`
 	Weight int      `json:"weight,omitempty" yaml:"weight"` // share of a --mix phase
+	// Optional endpoints that answer their first request with a 404 or 410
+	// are skipped with a reason; any other endpoint then breaches a gate.
+	// The built-in endpoints are optional: not every app has them all.
+	Optional bool `json:"optional,omitempty" yaml:"optional"`
 }
 
 // Config says how to benchmark.
@@ -139,8 +143,11 @@ const SpeedupBasis = "cold.p50_ms / warm_serial.p50_ms: cold/warm pairs, one req
 // Speedup divides their medians; Warm is the load phase at Config.Concurrency,
 // which tells throughput and latency under load, not what the cache buys.
 type Result struct {
-	Name       string  `json:"name"`
-	URL        string  `json:"url"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Skipped says why the endpoint was not measured (its first request was
+	// a 404 or 410); every figure is then zero.
+	Skipped    string  `json:"skipped,omitempty"`
 	Cold       Serial  `json:"cold"`
 	WarmSerial Serial  `json:"warm_serial"` // zero in reports written before the pairs
 	Warm       Warm    `json:"warm"`
@@ -153,6 +160,8 @@ type Result struct {
 	XCacheAgreement float64 `json:"xcache_agreement"`
 	// Histogram counts the load phase's latencies in 8 buckets between the fastest and the slowest.
 	Histogram []Bucket `json:"histogram,omitempty"`
+	// Optional is the endpoint's: a skipped optional endpoint breaches no gate.
+	Optional bool `json:"-"`
 }
 
 // Serial is one half of the cold/warm pairs, sent one request at a time:
@@ -195,12 +204,13 @@ type Bucket struct {
 func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
 // Run benchmarks one endpoint: cold/warm pairs one request at a time, then
-// the load phase.
+// the load phase. An endpoint whose first request is a 404 or 410 is not
+// measured: the result says why in Skipped.
 func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	cfg = cfg.withDefaults()
 	// Figures that cannot be known until measured are -1, as the contract says.
 	unknown := Serial{DBQueries: -1}
-	res := Result{Name: ep.Name, URL: redact.URL(ep.URL), Cold: unknown, WarmSerial: unknown,
+	res := Result{Name: ep.Name, URL: redact.URL(ep.URL), Optional: ep.Optional, Cold: unknown, WarmSerial: unknown,
 		Warm: Warm{Status: map[string]int{}, DBQueries: -1}, HitRatio: -1, XCacheAgreement: -1}
 	progress := func(format string, a ...any) {
 		if cfg.Progress != nil {
@@ -212,6 +222,10 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	prime, err := do(ctx, cfg, ep)
 	if err != nil {
 		return res, endpointErr(ep, err)
+	}
+	if reason := absent(prime); reason != "" {
+		res.Skipped = reason
+		return res, nil
 	}
 	clear := ep.Clear
 	if prime.key != "" {
@@ -252,6 +266,15 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// absent says why an endpoint cannot be measured when its first response
+// says the API has no such resource; "" otherwise.
+func absent(r response) string {
+	if r.status == http.StatusNotFound || r.status == http.StatusGone {
+		return fmt.Sprintf("HTTP %d at the first request: the API has no such route", r.status)
+	}
+	return ""
 }
 
 // endpointErr names the endpoint in a failed request's error; an

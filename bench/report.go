@@ -59,6 +59,12 @@ func (g Gates) Check(r *Report) {
 		}
 	}
 	for _, e := range r.Endpoints {
+		if e.Skipped != "" {
+			if !e.Optional {
+				add("endpoint "+e.Name, false, "not measured: %s", e.Skipped)
+			}
+			continue
+		}
 		if g.MinSpeedup > 0 {
 			add("min-speedup "+e.Name, e.Speedup >= g.MinSpeedup, "serial speedup %.1fx (cold p50 / warm p50, one request at a time), want at least %.1fx", e.Speedup, g.MinSpeedup)
 		}
@@ -74,7 +80,7 @@ func (g Gates) Check(r *Report) {
 		}
 		if base != nil {
 			b, ok := base[e.Name]
-			if !ok {
+			if !ok || b.Skipped != "" {
 				continue // a new endpoint has nothing to regress from
 			}
 			grow := 1 + g.MaxRegression/100
@@ -161,10 +167,11 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 // Phases says in one sentence what the figures of a report are: at which
 // concurrency each phase ran and what the speedup divides.
 func (r Report) Phases() string {
-	if len(r.Endpoints) > 0 {
-		e := r.Endpoints[0]
-		return fmt.Sprintf("cold and warm: %d cold/warm pairs per endpoint, one request at a time (speedup = cold p50 / warm p50); "+
-			"under load: %d requests at -c %d after them (p50, p95, p99, rps, hit ratio)", e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
+	for _, e := range r.Endpoints {
+		if e.Skipped == "" {
+			return fmt.Sprintf("cold and warm: %d cold/warm pairs per endpoint, one request at a time (speedup = cold p50 / warm p50); "+
+				"under load: %d requests at -c %d after them (p50, p95, p99, rps, hit ratio)", e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
+		}
 	}
 	if m := r.Mix; m != nil {
 		return fmt.Sprintf("under load: %d requests at -c %d, weighted across the endpoints", m.Warm.Requests, m.Warm.Concurrency)
@@ -188,6 +195,10 @@ func (r Report) Markdown() string {
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range r.Endpoints {
 		name := strings.ReplaceAll(e.Name, "|", `\|`)
+		if e.Skipped != "" {
+			fmt.Fprintf(&b, "| %s | skipped: %s | | | | | | | | | |\n", name, e.Skipped)
+			continue
+		}
 		ws := e.WarmSerial
 		fmt.Fprintf(&b, "| %s | %.2f ms | %.2f ms | %.1fx | %.2f ms | %.2f ms | %.2f ms | %.0f | %d | %s | %s → %s |\n",
 			name, e.Cold.P50, ws.P50, e.Speedup, e.Warm.P50, e.Warm.P95, e.Warm.P99, e.Warm.RPS,

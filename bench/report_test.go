@@ -55,6 +55,27 @@ func TestGatesSayWhichPhaseTheyRead(t *testing.T) {
 	}
 }
 
+// An optional endpoint the API does not have is skipped without a gate; a
+// required one fails the run, named.
+func TestSkippedEndpoints(t *testing.T) {
+	r := sample()
+	r.Endpoints = append(r.Endpoints,
+		Result{Name: "recommendations", Skipped: "HTTP 404 at the first request: the API has no such route", Optional: true},
+		Result{Name: "mine", Skipped: "HTTP 404 at the first request: the API has no such route"})
+	Gates{MinSpeedup: 1.5, MaxWarmP95: time.Second, MaxErrorRate: 1}.Check(r)
+	if got := r.Breaches(); !slices.Equal(got, []string{"endpoint mine"}) {
+		t.Errorf("breaches = %v, want only the required endpoint", got)
+	}
+	for _, th := range r.Thresholds {
+		if strings.HasSuffix(th.Name, " recommendations") {
+			t.Errorf("a skipped optional endpoint was gated: %+v", th)
+		}
+	}
+	if md := r.Markdown(); !strings.Contains(md, "| recommendations | skipped: HTTP 404") {
+		t.Errorf("markdown does not show the skipped endpoint:\n%s", md)
+	}
+}
+
 func TestBaselineRegression(t *testing.T) {
 	base := sample()
 	var buf bytes.Buffer

@@ -76,7 +76,9 @@ the pairs; --max-warm-p95, and --max-regression's p95 and rps, the load;
 --max-regression's speedup the pairs; --max-error-rate counts every request
 of both. Failed requests (transport errors, 4xx, 5xx) never enter the
 percentiles; they are counted as errors, and any error fails the run unless
---max-error-rate allows it. A breached gate is named in the output and
+--max-error-rate allows it. A built-in endpoint the API answers with 404 is
+skipped with a warning; one named with --only or in --endpoints (without
+optional: true) fails the run. A breached gate is named in the output and
 exits 1; the JSON report is still printed, with "passed": false. When
 $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
 		Example: `  # a developer: how much does the cache buy?
@@ -227,6 +229,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if runErr != nil && ctx.Err() == nil {
 		return runErr
 	}
+	if !opts.Quiet {
+		warnSkipped(opts.IO, rep)
+	}
 	gates.Check(&rep)
 	if err := writeBenchOutputs(opts, rep); err != nil {
 		return err
@@ -252,6 +257,7 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 	for _, e := range eps {
 		names = append(names, e.Name)
 		if slices.Contains(only, e.Name) {
+			e.Optional = false // asked for by name: its absence fails the run
 			out = append(out, e)
 		}
 	}
@@ -261,6 +267,25 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 		}
 	}
 	return out, nil
+}
+
+// warnSkipped names on stderr the optional endpoints that were not measured.
+func warnSkipped(ios *iostreams.IOStreams, rep bench.Report) {
+	skipped := map[string]string{}
+	for _, e := range rep.Endpoints {
+		if e.Skipped != "" && e.Optional {
+			skipped[e.Name] = e.Skipped
+		}
+	}
+	if rep.Mix != nil {
+		maps.Copy(skipped, rep.Mix.Skipped)
+	}
+	for _, name := range slices.Sorted(maps.Keys(skipped)) {
+		fmt.Fprintf(ios.ErrOut, "warning: skipped %s: %s\n", name, skipped[name])
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintln(ios.ErrOut, "hint: --only or --endpoints pick the endpoints this API has")
+	}
 }
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
@@ -341,6 +366,10 @@ func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	for _, e := range rep.Endpoints {
+		if e.Skipped != "" {
+			tp.AddRow(e.Name, "skipped", "-", "-", "-", "-", "-", "-", "-", "-", "-")
+			continue
+		}
 		ws := e.WarmSerial
 		tp.AddRow(e.Name, ms(e.Cold.P50), ms(ws.P50), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
 			ms(e.Warm.P50), ms(e.Warm.P95), ms(e.Warm.P99), strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64),
@@ -366,7 +395,9 @@ func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
 	}
 	if ios.IsStdoutTTY() {
 		for _, e := range rep.Endpoints {
-			fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, histogramText(e.Histogram, 40))
+			if e.Skipped == "" {
+				fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, histogramText(e.Histogram, 40))
+			}
 		}
 	}
 	for _, t := range rep.Thresholds {

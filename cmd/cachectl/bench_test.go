@@ -269,6 +269,43 @@ func thresholdNames(rep map[string]any) []string {
 	return names
 }
 
+// An app without one of the built-in routes: that endpoint is skipped with
+// a warning and the run passes; named with --only, its absence fails the
+// run, named in a gate.
+func TestBenchSkipsABuiltInEndpointTheAPILacks(t *testing.T) {
+	c := startCatalog(t, 0, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/recommendations/") {
+				http.NotFound(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	small := []string{"--cold-samples", "2", "-n", "20", "-c", "2"}
+	rep, _, errOut := runBenchJSON(t, c, exitOK, small...)
+	e := endpointsOf(t, rep)["recommendations"]
+	if s, _ := e["skipped"].(string); !strings.Contains(s, "HTTP 404") {
+		t.Errorf("recommendations: skipped %q, want the 404 named", s)
+	}
+	if !strings.Contains(errOut, "warning: skipped recommendations: HTTP 404") {
+		t.Errorf("stderr %q does not warn about the skipped endpoint", errOut)
+	}
+	if got := len(endpointsOf(t, rep)); got != len(builtinEndpoints) {
+		t.Errorf("%d endpoints in the report, want %d", got, len(builtinEndpoints))
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitFailed, append(small, "--only", "recommendations,colors")...)
+	if !strings.Contains(errOut, "bench failed: endpoint recommendations") || rep["passed"] != false {
+		t.Errorf("--only recommendations on an API without it: passed %v, stderr %q", rep["passed"], errOut)
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitOK, "--mix", "-n", "100", "-c", "2")
+	mix, _ := rep["mix"].(map[string]any)
+	if s, _ := mix["skipped"].(map[string]any)["recommendations"].(string); !strings.Contains(s, "HTTP 404") ||
+		num(t, mix, "warm", "errors") != 0 || !strings.Contains(errOut, "warning: skipped recommendations") {
+		t.Errorf("--mix on an API without recommendations: %v, stderr %q", mix, errOut)
+	}
+}
+
 // A target that fails some requests: the failures are counted, kept out of
 // the percentiles, and fail the run; --max-error-rate can allow them.
 func TestBenchCountsErrorsAndKeepsThemOutOfPercentiles(t *testing.T) {
