@@ -36,12 +36,17 @@ type Endpoint struct {
 	Optional bool `json:"optional,omitempty" yaml:"optional"`
 }
 
+// DefaultPairs is how many cold/warm pairs an endpoint gets by default. The
+// speedup gate reads their medians, which 10 samples leave noisy on a busy
+// CI runner; 30 pairs take well under a second on a cached endpoint.
+const DefaultPairs = 30
+
 // Config says how to benchmark.
 type Config struct {
 	Client      *http.Client
 	Redis       redis.UniversalClient
 	Schema      keyspace.Schema
-	ColdSamples int           // cold/warm pairs per endpoint, one request at a time; default 10
+	ColdSamples int           // cold/warm pairs per endpoint, one request at a time; default DefaultPairs
 	Requests    int           // requests of the load phase per endpoint, default 1000
 	Concurrency int           // requests in flight in the load phase, default 10
 	Timeout     time.Duration // per request, default 10s
@@ -55,7 +60,7 @@ func (c Config) withDefaults() Config {
 		c.Client = http.DefaultClient
 	}
 	if c.ColdSamples <= 0 {
-		c.ColdSamples = 10
+		c.ColdSamples = DefaultPairs
 	}
 	if c.Requests <= 0 {
 		c.Requests = 1000

@@ -115,7 +115,7 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "requests per endpoint under load")
 	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "requests in flight under load (the cold/warm pairs run one at a time)")
-	fl.IntVar(&opts.ColdSamples, "cold-samples", 10, "cold/warm pairs per endpoint, one request at a time: clear its keys, request, request again (alias --pairs)")
+	fl.IntVar(&opts.ColdSamples, "cold-samples", bench.DefaultPairs, "cold/warm pairs per endpoint, one request at a time: clear its keys, request, request again (alias --pairs)")
 	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "pairs" {
 			name = "cold-samples"

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
@@ -75,7 +76,7 @@ func endpointsOf(t *testing.T, rep map[string]any) map[string]map[string]any {
 // cachectl.bench/v1, warm_serial included.
 func TestBenchColdAgainstWarmOnTheReferenceServer(t *testing.T) {
 	c := startCatalog(t, 2*time.Millisecond, nil)
-	const pairs, requests, concurrency = 10, 1000, 10 // bench's defaults
+	const pairs, requests, concurrency = bench.DefaultPairs, 1000, 10 // bench's defaults
 	rep, _, _ := runBenchJSON(t, c, exitOK, "--min-speedup", "2")
 
 	if rep["schema"] != "cachectl.bench/v1" || rep["api"] != c.URL || rep["passed"] != true {
