@@ -28,11 +28,17 @@ func runBenchJSON(t *testing.T, c *testCatalog, wantCode int, args ...string) (m
 	if code := runCLI(t, ios, args...); code != wantCode {
 		t.Fatalf("%s: exit %d, want %d\nstderr: %s\nstdout: %s", strings.Join(args, " "), code, wantCode, errOut, out)
 	}
+	return decodeReport(t, out.Bytes()), out.String(), errOut.String()
+}
+
+// decodeReport decodes bench's JSON loosely, to check the contract's field names.
+func decodeReport(t *testing.T, data []byte) map[string]any {
+	t.Helper()
 	var rep map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, data)
 	}
-	return rep, out.String(), errOut.String()
+	return rep
 }
 
 // num reads a number at a path of a decoded JSON document, failing the test
