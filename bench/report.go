@@ -169,12 +169,12 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 func (r Report) Phases() string {
 	for _, e := range r.Endpoints {
 		if e.Skipped == "" {
-			return fmt.Sprintf("cold and warm: %d cold/warm pairs per endpoint, one request at a time (speedup = cold p50 / warm p50); "+
-				"under load: %d requests at -c %d after them (p50, p95, p99, rps, hit ratio)", e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
+			return fmt.Sprintf("cold, warm: %d pairs one request at a time, speedup = cold p50 / warm p50; load: %d requests at -c %d",
+				e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
 		}
 	}
 	if m := r.Mix; m != nil {
-		return fmt.Sprintf("under load: %d requests at -c %d, weighted across the endpoints", m.Warm.Requests, m.Warm.Concurrency)
+		return fmt.Sprintf("load: %d requests at -c %d, weighted across the endpoints", m.Warm.Requests, m.Warm.Concurrency)
 	}
 	return ""
 }
