@@ -30,19 +30,28 @@ type Endpoint struct {
 	// alone is cleared instead.
 	Clear  []string `json:"clear,omitempty" yaml:"clear"`
 	Weight int      `json:"weight,omitempty" yaml:"weight"` // share of a --mix phase
+	// Optional endpoints that answer their first request with a 404 or 410
+	// are skipped with a reason; any other endpoint then breaches a gate.
+	// The built-in endpoints are optional: not every app has them all.
+	Optional bool `json:"optional,omitempty" yaml:"optional"`
 }
+
+// DefaultPairs is how many cold/warm pairs an endpoint gets by default. The
+// speedup gate reads their medians, which 10 samples leave noisy on a busy
+// CI runner; 30 pairs take well under a second on a cached endpoint.
+const DefaultPairs = 30
 
 // Config says how to benchmark.
 type Config struct {
 	Client      *http.Client
 	Redis       redis.UniversalClient
 	Schema      keyspace.Schema
-	ColdSamples int           // default 10
-	Requests    int           // warm requests per endpoint, default 1000
-	Concurrency int           // default 10
+	ColdSamples int           // cold/warm pairs per endpoint, one request at a time; default DefaultPairs
+	Requests    int           // requests of the load phase per endpoint, default 1000
+	Concurrency int           // requests in flight in the load phase, default 10
 	Timeout     time.Duration // per request, default 10s
-	Probes      int           // requests after the warm phase that read X-Cache and X-DB-Queries, default 10
-	// Progress, if set, is told what is happening ("products: cold 3/10").
+	Probes      int           // requests after the load phase that read X-Cache and X-DB-Queries, default 10
+	// Progress, if set, is told what is happening ("colors: cold/warm pair 3/10, ...").
 	Progress func(msg string)
 }
 
@@ -51,7 +60,7 @@ func (c Config) withDefaults() Config {
 		c.Client = http.DefaultClient
 	}
 	if c.ColdSamples <= 0 {
-		c.ColdSamples = 10
+		c.ColdSamples = DefaultPairs
 	}
 	if c.Requests <= 0 {
 		c.Requests = 1000
@@ -130,34 +139,53 @@ func loadRequest(cfg Config, ep Endpoint) *http.Request {
 	return r
 }
 
-// Result is the figures of one endpoint.
+// SpeedupBasis says which figures Result.Speedup divides; the JSON report
+// carries it beside every speedup.
+const SpeedupBasis = "cold.p50_ms / warm_serial.p50_ms: cold/warm pairs, one request at a time"
+
+// Result is the figures of one endpoint. Cold and WarmSerial are the two
+// halves of the same cold/warm pairs, taken one request at a time, and
+// Speedup divides their medians; Warm is the load phase at Config.Concurrency,
+// which tells throughput and latency under load, not what the cache buys.
 type Result struct {
-	Name     string  `json:"name"`
-	URL      string  `json:"url"`
-	Cold     Cold    `json:"cold"`
-	Warm     Warm    `json:"warm"`
-	Speedup  float64 `json:"speedup"`   // cold p50 / warm p50
-	HitRatio float64 `json:"hit_ratio"` // Redis keyspace hits / (hits+misses) during the warm phase
-	// XCacheAgreement is the share of probe responses after the warm phase
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// Skipped says why the endpoint was not measured (its first request was
+	// a 404 or 410); every figure is then zero.
+	Skipped    string  `json:"skipped,omitempty"`
+	Cold       Serial  `json:"cold"`
+	WarmSerial Serial  `json:"warm_serial"` // zero in reports written before the pairs
+	Warm       Warm    `json:"warm"`
+	Speedup    float64 `json:"speedup"` // cold p50 / warm_serial p50
+	// SpeedupBasis is SpeedupBasis: which figures Speedup divides.
+	SpeedupBasis string  `json:"speedup_basis,omitempty"`
+	HitRatio     float64 `json:"hit_ratio"` // Redis keyspace hits / (hits+misses) during the load phase
+	// XCacheAgreement is the share of probe responses after the load phase
 	// that said HIT; -1 when the server sends no X-Cache.
 	XCacheAgreement float64 `json:"xcache_agreement"`
-	// Histogram counts warm latencies in 8 buckets between the fastest and the slowest.
+	// Histogram counts the load phase's latencies in 8 buckets between the fastest and the slowest.
 	Histogram []Bucket `json:"histogram,omitempty"`
+	// Optional is the endpoint's: a skipped optional endpoint breaches no gate.
+	Optional bool `json:"-"`
 }
 
-// Cold is the cold phase: one request after each clear of the endpoint's keys.
-type Cold struct {
-	Samples   int     `json:"samples"`
-	P50       float64 `json:"p50_ms"`
-	P95       float64 `json:"p95_ms"`
-	P99       float64 `json:"p99_ms"`
-	Max       float64 `json:"max_ms"`
-	Misses    int     `json:"misses"`     // samples the server called MISS
-	Errors    int     `json:"errors"`     // samples that failed (kept out of the figures)
-	DBQueries float64 `json:"db_queries"` // mean X-DB-Queries; -1 when not sent
+// Serial is one half of the cold/warm pairs, sent one request at a time:
+// cold, each request right after its endpoint's keys were cleared; warm, the
+// request right after each cold one.
+type Serial struct {
+	Samples     int     `json:"samples"`
+	Concurrency int     `json:"concurrency"` // always 1
+	P50         float64 `json:"p50_ms"`
+	P95         float64 `json:"p95_ms"`
+	P99         float64 `json:"p99_ms"`
+	Max         float64 `json:"max_ms"`
+	Misses      int     `json:"misses"`     // samples the server called MISS in X-Cache
+	Hits        int     `json:"hits"`       // samples the server called HIT in X-Cache
+	Errors      int     `json:"errors"`     // samples that failed (kept out of the figures)
+	DBQueries   float64 `json:"db_queries"` // mean X-DB-Queries; -1 when not sent
 }
 
-// Warm is the warm phase: the endpoint primed, then hey's load.
+// Warm is the load phase: the endpoint primed, then hey's load at Concurrency.
 type Warm struct {
 	Requests    int            `json:"requests"`
 	Concurrency int            `json:"concurrency"`
@@ -180,10 +208,15 @@ type Bucket struct {
 
 func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 
-// Run benchmarks one endpoint: cold samples, then the warm phase.
+// Run benchmarks one endpoint: cold/warm pairs one request at a time, then
+// the load phase. An endpoint whose first request is a 404 or 410 is not
+// measured: the result says why in Skipped.
 func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	cfg = cfg.withDefaults()
-	res := Result{Name: ep.Name, URL: redact.URL(ep.URL)}
+	// Figures that cannot be known until measured are -1, as the contract says.
+	unknown := Serial{DBQueries: -1}
+	res := Result{Name: ep.Name, URL: redact.URL(ep.URL), Optional: ep.Optional, Cold: unknown, WarmSerial: unknown,
+		Warm: Warm{Status: map[string]int{}, DBQueries: -1}, HitRatio: -1, XCacheAgreement: -1}
 	progress := func(format string, a ...any) {
 		if cfg.Progress != nil {
 			cfg.Progress(ep.Name + ": " + fmt.Sprintf(format, a...))
@@ -195,18 +228,25 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	if err != nil {
 		return res, endpointErr(ep, err)
 	}
+	if reason := absent(prime); reason != "" {
+		res.Skipped = reason
+		return res, nil
+	}
 	clear := ep.Clear
 	if prime.key != "" {
 		clear = []string{keyspace.EscapeGlob(prime.key)}
 	}
 
-	cold, err := coldPhase(ctx, cfg, ep, clear, progress)
-	res.Cold = cold
+	cold, warmSerial, err := pairs(ctx, cfg, ep, clear, progress)
+	res.Cold, res.WarmSerial, res.SpeedupBasis = cold, warmSerial, SpeedupBasis
+	if cold.P50 > 0 && warmSerial.P50 > 0 {
+		res.Speedup = cold.P50 / warmSerial.P50
+	}
 	if err != nil {
 		return res, err
 	}
 
-	progress("warm, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
+	progress("under load, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
 	if _, err := do(ctx, cfg, ep); err != nil { // prime
 		return res, endpointErr(ep, err)
 	}
@@ -221,20 +261,25 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 	after, aerr := redisCounters(ctx, cfg.Redis)
 	res.Warm = warmFigures(load, cfg.Concurrency)
 	res.Histogram = histogram(load.Latencies, 8)
-	res.HitRatio = -1
 	if berr == nil && aerr == nil {
 		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
 			res.HitRatio = float64(h) / float64(h+m)
 		}
-	}
-	if res.Warm.P50 > 0 {
-		res.Speedup = res.Cold.P50 / res.Warm.P50
 	}
 	if load.Stopped {
 		return res, ctx.Err()
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// absent says why an endpoint cannot be measured when its first response
+// says the API has no such resource; "" otherwise.
+func absent(r response) string {
+	if r.status == http.StatusNotFound || r.status == http.StatusGone {
+		return fmt.Sprintf("HTTP %d at the first request: the API has no such route", r.status)
+	}
+	return ""
 }
 
 // endpointErr names the endpoint in a failed request's error; an
@@ -246,39 +291,91 @@ func endpointErr(ep Endpoint, err error) error {
 	return fmt.Errorf("endpoint %s: %w", ep.Name, err)
 }
 
-func coldPhase(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (Cold, error) {
-	var lats []time.Duration
-	cold := Cold{DBQueries: -1}
-	queries, counted := 0, 0
+// pairs takes cfg.ColdSamples cold/warm pairs, one request at a time, as
+// hyperfine's --prepare does: clear the endpoint's keys, request (cold),
+// request again (warm).
+func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm Serial, err error) {
+	var c, w samples
 	for i := range cfg.ColdSamples {
-		progress("cold %d/%d", i+1, cfg.ColdSamples)
-		if err := clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
-			return cold, err
+		progress("cold/warm pair %d/%d, one request at a time", i+1, cfg.ColdSamples)
+		if err = clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
+			break
 		}
-		r, err := do(ctx, cfg, ep)
-		if ctx.Err() != nil {
-			return cold, ctx.Err()
+		if err = c.take(ctx, cfg, ep); err != nil {
+			break
 		}
-		cold.Samples++
-		if err != nil || r.status < 200 || r.status >= 400 {
-			cold.Errors++
-			continue
-		}
-		lats = append(lats, r.latency)
-		if r.cache == "MISS" {
-			cold.Misses++
-		}
-		if r.dbQueries >= 0 {
-			queries += r.dbQueries
-			counted++
+		if err = w.take(ctx, cfg, ep); err != nil {
+			break
 		}
 	}
-	s := Sorted(lats)
-	cold.P50, cold.P95, cold.P99, cold.Max = msf(Percentile(s, 50)), msf(Percentile(s, 95)), msf(Percentile(s, 99)), msf(Percentile(s, 100))
-	if counted > 0 {
-		cold.DBQueries = float64(queries) / float64(counted)
+	return c.serial(), w.serial(), err
+}
+
+// samples collects what requests sent one at a time saw.
+type samples struct {
+	n, errors        int
+	lats             []time.Duration
+	hits, misses     int
+	withCache        int // responses with an X-Cache header
+	queries, counted int // X-DB-Queries summed, and the responses that sent it
+}
+
+// take sends one request and counts it; only the context's end is an error.
+func (s *samples) take(ctx context.Context, cfg Config, ep Endpoint) error {
+	r, err := do(ctx, cfg, ep)
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	return cold, nil
+	s.add(r, err)
+	return nil
+}
+
+// add counts one request; a failed one (a transport error, a 4xx or 5xx)
+// enters no figure but the error count.
+func (s *samples) add(r response, err error) {
+	s.n++
+	if err != nil || r.status < 200 || r.status >= 400 {
+		s.errors++
+		return
+	}
+	s.lats = append(s.lats, r.latency)
+	if r.cache != "" {
+		s.withCache++
+	}
+	switch r.cache {
+	case "HIT":
+		s.hits++
+	case "MISS":
+		s.misses++
+	}
+	if r.dbQueries >= 0 {
+		s.queries += r.dbQueries
+		s.counted++
+	}
+}
+
+// dbQueries is the mean X-DB-Queries; -1 when the server does not say.
+func (s *samples) dbQueries() float64 {
+	if s.counted == 0 {
+		return -1
+	}
+	return float64(s.queries) / float64(s.counted)
+}
+
+// hitShare is the share of responses with X-Cache that said HIT; -1 without X-Cache.
+func (s *samples) hitShare() float64 {
+	if s.withCache == 0 {
+		return -1
+	}
+	return float64(s.hits) / float64(s.withCache)
+}
+
+func (s *samples) serial() Serial {
+	l := Sorted(s.lats)
+	return Serial{
+		Samples: s.n, Concurrency: 1, Errors: s.errors, Hits: s.hits, Misses: s.misses, DBQueries: s.dbQueries(),
+		P50: msf(Percentile(l, 50)), P95: msf(Percentile(l, 95)), P99: msf(Percentile(l, 99)), Max: msf(Percentile(l, 100)),
+	}
 }
 
 func warmFigures(l LoadResult, concurrency int) Warm {
@@ -304,34 +401,16 @@ func warmFigures(l LoadResult, concurrency int) Warm {
 	return w
 }
 
-// probe sends a few requests after the warm phase, one at a time, to read
+// probe sends a few requests after the load phase, one at a time, to read
 // what hey cannot see: X-Cache and X-DB-Queries.
 func probe(ctx context.Context, cfg Config, ep Endpoint) (hitShare, dbQueries float64) {
-	hits, withCache, queries, counted := 0, 0, 0, 0
+	var s samples
 	for range cfg.Probes {
-		r, err := do(ctx, cfg, ep)
-		if err != nil {
-			continue
-		}
-		if r.cache != "" {
-			withCache++
-			if r.cache == "HIT" {
-				hits++
-			}
-		}
-		if r.dbQueries >= 0 {
-			queries += r.dbQueries
-			counted++
+		if s.take(ctx, cfg, ep) != nil {
+			break
 		}
 	}
-	hitShare, dbQueries = -1, -1
-	if withCache > 0 {
-		hitShare = float64(hits) / float64(withCache)
-	}
-	if counted > 0 {
-		dbQueries = float64(queries) / float64(counted)
-	}
-	return hitShare, dbQueries
+	return s.hitShare(), s.dbQueries()
 }
 
 func histogram(lats []time.Duration, n int) []Bucket {

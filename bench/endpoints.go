@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,34 +23,26 @@ import (
 
 // DefaultEndpoints finds the catalog API's cached endpoints from its own
 // responses: a product and a main category to use are read from the API,
-// not hard-coded. timeout bounds each request.
+// not hard-coded. Lists may be plain JSON arrays or DRF pages
+// ({"results": [...]}); a category's parent may be named "parent" (DRF's
+// ModelSerializer) or "parent_id". Every endpoint is Optional: an app that
+// lacks one answers 404 and it is skipped. timeout bounds each request.
 func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, timeout time.Duration) ([]Endpoint, error) {
-	var cats []struct {
-		ID       int64  `json:"id"`
-		ParentID *int64 `json:"parent"`
-	}
-	if err := getInto(ctx, client, timeout, api.JoinPath("/api/categories/").String(), &cats); err != nil {
+	var cats []map[string]json.RawMessage
+	if err := getList(ctx, client, timeout, api.JoinPath("/api/categories/").String(), &cats); err != nil {
 		return nil, err
 	}
-	var list struct {
-		Results []struct {
-			ID int64 `json:"id"`
-		} `json:"results"`
+	var products []struct {
+		ID int64 `json:"id"`
 	}
-	if err := getInto(ctx, client, timeout, api.JoinPath("/api/products/").String()+"?page_size=1", &list); err != nil {
+	if err := getList(ctx, client, timeout, api.JoinPath("/api/products/").String()+"?page_size=1", &products); err != nil {
 		return nil, err
 	}
-	if len(list.Results) == 0 {
+	if len(products) == 0 {
 		return nil, fmt.Errorf("the catalog at %s has no products to benchmark", api)
 	}
-	pid := strconv.FormatInt(list.Results[0].ID, 10)
-	mainCat := ""
-	for _, c := range cats {
-		if c.ParentID == nil {
-			mainCat = strconv.FormatInt(c.ID, 10)
-			break
-		}
-	}
+	pid := strconv.FormatInt(products[0].ID, 10)
+	mainCat := mainCategory(cats)
 	u := func(p string, q string) string {
 		s := api.JoinPath(p).String()
 		if q != "" {
@@ -73,7 +66,47 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, ti
 		Endpoint{Name: "categories", URL: u("/api/categories/", ""), Clear: []string{"categories:all"}},
 		Endpoint{Name: "colors", URL: u("/api/colors/", ""), Clear: []string{"product_colors:all"}},
 	)
+	for i := range eps {
+		eps[i].Optional = true
+	}
 	return eps, nil
+}
+
+// mainCategory returns the id of the first category without a parent
+// ("parent" or "parent_id" null or absent); "" when there is none.
+func mainCategory(cats []map[string]json.RawMessage) string {
+	for _, c := range cats {
+		parent, ok := c["parent"]
+		if !ok {
+			parent = c["parent_id"]
+		}
+		var id int64
+		if (parent == nil || string(parent) == "null") && json.Unmarshal(c["id"], &id) == nil {
+			return strconv.FormatInt(id, 10)
+		}
+	}
+	return ""
+}
+
+// getList reads a list from u: a JSON array, or a DRF page whose "results" is one.
+func getList(ctx context.Context, client *http.Client, timeout time.Duration, u string, v any) error {
+	var raw json.RawMessage
+	if err := getInto(ctx, client, timeout, u, &raw); err != nil {
+		return err
+	}
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
+		var page struct {
+			Results json.RawMessage `json:"results"`
+		}
+		if err := json.Unmarshal(raw, &page); err != nil || page.Results == nil {
+			return fmt.Errorf("discover endpoints: %s: an object without \"results\", not a list", u)
+		}
+		raw = page.Results
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("discover endpoints: %s: not a list: %w", u, err)
+	}
+	return nil
 }
 
 func getInto(ctx context.Context, client *http.Client, timeout time.Duration, u string, v any) error {

@@ -1,6 +1,9 @@
 // Package bench measures how much a cache buys: each endpoint's latency
-// cold (its keys cleared before every sample) against warm (under load,
-// through hey's requester), with gates CI can fail a build on.
+// cold (its keys cleared before the request) against warm (the request right
+// after), in pairs sent one request at a time so that both are taken at the
+// same concurrency; then the endpoint under load through hey's requester, for
+// throughput and latency under load. Gates read one phase each, for CI to
+// fail a build on.
 package bench
 
 import (

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"sync/atomic"
@@ -15,34 +16,49 @@ type Mix struct {
 	HitRatio float64        `json:"hit_ratio"` // Redis keyspace hits / (hits+misses) during the phase; -1 when unknown
 	Weights  map[string]int `json:"weights"`
 	Picks    map[string]int `json:"picks"`
+	// Skipped names the optional endpoints left out of the mix, and why.
+	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
 // RunMix primes every endpoint once, then sends cfg.Requests at
 // cfg.Concurrency, each to an endpoint picked at random by weight (an
-// endpoint without a weight counts 1).
-func RunMix(ctx context.Context, cfg Config, eps []Endpoint) (Mix, error) {
+// endpoint without a weight counts 1). An optional endpoint whose first
+// request is a 404 or 410 is left out and named in Skipped.
+func RunMix(ctx context.Context, cfg Config, all []Endpoint) (Mix, error) {
 	cfg = cfg.withDefaults()
 	mix := Mix{HitRatio: -1, Weights: map[string]int{}, Picks: map[string]int{}}
-	cum := make([]int, len(eps))
+	var eps []Endpoint
+	var cum []int
 	total := 0
-	for i, ep := range eps {
+	for _, ep := range all {
+		if cfg.Progress != nil {
+			cfg.Progress("mix: prime " + ep.Name)
+		}
+		prime, err := do(ctx, cfg, ep)
+		if err != nil {
+			return mix, endpointErr(ep, err)
+		}
+		if reason := absent(prime); reason != "" && ep.Optional {
+			if mix.Skipped == nil {
+				mix.Skipped = map[string]string{}
+			}
+			mix.Skipped[ep.Name] = reason
+			continue
+		}
 		w := ep.Weight
 		if w <= 0 {
 			w = 1
 		}
 		total += w
-		cum[i] = total
+		eps, cum = append(eps, ep), append(cum, total)
 		mix.Weights[ep.Name] = w
-		if cfg.Progress != nil {
-			cfg.Progress("mix: prime " + ep.Name)
-		}
-		if _, err := do(ctx, cfg, ep); err != nil {
-			return mix, endpointErr(ep, err)
-		}
+	}
+	if len(eps) == 0 {
+		return mix, errors.New("mix: every endpoint was skipped")
 	}
 	picks := make([]atomic.Int64, len(eps))
 	if cfg.Progress != nil {
-		cfg.Progress("mix: warm, weighted across all endpoints")
+		cfg.Progress("mix: under load, weighted across all endpoints")
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
 	load, err := RunLoad(ctx, Load{

@@ -31,16 +31,21 @@ type Threshold struct {
 	Detail string `json:"detail"`
 }
 
-// Gates are the thresholds a run must meet; zero values are off.
+// Gates are the thresholds a run must meet; zero values are off. Each reads
+// one phase: MinSpeedup the cold/warm pairs (one request at a time),
+// MaxWarmP95 and the p95 and rps regressions the load phase, MaxErrorRate all
+// of them.
 type Gates struct {
-	MinSpeedup    float64       // cold p50 / warm p50, per endpoint
-	MaxWarmP95    time.Duration // per endpoint
-	MaxErrorRate  float64       // failed / all requests, per endpoint, both phases; negative: off
+	MinSpeedup    float64       // cold p50 / warm p50 of the pairs, per endpoint
+	MaxWarmP95    time.Duration // p95 under load, per endpoint
+	MaxErrorRate  float64       // failed / all requests, per endpoint, every phase; negative: off
 	Baseline      *Report       // a previous report
-	MaxRegression float64       // percent: warm p95 may grow, warm rps may shrink, by at most this much
+	MaxRegression float64       // percent: p95 under load may grow, rps and speedup may shrink, by at most this much
 }
 
-// Check applies the gates and sets Thresholds and Passed.
+// Check applies the gates and sets Thresholds and Passed. A baseline
+// compares what it has: one written before the cold/warm pairs has no
+// speedup of theirs, so the speedup is not compared with it.
 func (g Gates) Check(r *Report) {
 	r.Thresholds = []Threshold{}
 	add := func(name string, ok bool, format string, a ...any) {
@@ -54,54 +59,78 @@ func (g Gates) Check(r *Report) {
 		}
 	}
 	for _, e := range r.Endpoints {
+		if e.Skipped != "" {
+			if !e.Optional {
+				add("endpoint "+e.Name, false, "not measured: %s", e.Skipped)
+			}
+			continue
+		}
 		if g.MinSpeedup > 0 {
-			add("min-speedup "+e.Name, e.Speedup >= g.MinSpeedup, "speedup %.1fx, want at least %.1fx", e.Speedup, g.MinSpeedup)
+			add("min-speedup "+e.Name, e.Speedup >= g.MinSpeedup, "serial speedup %.1fx (cold p50 / warm p50, one request at a time), want at least %.1fx", e.Speedup, g.MinSpeedup)
 		}
 		if g.MaxWarmP95 > 0 {
-			limit := msf(g.MaxWarmP95)
-			add("max-warm-p95 "+e.Name, e.Warm.P95 <= limit && e.Warm.Requests > e.Warm.Errors,
-				"warm p95 %.2f ms, want at most %.2f ms", e.Warm.P95, limit)
+			g.maxP95(add, e.Name, e.Warm)
 		}
 		if g.MaxErrorRate >= 0 {
-			total := e.Warm.Requests + e.Cold.Samples
-			failed := e.Warm.Errors + e.Cold.Errors
-			rate := 0.0
-			if total > 0 {
-				rate = float64(failed) / float64(total)
-			}
-			add("max-error-rate "+e.Name, rate <= g.MaxErrorRate, "error rate %.4f (%d of %d), want at most %.4f", rate, failed, total, g.MaxErrorRate)
+			ws := e.WarmSerial
+			total := e.Warm.Requests + e.Cold.Samples + ws.Samples
+			failed := e.Warm.Errors + e.Cold.Errors + ws.Errors
+			add("max-error-rate "+e.Name, rate(failed, total) <= g.MaxErrorRate, "error rate %.4f (%d of %d: %d cold, %d warm one at a time, %d under load), want at most %.4f",
+				rate(failed, total), failed, total, e.Cold.Samples, ws.Samples, e.Warm.Requests, g.MaxErrorRate)
 		}
 		if base != nil {
 			b, ok := base[e.Name]
-			if !ok {
+			if !ok || b.Skipped != "" {
 				continue // a new endpoint has nothing to regress from
 			}
 			grow := 1 + g.MaxRegression/100
 			shrink := 1 - g.MaxRegression/100
+			at := loadAt(e.Warm, b.Warm)
 			add("regression p95 "+e.Name, e.Warm.P95 <= b.Warm.P95*grow,
-				"warm p95 %.2f ms vs baseline %.2f ms (%+.0f%%), allowed +%.0f%%", e.Warm.P95, b.Warm.P95, pct(e.Warm.P95, b.Warm.P95), g.MaxRegression)
+				"p95 under load %.2f ms vs baseline %.2f ms (%+.0f%%)%s, allowed +%.0f%%", e.Warm.P95, b.Warm.P95, pct(e.Warm.P95, b.Warm.P95), at, g.MaxRegression)
 			add("regression rps "+e.Name, e.Warm.RPS >= b.Warm.RPS*shrink,
-				"warm rps %.0f vs baseline %.0f (%+.0f%%), allowed -%.0f%%", e.Warm.RPS, b.Warm.RPS, pct(e.Warm.RPS, b.Warm.RPS), g.MaxRegression)
+				"rps under load %.0f vs baseline %.0f (%+.0f%%)%s, allowed -%.0f%%", e.Warm.RPS, b.Warm.RPS, pct(e.Warm.RPS, b.Warm.RPS), at, g.MaxRegression)
+			if b.WarmSerial.Samples > 0 {
+				add("regression speedup "+e.Name, e.Speedup >= b.Speedup*shrink,
+					"serial speedup %.1fx vs baseline %.1fx (%+.0f%%), allowed -%.0f%%", e.Speedup, b.Speedup, pct(e.Speedup, b.Speedup), g.MaxRegression)
+			}
 		}
 	}
 	if m := r.Mix; m != nil {
 		if g.MaxWarmP95 > 0 {
-			limit := msf(g.MaxWarmP95)
-			add("max-warm-p95 mix", m.Warm.P95 <= limit && m.Warm.Requests > m.Warm.Errors,
-				"warm p95 %.2f ms, want at most %.2f ms", m.Warm.P95, limit)
+			g.maxP95(add, "mix", m.Warm)
 		}
 		if g.MaxErrorRate >= 0 {
-			rate := 0.0
-			if m.Warm.Requests > 0 {
-				rate = float64(m.Warm.Errors) / float64(m.Warm.Requests)
-			}
-			add("max-error-rate mix", rate <= g.MaxErrorRate, "error rate %.4f (%d of %d), want at most %.4f", rate, m.Warm.Errors, m.Warm.Requests, g.MaxErrorRate)
+			add("max-error-rate mix", rate(m.Warm.Errors, m.Warm.Requests) <= g.MaxErrorRate, "error rate %.4f (%d of %d under load), want at most %.4f",
+				rate(m.Warm.Errors, m.Warm.Requests), m.Warm.Errors, m.Warm.Requests, g.MaxErrorRate)
 		}
 	}
 	r.Passed = r.Complete
 	for _, t := range r.Thresholds {
 		r.Passed = r.Passed && t.OK
 	}
+}
+
+// maxP95 gates the p95 of a load phase; a phase without one success fails.
+func (g Gates) maxP95(add func(string, bool, string, ...any), name string, w Warm) {
+	limit := msf(g.MaxWarmP95)
+	add("max-warm-p95 "+name, w.P95 <= limit && w.Requests > w.Errors,
+		"p95 under load at -c %d: %.2f ms, want at most %.2f ms", w.Concurrency, w.P95, limit)
+}
+
+// loadAt names a baseline's other concurrency, whose figures compare less well.
+func loadAt(cur, base Warm) string {
+	if base.Concurrency == cur.Concurrency || base.Concurrency == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (baseline at -c %d, this run at -c %d)", base.Concurrency, cur.Concurrency)
+}
+
+func rate(failed, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(failed) / float64(total)
 }
 
 func pct(v, base float64) float64 {
@@ -135,6 +164,21 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 	return &r, nil
 }
 
+// Phases says in one sentence what the figures of a report are: at which
+// concurrency each phase ran and what the speedup divides.
+func (r Report) Phases() string {
+	for _, e := range r.Endpoints {
+		if e.Skipped == "" {
+			return fmt.Sprintf("cold, warm: %d pairs one request at a time, speedup = cold p50 / warm p50; load: %d requests at -c %d",
+				e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
+		}
+	}
+	if m := r.Mix; m != nil {
+		return fmt.Sprintf("load: %d requests at -c %d, weighted across the endpoints", m.Warm.Requests, m.Warm.Concurrency)
+	}
+	return ""
+}
+
 // Markdown renders the report for a pull request or a CI step summary.
 func (r Report) Markdown() string {
 	var b strings.Builder
@@ -144,15 +188,24 @@ func (r Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, "### cachectl bench: %s\n\n", verdict)
 	fmt.Fprintf(&b, "API `%s`\n\n", r.API)
-	b.WriteString("| endpoint | cold p50 | warm p50 | warm p95 | warm p99 | rps | speedup | errors | hit ratio | db queries cold → warm |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	if p := r.Phases(); p != "" {
+		b.WriteString(p + ".\n\n")
+	}
+	b.WriteString("| endpoint | cold p50 | warm p50 | speedup | p50 under load | p95 under load | p99 under load | rps under load | errors | hit ratio | db queries cold → warm |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range r.Endpoints {
-		fmt.Fprintf(&b, "| %s | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f | %.1fx | %d | %s | %s → %s |\n",
-			strings.ReplaceAll(e.Name, "|", `\|`), e.Cold.P50, e.Warm.P50, e.Warm.P95, e.Warm.P99, e.Warm.RPS, e.Speedup,
-			e.Warm.Errors+e.Cold.Errors, ratioText(e.HitRatio), queriesText(e.Cold.DBQueries), queriesText(e.Warm.DBQueries))
+		name := strings.ReplaceAll(e.Name, "|", `\|`)
+		if e.Skipped != "" {
+			fmt.Fprintf(&b, "| %s | skipped: %s | | | | | | | | | |\n", name, e.Skipped)
+			continue
+		}
+		ws := e.WarmSerial
+		fmt.Fprintf(&b, "| %s | %.2f ms | %.2f ms | %.1fx | %.2f ms | %.2f ms | %.2f ms | %.0f | %d | %s | %s → %s |\n",
+			name, e.Cold.P50, ws.P50, e.Speedup, e.Warm.P50, e.Warm.P95, e.Warm.P99, e.Warm.RPS,
+			e.Warm.Errors+e.Cold.Errors+ws.Errors, ratioText(e.HitRatio), queriesText(e.Cold.DBQueries), queriesText(e.Warm.DBQueries))
 	}
 	if m := r.Mix; m != nil {
-		fmt.Fprintf(&b, "| mix of %d | | %.2f ms | %.2f ms | %.2f ms | %.0f | | %d | %s | |\n",
+		fmt.Fprintf(&b, "| mix of %d | | | | %.2f ms | %.2f ms | %.2f ms | %.0f | %d | %s | |\n",
 			len(m.Picks), m.Warm.P50, m.Warm.P95, m.Warm.P99, m.Warm.RPS, m.Warm.Errors, ratioText(m.HitRatio))
 	}
 	if len(r.Thresholds) > 0 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -53,22 +54,36 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure cold against warm latency per endpoint, with gates for CI",
-		Long: `For each endpoint of the catalog API, bench measures cold latency (the
-endpoint's cache keys cleared in Redis before each sample — only those keys,
-without asking: that is the job) and warm latency under load (the endpoint
-primed, then -n requests at -c concurrency through hey's engine). It reports
-p50/p90/p95/p99/max, requests per second, errors, the speedup, the Redis hit
-ratio during the warm phase, X-Cache agreement, and database queries per
-request cold and warm when the server sends X-DB-Queries.
+		Long: `For each endpoint of the catalog API, bench runs two phases.
 
-Failed requests (transport errors, 4xx, 5xx) never enter the percentiles;
-they are counted as errors, and any error fails the run unless
---max-error-rate allows it. A breached gate is named in the output and exits 1; the JSON report is
-still printed, with "passed": false. When $GITHUB_STEP_SUMMARY is set, a
-markdown summary is appended to it.`,
+Cold and warm, one request at a time: --cold-samples pairs, each of which
+clears the endpoint's cache keys in Redis (only those keys, without asking:
+that is the job), sends one request (cold) and then the same request again
+(warm). The speedup is cold p50 / warm p50 of these pairs: both taken at the
+same concurrency, 1, so it says what the cache buys, whatever the number of
+server workers.
+
+Under load: the endpoint primed, then -n requests at -c concurrency through
+hey's engine: p50/p90/p95/p99/max, requests per second, status codes and the
+Redis hit ratio during the load. A server with few workers queues here, so
+these figures say how it holds up under load, not what the cache buys.
+
+It also reports X-Cache agreement and database queries per request cold and
+warm when the server sends X-Cache and X-DB-Queries.
+
+Each gate reads the figures of one phase, and says which: --min-speedup
+the pairs; --max-warm-p95, and --max-regression's p95 and rps, the load;
+--max-regression's speedup the pairs; --max-error-rate counts every request
+of both. Failed requests (transport errors, 4xx, 5xx) never enter the
+percentiles; they are counted as errors, and any error fails the run unless
+--max-error-rate allows it. A built-in endpoint the API answers with 404 is
+skipped with a warning; one named with --only or in --endpoints (without
+optional: true) fails the run. A breached gate is named in the output and
+exits 1; the JSON report is still printed, with "passed": false. When
+$GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
 		Example: `  # a developer: how much does the cache buy?
   cachectl bench
-  # CI: fail the build when caching regresses
+  # CI: fail the build when caching regresses (the speedup of the serial pairs)
   cachectl bench --json --min-speedup 3 --max-warm-p95 20ms --max-error-rate 0 \
     --baseline bench-main.json --max-regression 20 > bench.json
   # one endpoint, harder
@@ -98,19 +113,25 @@ markdown summary is appended to it.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "warm requests per endpoint")
-	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "warm requests in flight")
-	fl.IntVar(&opts.ColdSamples, "cold-samples", 10, "cold samples per endpoint (each after clearing its keys)")
+	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "requests per endpoint under load")
+	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "requests in flight under load (the cold/warm pairs run one at a time)")
+	fl.IntVar(&opts.ColdSamples, "cold-samples", bench.DefaultPairs, "cold/warm pairs per endpoint, one request at a time: clear its keys, request, request again (alias --pairs)")
+	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "pairs" {
+			name = "cold-samples"
+		}
+		return pflag.NormalizedName(name)
+	})
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each request")
 	fl.StringVar(&opts.EndpointsFile, "endpoints", "", "YAML or JSON file of endpoints (name, url, method, headers, clear, weight)")
 	fl.StringSliceVar(&opts.Only, "only", nil, "benchmark only these endpoints (repeat or comma-separate)")
 	fl.BoolVar(&opts.Mix, "mix", false, "one weighted warm phase across all endpoints (weights from --endpoints, else equal) instead of one per endpoint")
 	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
-	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 at least X")
-	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's warm p95 at most DUR")
-	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint at most R (0..1; by default any failed request fails the run)")
+	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 of the pairs, one request at a time, at least X")
+	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's p95 under load (at -c) at most DUR")
+	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint, both phases, at most R (0..1; by default any failed request fails the run)")
 	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
-	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: warm p95 may grow and warm rps may shrink by at most PCT percent")
+	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: p95 under load may grow, rps under load and the speedup may shrink, by at most PCT percent")
 	return cmd
 }
 
@@ -208,6 +229,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if runErr != nil && ctx.Err() == nil {
 		return runErr
 	}
+	if !opts.Quiet {
+		warnSkipped(opts.IO, rep)
+	}
 	gates.Check(&rep)
 	if err := writeBenchOutputs(opts, rep); err != nil {
 		return err
@@ -233,6 +257,7 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 	for _, e := range eps {
 		names = append(names, e.Name)
 		if slices.Contains(only, e.Name) {
+			e.Optional = false // asked for by name: its absence fails the run
 			out = append(out, e)
 		}
 	}
@@ -242,6 +267,25 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 		}
 	}
 	return out, nil
+}
+
+// warnSkipped names on stderr the optional endpoints that were not measured.
+func warnSkipped(ios *iostreams.IOStreams, rep bench.Report) {
+	skipped := map[string]string{}
+	for _, e := range rep.Endpoints {
+		if e.Skipped != "" && e.Optional {
+			skipped[e.Name] = e.Skipped
+		}
+	}
+	if rep.Mix != nil {
+		maps.Copy(skipped, rep.Mix.Skipped)
+	}
+	for _, name := range slices.Sorted(maps.Keys(skipped)) {
+		fmt.Fprintf(ios.ErrOut, "warning: skipped %s: %s\n", name, skipped[name])
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintln(ios.ErrOut, "hint: --only or --endpoints pick the endpoints this API has")
+	}
 }
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
@@ -306,13 +350,14 @@ func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
 }
 
 func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
-	tp := output.NewTable(ios, "ENDPOINT", "COLD P50", "WARM P50", "P95", "P99", "RPS", "SPEEDUP", "ERRORS", "HIT RATIO", "DB Q COLD→WARM")
-	f2 := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	tp := output.NewTable(ios, "ENDPOINT", "COLD P50", "WARM P50", "SPEEDUP",
+		"LOAD P50", "LOAD P95", "LOAD P99", "LOAD RPS", "ERRORS", "HIT RATIO", "DB Q COLD→WARM")
+	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "ms" }
 	ratio := func(v float64) string {
 		if v < 0 {
 			return "n/a"
 		}
-		return f2(v)
+		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	q := func(v float64) string {
 		if v < 0 {
@@ -321,16 +366,24 @@ func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	for _, e := range rep.Endpoints {
-		tp.AddRow(e.Name, f2(e.Cold.P50)+"ms", f2(e.Warm.P50)+"ms", f2(e.Warm.P95)+"ms", f2(e.Warm.P99)+"ms",
-			strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
-			strconv.Itoa(e.Warm.Errors+e.Cold.Errors), ratio(e.HitRatio), q(e.Cold.DBQueries)+"→"+q(e.Warm.DBQueries))
+		if e.Skipped != "" {
+			tp.AddRow(e.Name, "skipped", "-", "-", "-", "-", "-", "-", "-", "-", "-")
+			continue
+		}
+		ws := e.WarmSerial
+		tp.AddRow(e.Name, ms(e.Cold.P50), ms(ws.P50), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
+			ms(e.Warm.P50), ms(e.Warm.P95), ms(e.Warm.P99), strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64),
+			strconv.Itoa(e.Warm.Errors+e.Cold.Errors+ws.Errors), ratio(e.HitRatio), q(e.Cold.DBQueries)+"→"+q(e.Warm.DBQueries))
 	}
 	if m := rep.Mix; m != nil {
-		tp.AddRow(fmt.Sprintf("mix of %d", len(m.Picks)), "-", f2(m.Warm.P50)+"ms", f2(m.Warm.P95)+"ms", f2(m.Warm.P99)+"ms",
-			strconv.FormatFloat(m.Warm.RPS, 'f', 0, 64), "-", strconv.Itoa(m.Warm.Errors), ratio(m.HitRatio), "-")
+		tp.AddRow(fmt.Sprintf("mix of %d", len(m.Picks)), "-", "-", "-", ms(m.Warm.P50), ms(m.Warm.P95), ms(m.Warm.P99),
+			strconv.FormatFloat(m.Warm.RPS, 'f', 0, 64), strconv.Itoa(m.Warm.Errors), ratio(m.HitRatio), "-")
 	}
 	if err := tp.Render(); err != nil {
 		return err
+	}
+	if p := rep.Phases(); p != "" {
+		fmt.Fprintln(ios.Out, p)
 	}
 	if m := rep.Mix; m != nil {
 		names := slices.Sorted(maps.Keys(m.Picks))
@@ -342,7 +395,9 @@ func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
 	}
 	if ios.IsStdoutTTY() {
 		for _, e := range rep.Endpoints {
-			fmt.Fprintf(ios.Out, "\n%s warm latency\n%s", e.Name, histogramText(e.Histogram, 40))
+			if e.Skipped == "" {
+				fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, histogramText(e.Histogram, 40))
+			}
 		}
 	}
 	for _, t := range rep.Thresholds {

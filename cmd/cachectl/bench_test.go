@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
@@ -25,11 +28,17 @@ func runBenchJSON(t *testing.T, c *testCatalog, wantCode int, args ...string) (m
 	if code := runCLI(t, ios, args...); code != wantCode {
 		t.Fatalf("%s: exit %d, want %d\nstderr: %s\nstdout: %s", strings.Join(args, " "), code, wantCode, errOut, out)
 	}
+	return decodeReport(t, out.Bytes()), out.String(), errOut.String()
+}
+
+// decodeReport decodes bench's JSON loosely, to check the contract's field names.
+func decodeReport(t *testing.T, data []byte) map[string]any {
+	t.Helper()
 	var rep map[string]any
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, data)
 	}
-	return rep, out.String(), errOut.String()
+	return rep
 }
 
 // num reads a number at a path of a decoded JSON document, failing the test
@@ -66,24 +75,21 @@ func endpointsOf(t *testing.T, rep map[string]any) map[string]map[string]any {
 	return out
 }
 
-// With 2 ms per database query, every endpoint is faster warm than cold,
-// every cold sample was a MISS, the warm phase hit the cache, and the JSON
-// has every field of cachectl.bench/v1.
+// With 2 ms per database query (serve --db-latency 2ms) and bench's default
+// flags, every endpoint's serial speedup is at least 2x: the gate passes.
+// Each cold sample was a MISS and the warm request right after it a HIT, the
+// load phase hit the cache, and the JSON has every field of
+// cachectl.bench/v1, warm_serial included.
 func TestBenchColdAgainstWarmOnTheReferenceServer(t *testing.T) {
 	c := startCatalog(t, 2*time.Millisecond, nil)
-	const samples, requests = 4, 100
-	rep, _, _ := runBenchJSON(t, c, exitOK, "--cold-samples", "4", "-n", "100", "-c", "2")
+	const pairs, requests, concurrency = bench.DefaultPairs, 1000, 10 // bench's defaults
+	rep, _, _ := runBenchJSON(t, c, exitOK, "--min-speedup", "2")
 
 	if rep["schema"] != "cachectl.bench/v1" || rep["api"] != c.URL || rep["passed"] != true {
 		t.Errorf("schema %v api %v passed %v", rep["schema"], rep["api"], rep["passed"])
 	}
-	if _, ok := rep["thresholds"].([]any); !ok {
-		t.Errorf("thresholds = %v, want a list", rep["thresholds"])
-	}
 	eps := endpointsOf(t, rep)
-	want := []string{"product_list", "popular", "product_detail", "variants", "recommendations",
-		"top_sellers", "new_arrivals", "filters", "categories", "colors"}
-	for _, name := range want {
+	for _, name := range builtinEndpoints {
 		e, ok := eps[name]
 		if !ok {
 			t.Errorf("endpoint %s missing", name)
@@ -92,35 +98,83 @@ func TestBenchColdAgainstWarmOnTheReferenceServer(t *testing.T) {
 		if u, _ := e["url"].(string); !strings.HasPrefix(u, c.URL+"/api/") {
 			t.Errorf("%s: url %q", name, u)
 		}
-		for _, f := range []string{"samples", "p50_ms", "p95_ms", "p99_ms", "max_ms", "misses", "db_queries"} {
-			num(t, e, "cold", f)
+		checkPhases(t, e, pairs, requests, concurrency)
+		if num(t, e, "cold", "misses") != pairs || num(t, e, "cold", "hits") != 0 {
+			t.Errorf("%s: cold %v, want every sample a MISS", name, e["cold"])
 		}
-		for _, f := range []string{"requests", "concurrency", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors", "db_queries"} {
-			num(t, e, "warm", f)
+		if num(t, e, "warm_serial", "hits") != pairs || num(t, e, "warm_serial", "misses") != 0 {
+			t.Errorf("%s: warm_serial %v, want every sample a HIT", name, e["warm_serial"])
 		}
-		if got := num(t, e, "warm", "status", "200"); got != requests {
-			t.Errorf("%s: %v responses 200, want %d", name, got, requests)
-		}
-		speedup, hit := num(t, e, "speedup"), num(t, e, "hit_ratio")
-		coldP50, warmP50 := num(t, e, "cold", "p50_ms"), num(t, e, "warm", "p50_ms")
-		t.Logf("%-16s cold p50 %6.2f ms  warm p50 %5.2f ms  speedup %5.1fx  hit ratio %.2f", name, coldP50, warmP50, speedup, hit)
-		if warmP50 >= coldP50 || speedup <= 1 {
-			t.Errorf("%s: warm p50 %.2f ms not below cold p50 %.2f ms", name, warmP50, coldP50)
-		}
-		if n := num(t, e, "cold", "samples"); n != samples || num(t, e, "cold", "misses") != n {
-			t.Errorf("%s: %v of %v cold samples were MISS", name, num(t, e, "cold", "misses"), n)
-		}
-		if num(t, e, "cold", "db_queries") < 1 || num(t, e, "warm", "db_queries") != 0 {
-			t.Errorf("%s: db queries cold %v warm %v, want some then none", name, num(t, e, "cold", "db_queries"), num(t, e, "warm", "db_queries"))
-		}
-		if num(t, e, "warm", "requests") != requests || num(t, e, "warm", "errors") != 0 || num(t, e, "warm", "concurrency") != 2 {
-			t.Errorf("%s: warm %v", name, e["warm"])
+		if num(t, e, "cold", "db_queries") < 1 || num(t, e, "warm_serial", "db_queries") != 0 || num(t, e, "warm", "db_queries") != 0 {
+			t.Errorf("%s: db queries cold %v, warm %v, under load %v: want some, then none", name,
+				num(t, e, "cold", "db_queries"), num(t, e, "warm_serial", "db_queries"), num(t, e, "warm", "db_queries"))
 		}
 		if num(t, e, "xcache_agreement") != 1 {
-			t.Errorf("%s: X-Cache agreement %v after the warm phase, want 1", name, e["xcache_agreement"])
+			t.Errorf("%s: X-Cache agreement %v after the load, want 1", name, e["xcache_agreement"])
 		}
-		if hit < 0.9 || hit > 1 {
-			t.Errorf("%s: Redis hit ratio %.2f during the warm phase, want at least 0.9", name, hit)
+	}
+	checkSpeedupGates(t, rep, builtinEndpoints)
+}
+
+// builtinEndpoints are the endpoints bench finds by itself.
+var builtinEndpoints = []string{"product_list", "popular", "product_detail", "variants", "recommendations",
+	"top_sellers", "new_arrivals", "filters", "categories", "colors"}
+
+// checkPhases checks one endpoint's figures against the contract: cold and
+// warm_serial are the pairs, one request at a time, and the speedup divides
+// their medians; warm is the load phase, every request a 200, at -c; the
+// Redis hit ratio during the load is at least 0.9.
+func checkPhases(t *testing.T, e map[string]any, pairs, requests, concurrency float64) {
+	t.Helper()
+	name := e["name"]
+	for _, phase := range []string{"cold", "warm_serial"} {
+		for _, f := range []string{"samples", "concurrency", "p50_ms", "p95_ms", "p99_ms", "max_ms", "misses", "hits", "errors", "db_queries"} {
+			num(t, e, phase, f)
+		}
+		if num(t, e, phase, "samples") != pairs || num(t, e, phase, "concurrency") != 1 || num(t, e, phase, "errors") != 0 {
+			t.Errorf("%s: %s %v, want %v samples one at a time, no errors", name, phase, e[phase], pairs)
+		}
+	}
+	for _, f := range []string{"requests", "concurrency", "rps", "p50_ms", "p90_ms", "p95_ms", "p99_ms", "max_ms", "errors", "db_queries"} {
+		num(t, e, "warm", f)
+	}
+	if num(t, e, "warm", "requests") != requests || num(t, e, "warm", "status", "200") != requests ||
+		num(t, e, "warm", "errors") != 0 || num(t, e, "warm", "concurrency") != concurrency {
+		t.Errorf("%s: warm %v, want %v requests at -c %v, all 200", name, e["warm"], requests, concurrency)
+	}
+	cold, warm, speedup := num(t, e, "cold", "p50_ms"), num(t, e, "warm_serial", "p50_ms"), num(t, e, "speedup")
+	if math.Abs(speedup-cold/warm) > 1e-9 {
+		t.Errorf("%s: speedup %v, want cold p50 / warm_serial p50 = %v", name, speedup, cold/warm)
+	}
+	if basis, _ := e["speedup_basis"].(string); !strings.HasPrefix(basis, "cold.p50_ms / warm_serial.p50_ms") {
+		t.Errorf("%s: speedup_basis %q", name, basis)
+	}
+	if hit := num(t, e, "hit_ratio"); hit < 0.9 || hit > 1 {
+		t.Errorf("%s: Redis hit ratio %.2f under load, want at least 0.9", name, hit)
+	}
+	t.Logf("%-16s cold p50 %6.2f ms  warm p50 %5.2f ms  speedup %5.1fx  |  under load at -c %v: p50 %6.2f ms  p95 %6.2f ms  %5.0f rps",
+		name, cold, warm, speedup, concurrency, num(t, e, "warm", "p50_ms"), num(t, e, "warm", "p95_ms"), num(t, e, "warm", "rps"))
+}
+
+// checkSpeedupGates checks that --min-speedup gated every endpoint named,
+// passed, and said it read the serial pairs.
+func checkSpeedupGates(t *testing.T, rep map[string]any, names []string) {
+	t.Helper()
+	gated := map[string]bool{}
+	for _, th := range rep["thresholds"].([]any) {
+		m := th.(map[string]any)
+		name, _ := m["name"].(string)
+		if !strings.HasPrefix(name, "min-speedup ") {
+			continue
+		}
+		gated[strings.TrimPrefix(name, "min-speedup ")] = true
+		if d, _ := m["detail"].(string); m["ok"] != true || !strings.Contains(d, "(cold p50 / warm p50, one request at a time)") {
+			t.Errorf("%s: ok %v, %q", name, m["ok"], d)
+		}
+	}
+	for _, n := range names {
+		if !gated[n] {
+			t.Errorf("no min-speedup gate for %s", n)
 		}
 	}
 }
@@ -185,6 +239,77 @@ func TestBenchGatesFailAndNameTheEndpoints(t *testing.T) {
 	}
 	if rep["passed"] != false {
 		t.Errorf("passed = %v", rep["passed"])
+	}
+	if names := thresholdNames(rep); !slices.Contains(names, "regression speedup categories") {
+		t.Errorf("thresholds %v: the speedup was not compared with a baseline that has warm_serial", names)
+	}
+
+	// A report from before the cold/warm pairs (no warm_serial, no
+	// speedup_basis) still works as a baseline: p95 and rps under load are
+	// compared, its speedup (of another meaning) is not.
+	for _, e := range doc["endpoints"].([]any) {
+		m := e.(map[string]any)
+		delete(m, "warm_serial")
+		delete(m, "speedup_basis")
+	}
+	data, _ = json.Marshal(doc)
+	old := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(old, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitFailed, append(small, "--baseline", old)...)
+	if !strings.Contains(errOut, "regression p95 categories") {
+		t.Errorf("stderr %q does not name regression p95 categories", errOut)
+	}
+	for _, name := range thresholdNames(rep) {
+		if strings.HasPrefix(name, "regression speedup") {
+			t.Errorf("%s compared with a baseline that has no serial speedup", name)
+		}
+	}
+}
+
+func thresholdNames(rep map[string]any) []string {
+	var names []string
+	for _, th := range rep["thresholds"].([]any) {
+		names = append(names, th.(map[string]any)["name"].(string))
+	}
+	return names
+}
+
+// An app without one of the built-in routes: that endpoint is skipped with
+// a warning and the run passes; named with --only, its absence fails the
+// run, named in a gate.
+func TestBenchSkipsABuiltInEndpointTheAPILacks(t *testing.T) {
+	c := startCatalog(t, 0, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/recommendations/") {
+				http.NotFound(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	small := []string{"--cold-samples", "2", "-n", "20", "-c", "2"}
+	rep, _, errOut := runBenchJSON(t, c, exitOK, small...)
+	e := endpointsOf(t, rep)["recommendations"]
+	if s, _ := e["skipped"].(string); !strings.Contains(s, "HTTP 404") {
+		t.Errorf("recommendations: skipped %q, want the 404 named", s)
+	}
+	if !strings.Contains(errOut, "warning: skipped recommendations: HTTP 404") {
+		t.Errorf("stderr %q does not warn about the skipped endpoint", errOut)
+	}
+	if got := len(endpointsOf(t, rep)); got != len(builtinEndpoints) {
+		t.Errorf("%d endpoints in the report, want %d", got, len(builtinEndpoints))
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitFailed, append(small, "--only", "recommendations,colors")...)
+	if !strings.Contains(errOut, "bench failed: endpoint recommendations") || rep["passed"] != false {
+		t.Errorf("--only recommendations on an API without it: passed %v, stderr %q", rep["passed"], errOut)
+	}
+	rep, _, errOut = runBenchJSON(t, c, exitOK, "--mix", "-n", "100", "-c", "2")
+	mix, _ := rep["mix"].(map[string]any)
+	if s, _ := mix["skipped"].(map[string]any)["recommendations"].(string); !strings.Contains(s, "HTTP 404") ||
+		num(t, mix, "warm", "errors") != 0 || !strings.Contains(errOut, "warning: skipped recommendations") {
+		t.Errorf("--mix on an API without recommendations: %v, stderr %q", mix, errOut)
 	}
 }
 

@@ -91,7 +91,7 @@ func assertDemoRan(t *testing.T, stdout string) {
 		regexp.MustCompile(`(?m)^ok\twarm\t`),
 		regexp.MustCompile(`(?m)^ok\tendpoint product_detail\t[\d.]+\tMISS .* → HIT `),
 		regexp.MustCompile(`(?m)^ok\tinvalidation\t[\d.]+\tPATCH product \d+ price .* price put back$`),
-		regexp.MustCompile(`(?m)^ENDPOINT\tCOLD P50\tWARM P50\tSPEEDUP\tWARM RPS\tHIT RATIO\tDB Q COLD→WARM$`),
+		regexp.MustCompile(`(?m)^ENDPOINT\tCOLD P50\tWARM P50\tSPEEDUP\tLOAD RPS\tHIT RATIO\tDB Q COLD→WARM$`),
 		regexp.MustCompile(`(?m)^product_detail\t[\d.]+ms\t[\d.]+ms\t[\d.]+x\t\d+\t\S+\t2\.0→0\.0$`),
 		regexp.MustCompile(`(?m)^  cachectl top --redis redis://127\.0\.0\.1:\d+/0 --password-file \S+/redis-password --api http://127\.0\.0\.1:\d+$`),
 		regexp.MustCompile(`(?m)^  cachectl clear --products --dry-run --redis redis://127\.0\.0\.1:\d+/0 --password-file \S+/redis-password$`),

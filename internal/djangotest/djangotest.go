@@ -148,6 +148,12 @@ type Options struct {
 	// routes (CATALOG_CACHE_HEADER=1).
 	CacheHeader bool
 
+	// SimulatedDBLatency is a SIMULATION, off when 0: the app sleeps this
+	// long before each SQL query a request makes, to imitate a database
+	// across a network rather than SQLite in the process
+	// (CATALOG_SIMULATED_DB_LATENCY_MS). Management commands are not slowed.
+	SimulatedDBLatency time.Duration
+
 	Workers  int // gunicorn sync workers; 0 means DefaultWorkers
 	Products int // products seeded; 0 means DefaultProducts
 }
@@ -306,8 +312,9 @@ func (o Options) validate() error {
 		return fmt.Errorf("Compressor %q: want %q, %q or %q", o.Compressor, NoCompression, Zlib, LZMA)
 	case o.ParentField != "parent" && o.ParentField != "parent_id":
 		return fmt.Errorf("ParentField %q: want \"parent\" or \"parent_id\"", o.ParentField)
-	case *o.DB < 0 || o.Version < 0 || o.Workers < 0 || o.Products < 0:
-		return fmt.Errorf("DB %d, Version %d, Workers %d, Products %d: none may be negative", *o.DB, o.Version, o.Workers, o.Products)
+	case *o.DB < 0 || o.Version < 0 || o.Workers < 0 || o.Products < 0 || o.SimulatedDBLatency < 0:
+		return fmt.Errorf("DB %d, Version %d, Workers %d, Products %d, SimulatedDBLatency %v: none may be negative",
+			*o.DB, o.Version, o.Workers, o.Products, o.SimulatedDBLatency)
 	}
 	return nil
 }
@@ -360,6 +367,7 @@ func (a *App) environ() []string {
 		"CATALOG_ORDERING_FIELDS=" + strings.Join(o.OrderingFields, ","),
 		"CATALOG_AUTH=" + auth,
 		"CATALOG_CACHE_HEADER=" + onOff(o.CacheHeader),
+		"CATALOG_SIMULATED_DB_LATENCY_MS=" + strconv.FormatFloat(float64(o.SimulatedDBLatency)/float64(time.Millisecond), 'f', -1, 64),
 		"CATALOG_ALLOWED_HOSTS=127.0.0.1,localhost",
 		// warmup_cache's page links name the app's own address.
 		"CATALOG_SITE_URL=" + a.URL(),

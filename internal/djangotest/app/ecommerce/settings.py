@@ -28,6 +28,12 @@ CATALOG_AUTH               "session" (default: DRF's SessionAuthentication +
                            `manage.py drf_create_token admin` or `manage.py seed`.
 CATALOG_CACHE_HEADER       "1" adds the X-Cache: HIT|MISS middleware (default off:
                            the app sends no cache headers)
+CATALOG_SIMULATED_DB_LATENCY_MS
+                           SIMULATION, off by default ("0"): milliseconds slept
+                           before each SQL query a request makes, to imitate a
+                           database across a network instead of SQLite in the
+                           process (a middleware; migrate, seed and the
+                           management commands are not slowed)
 CATALOG_SITE_URL           base URL warmup_cache builds its requests on, so the
                            page links it caches name the real host
                            (default http://localhost:8000)
@@ -38,6 +44,7 @@ CATALOG_SECRET_KEY         SECRET_KEY (a fixed development key by default)
 
 Writes (POST, PUT, PATCH, DELETE) need an authenticated staff user.
 """
+import math
 import os
 from pathlib import Path
 
@@ -55,6 +62,17 @@ def env_choice(name, default, choices):
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r}: want one of {', '.join(choices)}")
     return value
+
+
+def env_ms(name, default):
+    value = env(name, str(default))
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = -1
+    if not (ms >= 0 and math.isfinite(ms)):
+        raise ImproperlyConfigured(f"{name}={value!r}: want milliseconds, 0 or more")
+    return ms
 
 
 def env_int(name, default):
@@ -91,6 +109,9 @@ MIDDLEWARE = [
 ]
 if env_choice("CATALOG_CACHE_HEADER", "0", ("0", "1")) == "1":
     MIDDLEWARE.insert(0, "products.middleware.CacheStatusMiddleware")
+SIMULATED_DB_LATENCY_MS = env_ms("CATALOG_SIMULATED_DB_LATENCY_MS", 0)
+if SIMULATED_DB_LATENCY_MS > 0:
+    MIDDLEWARE.append("products.middleware.SimulatedDBLatencyMiddleware")
 
 ROOT_URLCONF = "ecommerce.urls"
 WSGI_APPLICATION = "ecommerce.wsgi.application"
