@@ -287,6 +287,25 @@ func TestDjangoWrongTargetHints(t *testing.T) {
 	if n := len(e.keys(t)); n < len(djangoRoutes) {
 		t.Errorf("the misdirected commands deleted keys of the app: %d left", n)
 	}
+
+	// warm and check fill the cache through the API and then look in the
+	// wrong place: they fail (the keys are not where they look) and say
+	// where they are.
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"warm", []string{"warm"}},
+		{"check", []string{"check", "--skip-clear"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ios, _, out, errOut := iostreams.Test()
+			code := runCLI(t, ios, append(tc.args, "--redis", redisURL(0), "--prefix", "shop", "--key-version", "7", "--api", e.URL())...)
+			if code != exitFailed || !strings.Contains(out.String()+errOut.String(), "db1 holds") {
+				t.Errorf("exit %d, want 1 and a hint naming db1:\n%s\n%s", code, out, errOut)
+			}
+		})
+	}
 }
 
 func TestDjangoCheck(t *testing.T) {

@@ -273,9 +273,13 @@ func (o *warmOptions) readInput(flag, file string, parse func(io.Reader) error) 
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
-	var rdb redis.UniversalClient
+	var (
+		rdb  redis.UniversalClient
+		conn *redisconn.Conn
+	)
 	if opts.Verify {
-		conn, err := opts.Redis(ctx)
+		var err error
+		conn, err = opts.Redis(ctx)
 		switch {
 		case err == nil:
 			rdb = conn.Client
@@ -296,6 +300,10 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 		}
 		if err != nil {
 			return err
+		}
+		if rep.Verify.Checked && rep.Verify.KeysAfter == 0 && rep.OK > 0 && !opts.Quiet {
+			// The API answered, yet nothing is cached where we look.
+			printElsewhere(ctx, opts.IO, conn, opts.Schema)
 		}
 		if rep.Failed > 0 || len(rep.Verify.Missing) > 0 {
 			return errFailed
