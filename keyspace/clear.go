@@ -296,17 +296,7 @@ func (cl *clearer) clearCluster(ctx context.Context, cc *redis.ClusterClient) er
 
 // passAll runs one pass on every master of v in parallel.
 func (cl *clearer) passAll(ctx context.Context, tmpl *redis.Options, v clusterView) []error {
-	errs := make([]error, len(v.masters))
-	var wg sync.WaitGroup
-	for i, m := range v.masters {
-		wg.Go(func() {
-			o := *tmpl
-			o.Addr = m.Addr
-			errs[i] = cl.pass(ctx, &o, m.ID)
-		})
-	}
-	wg.Wait()
-	return errs
+	return v.eachMaster(tmpl, func(o *redis.Options, m masterView) error { return cl.pass(ctx, o, m.ID) })
 }
 
 // nodeTemplate returns the options go-redis uses for one master (the

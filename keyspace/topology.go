@@ -322,24 +322,28 @@ func forEachViewedMaster(ctx context.Context, cc *redis.ClusterClient, fn func(c
 	if first, n := unserved(v.owners()); n > 0 {
 		return fmt.Errorf("%d slots are served by no master that answered (slot %d first): their keys cannot be reached", n, first)
 	}
+	errs := v.eachMaster(tmpl, func(o *redis.Options, _ masterView) error {
+		node := redis.NewClient(o)
+		defer node.Close()
+		return fn(ctx, node)
+	})
+	return errors.Join(errs...)
+}
+
+// eachMaster runs fn for every master of v in parallel, with tmpl
+// addressed to it, and returns each one's error, in v's order.
+func (v clusterView) eachMaster(tmpl *redis.Options, fn func(o *redis.Options, m masterView) error) []error {
 	errs := make([]error, len(v.masters))
 	var wg sync.WaitGroup
 	for i, m := range v.masters {
 		wg.Go(func() {
 			o := *tmpl
 			o.Addr = m.Addr
-			node := redis.NewClient(&o)
-			defer node.Close()
-			errs[i] = fn(ctx, node)
+			errs[i] = fn(&o, m)
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errs
 }
 
 // answers reports whether addr answers PING.

@@ -14,7 +14,6 @@ import (
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
-	"github.com/cachectl/cachectl/internal/redistest"
 )
 
 // djangoBench is the Django fixture on its own redis-server, with the
@@ -27,15 +26,8 @@ type djangoBench struct {
 
 func startDjangoBench(t *testing.T, o djangotest.Options) *djangoBench {
 	t.Helper()
-	srv := redistest.Start(t)
-	o.Redis = srv.Addr
-	app := djangotest.Start(t, o)
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: app.DB})
-	t.Cleanup(func() { rdb.Close() })
-	return &djangoBench{app: app, rdb: rdb, args: []string{
-		"--api", app.URL(), "--redis", fmt.Sprintf("redis://%s/%d", srv.Addr, app.DB),
-		"--prefix", app.Prefix, "--key-version", fmt.Sprint(app.Version),
-	}}
+	e := startDjango(t, o)
+	return &djangoBench{app: e.App, rdb: e.rdb, args: e.flags()}
 }
 
 // bench runs `cachectl bench --json` against the app and returns the
