@@ -34,11 +34,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cachectl/cachectl/internal/localredis"
+	"github.com/cachectl/cachectl/internal/childproc"
 )
 
 //go:embed all:app
@@ -194,22 +193,7 @@ type App struct {
 	env  []string
 
 	mu   sync.Mutex // guards proc; held across Stop so it returns only once the process is gone
-	proc *process
-}
-
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd.Wait has returned
-	err  error         // cmd.Wait result, valid after done is closed
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	proc *childproc.Process
 }
 
 // Start copies the app into a temporary dir, gives it a migrated and seeded
@@ -405,7 +389,7 @@ func (a *App) launch() error {
 	a.env = a.environ()
 	offsets := map[string]int64{}
 	for _, name := range []string{errorLog, outLog} {
-		offsets[name] = fileSize(filepath.Join(a.Dir, name))
+		offsets[name] = childproc.Size(filepath.Join(a.Dir, name))
 	}
 	out, err := os.OpenFile(filepath.Join(a.Dir, outLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -428,16 +412,11 @@ func (a *App) launch() error {
 	cmd.Dir = filepath.Join(a.Dir, "app")
 	cmd.Env = a.env
 	cmd.Stdout, cmd.Stderr = out, out
-	err = localredis.StartChild(cmd) // own process group, gone with the test binary
+	p, err := childproc.Start(cmd) // own process group, gone with the test binary
 	out.Close()
 	if err != nil {
 		return fmt.Errorf("exec %s -m gunicorn: %w", Python, err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	a.mu.Lock()
 	a.proc = p
 	a.mu.Unlock()
@@ -455,14 +434,14 @@ func (a *App) launch() error {
 
 // waitReady polls until gunicorn has logged that it listens on a.Addr (so
 // the port is ours, not a foreign server's) and the API root answers 200.
-func (a *App) waitReady(p *process, logOff int64) error {
-	listening := fmt.Sprintf("Listening at: %s (%d)", a.URL(), p.cmd.Process.Pid)
+func (a *App) waitReady(p *childproc.Process, logOff int64) error {
+	listening := fmt.Sprintf("Listening at: %s (%d)", a.URL(), p.Pid())
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(readyTimeout)
 	lastErr := errors.New("not listening yet")
 	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("gunicorn on port %d exited during startup: %v", a.Port, p.err)
+		if p.Exited() {
+			return fmt.Errorf("gunicorn on port %d exited during startup: %v", a.Port, p.Err())
 		}
 		fresh := a.readFrom(errorLog, logOff)
 		if strings.Contains(fresh, "Connection in use") {
@@ -502,18 +481,7 @@ func (a *App) Stop() {
 	if p == nil {
 		return
 	}
-	// Signal the whole process group (Setpgid makes it pid), workers too.
-	// Skip when already reaped: the pid could have been reused.
-	pgid := -p.cmd.Process.Pid
-	if !p.exited() {
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(pgid, syscall.SIGKILL)
-		<-p.done
-	}
+	p.Stop(stopTimeout) // the whole process group: the workers too
 }
 
 // Manage runs `manage.py ARGS...` with the app's settings and returns what
@@ -549,36 +517,10 @@ func (a *App) manage(args ...string) (stdout, stderr string, err error) {
 // LogTail returns the last n lines of gunicorn's error log (Django's
 // tracebacks included), its stdout/stderr and its access log, for failure
 // messages.
-func (a *App) LogTail(n int) string {
-	var b strings.Builder
-	for _, name := range []string{errorLog, outLog, accessLog} {
-		data, err := os.ReadFile(filepath.Join(a.Dir, name))
-		if err != nil || len(bytes.TrimSpace(data)) == 0 {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "--- tail of %s ---\n%s\n", filepath.Join(a.Dir, name), strings.Join(lines, "\n"))
-	}
-	return b.String()
-}
+func (a *App) LogTail(n int) string { return childproc.Tail(a.Dir, n, errorLog, outLog, accessLog) }
 
 func (a *App) readFrom(name string, off int64) string {
-	data, err := os.ReadFile(filepath.Join(a.Dir, name))
-	if err != nil || int64(len(data)) < off {
-		return ""
-	}
-	return string(data[off:])
-}
-
-func fileSize(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
+	return childproc.ReadFrom(filepath.Join(a.Dir, name), off)
 }
 
 // freePort asks the kernel for a free port.

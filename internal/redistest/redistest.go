@@ -24,7 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cachectl/cachectl/internal/localredis"
+	"github.com/cachectl/cachectl/internal/childproc"
 )
 
 const (
@@ -67,23 +67,8 @@ type Server struct {
 	cluster bool
 
 	mu     sync.Mutex // guards proc and paused; held across Stop so it returns only once the process is gone
-	proc   *process
+	proc   *childproc.Process
 	paused bool
-}
-
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd.Wait has returned
-	err  error         // cmd.Wait result, valid after done is closed
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // Start starts a private redis-server, waits until it answers PING (with
@@ -170,8 +155,8 @@ func (s *Server) args() []string {
 // launch starts the process on s.Port and waits until it is ready. On
 // failure the process is stopped again.
 func (s *Server) launch() error {
-	logOff := fileSize(filepath.Join(s.Dir, logName))
-	outOff := fileSize(filepath.Join(s.Dir, outName))
+	logOff := childproc.Size(filepath.Join(s.Dir, logName))
+	outOff := childproc.Size(filepath.Join(s.Dir, outName))
 
 	out, err := os.OpenFile(filepath.Join(s.Dir, outName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -181,16 +166,11 @@ func (s *Server) launch() error {
 	cmd.Dir = s.Dir
 	// An *os.File is handed to the child directly; no copying goroutines.
 	cmd.Stdout, cmd.Stderr = out, out
-	err = localredis.StartChild(cmd)
+	p, err := childproc.Start(cmd)
 	out.Close()
 	if err != nil {
 		return fmt.Errorf("exec %s: %w", s.bin, err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
 	s.mu.Lock()
 	s.proc = p
 	s.paused = false
@@ -198,7 +178,7 @@ func (s *Server) launch() error {
 
 	if err := s.waitReady(p); err != nil {
 		s.Stop()
-		fresh := s.readFrom(logName, logOff) + s.readFrom(outName, outOff)
+		fresh := childproc.ReadFrom(filepath.Join(s.Dir, logName), logOff) + childproc.ReadFrom(filepath.Join(s.Dir, outName), outOff)
 		if strings.Contains(fresh, "Address already in use") {
 			return fmt.Errorf("%w: port %d or its cluster bus port: %v", errPortInUse, s.Port, err)
 		}
@@ -216,13 +196,13 @@ func (s *Server) launch() error {
 
 // waitReady polls until the server on s.Addr answers and is our process:
 // checking process_id guards against a foreign server that won the port.
-func (s *Server) waitReady(p *process) error {
+func (s *Server) waitReady(p *childproc.Process) error {
 	deadline := time.Now().Add(readyTimeout)
-	want := strconv.Itoa(p.cmd.Process.Pid)
+	want := strconv.Itoa(p.Pid())
 	var lastErr error
 	for time.Now().Before(deadline) {
-		if p.exited() {
-			return fmt.Errorf("redis-server on port %d exited during startup: %v", s.Port, p.err)
+		if p.Exited() {
+			return fmt.Errorf("redis-server on port %d exited during startup: %v", s.Port, p.Err())
 		}
 		pid, err := s.probe()
 		if err == nil {
@@ -284,21 +264,9 @@ func (s *Server) Stop() {
 	if p == nil {
 		return
 	}
-	// Signal the whole process group (Setpgid makes it pid) so a fork
-	// child, e.g. for a replica full sync, goes too. Skip when already
-	// reaped: the pid could have been reused.
-	pgid := -p.cmd.Process.Pid
-	if !p.exited() {
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		// A SIGSTOPped server only acts on SIGTERM once continued.
-		_ = syscall.Kill(pgid, syscall.SIGCONT)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(stopTimeout):
-		_ = syscall.Kill(pgid, syscall.SIGKILL)
-		<-p.done
-	}
+	// The whole process group, so that a fork child (a replica's full
+	// sync) goes too; a paused server acts on SIGTERM once continued.
+	p.Stop(stopTimeout)
 }
 
 // Restart starts the server again on the same port and dir, e.g. after
@@ -331,30 +299,16 @@ func (s *Server) Resume() { s.signal(syscall.SIGCONT, false) }
 func (s *Server) signal(sig syscall.Signal, paused bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.proc == nil || s.proc.exited() {
+	if s.proc == nil || s.proc.Exited() {
 		return
 	}
-	_ = syscall.Kill(-s.proc.cmd.Process.Pid, sig)
+	s.proc.Signal(sig)
 	s.paused = paused
 }
 
 // LogTail returns the last n lines of the server's log and its stdout/stderr,
 // for failure messages.
-func (s *Server) LogTail(n int) string {
-	var b strings.Builder
-	for _, name := range []string{logName, outName} {
-		data, err := os.ReadFile(filepath.Join(s.Dir, name))
-		if err != nil || len(strings.TrimSpace(string(data))) == 0 {
-			continue
-		}
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > n {
-			lines = lines[len(lines)-n:]
-		}
-		fmt.Fprintf(&b, "--- tail of %s ---\n%s\n", filepath.Join(s.Dir, name), strings.Join(lines, "\n"))
-	}
-	return b.String()
-}
+func (s *Server) LogTail(n int) string { return childproc.Tail(s.Dir, n, logName, outName) }
 
 // do runs one command on a fresh connection authenticated as the default
 // user. It is independent of go-redis so readiness checks see raw replies.
@@ -365,22 +319,6 @@ func (s *Server) do(timeout time.Duration, args ...string) (any, error) {
 	}
 	defer c.Close()
 	return c.Do(args...)
-}
-
-func (s *Server) readFrom(name string, off int64) string {
-	data, err := os.ReadFile(filepath.Join(s.Dir, name))
-	if err != nil || int64(len(data)) < off {
-		return ""
-	}
-	return string(data[off:])
-}
-
-func fileSize(path string) int64 {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
 }
 
 // freePort asks the kernel for a free port. Cluster nodes also need
