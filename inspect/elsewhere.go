@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 
@@ -97,6 +98,7 @@ func FindElsewhere(ctx context.Context, c redis.UniversalClient, db int, s keysp
 // of SCAN: the namespaces other than s's, most first, and how many keys of
 // the sample are s's own.
 func sampleNamespaces(ctx context.Context, c redis.UniversalClient, s keyspace.Schema) ([]Namespace, int, error) {
+	var mu sync.Mutex // masters are sampled in parallel
 	counts := map[string]int{}
 	own := s.Namespace()
 	err := keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
@@ -106,11 +108,13 @@ func sampleNamespaces(ctx context.Context, c redis.UniversalClient, s keyspace.S
 			if err != nil {
 				return fmt.Errorf("scan %s: %w", keyspace.NodeAddr(node), err)
 			}
+			mu.Lock()
 			for _, k := range keys {
 				if p, ok := namespaceOf(k); ok {
 					counts[p]++
 				}
 			}
+			mu.Unlock()
 			if next == 0 {
 				break
 			}

@@ -63,3 +63,22 @@ func TestFindElsewhere(t *testing.T) {
 		t.Errorf("unrelated keys in db 2: hint %q", h)
 	}
 }
+
+func TestFindElsewhereOnACluster(t *testing.T) {
+	// Every master is sampled, in parallel: keys of another version spread
+	// over three masters are all seen.
+	cl := redistest.StartCluster(t, 3, 0)
+	cc := cl.Client(t)
+	ctx := context.Background()
+	for i := range 90 {
+		cc.Set(ctx, fmt.Sprintf("ecommerce:2:product:%d", i), "x", 0)
+	}
+	schema := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion)
+	e, err := FindElsewhere(ctx, cc, 0, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := e.Hint(schema); !strings.Contains(h, `90 sampled keys are under "ecommerce:2:"`) || !strings.Contains(h, "--key-version 2") {
+		t.Errorf("hint %q", h)
+	}
+}

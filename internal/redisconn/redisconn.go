@@ -453,6 +453,9 @@ func splitSeeds(raw string) (string, []string, error) {
 	if at := strings.LastIndex(authority, "@"); at >= 0 {
 		userinfo, hosts = authority[:at+1], authority[at+1:]
 	}
+	if hosts == "" {
+		return raw, nil, nil // checkURLShape says: no host
+	}
 	var seeds []string
 	for h := range strings.SplitSeq(hosts, ",") {
 		if h == "" {
