@@ -345,14 +345,16 @@ var sharedRoutes = []struct {
 	{"/api/products/filters/?category=1", false},
 }
 
-// djangoEncodings are the fixture's value encodings.
+// djangoEncodings are the fixture's value encodings, and the settings
+// variants every command is tried in.
 var djangoEncodings = []struct {
 	name string
 	opts djangotest.Options
 }{
 	{"pickle", djangotest.Options{}},
 	{"json", djangotest.Options{Serializer: djangotest.JSON}},
-	{"zlib", djangotest.Options{Compressor: djangotest.Zlib}},
+	{"db 3 prefix shop version 7", djangotest.Options{DB: new(3), Prefix: "shop", Version: 7}},
+	{"paginated token zlib", djangotest.Options{PaginateCategories: true, TokenAuth: true, Compressor: djangotest.Zlib}},
 }
 
 // storedKey is a key's exact value (DUMP) and its expiry.
@@ -504,7 +506,8 @@ func TestServeFirstThenADjangoAppOnTheSameKeys(t *testing.T) {
 			}
 
 			ios, _, _, errOut := iostreams.Test()
-			if code := runCLI(t, ios, "clear", "--all", "--yes", "--redis", "redis://"+rs.Addr+"/"+strconv.Itoa(app.DB)); code != 0 {
+			if code := runCLI(t, ios, "clear", "--all", "--yes", "--redis", "redis://"+rs.Addr+"/"+strconv.Itoa(app.DB),
+				"--prefix", app.Prefix, "--key-version", strconv.Itoa(app.Version)); code != 0 {
 				t.Fatalf("clear --all: exit %d: %s", code, errOut)
 			}
 			for _, r := range sharedRoutes {
