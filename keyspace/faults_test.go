@@ -493,20 +493,7 @@ func TestClearIPv6Cluster(t *testing.T) {
 	// CLUSTER NODES writes an IPv6 node as "::1:7000": it is dialled as [::1]:7000.
 	ctx := context.Background()
 	s := New(DefaultPrefix, DefaultVersion)
-	dir := t.TempDir()
-	srv := redistest.Start(t, redistest.Options{Args: []string{"--bind", "127.0.0.1", "::1",
-		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-		"--cluster-announce-ip", "::1"}})
-	admin := srv.Client(t)
-	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the cluster to be ok", 10*time.Second, func() error {
-		if infoValue(admin.ClusterInfo(ctx).Val(), "cluster_state") != "ok" {
-			return errors.New("not ok yet")
-		}
-		return nil
-	})
+	srv := startOneNodeCluster(t, "--bind", "127.0.0.1", "::1", "--cluster-announce-ip", "::1")
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"[::1]:" + strconv.Itoa(srv.Port)}, Protocol: 2})
 	defer cc.Close()
 	seedWithTTL(t, cc, productKeys(s, 500))
@@ -523,11 +510,25 @@ func TestClearClusterAnnouncedByHostName(t *testing.T) {
 	// dials.
 	ctx := context.Background()
 	s := New(DefaultPrefix, DefaultVersion)
-	dir := t.TempDir()
-	srv := redistest.Start(t, redistest.Options{Args: []string{
-		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-		"--cluster-announce-ip", "192.0.2.10",
-		"--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname"}})
+	srv := startOneNodeCluster(t, "--cluster-announce-ip", "192.0.2.10",
+		"--cluster-announce-hostname", "localhost", "--cluster-preferred-endpoint-type", "hostname")
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}, Protocol: 2,
+		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
+	defer cc.Close()
+	seedWithTTL(t, cc, productKeys(s, 500))
+	res, err := Clear(ctx, cc, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{})
+	if err != nil || !res.Complete || res.Deleted != 500 {
+		t.Errorf("complete=%v deleted=%d err=%v", res.Complete, res.Deleted, err)
+	}
+}
+
+// startOneNodeCluster starts a cluster of one master that serves every
+// slot, with extra redis-server args (announced addresses and names).
+func startOneNodeCluster(t *testing.T, args ...string) *redistest.Server {
+	t.Helper()
+	ctx := context.Background()
+	srv := redistest.Start(t, redistest.Options{Args: append([]string{
+		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(t.TempDir(), "nodes.conf")}, args...)})
 	admin := srv.Client(t)
 	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", "0", "16383").Err(); err != nil {
 		t.Fatal(err)
@@ -538,12 +539,5 @@ func TestClearClusterAnnouncedByHostName(t *testing.T) {
 		}
 		return nil
 	})
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}, Protocol: 2,
-		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
-	defer cc.Close()
-	seedWithTTL(t, cc, productKeys(s, 500))
-	res, err := Clear(ctx, cc, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{})
-	if err != nil || !res.Complete || res.Deleted != 500 {
-		t.Errorf("complete=%v deleted=%d err=%v", res.Complete, res.Deleted, err)
-	}
+	return srv
 }

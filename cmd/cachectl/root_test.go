@@ -146,6 +146,9 @@ func TestBadInputIsAUsageError(t *testing.T) {
 		{"ping args", nil, []string{"ping", "extra"}, "unknown command"},
 		{"ping count", nil, []string{"ping", "--count", "0"}, "--count must be from 1 to 10000, not 0"},
 		{"ping markdown", nil, []string{"ping", "--format", "markdown"}, "does not support --format markdown"},
+		{"check auth scheme", nil, []string{"check", "--admin-auth-scheme", "digest"}, `--admin-auth-scheme "digest": want auto, bearer, token or basic`},
+		{"check basic without credentials", nil, []string{"check", "--admin-auth-scheme", "basic"}, "--admin-auth-scheme basic writes with the credentials of --api"},
+		{"several servers in --redis", nil, []string{"ping", "--redis", "redis://h1:7000,,h2:7001/0"}, "an empty address in the host list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
