@@ -1,8 +1,10 @@
-// Package childproc runs the servers tests start (redis-server, gunicorn) as
-// children in process groups of their own, so that stopping one stops its
-// forks too, and reads their log files for failure messages.
+// Package childproc runs servers (redis-server for demo and the tests,
+// gunicorn for the tests) as children in process groups of their own, so
+// that stopping one stops its forks too, and reads their log files for
+// failure messages.
 //
-// It needs a Unix-like OS (process groups and signals).
+// Process groups and signals need a Unix-like OS; elsewhere a child is
+// started plainly and stopping it kills it.
 package childproc
 
 import (
@@ -13,8 +15,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/cachectl/cachectl/internal/localredis"
 )
 
 // Process is a started child, waited for in the background.
@@ -24,10 +24,10 @@ type Process struct {
 	err  error         // cmd.Wait's result, valid after done is closed
 }
 
-// Start starts cmd in a process group of its own that dies with the test
-// binary (localredis.StartChild).
+// Start starts cmd in a process group of its own that dies with this
+// process (StartChild).
 func Start(cmd *exec.Cmd) (*Process, error) {
-	if err := localredis.StartChild(cmd); err != nil {
+	if err := StartChild(cmd); err != nil {
 		return nil, err
 	}
 	p := &Process{cmd: cmd, done: make(chan struct{})}
@@ -51,6 +51,9 @@ func (p *Process) Exited() bool {
 	}
 }
 
+// Done is closed once the child has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Err is how the child exited; only meaningful once Exited.
 func (p *Process) Err() error { return p.err }
 
@@ -58,19 +61,18 @@ func (p *Process) Err() error { return p.err }
 // reaped (its pid could have been reused).
 func (p *Process) Signal(sig syscall.Signal) {
 	if !p.Exited() {
-		_ = syscall.Kill(-p.Pid(), sig)
+		p.signal(sig)
 	}
 }
 
 // Stop sends SIGTERM to the process group (and SIGCONT, so that a stopped
 // child acts on it), waits for the child, and sends SIGKILL after timeout.
 func (p *Process) Stop(timeout time.Duration) {
-	p.Signal(syscall.SIGTERM)
-	p.Signal(syscall.SIGCONT)
+	p.terminate()
 	select {
 	case <-p.done:
 	case <-time.After(timeout):
-		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		p.kill()
 		<-p.done
 	}
 }

@@ -9,12 +9,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +19,9 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/alicebob/miniredis/v2/server"
-	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/childproc"
+	"github.com/cachectl/cachectl/internal/redisproc"
 )
 
 // Kind says what serves a Server.
@@ -35,13 +34,9 @@ const (
 )
 
 // ErrNotFound is returned by StartProcess when redis-server is not on PATH.
-var ErrNotFound = errors.New("redis-server not found on PATH")
+var ErrNotFound = redisproc.ErrNotFound
 
-const (
-	readyTimeout  = 10 * time.Second
-	stopTimeout   = 5 * time.Second
-	startAttempts = 5
-)
+const stopTimeout = 5 * time.Second
 
 // Server is a private Redis owned by the caller.
 type Server struct {
@@ -58,8 +53,7 @@ type Server struct {
 	Password string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *redisproc.Server
 	mini *miniredis.Miniredis
 }
 
@@ -82,66 +76,18 @@ func StartProcess(ctx context.Context) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	var lastErr error
-	for range startAttempts {
-		s := &Server{Kind: Process, Bin: bin, Dir: dir, Password: password}
-		if lastErr = s.launch(ctx); lastErr == nil {
-			return s, nil
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	os.RemoveAll(dir)
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return nil, lastErr
-}
-
-func (s *Server) launch(ctx context.Context) error {
-	port, err := freePort()
+	p, err := redisproc.Start(ctx, redisproc.Config{Bin: bin, Dir: dir, Password: password, LogLines: 3})
 	if err != nil {
-		return err
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logFile := filepath.Join(s.Dir, "redis.log")
-	// The configuration goes in on stdin ("-"), so that the password is in
-	// no argv and in no file.
-	conf := strings.Join([]string{
-		"port " + strconv.Itoa(port),
-		"bind 127.0.0.1",
-		`save ""`,
-		"appendonly no",
-		"dir " + confQuote(s.Dir),
-		"daemonize no",
-		"logfile " + confQuote(logFile),
-		"requirepass " + confQuote(s.Password),
-	}, "\n") + "\n"
-	cmd := exec.Command(s.Bin, "-")
-	cmd.Stdin = strings.NewReader(conf)
-	cmd.Dir = s.Dir
-	if err := StartChild(cmd); err != nil {
-		return fmt.Errorf("exec %s: %w", s.Bin, err)
-	}
-	s.cmd, s.Pid, s.done = cmd, cmd.Process.Pid, make(chan struct{})
-	go func() { cmd.Wait(); close(s.done) }()
-
-	if err := s.waitReady(ctx); err != nil {
-		s.stop()
-		log, _ := os.ReadFile(logFile)
-		if tail := lastLines(string(log), 3); tail != "" {
-			return fmt.Errorf("%w\n%s", err, tail)
-		}
-		return err
-	}
-	return nil
+	return &Server{Kind: Process, Addr: p.Addr, Bin: bin, Dir: dir, Pid: p.Pid(), Password: password, proc: p}, nil
 }
 
-// confQuote quotes a value for redis.conf.
-func confQuote(v string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v) + `"`
-}
+// StartChild starts cmd in its own process group (a terminal's Ctrl-C reaches
+// the parent only, which then stops the child in order) and, on Linux, ties
+// its life to this process.
+func StartChild(cmd *exec.Cmd) error { return childproc.StartChild(cmd) }
 
 // newPassword returns 32 random bytes in hex.
 func newPassword() (string, error) {
@@ -150,36 +96,6 @@ func newPassword() (string, error) {
 		return "", fmt.Errorf("make a password for the private redis: %w", err)
 	}
 	return hex.EncodeToString(b[:]), nil
-}
-
-// waitReady polls until our process answers PING on s.Addr.
-func (s *Server) waitReady(ctx context.Context) error {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.Password, DialTimeout: 500 * time.Millisecond, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(readyTimeout)
-	want := strconv.Itoa(s.Pid)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("redis-server on port %s exited during startup", s.port())
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		if info, err := c.Info(ctx, "server").Result(); err == nil {
-			if infoField(info, "process_id") == want {
-				return nil
-			}
-			return fmt.Errorf("port %s is taken by another redis-server", s.port())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("redis-server on port %s not ready after %s", s.port(), readyTimeout)
-}
-
-func (s *Server) port() string {
-	_, p, _ := net.SplitHostPort(s.Addr)
-	return p
 }
 
 // StartEmbedded starts an in-process Redis on a free port of 127.0.0.1. It
@@ -284,45 +200,8 @@ func (s *Server) Close() error {
 
 // stop ends the process (and its fork children) with SIGTERM, then SIGKILL.
 func (s *Server) stop() {
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Stop(stopTimeout)
+		s.proc = nil
 	}
-	select {
-	case <-s.done:
-	default:
-		terminate(s.cmd)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(stopTimeout):
-		kill(s.cmd)
-		<-s.done
-	}
-	s.cmd = nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func infoField(info, key string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), key+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
 }

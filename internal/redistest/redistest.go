@@ -4,19 +4,13 @@
 // directory, so tests (and test packages run concurrently by go test ./...)
 // never share state. Servers are stopped through t.Cleanup, also when the
 // test fails or panics. The package needs redis-server on PATH and a
-// Unix-like OS (it uses process groups and job-control signals).
+// Unix-like OS (it uses process groups and job-control signals). The
+// processes themselves are run by internal/redisproc, as demo's are.
 package redistest
 
 import (
+	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,7 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cachectl/cachectl/internal/childproc"
+	"github.com/cachectl/cachectl/internal/redisproc"
 )
 
 const (
@@ -32,20 +26,14 @@ const (
 	readyTimeout = 10 * time.Second
 	// stopTimeout bounds the graceful SIGTERM shutdown before SIGKILL.
 	stopTimeout = 10 * time.Second
-	// startAttempts covers the window between picking a free port and
-	// redis-server binding it, in which another process may grab it.
-	startAttempts = 5
-
-	logName = "redis.log"
-	outName = "redis.out" // stdout/stderr: config errors land here, before the log file is opened
+	// restartAttempts covers a port still held by the process just stopped.
+	restartAttempts = 5
+	// logLines of the server's log are quoted when it does not start.
+	logLines = 30
 )
 
 const notFoundMsg = "redis-server not found on PATH: install it " +
 	"(Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis)"
-
-// errPortInUse marks a start that failed only because the port was taken,
-// which is worth retrying.
-var errPortInUse = errors.New("port already in use")
 
 // Options for a private server. Zero value = plain server, no password.
 type Options struct {
@@ -62,12 +50,10 @@ type Server struct {
 	Port int
 	Dir  string // its working dir (t.TempDir())
 
-	bin     string
-	opts    Options
-	cluster bool
+	cfg redisproc.Config
 
 	mu     sync.Mutex // guards proc and paused; held across Stop so it returns only once the process is gone
-	proc   *childproc.Process
+	proc   *redisproc.Server
 	paused bool
 }
 
@@ -88,151 +74,31 @@ func Start(t testing.TB, opts ...Options) *Server {
 
 func start(t testing.TB, o Options, cluster bool) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal(notFoundMsg)
-	}
 	s := &Server{
-		Dir:     t.TempDir(), // registered before the Stop cleanup, so it is removed after the process is gone
-		bin:     bin,
-		opts:    cloneOptions(o),
-		cluster: cluster,
+		Dir: t.TempDir(), // registered before the Stop cleanup, so it is removed after the process is gone
+	}
+	s.cfg = redisproc.Config{
+		Dir: s.Dir, Password: o.Password, Cluster: cluster,
+		Args: append([]string(nil), o.Args...), ACL: append([]string(nil), o.ACL...),
+		ReadyTimeout: readyTimeout, LogLines: logLines,
 	}
 	t.Cleanup(s.Stop)
-
-	for attempt := 1; ; attempt++ {
-		port, err := freePort(cluster)
-		if err != nil {
-			t.Fatalf("redistest: %v", err)
-		}
-		s.Port = port
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		err = s.launch()
-		if err == nil {
-			return s
-		}
-		if !errors.Is(err, errPortInUse) || attempt == startAttempts {
-			t.Fatalf("redistest: starting redis-server (attempt %d): %v", attempt, err)
-		}
-		// A half-initialised cluster node may have written its old port here.
-		_ = os.Remove(filepath.Join(s.Dir, "nodes.conf"))
+	p, err := redisproc.Start(context.Background(), s.cfg)
+	if errors.Is(err, redisproc.ErrNotFound) {
+		t.Fatal(notFoundMsg)
 	}
-}
-
-func cloneOptions(o Options) Options {
-	o.Args = append([]string(nil), o.Args...)
-	o.ACL = append([]string(nil), o.ACL...)
-	return o
-}
-
-func (s *Server) args() []string {
-	a := []string{
-		"--port", strconv.Itoa(s.Port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", s.Dir,
-		"--daemonize", "no",
-		"--logfile", filepath.Join(s.Dir, logName),
-		// Redis 7 delays diskless full syncs by 5s to batch replicas; tests
-		// want replicas online immediately.
-		"--repl-diskless-sync-delay", "0",
-	}
-	if s.cluster {
-		a = append(a,
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(s.Dir, "nodes.conf"),
-			"--cluster-node-timeout", "2000",
-		)
-	}
-	if s.opts.Password != "" {
-		a = append(a, "--requirepass", s.opts.Password)
-	}
-	// Last, so callers can override any default above.
-	return append(a, s.opts.Args...)
-}
-
-// launch starts the process on s.Port and waits until it is ready. On
-// failure the process is stopped again.
-func (s *Server) launch() error {
-	logOff := childproc.Size(filepath.Join(s.Dir, logName))
-	outOff := childproc.Size(filepath.Join(s.Dir, outName))
-
-	out, err := os.OpenFile(filepath.Join(s.Dir, outName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		t.Fatalf("redistest: starting redis-server: %v", err)
 	}
-	cmd := exec.Command(s.bin, s.args()...)
-	cmd.Dir = s.Dir
-	// An *os.File is handed to the child directly; no copying goroutines.
-	cmd.Stdout, cmd.Stderr = out, out
-	p, err := childproc.Start(cmd)
-	out.Close()
-	if err != nil {
-		return fmt.Errorf("exec %s: %w", s.bin, err)
-	}
+	s.setProc(p)
+	s.Addr, s.Port, s.cfg.Port = p.Addr, p.Port, p.Port
+	return s
+}
+
+func (s *Server) setProc(p *redisproc.Server) {
 	s.mu.Lock()
-	s.proc = p
-	s.paused = false
-	s.mu.Unlock()
-
-	if err := s.waitReady(p); err != nil {
-		s.Stop()
-		fresh := childproc.ReadFrom(filepath.Join(s.Dir, logName), logOff) + childproc.ReadFrom(filepath.Join(s.Dir, outName), outOff)
-		if strings.Contains(fresh, "Address already in use") {
-			return fmt.Errorf("%w: port %d or its cluster bus port: %v", errPortInUse, s.Port, err)
-		}
-		return fmt.Errorf("%v\n%s", err, s.LogTail(30))
-	}
-	for _, line := range s.opts.ACL {
-		f := strings.Fields(line)
-		if _, err := s.do(2*time.Second, append([]string{"ACL", "SETUSER"}, f...)...); err != nil {
-			s.Stop()
-			return fmt.Errorf("ACL SETUSER %s: %v", line, err)
-		}
-	}
-	return nil
-}
-
-// waitReady polls until the server on s.Addr answers and is our process:
-// checking process_id guards against a foreign server that won the port.
-func (s *Server) waitReady(p *childproc.Process) error {
-	deadline := time.Now().Add(readyTimeout)
-	want := strconv.Itoa(p.Pid())
-	var lastErr error
-	for time.Now().Before(deadline) {
-		if p.Exited() {
-			return fmt.Errorf("redis-server on port %d exited during startup: %v", s.Port, p.Err())
-		}
-		pid, err := s.probe()
-		if err == nil {
-			if pid == want {
-				return nil
-			}
-			err = fmt.Errorf("port %d is served by another process (pid %s)", s.Port, pid)
-		}
-		lastErr = err
-		time.Sleep(10 * time.Millisecond)
-	}
-	return fmt.Errorf("redis-server on port %d not ready after %v: %v", s.Port, readyTimeout, lastErr)
-}
-
-// probe authenticates, PINGs and returns the server's process_id.
-func (s *Server) probe() (string, error) {
-	c, err := dialRESP(s.Addr, s.opts.Password, 500*time.Millisecond)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	if pong, err := c.Do("PING"); err != nil || pong != "PONG" {
-		return "", fmt.Errorf("PING: %v %v", pong, err)
-	}
-	reply, err := c.Do("INFO", "server")
-	if err != nil {
-		return "", fmt.Errorf("INFO server: %w", err)
-	}
-	info, _ := reply.(string)
-	return infoField(info, "process_id"), nil
+	defer s.mu.Unlock()
+	s.proc, s.paused = p, false
 }
 
 // URL returns "redis://127.0.0.1:PORT/0". It never contains the password.
@@ -242,7 +108,7 @@ func (s *Server) URL() string {
 
 // ClientOptions returns fresh go-redis options for the admin (default) user.
 func (s *Server) ClientOptions() *redis.Options {
-	return &redis.Options{Addr: s.Addr, Password: s.opts.Password}
+	return &redis.Options{Addr: s.Addr, Password: s.cfg.Password}
 }
 
 // Client returns an admin client (with the password), closed on cleanup.
@@ -276,11 +142,13 @@ func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
 	var err error
-	for attempt := 1; attempt <= startAttempts; attempt++ {
-		if err = s.launch(); err == nil {
+	for attempt := 1; attempt <= restartAttempts; attempt++ {
+		var p *redisproc.Server
+		if p, err = redisproc.Start(context.Background(), s.cfg); err == nil {
+			s.setProc(p)
 			return
 		}
-		if !errors.Is(err, errPortInUse) {
+		if !errors.Is(err, redisproc.ErrPortInUse) {
 			break
 		}
 		// The port cannot change, so only waiting can help.
@@ -308,66 +176,22 @@ func (s *Server) signal(sig syscall.Signal, paused bool) {
 
 // LogTail returns the last n lines of the server's log and its stdout/stderr,
 // for failure messages.
-func (s *Server) LogTail(n int) string { return childproc.Tail(s.Dir, n, logName, outName) }
+func (s *Server) LogTail(n int) string {
+	return redisproc.LogTail(s.Dir, n)
+}
 
 // do runs one command on a fresh connection authenticated as the default
-// user. It is independent of go-redis so readiness checks see raw replies.
+// user, without retries, so that set-up and readiness checks see what the
+// server answered.
 func (s *Server) do(timeout time.Duration, args ...string) (any, error) {
-	c, err := dialRESP(s.Addr, s.opts.Password, timeout)
-	if err != nil {
-		return nil, err
+	a := make([]any, len(args))
+	for i, v := range args {
+		a[i] = v
 	}
-	defer c.Close()
-	return c.Do(args...)
-}
-
-// freePort asks the kernel for a free port. Cluster nodes also need
-// port+10000 (the cluster bus) free and below 65536.
-func freePort(cluster bool) (int, error) {
-	var lastErr error
-	for i := 0; i < 100; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("finding a free port: %w", err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if !cluster {
-			l.Close()
-			return port, nil
-		}
-		l.Close()
-		if port >= 55535 {
-			// Outside the range a bus port fits in (e.g. a high
-			// ip_local_port_range): probe a random lower port instead.
-			port = 20000 + rand.IntN(55535-20000)
-		}
-		if err := probePorts(port, port+10000); err != nil {
-			lastErr = err
-			continue
-		}
-		return port, nil
-	}
-	return 0, fmt.Errorf("no free port pair for a cluster node: %v", lastErr)
-}
-
-// probePorts checks that all ports can be bound on 127.0.0.1 right now.
-func probePorts(ports ...int) error {
-	for _, p := range ports {
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			return err
-		}
-		l.Close()
-	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return redisproc.Do(ctx, s.Addr, s.cfg.Password, timeout, a...)
 }
 
 // infoField extracts "key:value" from an INFO reply.
-func infoField(info, key string) string {
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), key+":"); ok {
-			return v
-		}
-	}
-	return ""
-}
+func infoField(info, key string) string { return redisproc.InfoField(info, key) }

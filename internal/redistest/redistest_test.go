@@ -2,10 +2,7 @@ package redistest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -199,27 +196,6 @@ func TestCluster(t *testing.T) {
 		if err != nil || n == 0 {
 			t.Fatalf("%s: DBSIZE = %d, %v; want > 0", m.Addr, n, err)
 		}
-	}
-}
-
-// A port grabbed by someone else between picking and binding must be
-// reported as errPortInUse, which is what makes Start retry.
-func TestLaunchDetectsTakenPort(t *testing.T) {
-	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	s := &Server{Addr: l.Addr().String(), Port: port, Dir: t.TempDir(), bin: bin}
-	t.Cleanup(s.Stop)
-	if err := s.launch(); !errors.Is(err, errPortInUse) {
-		t.Fatalf("launch on a taken port: err = %v, want errPortInUse", err)
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package localredis
+package childproc
 
 import (
 	"os/exec"
@@ -25,7 +25,7 @@ type spawnReq struct {
 
 // StartChild starts cmd in its own process group (a terminal's Ctrl-C reaches
 // the parent only, which then stops the child in order) and, on Linux, ties
-// its life to this process. The test harness uses it too.
+// its life to this process.
 func StartChild(cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	spawner.once.Do(func() {
