@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,10 +9,13 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/redisconn"
 )
 
-// ErrNotPermitted marks a command the server refused for this ACL user (NOPERM).
-var ErrNotPermitted = errors.New("not permitted for this user")
+// ErrNotPermitted marks a command the server refused for this ACL user
+// (NOPERM); it is redisconn.ErrNotPermitted.
+var ErrNotPermitted = redisconn.ErrNotPermitted
 
 // NodeError is a failure of one command on one server.
 type NodeError struct {
@@ -36,14 +38,9 @@ func (e *NodeError) Unwrap() []error {
 
 // NotPermitted reports whether err is an ACL refusal (NOPERM) from any
 // command, wrapped or not.
-func NotPermitted(err error) bool {
-	return errors.Is(err, ErrNotPermitted) || isNoPerm(err)
-}
+func NotPermitted(err error) bool { return redisconn.NotPermitted(err) }
 
-func isNoPerm(err error) bool {
-	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOPERM")
-}
+func isNoPerm(err error) bool { return redisconn.NotPermitted(err) }
 
 // Memory is the memory part of a snapshot, in bytes.
 type Memory struct {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/redisconn"
 )
 
 // DefaultSamples is how many keys per target Survey measures on each master.
@@ -180,7 +181,4 @@ func measure(ctx context.Context, node *redis.Client, picks [][]string) ([][]Key
 	return out, nil
 }
 
-func isNoPerm(err error) bool {
-	var re redis.Error
-	return errors.As(err, &re) && strings.HasPrefix(re.Error(), "NOPERM")
-}
+func isNoPerm(err error) bool { return redisconn.NotPermitted(err) }

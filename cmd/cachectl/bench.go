@@ -90,7 +90,7 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
   cachectl bench --only product_list -n 5000 -c 50
   # another API: endpoints and the keys that make them cold
   cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON, output.Markdown)
 			if err != nil {

@@ -109,7 +109,7 @@ reached.`,
   CACHECTL_ADMIN_TOKEN=$TOKEN cachectl check --yes --json > check.json
   # on a shared staging Redis: keep the keys others rely on
   cachectl check --skip-clear`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {

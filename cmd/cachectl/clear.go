@@ -98,7 +98,7 @@ at the prompt deletes nothing and exits 1.`,
   cachectl clear --product-id 42 --cascade --yes --json
   # a big clear that must not disturb production traffic
   cachectl clear --all --yes --pause 2ms --max-keys 2000000`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {
@@ -322,7 +322,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
 		}
 		hint := clearHint(clearErr, conn, opts.MaxKeys)
-		return hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
+		return partialError{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
 	}
 	return nil
 }
@@ -341,15 +341,15 @@ func clearHint(err error, conn *redisconn.Conn, maxKeys int64) string {
 		return fmt.Sprintf("more keys appeared after the count than --max-keys %d allows; check what writes them, then run again", maxKeys)
 	case errors.Is(err, context.Canceled):
 		return "nothing is lost by stopping: " + again
-	case strings.Contains(msg, "NOPERM"):
-		cmd := deniedCommand(msg)
+	case redisconn.NotPermitted(ce.Cause):
+		cmd := deniedCommand(ce.Cause)
 		return fmt.Sprintf("this user may not run %s: grant it (ACL SETUSER <user> +%s; a clear needs +scan +unlink +info, and on a cluster +cluster|nodes +cluster|myid) or connect as a user that has it",
 			strings.ToUpper(strings.ReplaceAll(cmd, "|", " ")), cmd)
 	case strings.Contains(msg, "unknown command"):
 		return "this server has no such command (UNLINK needs Redis 4.0 or newer, and a config may rename it); cachectl never falls back to DEL: running again will not help"
-	case strings.Contains(msg, "CROSSSLOT"):
+	case redisconn.ReplyCode(ce.Cause) == "CROSSSLOT":
 		return "these keys live in several hash slots, so this is a Redis Cluster node that could not be detected (this user may not run INFO or CLUSTER INFO): add --cluster"
-	case strings.Contains(msg, "READONLY"):
+	case redisconn.ReplyCode(ce.Cause) == "READONLY":
 		return "the server at this address is a read-only replica: point --redis at the primary"
 	case strings.Contains(msg, "redis-cli --cluster fix"):
 		return "run redis-cli --cluster fix on the cluster, then the same command again; until then every clear finds those keys where their slot is not served"
@@ -376,12 +376,11 @@ func clearHint(err error, conn *redisconn.Conn, maxKeys int64) string {
 	return h
 }
 
-// deniedCommand picks the command out of a NOPERM reply ("… to run the
-// 'cluster|nodes' command"), lower case, or "scan or unlink" if it names none.
-func deniedCommand(msg string) string {
-	_, rest, ok := strings.Cut(msg, "run the '")
-	if cmd, _, ok2 := strings.Cut(rest, "'"); ok && ok2 && cmd != "" {
-		return strings.ToLower(cmd)
+// deniedCommand is the command a NOPERM reply names, lower case, or "scan
+// or unlink" if it names none.
+func deniedCommand(err error) string {
+	if cmd := redisconn.DeniedCommand(err); cmd != "" {
+		return cmd
 	}
 	return "scan or unlink"
 }

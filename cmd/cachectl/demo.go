@@ -77,7 +77,7 @@ and bench in another terminal.`,
   cachectl demo --keep
   # in CI: the whole chain, against the job's Redis service
   cachectl demo --redis redis://localhost:6379/15 -q`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := f.format(output.Table); err != nil {
 				return err

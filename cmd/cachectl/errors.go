@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
@@ -35,6 +37,10 @@ const exitCodesHelp = `cachectl exits with one of these codes:
 serve (and demo --keep) stopped by SIGTERM or SIGINT after a clean shutdown exits 0.
 `
 
+// The errors the exit code is read from. Domain packages have their own
+// sentinels and types (redisconn.ErrConnect, keyspace.ErrMatchAll, …);
+// exitCode reads those too, with errors.Is and errors.As, never the text.
+
 // usageError is bad input from the user: exit 2.
 type usageError struct{ err error }
 
@@ -45,6 +51,17 @@ func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
 }
 
+// partialError is a job that stopped part way, with some of its work done (a
+// clear that did not finish): exit 1, and a hint that says how to finish.
+type partialError struct {
+	err  error
+	hint string
+}
+
+func (e partialError) Error() string { return e.err.Error() }
+func (e partialError) Unwrap() error { return e.err }
+func (e partialError) Hint() string  { return e.hint }
+
 // errFailed reports a job that ran and whose result (already printed) says it
 // did not succeed: exit 1 without another message.
 var errFailed = errors.New("failed")
@@ -52,12 +69,14 @@ var errFailed = errors.New("failed")
 // hinter is an error that carries a suggestion for the person at the terminal.
 type hinter interface{ Hint() string }
 
-// exitCode maps an error to the exit-code contract; it is the one place that does.
+// exitCode maps an error to the exit-code contract; it is the one place that
+// does. Cases are tried in order: a partial clear that lost its connection
+// is exit 3, a refused --max-keys (a usage error with a hint) exit 2.
 func exitCode(ctx context.Context, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+	case interrupted(ctx, err):
 		return exitInterrupted
 	case errors.Is(err, redisconn.ErrConnect), errors.As(err, new(*warm.UnreachableError)):
 		return exitUnavailable
@@ -66,21 +85,62 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
 		errors.Is(err, keyspace.ErrInvalidID),
-		errors.Is(err, warm.ErrInput),
-		isCobraUsage(err):
+		errors.Is(err, warm.ErrInput):
 		return exitUsage
+	case errors.Is(err, redisconn.ErrNotPermitted),
+		errors.As(err, new(partialError)),
+		errors.Is(err, errFailed):
+		return exitFailed
 	}
 	return exitFailed
 }
 
-// isCobraUsage recognises the errors cobra returns for an unknown command or a
-// wrong number of arguments; flag errors are wrapped by flagError.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	return strings.HasPrefix(msg, "unknown command") ||
-		strings.Contains(msg, "arg(s), received") ||
-		strings.HasPrefix(msg, "unknown shorthand flag") ||
-		strings.HasPrefix(msg, "unknown flag")
+// interrupted reports a job stopped by Ctrl-C or SIGTERM: the context the
+// command ran under is cancelled, whatever error that caused on the way.
+func interrupted(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) || ctx.Err() != nil
+}
+
+// noArgs is cobra.NoArgs with a usage error: the Args of a command that
+// takes no arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.NoArgs(cmd, args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// typedArgs makes every positional-argument error in the tree under c (a
+// wrong count, an argument where none is taken) a usageError, where the
+// command's own Args does not return one already; flag errors are made one
+// by the root's FlagErrorFunc.
+func typedArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			if err != nil && !errors.As(err, new(usageError)) {
+				return usageError{err}
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		typedArgs(sub)
+	}
+}
+
+// executeRoot runs root on args. A first argument that names no command is
+// a usage error; cobra finds that out before any hook of ours runs and says
+// so untyped, so the command is looked up here first.
+func executeRoot(ctx context.Context, root *cobra.Command, args []string) error {
+	root.SetArgs(args)
+	if len(args) == 0 || (args[0] != cobra.ShellCompRequestCmd && args[0] != cobra.ShellCompNoDescRequestCmd) {
+		root.InitDefaultHelpCmd()
+		if _, _, err := root.Find(args); err != nil {
+			return usageError{err}
+		}
+	}
+	return root.ExecuteContext(ctx)
 }
 
 // printError writes the one-line message (and a hint line, if any) to stderr.
@@ -96,7 +156,7 @@ func printError(w io.Writer, ctx context.Context, err error) {
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(w, "hint: %s\n", h.Hint())
-	} else if errors.As(err, new(usageError)) || isCobraUsage(err) {
+	} else if errors.As(err, new(usageError)) {
 		fmt.Fprintln(w, "hint: see 'cachectl --help' or 'cachectl help <command>'")
 	}
 }

@@ -62,7 +62,7 @@ its key count. Read-only.`,
   cachectl keys
   # only products, in CI
   cachectl keys --group products --json | jq .groups.products.keys`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON, output.Markdown)
 			if err != nil {

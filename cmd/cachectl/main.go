@@ -26,11 +26,10 @@ func execute(ctx context.Context, ios *iostreams.IOStreams, args []string, geten
 	f := newFactory(ios, getenv)
 	defer f.Close()
 	root := newRootCmd(f)
-	root.SetArgs(args)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err := executeRoot(ctx, root, args)
 	if err != nil {
 		printError(ios.ErrOut, ctx, err)
 	}

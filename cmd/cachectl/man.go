@@ -23,7 +23,7 @@ commands into DIR, which is created if needed. Set SOURCE_DATE_EPOCH for
 reproducible dates.`,
 		Example: `  cachectl man --dir ./manpages && man ./manpages/cachectl-clear.1`,
 		Hidden:  true,
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageErrorf("--dir is required")

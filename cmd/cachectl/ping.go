@@ -51,7 +51,7 @@ Exits 3 when Redis cannot be reached or refuses the credentials.`,
   until cachectl ping -q; do sleep 1; done; cachectl ping --json | jq -r .version
   # a cluster: one seed address is enough
   cachectl ping --redis redis://10.0.0.5:7000`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {

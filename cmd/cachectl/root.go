@@ -113,6 +113,7 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 		newVersionCmd(f),
 		newExitCodesTopic(),
 	)
+	typedArgs(cmd)
 	return cmd
 }
 

@@ -32,11 +32,10 @@ func runRoot(t *testing.T, env map[string]string, args ...string) (opts globalOp
 		_, err := f.Schema()
 		return err
 	}})
-	root.SetArgs(args)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
 	ctx := context.Background()
-	err := root.ExecuteContext(ctx)
+	err := executeRoot(ctx, root, args)
 	if err != nil {
 		printError(ios.ErrOut, ctx, err)
 	}

@@ -76,7 +76,7 @@ or version.`,
   cachectl serve --db-latency 5ms --seed-products 20000
   # the seed's rollback plan: serve from the database, keep invalidating
   cachectl serve --no-cache`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := inRange("seed-products", opts.SeedProducts, 0, maxSeedProducts); err != nil {
 				return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -87,7 +86,7 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
   cachectl stats --redis rediss://cache.internal:6380/0
   # in CI: the hit rate after a warm-up
   cachectl stats --json | jq .hit_rate`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {
@@ -188,32 +187,11 @@ func groupSelection(schema keyspace.Schema) (keyspace.Selection, error) {
 	return sel, nil
 }
 
-// notPermittedError is an ACL refusal: the job cannot run, but retrying or
-// another address will not help, so it is exit 1, not 3.
-type notPermittedError struct {
-	addr, command string
-	cause         error
-}
-
-func (e *notPermittedError) Error() string {
-	return fmt.Sprintf("redis at %s does not allow %s for this user (NOPERM)", e.addr, e.command)
-}
-func (e *notPermittedError) Unwrap() error { return e.cause }
-func (e *notPermittedError) Hint() string {
-	return fmt.Sprintf("grant it with ACL SETUSER <user> +%s, or connect as a user that has it (--user)", strings.ToLower(e.command))
-}
-
 // redisError turns a failure of command while reading Redis into the
 // exit-code contract: NOPERM is exit 1 with its own message, anything else
 // means Redis could not be reached (exit 3).
 func redisError(conn *redisconn.Conn, command string, err error) error {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return err
-	case inspect.NotPermitted(err):
-		return &notPermittedError{addr: conn.Addr, command: command, cause: err}
-	}
-	return &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
+	return redisconn.CommandError(conn.Addr, command, err)
 }
 
 func statsFromSnapshot(conn *redisconn.Conn, s inspect.Snapshot) statsResult {

@@ -85,7 +85,7 @@ show as negative rates. Ctrl-C stops the lines (exit 130).
   cachectl top --interval 5s --json > cache.ndjson
   # one snapshot
   cachectl top --once`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {

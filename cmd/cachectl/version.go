@@ -16,7 +16,7 @@ func newVersionCmd(f *factory) *cobra.Command {
 		Short: "Print the version of cachectl",
 		Example: `  cachectl version
   cachectl version --json`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {

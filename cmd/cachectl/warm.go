@@ -108,7 +108,7 @@ a key is missing.`,
   cachectl warm --plan warm-plan.yaml
   # keep it warm, as a scheduler would (one line per round)
   cachectl warm --every 10m`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {

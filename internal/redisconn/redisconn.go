@@ -83,14 +83,26 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("cannot %s redis at %s: %s", e.Op, e.Addr, describe(e.Cause))
 }
 
-func (e *Error) Unwrap() []error { return []error{ErrConnect, e.Cause} }
+func (e *Error) Unwrap() []error {
+	if e.Op == opAuth {
+		return []error{ErrConnect, ErrAuth, e.Cause}
+	}
+	return []error{ErrConnect, e.Cause}
+}
+
+// Error.Op values.
+const (
+	opReach = "reach"
+	opAuth  = "authenticate to"
+	opTLS   = "complete tls handshake with"
+)
 
 // Hint is a one-line suggestion for the person at the terminal.
 func (e *Error) Hint() string {
 	switch e.Op {
-	case "authenticate to":
+	case opAuth:
 		return "set CACHECTL_REDIS_PASSWORD or use --password-file (and --user for an ACL user)"
-	case "complete tls handshake with":
+	case opTLS:
 		return "check --tls-ca-cert and --tls-server-name, or use redis:// if the server does not speak TLS"
 	}
 	return "is redis-server running there? set the address with --redis or CACHECTL_REDIS_URL"
@@ -258,7 +270,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		switch {
 		case err == nil:
 			cluster = strings.Contains(info, "cluster_enabled:1")
-		case isNoPerm(err):
+		case NotPermitted(err):
 			// CLUSTER INFO is often granted where INFO is not.
 			log.Debug("INFO is not permitted for this user: asking CLUSTER INFO whether this is a cluster", "addr", addr)
 			ci, cerr := single.ClusterInfo(ctx).Result()
@@ -295,7 +307,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	cc := redis.NewClusterClient(co)
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
-		if isNoPerm(err) {
+		if NotPermitted(err) {
 			return nil, fmt.Errorf("redis at %s is a cluster node, but this user may not run the CLUSTER commands a cluster client needs: %s", addr, scrub(err.Error(), cfg.URL))
 		}
 		if strings.Contains(err.Error(), "cluster support disabled") {
@@ -339,25 +351,20 @@ func ClusterOptions(o *redis.Options) *redis.ClusterOptions {
 	}
 }
 
-func isNoPerm(err error) bool {
-	return err != nil && strings.HasPrefix(err.Error(), "NOPERM")
-}
-
+// classify wraps a failure to open the connection into an *Error that says
+// which step failed.
 func classify(addr string, err error) error {
-	op := "reach"
-	msg := err.Error()
+	op := opReach
 	var certErr *tls.CertificateVerificationError
 	var recErr tls.RecordHeaderError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
-	case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "NOAUTH"),
-		strings.Contains(msg, "invalid password"), strings.Contains(msg, "invalid username-password"),
-		strings.HasPrefix(msg, "ERR AUTH"), strings.Contains(msg, "without any password configured"):
-		op = "authenticate to"
+	case authFailed(err):
+		op = opAuth
 	case errors.As(err, &certErr), errors.As(err, &recErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
-		strings.Contains(msg, "tls:"):
-		op = "complete tls handshake with"
+		strings.Contains(err.Error(), "tls:"):
+		op = opTLS
 	}
 	return &Error{Addr: addr, Op: op, Cause: err}
 }
@@ -431,7 +438,8 @@ func DBFromURL(rawURL string) int {
 // It reads nothing of the user's and needs only EXISTS.
 func probeCrossSlot(ctx context.Context, c *redis.Client) bool {
 	err := c.Exists(ctx, "{0}cachectl-probe", "{1}cachectl-probe").Err()
-	return err != nil && (strings.HasPrefix(err.Error(), "CROSSSLOT") || strings.HasPrefix(err.Error(), "MOVED"))
+	code := ReplyCode(err)
+	return code == "CROSSSLOT" || code == "MOVED"
 }
 
 // splitSeeds reads the host part of a redis:// or rediss:// URL as a list:
