@@ -18,7 +18,7 @@ func TestRunLoadSendsExactlyNAndKeepsFailuresOutOfLatencies(t *testing.T) {
 			w.WriteHeader(http.StatusInternalServerError)
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // the latency under test
 	}))
 	defer srv.Close()
 	res, err := RunLoad(context.Background(), Load{
@@ -55,6 +55,7 @@ func TestRunLoadCountsTransportErrors(t *testing.T) {
 }
 
 func TestRunLoadStopsWhenTheContextEnds(t *testing.T) {
+	// Slow on purpose: the run must still be going when the context ends.
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(5 * time.Millisecond) }))
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)

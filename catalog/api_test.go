@@ -115,7 +115,7 @@ func TestGracefulShutdownCompletesInFlightRequests(t *testing.T) {
 			case entered <- struct{}{}:
 			default:
 			}
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond) // a slow query under test: it is in flight while the server shuts down
 		}
 	}
 	base, cancel, served := e.serve()

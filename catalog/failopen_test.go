@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/localredis"
+	"github.com/cachectl/cachectl/internal/testwait"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -69,7 +70,7 @@ func TestRedisStoppedServesFromDatabaseAndForgetsNoInvalidation(t *testing.T) {
 
 	// Let the last probe of the outage finish, so that Redis's copy can be
 	// looked at before the server replays its invalidation.
-	time.Sleep(2 * probeEvery)
+	testwait.Eventually(t, 10*time.Second, "the probe of the outage to end", func() bool { return !e.srv.cache.probing.Load() })
 	e.redis.Restart(t)
 	old, err := e.rdb.Get(context.Background(), "ecommerce:1:product:11").Result()
 	if err != nil || strings.Contains(old, "4321.00") {
@@ -150,9 +151,9 @@ func TestRedisStoppedStillCoalescesLoads(t *testing.T) {
 		}
 	}
 	e.store.beforeRead = func(context.Context) {
-		for deadline := time.Now().Add(10 * time.Second); arrived.Load() < n && time.Now().Before(deadline); {
-			time.Sleep(time.Millisecond)
-		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		testwait.For(ctx, func() bool { return arrived.Load() >= n })
 	}
 	before := e.store.Queries()
 	res := e.getConcurrently(n, "/api/products/9/")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -330,13 +331,7 @@ func (e *testEnv) checkSessionSurvives() {
 // eventually retries check until it passes or ten seconds have gone.
 func eventually(t *testing.T, what string, check func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !check() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Eventually(t, 10*time.Second, what, check)
 }
 
 func decode(t *testing.T, body string, v any) {

@@ -70,7 +70,8 @@ func TestManyReadersOneWriterEndOnTheLastWrite(t *testing.T) { testManyReadersOn
 func testManyReadersOneWriter(t *testing.T, opts ...envOption) {
 	for round := range 3 {
 		e := newEnv(t, opts...)
-		// Shuffle the interleavings: each query waits a random moment.
+		// Shuffle the interleavings: each query waits a random moment (the
+		// sleep is the point, not a wait for something).
 		e.store.beforeRead = func(context.Context) { time.Sleep(time.Duration(rand.IntN(800)) * time.Microsecond) }
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -95,7 +96,7 @@ func testManyReadersOneWriter(t *testing.T, opts ...envOption) {
 			if r := e.admin(http.MethodPatch, "/api/products/8/", `{"name":"`+last+`","category":2}`); r.status != 200 {
 				t.Fatalf("write: %d", r.status)
 			}
-			time.Sleep(time.Millisecond)
+			time.Sleep(time.Millisecond) // room for reads between two writes, on purpose
 		}
 		close(stop)
 		wg.Wait()
@@ -113,7 +114,8 @@ func TestConcurrentMissesMakeOneDatabaseLoad(t *testing.T) { testConcurrentMisse
 
 func testConcurrentMisses(t *testing.T, opts ...envOption) {
 	e := newEnv(t, opts...)
-	// Every query is slow, so that all 100 requests miss while the load runs.
+	// Every query is slow, so that all 100 requests miss while the load runs
+	// (a deliberate stall, not a wait).
 	e.store.beforeRead = func(context.Context) { time.Sleep(300 * time.Millisecond) }
 	before := e.store.Queries()
 	bodies := e.getConcurrently(100, "/api/products/9/")

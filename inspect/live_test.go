@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 var update = flag.Bool("update", false, "capture the INFO fixtures in testdata/ again from private redis-servers")
@@ -76,13 +77,7 @@ func infoEverything(t *testing.T, c *redis.Client) string {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Eventually(t, 20*time.Second, what, cond)
 }
 
 // captureLive starts a standalone master with a replica and a cluster, puts

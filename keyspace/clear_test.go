@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 // seedWithTTL writes every key with its own name as value and a one-hour TTL,
@@ -287,7 +288,7 @@ func TestClearWithConcurrentWritersAndDeleters(t *testing.T) {
 			c.Unlink(ctx, stable[i])
 		}
 	}()
-	time.Sleep(20 * time.Millisecond)
+	testwait.Eventually(t, 10*time.Second, "the app to write while the clear runs", func() bool { return written.Load() > 0 })
 	res, err := Clear(ctx, c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 100, Count: 100})
 	close(stop)
 	wg.Wait()

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 // faultRuns is how many times each fault scenario runs: a few by default,
@@ -55,17 +56,7 @@ func countMatching(t *testing.T, c *redis.Client, match string) int {
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Until(t, d, what, cond)
 }
 
 func TestClearFailoverBehindOneEndpoint(t *testing.T) {
@@ -232,6 +223,7 @@ func TestClearDuringSlotMigration(t *testing.T) {
 							return
 						}
 						moved++
+						// Paced on purpose, so that the migration spans the clear.
 						time.Sleep(15 * time.Millisecond)
 					}
 				})

@@ -38,7 +38,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // a slow server on purpose: requests overlap
 		inFlight.Add(-1)
 		w.Header().Set("X-Cache", "MISS")
 	}))

@@ -323,7 +323,7 @@ func TestBenchCountsErrorsAndKeepsThemOutOfPercentiles(t *testing.T) {
 				// Every fourth request fails slowly: were it in the
 				// percentiles, max would be at least 50 ms.
 				if n.Add(1)%4 == 0 {
-					time.Sleep(50 * time.Millisecond)
+					time.Sleep(50 * time.Millisecond) // slow on purpose, see above
 					http.Error(w, "boom", http.StatusInternalServerError)
 					return
 				}

@@ -19,6 +19,7 @@ import (
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -402,9 +403,7 @@ func TestClearInterruptedExits130AndReRunFinishes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { // Ctrl-C once deleting has begun; the clear below takes about 2s
-		for c.DBSize(context.Background()).Val() == 2000 && ctx.Err() == nil {
-			time.Sleep(5 * time.Millisecond)
-		}
+		testwait.For(ctx, func() bool { return c.DBSize(context.Background()).Val() != 2000 })
 		cancel()
 	}()
 	ios, _, out, errOut := iostreams.Test()

@@ -18,25 +18,48 @@ import (
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 // waitHealthy polls /healthz until the server answers.
 func waitHealthy(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testwait.Until(t, 10*time.Second, "the server at "+base+" to be healthy", func() error {
 		res, err := http.Get(base + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("/healthz: %s", res.Status)
+		}
+		return nil
+	})
+}
+
+// dbQueries reads the server's count of database queries from /metrics, -1
+// when it cannot.
+func dbQueries(base string) float64 {
+	r := request("GET", base+"/metrics", "", "")
+	for line := range strings.SplitSeq(r.body, "\n") {
+		if v, ok := strings.CutPrefix(line, "catalog_db_queries_total "); ok {
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				return n
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server at %s never became healthy: %v", base, err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	return -1
+}
+
+// getInFlight starts a GET of path and returns once the server is serving it:
+// its database has been asked.
+func getInFlight(t *testing.T, base, path string) <-chan httpResult {
+	t.Helper()
+	before := dbQueries(base)
+	res := make(chan httpResult, 1)
+	go func() { res <- request("GET", base+path, "", "") }()
+	testwait.Eventually(t, 10*time.Second, "the server to serve "+path, func() bool { return dbQueries(base) > before })
+	return res
 }
 
 type httpResult struct {
@@ -116,9 +139,7 @@ func TestServeCommandCachesUnderTheSchemaAndShutsDownCleanly(t *testing.T) {
 	}
 
 	// A miss on another product takes two simulated 150ms queries.
-	inflight := make(chan httpResult, 1)
-	go func() { inflight <- request("GET", base+"/api/products/8/", "", "") }()
-	time.Sleep(100 * time.Millisecond)
+	inflight := getInFlight(t, base, "/api/products/8/")
 	cancel()
 	if r := <-inflight; r.err != nil || r.status != 200 || !strings.Contains(r.body, `"id":8`) {
 		t.Fatalf("request in flight at shutdown: %d %v", r.status, r.err)
@@ -159,9 +180,7 @@ func TestServeBinaryExitsZeroOnSIGTERM(t *testing.T) {
 	defer cmd.Process.Kill()
 	waitHealthy(t, base)
 
-	inflight := make(chan httpResult, 1)
-	go func() { inflight <- request("GET", base+"/api/products/3/", "", "") }()
-	time.Sleep(100 * time.Millisecond)
+	inflight := getInFlight(t, base, "/api/products/3/")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -257,19 +276,16 @@ func TestServeReplaysAtStartWhatTheLastRunCouldNotInvalidate(t *testing.T) {
 		t.Fatalf("precondition: Redis should have come back with the copy from before the write (err %v)", err)
 	}
 	s = startServe(t, args...)
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	testwait.Until(t, 10*time.Second, "the product to be cached again", func() error {
 		r := request("GET", s.base+path, "", "")
 		if !strings.Contains(r.body, price) {
 			t.Fatalf("after a restart a read (%s) shows the product from before the write: %.200s", r.cache, r.body)
 		}
-		if r.cache == "HIT" {
-			break
+		if r.cache != "HIT" {
+			return fmt.Errorf("last read %s", r.cache)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the product is not cached again (last read %s)", r.cache)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if errOut := s.stop(t); !strings.Contains(errOut, "invalidations kept by the last run") || strings.Contains(errOut, "not taken") {
 		t.Errorf("the second run does not say it replays what the first kept, or left some:\n%s", errOut)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 // syncBuffer is stdout shared between the running command and the test that reads it.
@@ -72,17 +73,14 @@ func startTop(t *testing.T, ios *iostreams.IOStreams, errOut *bytes.Buffer, args
 // waitForLines polls stdout until cond holds, for at most limit.
 func waitForLines(t *testing.T, out *syncBuffer, limit time.Duration, what string, cond func([]string) bool) []string {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		lines := out.lines()
-		if cond(lines) {
-			return lines
+	var lines []string
+	testwait.Until(t, limit, what, func() error {
+		if lines = out.lines(); cond(lines) {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s, still waiting for %s; stdout:\n%s", limit, what, strings.Join(lines, "\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("stdout:\n%s", strings.Join(lines, "\n"))
+	})
+	return lines
 }
 
 var (
@@ -171,13 +169,17 @@ func TestTopLinesSurviveARestart(t *testing.T) {
 func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	srv := redistest.Start(t)
 	seedCatalog(t, srv.Client(t))
-	ios, _, out, errOut := iostreams.Test()
+	ios, _, _, errOut := iostreams.Test()
+	out := &syncBuffer{}
+	ios.Out = out
 	ios.SetStdoutTTY(true)
 	// q arrives after the first screen has been drawn.
 	pr, pw := io.Pipe()
 	ios.In = pr
 	go func() {
-		time.Sleep(500 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		testwait.For(ctx, func() bool { return strings.Contains(ansi.Strip(strings.Join(out.lines(), "\n")), "keyspace by group") })
 		pw.Write([]byte("q"))
 	}()
 	code := runCachectl(t, ios, "top", "--interval", "100ms", "--api", "http://127.0.0.1:1", "--redis", srv.URL())
@@ -185,7 +187,7 @@ func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	screen := ansi.Strip(out.String())
+	screen := ansi.Strip(strings.Join(out.lines(), "\n"))
 	for _, want := range []string{"cachectl top", "hit rate", "ops/s", "memory", "keyspace by group"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the dashboard lacks %q", want)

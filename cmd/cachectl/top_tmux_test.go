@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
 )
 
 // tmuxTerm is a private tmux server with one 120×40 window: a real terminal
@@ -56,17 +57,14 @@ func (tm *tmuxTerm) screen() string { return tm.run("capture-pane", "-p", "-t", 
 // waitScreen polls the pane until cond holds, for at most limit.
 func (tm *tmuxTerm) waitScreen(limit time.Duration, what string, cond func(string) bool) string {
 	tm.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		s := tm.screen()
-		if cond(s) {
-			return s
+	var s string
+	testwait.Until(tm.t, limit, what, func() error {
+		if s = tm.screen(); cond(s) {
+			return nil
 		}
-		if time.Now().After(deadline) {
-			tm.t.Fatalf("after %s, still waiting for %s; the screen:\n%s", limit, what, s)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("the screen:\n%s", s)
+	})
+	return s
 }
 
 func contains(subs ...string) func(string) bool {
@@ -118,7 +116,7 @@ func TestTopDashboardInTmux(t *testing.T) {
 			if err := c.Get(ctx, key).Err(); err != nil && !strings.Contains(key, "missing") {
 				c.Set(ctx, key, "v", time.Hour)
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond) // a steady trickle of traffic, on purpose
 		}
 	}()
 	t.Cleanup(func() { stop(); wg.Wait() })
@@ -158,18 +156,16 @@ func TestTopDashboardInTmux(t *testing.T) {
 	})
 
 	tm.run("send-keys", "-t", "top", "q")
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, err := os.ReadFile(exitFile)
-		if err == nil && strings.TrimSpace(string(b)) != "" {
-			if got := strings.TrimSpace(string(b)); got != "EXIT=0" {
-				t.Errorf("after q: %s, want EXIT=0; the screen:\n%s", got, tm.screen())
+	var exit string
+	testwait.Until(t, 5*time.Second, "top to exit after q", func() error {
+		if b, err := os.ReadFile(exitFile); err == nil {
+			if exit = strings.TrimSpace(string(b)); exit != "" {
+				return nil
 			}
-			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("top did not exit within 5s of q; the screen:\n%s", tm.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
+		return fmt.Errorf("the screen:\n%s", tm.screen())
+	})
+	if exit != "EXIT=0" {
+		t.Errorf("after q: %s, want EXIT=0; the screen:\n%s", exit, tm.screen())
 	}
 }
