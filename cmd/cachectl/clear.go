@@ -224,16 +224,6 @@ func (o *clearOptions) selection(s keyspace.Schema) (keyspace.Selection, error) 
 	return sel, nil
 }
 
-// hinted is an error with a suggestion printed on its own line.
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (e hinted) Error() string { return e.err.Error() }
-func (e hinted) Unwrap() error { return e.err }
-func (e hinted) Hint() string  { return e.hint }
-
 func runClear(ctx context.Context, opts *clearOptions) error {
 	schema, err := opts.Schema()
 	if err != nil {
@@ -322,7 +312,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
 		}
 		hint := clearHint(clearErr, conn, opts.MaxKeys)
-		return partialError{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}
+		return partialError{hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}}
 	}
 	return nil
 }

@@ -51,16 +51,19 @@ func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
 }
 
-// partialError is a job that stopped part way, with some of its work done (a
-// clear that did not finish): exit 1, and a hint that says how to finish.
-type partialError struct {
+// hinted is an error with a suggestion printed on its own line.
+type hinted struct {
 	err  error
 	hint string
 }
 
-func (e partialError) Error() string { return e.err.Error() }
-func (e partialError) Unwrap() error { return e.err }
-func (e partialError) Hint() string  { return e.hint }
+func (e hinted) Error() string { return e.err.Error() }
+func (e hinted) Unwrap() error { return e.err }
+func (e hinted) Hint() string  { return e.hint }
+
+// partialError is a job that stopped part way, with some of its work done (a
+// clear that did not finish): exit 1, and a hint that says how to finish.
+type partialError struct{ hinted }
 
 // errFailed reports a job that ran and whose result (already printed) says it
 // did not succeed: exit 1 without another message.
