@@ -35,12 +35,7 @@ type topOptions struct {
 	Now      func() time.Time
 }
 
-func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
-	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Now: time.Now}
-	cmd := &cobra.Command{
-		Use:   "top",
-		Short: "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
-		Long: `Follow the cache as it works.
+const topLong = `Follow the cache as it works.
 
 On a terminal, a dashboard: the server (address, version, role, uptime,
 cluster masters), clients and PING latency, memory (used against maxmemory,
@@ -67,16 +62,25 @@ When Redis goes away, both say "disconnected, retrying" and try again at
 least every 2 s until Redis is back; counters that a restart reset never
 show as negative rates. Ctrl-C stops the lines (exit 130).
 
---once prints one snapshot, the same as 'cachectl stats', and exits.`,
-		Example: `  # beside your work: the dashboard
+--once prints one snapshot, the same as 'cachectl stats', and exits.`
+
+const topExample = `  # beside your work: the dashboard
   cachectl top
   # with the application's own hit rate per group
   cachectl top --api http://127.0.0.1:8000
   # log the cache's behaviour during a load test, one JSON object a line
   cachectl top --interval 5s --json > cache.ndjson
   # one snapshot
-  cachectl top --once`,
-		Args: cobra.NoArgs,
+  cachectl top --once`
+
+func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
+	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:     "top",
+		Short:   "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
+		Long:    topLong,
+		Example: topExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fm, err := f.format(output.Table, output.JSON)
 			if err != nil {
@@ -132,16 +136,22 @@ func runTopOnce(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	sel, err := schemaGroups(opts.Schema)
+	schema, err := opts.Schema()
+	if err != nil {
+		return err
+	}
+	sel, err := groupSelection(schema)
 	if err != nil {
 		return err
 	}
 	rep, err := inspect.Read(ctx, conn.Client, sel, keyspace.DefaultScanCount)
-	if err != nil {
+	switch {
+	case err != nil:
 		return readError(conn, err)
-	}
-	if opts.Quiet {
+	case opts.Quiet:
 		return nil
+	case rep.GroupsEmpty():
+		defer printElsewhere(ctx, opts.IO, conn, schema)
 	}
 	return render.Stats(opts.IO, opts.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
 }
