@@ -18,16 +18,14 @@ import (
 	"fmt"
 	"log"
 	"math"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/redisproc"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -162,35 +160,14 @@ func redisCPU(ctx context.Context, c *redis.Client) float64 {
 }
 
 func startRedis() (addr string, stop func(), err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	dir, err := os.MkdirTemp("", "cachectl-perf-top")
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
+	p, err := redisproc.Start(context.Background(), redisproc.Config{Dir: dir, LogLines: 5})
+	if err != nil {
+		os.RemoveAll(dir)
 		return "", nil, fmt.Errorf("starting redis-server: %w", err)
 	}
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	stop = func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-		os.RemoveAll(dir)
-	}
-	c := redis.NewClient(&redis.Options{Addr: addr, DisableIdentity: true})
-	defer c.Close()
-	for i := 0; i < 100; i++ {
-		if c.Ping(context.Background()).Err() == nil {
-			return addr, stop, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop()
-	return "", nil, fmt.Errorf("redis-server on port %d did not answer", port)
+	return p.Addr, func() { p.Stop(10 * time.Second); os.RemoveAll(dir) }, nil
 }
