@@ -106,22 +106,9 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 	return printPing(opts.IO, res)
 }
 
-// serverIdentity reads the version and role from INFO; "unknown" where INFO
-// is not permitted for this user.
+// serverIdentity reads the version and role from INFO (inspect.ServerIdentity).
 func serverIdentity(ctx context.Context, c redis.UniversalClient) (version, role string) {
-	version, role = "unknown", "unknown"
-	text, err := c.Info(ctx, "server", "replication").Result()
-	if err != nil {
-		return version, role
-	}
-	info := inspect.ParseInfo(text)
-	if v, ok := info.Get("redis_version"); ok {
-		version = v
-	}
-	if r, ok := info.Get("role"); ok {
-		role = r
-	}
-	return version, role
+	return inspect.ServerIdentity(ctx, c)
 }
 
 func printPing(ios *iostreams.IOStreams, res pingResult) error {
