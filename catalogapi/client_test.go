@@ -58,6 +58,16 @@ func startDjango(t *testing.T, opts djangotest.Options) *djangotest.App {
 	return djangotest.Start(t, opts)
 }
 
+func countMain(cats Categories) int {
+	n := 0
+	for _, cat := range cats.Items {
+		if cat.Main {
+			n++
+		}
+	}
+	return n
+}
+
 func TestParseCacheHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		h    http.Header
@@ -108,16 +118,12 @@ func TestCategoriesOfTheReferenceServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mains := 0
 	for _, cat := range cats.Items {
-		if cat.Main {
-			mains++
-		}
 		if cat.ProductCount < 0 {
 			t.Errorf("category %d without product_count", cat.ID)
 		}
 	}
-	if mains != 5 || cats.Total != int64(len(cats.Items)) || cats.Response.Status != http.StatusOK {
+	if mains := countMain(cats); mains != 5 || cats.Total != int64(len(cats.Items)) || cats.Response.Status != http.StatusOK {
 		t.Errorf("%d main categories of %d (total %d)", mains, len(cats.Items), cats.Total)
 	}
 	ps, err := c.Products(t.Context(), 2)
@@ -147,12 +153,7 @@ func TestDjangoDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mains := 0
-	for _, cat := range cats.Items {
-		if cat.Main {
-			mains++
-		}
-	}
+	mains := countMain(cats)
 	if mains != app.Catalog.MainCategories || cats.Total != int64(app.Catalog.Categories) {
 		t.Errorf("%d main of %d categories, want %d of %d", mains, cats.Total, app.Catalog.MainCategories, app.Catalog.Categories)
 	}
