@@ -59,18 +59,7 @@ func (c *checker) invalidation(ctx context.Context) (result, error) {
 	}
 
 	admin := api.Admin(c.cfg.AdminToken, c.cfg.AdminAuthScheme)
-	write := func(price catalogapi.Cents) (result, error) {
-		r, err := admin.SetPrice(ctx, target.ID, price)
-		switch {
-		case err != nil:
-			return result{}, err
-		case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-			return failed("the API refused the write: PATCH product %d: HTTP %d%s", target.ID, r.Status, authAdvice(admin, r)), nil
-		case !r.Success():
-			return failed("PATCH product %d: HTTP %d: %s", target.ID, r.Status, firstLine(string(r.Body))), nil
-		}
-		return passed(""), nil
-	}
+	write := func(price catalogapi.Cents) (result, error) { return setPrice(ctx, admin, target.ID, price) }
 	if res, err := write(newPrice); err != nil || !res.ok {
 		return res, err
 	}
@@ -88,16 +77,37 @@ func (c *checker) invalidation(ctx context.Context) (result, error) {
 		undo.detail = "the price could not be put back: " + undo.detail
 		return undo, nil
 	}
-	var gone, kept []string
+	gone, kept := split(probes)
+	return passed("PATCH product %d price %s → %s (%s): gone %s; kept %s; price put back",
+		target.ID, oldPrice, newPrice, authUsed(admin), gone, kept), nil
+}
+
+// setPrice writes a product's price; a refusal is a failed step that says
+// what the API asked for.
+func setPrice(ctx context.Context, admin *catalogapi.Admin, id int64, price catalogapi.Cents) (result, error) {
+	r, err := admin.SetPrice(ctx, id, price)
+	switch {
+	case err != nil:
+		return result{}, err
+	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
+		return failed("the API refused the write: PATCH product %d: HTTP %d%s", id, r.Status, authAdvice(admin, r)), nil
+	case !r.Success():
+		return failed("PATCH product %d: HTTP %d: %s", id, r.Status, firstLine(string(r.Body))), nil
+	}
+	return passed(""), nil
+}
+
+// split names the keys that must go and those that must stay.
+func split(probes []*probe) (gone, kept string) {
+	var g, k []string
 	for _, p := range probes {
 		if p.mustGo {
-			gone = append(gone, p.key)
+			g = append(g, p.key)
 		} else {
-			kept = append(kept, p.key)
+			k = append(k, p.key)
 		}
 	}
-	return passed("PATCH product %d price %s → %s (%s): gone %s; kept %s; price put back",
-		target.ID, oldPrice, newPrice, authUsed(admin), strings.Join(gone, ", "), strings.Join(kept, ", ")), nil
+	return strings.Join(g, ", "), strings.Join(k, ", ")
 }
 
 // cacheProbes caches what must go and what must stay, learning each key's
