@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -151,7 +152,7 @@ func (c *checker) step(ctx context.Context, name string, fn stepFunc) (bool, err
 		}
 		res = failed("%s", firstLine(err.Error()))
 	}
-	s := Step{Name: name, OK: res.ok, Skipped: res.skipped, Detail: res.detail, DurationMs: ms(time.Since(start))}
+	s := Step{Name: name, OK: res.ok, Skipped: res.skipped, Detail: res.detail, DurationMs: format.Millis(time.Since(start))}
 	c.rep.Steps = append(c.rep.Steps, s)
 	if c.onStep != nil {
 		c.onStep(s)
@@ -209,18 +210,9 @@ func (c *checker) redisErr(command string, err error) error {
 	return c.cfg.RedisError(c.conn, command, err)
 }
 
-func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
-}
-
-func keysCount(n int64) string {
-	if n == 1 {
-		return "1 key"
-	}
-	return fmt.Sprintf("%d keys", n)
 }
 
 // abbreviate lists the first n items and how many more there are.

@@ -11,7 +11,7 @@ import (
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
-	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -44,7 +44,7 @@ func (c *checker) connect(ctx context.Context) (result, error) {
 		}
 		mode = fmt.Sprintf("cluster of %d masters", masters)
 	}
-	return passed("%s in %.2f ms · redis %s · %s · %s · %s", reply, ms(rtt), version, role, mode, conn.Addr), nil
+	return passed("%s in %.2f ms · redis %s · %s · %s · %s", reply, format.Millis(rtt), version, role, mode, conn.Addr), nil
 }
 
 func (c *checker) api(ctx context.Context) (result, error) {
@@ -58,7 +58,7 @@ func (c *checker) api(ctx context.Context) (result, error) {
 	case err != nil:
 		return result{}, err
 	}
-	return passed("HTTP 200 in %.1f ms · %d categories · %s", ms(cats.Response.Latency), cats.Total, c.cfg.API.Base()), nil
+	return passed("HTTP 200 in %.1f ms · %d categories · %s", format.Millis(cats.Response.Latency), cats.Total, c.cfg.API.Base()), nil
 }
 
 func (c *checker) clear(ctx context.Context) (result, error) {
@@ -82,7 +82,7 @@ func (c *checker) clear(ctx context.Context) (result, error) {
 	for i, t := range res.Targets {
 		parts[i] = fmt.Sprintf("%s %d", t.Name, t.Deleted)
 	}
-	return passed("deleted %s under %s (%s)", keysCount(res.Deleted), c.cfg.Schema.Namespace(), strings.Join(parts, ", ")), nil
+	return passed("deleted %s under %s (%s)", format.Keys(res.Deleted), c.cfg.Schema.Namespace(), strings.Join(parts, ", ")), nil
 }
 
 // confirmClear counts what the clear would delete and asks; nothing to
@@ -212,7 +212,7 @@ func missThenHit(miss, hit *catalogapi.Response) string {
 	if miss.Cache == "" {
 		missName, hitName = "1st", "2nd" // the server does not say; Redis did
 	}
-	detail := fmt.Sprintf("%s %.1f ms → %s %.1f ms", missName, ms(miss.Latency), hitName, ms(hit.Latency))
+	detail := fmt.Sprintf("%s %.1f ms → %s %.1f ms", missName, format.Millis(miss.Latency), hitName, format.Millis(hit.Latency))
 	if hit.Latency > 0 {
 		detail += fmt.Sprintf(" (%.1fx)", float64(miss.Latency)/float64(hit.Latency))
 	}
@@ -299,7 +299,7 @@ func (c *checker) keys(ctx context.Context) (result, error) {
 		}
 		return failed("no keys under %s: does the API cache into this Redis with the same --prefix and --key-version?", c.cfg.Schema.Namespace()), nil
 	}
-	return passed("%s: %s", keysCount(total), strings.Join(parts, " · ")), nil
+	return passed("%s: %s", format.Keys(total), strings.Join(parts, " · ")), nil
 }
 
 // elsewhere says where the keys probably are (another db, prefix or
@@ -331,9 +331,9 @@ func (c *checker) stats(ctx context.Context) (result, error) {
 	if snap.Has("used_memory") {
 		maxMem := "no limit"
 		if snap.Memory.Max > 0 {
-			maxMem = output.Bytes(snap.Memory.Max) + " max"
+			maxMem = format.Bytes(snap.Memory.Max) + " max"
 		}
-		parts = append(parts, fmt.Sprintf("memory %s used (%s, policy %s)", output.Bytes(snap.Memory.Used), maxMem, snap.Memory.Policy))
+		parts = append(parts, fmt.Sprintf("memory %s used (%s, policy %s)", format.Bytes(snap.Memory.Used), maxMem, snap.Memory.Policy))
 	}
 	if snap.Has("evicted_keys") {
 		parts = append(parts, fmt.Sprintf("%d evicted", snap.Evicted))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/check"
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
@@ -26,21 +27,6 @@ func NewCheckPrinter(ios *iostreams.IOStreams, on bool) *CheckPrinter {
 	return &CheckPrinter{ios: ios, on: on, tty: ios.IsStdoutTTY(), start: time.Now()}
 }
 
-const (
-	checkGreen  = "\x1b[32m"
-	checkRed    = "\x1b[31m"
-	checkYellow = "\x1b[33m"
-	checkDim    = "\x1b[2m"
-	checkReset  = "\x1b[0m"
-)
-
-func (p *CheckPrinter) color(code, s string) string {
-	if !p.ios.ColorEnabled() {
-		return s
-	}
-	return code + s + checkReset
-}
-
 // Step prints one step.
 func (p *CheckPrinter) Step(s check.Step) {
 	if !p.on {
@@ -50,14 +36,15 @@ func (p *CheckPrinter) Step(s check.Step) {
 		p.stepPiped(p.ios.Out, s)
 		return
 	}
-	mark := p.color(checkGreen, "✓")
+	cs := p.ios.ColorScheme()
+	mark := cs.Green("✓")
 	switch {
 	case s.Skipped:
-		mark = p.color(checkYellow, "-")
+		mark = cs.Yellow("-")
 	case !s.OK:
-		mark = p.color(checkRed, "✗")
+		mark = cs.Red("✗")
 	}
-	fmt.Fprintf(p.ios.Out, "%s %-24s %s %s\n", mark, s.Name, s.Detail, p.color(checkDim, "("+checkHumanMs(s.DurationMs)+")"))
+	fmt.Fprintf(p.ios.Out, "%s %-24s %s %s\n", mark, s.Name, s.Detail, cs.Dim("("+format.Ms(s.DurationMs)+")"))
 }
 
 func (p *CheckPrinter) stepPiped(w io.Writer, s check.Step) {
@@ -81,20 +68,11 @@ func (p *CheckPrinter) Summary(rep check.Report) {
 	if !p.on || !p.tty || len(rep.Steps) == 0 {
 		return
 	}
+	cs := p.ios.ColorScheme()
 	took := time.Since(p.start).Round(10 * time.Millisecond)
 	if rep.Passed {
-		fmt.Fprintf(p.ios.Out, "\n%s: %d steps in %s\n", p.color(checkGreen, "check passed"), len(rep.Steps), took)
+		fmt.Fprintf(p.ios.Out, "\n%s: %d steps in %s\n", cs.Green("check passed"), len(rep.Steps), took)
 		return
 	}
-	fmt.Fprintf(p.ios.Out, "\n%s: %d of %d steps failed in %s\n", p.color(checkRed, "check failed"), rep.Failed(), len(rep.Steps), took)
-}
-
-func checkHumanMs(v float64) string {
-	switch {
-	case v >= 1000:
-		return strconv.FormatFloat(v/1000, 'f', 2, 64) + " s"
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 0, 64) + " ms"
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + " ms"
+	fmt.Fprintf(p.ios.Out, "\n%s: %d of %d steps failed in %s\n", cs.Red("check failed"), rep.Failed(), len(rep.Steps), took)
 }
