@@ -29,7 +29,7 @@ func (c *checker) connect(ctx context.Context) (result, error) {
 		return result{}, &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
 	}
 	rtt := time.Since(start)
-	version, role := inspect.ServerIdentity(ctx, conn.Client)
+	version, role := inspect.Identity(ctx, conn.Client)
 	mode := "standalone"
 	if conn.Cluster {
 		nodes, err := redisconn.ClusterNodes(ctx, conn.Client)
