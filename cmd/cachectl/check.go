@@ -425,12 +425,8 @@ func (c *checker) confirmClear(ctx context.Context, sel keyspace.Selection) erro
 }
 
 func (c *checker) warm(ctx context.Context) (stepResult, error) {
-	wo := &warmOptions{
-		IO: c.opts.IO, Schema: c.opts.Schema, Client: c.opts.Client, API: c.opts.API,
-		Format: output.JSON, Quiet: true,
-		Concurrency: 8, Retries: 2, RequestTimeout: c.opts.RequestTimeout,
-	}
-	rep, err := warmRound(ctx, wo, c.conn.Client, false)
+	wo := &warmOptions{Client: c.opts.Client, Concurrency: 8, Retries: 2, RequestTimeout: c.opts.RequestTimeout}
+	rep, err := warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: c.opts.API, Schema: c.opts.Schema, Redis: c.conn.Client})
 	if err != nil {
 		return stepResult{}, err
 	}
