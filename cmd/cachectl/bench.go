@@ -196,7 +196,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	if !rep.Passed {
 		if !opts.Quiet {
-			fmt.Fprintf(opts.IO.ErrOut, "cachectl: bench failed: %s\n", strings.Join(rep.Breaches(), ", "))
+			opts.IO.Errorf("bench failed: %s", strings.Join(rep.Breaches(), ", "))
 		}
 		return errFailed
 	}

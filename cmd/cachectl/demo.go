@@ -128,13 +128,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 
 	api := sb.API.URL
 	client, _ := warm.NewClient(api)
-	fmt.Fprintln(out, "\ncheck")
+	render.DemoSection(out, "check")
 	rep, err := opts.check(ctx, sb, client)
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(out, "\nbench (%d cold samples, %d warm requests at concurrency %d per endpoint)\n", opts.ColdSamples, opts.Requests, opts.Concurrency)
+	render.DemoSection(out, fmt.Sprintf("bench (%d cold samples, %d warm requests at concurrency %d per endpoint)", opts.ColdSamples, opts.Requests, opts.Concurrency))
 	suite := bench.Suite{API: api, Config: bench.Config{
 		Client: client, Redis: sb.Redis.Client, Schema: opts.Schema,
 		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: demoRequestTimeout,
@@ -151,7 +151,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 
 	render.DemoNext(out, world, opts.Keep)
 	if opts.Keep {
-		fmt.Fprintln(out, "\nrunning until Ctrl-C")
+		render.DemoSection(out, "running until Ctrl-C")
 		<-ctx.Done()
 		// Stopping is the point of Ctrl-C here: exit 0 once everything is down.
 		opts.note("stopping the API and Redis")
@@ -203,8 +203,10 @@ func (o *demoOptions) start(ctx context.Context) (*sandbox.Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range sb.Notes {
-		o.note("note: " + n)
+	if !o.Quiet {
+		for _, n := range sb.Notes {
+			o.IO.Notef("%s", n)
+		}
 	}
 	return sb, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -289,7 +288,7 @@ func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
 		return nil, err
 	}
 	if !o.Quiet {
-		fmt.Fprintf(o.IO.ErrOut, "note: not verifying in Redis: %s\n", firstLine(err.Error()))
+		o.IO.Notef("not verifying in Redis: %s", firstLine(err.Error()))
 	}
 	return nil, nil
 }

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/progress"
 )
 
 // Bench writes a bench report in format: JSON, markdown, or the table with
@@ -54,21 +56,24 @@ func BenchSkipped(ios *iostreams.IOStreams, rep bench.Report) {
 		maps.Copy(skipped, rep.Mix.Skipped)
 	}
 	for _, name := range slices.Sorted(maps.Keys(skipped)) {
-		fmt.Fprintf(ios.ErrOut, "warning: skipped %s: %s\n", name, skipped[name])
+		ios.Warnf("skipped %s: %s", name, skipped[name])
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintln(ios.ErrOut, "hint: --only or --endpoints pick the endpoints this API has")
+		ios.Hintf("--only or --endpoints pick the endpoints this API has")
 	}
 }
 
-// BenchProgress shows what bench is doing on a terminal's stderr, on one
-// line; done clears it. Both do nothing when no person watches stderr.
+// BenchProgress shows what bench is doing in a status line on a terminal's
+// stderr; done erases it. Both do nothing when no person watches stderr.
 func BenchProgress(ios *iostreams.IOStreams, quiet bool) (update func(string), done func()) {
-	if quiet || !ios.IsStderrTTY() {
+	if quiet {
 		return nil, func() {}
 	}
-	return func(msg string) { fmt.Fprintf(ios.ErrOut, "\r\x1b[K%s", msg) },
-		func() { fmt.Fprint(ios.ErrOut, "\r\x1b[K") }
+	st := progress.New(ios, 100*time.Millisecond)
+	if !st.Active() {
+		return nil, func() {}
+	}
+	return st.Update, st.Clear
 }
 
 // benchColumn is one column of the bench table: its cell for an endpoint
@@ -150,10 +155,11 @@ func benchNotes(ios *iostreams.IOStreams, rep bench.Report) {
 			}
 		}
 	}
+	cs := ios.ColorScheme()
 	for _, t := range rep.Thresholds {
-		mark := "ok      "
+		mark := cs.Green("ok      ")
 		if !t.OK {
-			mark = "BREACHED"
+			mark = cs.Red("BREACHED")
 		}
 		fmt.Fprintf(ios.Out, "%s  %s: %s\n", mark, t.Name, t.Detail)
 	}

@@ -40,6 +40,9 @@ func DemoStarted(w io.Writer, d DemoWorld) {
 	fmt.Fprintf(w, "api:    the reference catalog on %s (%d products, in memory)\n", sb.API.URL, d.SeedProducts)
 }
 
+// DemoSection starts a part of the tour, after a blank line.
+func DemoSection(w io.Writer, title string) { fmt.Fprintf(w, "\n%s\n", title) }
+
 // DemoNext prints the commands to try against the demo, with its addresses.
 func DemoNext(w io.Writer, d DemoWorld, keep bool) {
 	if keep {

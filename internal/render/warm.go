@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/progress"
 	"github.com/cachectl/cachectl/warm"
 )
 
@@ -44,7 +45,7 @@ func Warm(ios *iostreams.IOStreams, r *warm.RoundReport) error {
 	}
 	for _, res := range r.Results {
 		if !res.OK() {
-			fmt.Fprintf(ios.ErrOut, "failed: %s: %s (%d attempts)\n", res.URL, res.Error, res.Attempts)
+			fmt.Fprintf(ios.ErrOut, "%s %s: %s (%d attempts)\n", ios.ErrColorScheme().Red("failed:"), res.URL, res.Error, res.Attempts)
 		}
 	}
 	return nil
@@ -62,17 +63,18 @@ func WarmWarnings(ios *iostreams.IOStreams, warnings, last []string) {
 		return
 	}
 	for _, w := range warnings {
-		fmt.Fprintf(ios.ErrOut, "warning: %s\n", w)
+		ios.Warnf("%s", w)
 	}
 }
 
-// WarmProgress shows a progress line on a terminal's stderr (Bar), and with
-// Verbose one line per URL on stdout as each ends.
+// WarmProgress shows a status line with a bar on a terminal's stderr
+// (Bar), and with Verbose one line per URL on stdout as each ends.
 type WarmProgress struct {
 	IO      *iostreams.IOStreams
 	Bar     bool
 	Verbose bool
 
+	status        *progress.Status
 	total, n, bad int
 	start         time.Time
 }
@@ -81,6 +83,10 @@ type WarmProgress struct {
 func (p *WarmProgress) Plan(pl warm.Plan) {
 	if p.start.IsZero() {
 		p.start = time.Now()
+		if p.Bar {
+			// Every result redraws: the last one, n of n, stays until Done.
+			p.status = progress.New(p.IO, 0)
+		}
 	}
 	p.total += len(pl.Requests)
 }
@@ -92,26 +98,17 @@ func (p *WarmProgress) Add(r warm.Result) {
 		p.bad++
 	}
 	if p.Verbose {
-		if p.Bar {
-			fmt.Fprint(p.IO.ErrOut, "\r\x1b[K")
-		}
+		p.status.Clear()
 		fmt.Fprintln(p.IO.Out, warmResultLine(r))
 	}
-	if p.Bar {
-		const width = 30
-		filled := width * p.n / max(p.total, 1)
+	if p.status.Active() {
 		rate := float64(p.n) / max(time.Since(p.start).Seconds(), 1e-3)
-		fmt.Fprintf(p.IO.ErrOut, "\r\x1b[K[%s%s] %d/%d  %.0f req/s  %d failed",
-			strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.n, p.total, rate, p.bad)
+		p.status.Updatef("%s %d/%d  %.0f req/s  %d failed", p.status.Bar(p.n, p.total, 30), p.n, p.total, rate, p.bad)
 	}
 }
 
-// Done clears the progress line.
-func (p *WarmProgress) Done() {
-	if p.Bar {
-		fmt.Fprint(p.IO.ErrOut, "\r\x1b[K")
-	}
-}
+// Done erases the status line.
+func (p *WarmProgress) Done() { p.status.Clear() }
 
 // warmResultLine is one URL's outcome: status, cache, latency, attempts, URL, error.
 func warmResultLine(r warm.Result) string {
