@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
@@ -88,11 +87,6 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 		return nil
 	}
 	return render.Ping(opts.IO, opts.Format, res)
-}
-
-// serverIdentity is inspect.Identity, for check's connect step.
-func serverIdentity(ctx context.Context, c redis.UniversalClient) (version, role string) {
-	return inspect.Identity(ctx, c)
 }
 
 // ms is format.Millis, for the commands that still print _ms fields themselves.
