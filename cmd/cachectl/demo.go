@@ -13,13 +13,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/keyspace"
-	"github.com/cachectl/cachectl/warm"
 )
 
 type demoOptions struct {
@@ -127,7 +127,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	render.DemoStarted(out, world)
 
 	api := sb.API.URL
-	client, _ := warm.NewClient(api)
+	client, _ := catalogapi.NewClient(api)
 	render.DemoSection(out, "check")
 	rep, err := opts.check(ctx, sb, client)
 	if err != nil {
