@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +16,8 @@ import (
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -163,76 +161,33 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 }
 
 func runBench(ctx context.Context, opts *benchOptions) error {
-	gates := bench.Gates{MinSpeedup: opts.MinSpeedup, MaxWarmP95: opts.MaxWarmP95, MaxErrorRate: opts.MaxErrorRate, MaxRegression: opts.MaxRegression}
-	if opts.BaselineFile != "" {
-		fh, err := os.Open(opts.BaselineFile)
-		if err != nil {
-			return usageErrorf("--baseline: %w", err)
-		}
-		gates.Baseline, err = bench.ReadBaseline(fh)
-		fh.Close()
-		if err != nil {
-			return usageErrorf("--baseline %s: %w", opts.BaselineFile, err)
-		}
-	}
-	var eps []bench.Endpoint
-	var err error
-	if opts.EndpointsFile != "" {
-		if eps, err = bench.ReadEndpoints(opts.EndpointsFile, opts.API); err != nil {
-			return usageErrorf("--endpoints %w", err)
-		}
-	} else if eps, err = bench.DefaultEndpoints(ctx, opts.Client, opts.API, opts.RequestTimeout); err != nil {
+	gates, err := opts.gates()
+	if err != nil {
 		return err
 	}
-	if eps, err = selectEndpoints(eps, opts.Only); err != nil {
+	eps, err := opts.endpoints(ctx)
+	if err != nil {
 		return err
 	}
 	conn, err := opts.Redis(ctx)
 	if err != nil {
 		return err
 	}
-
 	cfg := bench.Config{
 		Client: opts.Client, Redis: conn.Client, Schema: opts.Schema,
 		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: opts.RequestTimeout,
 	}
-	if opts.IO.IsStderrTTY() && !opts.Quiet {
-		cfg.Progress = func(msg string) { fmt.Fprintf(opts.IO.ErrOut, "\r\x1b[K%s", msg) }
-	}
-	rep := bench.Report{Schema: bench.SchemaV1, API: redact.URL(opts.API.String()), Endpoints: []bench.Result{}, Complete: true}
-	var runErr error
-	if opts.Mix {
-		mix, err := bench.RunMix(ctx, cfg, eps)
-		rep.Mix = &mix
-		if ctx.Err() != nil {
-			rep.Complete = false
-		}
-		runErr = err
-		eps = nil
-	}
-	for _, ep := range eps {
-		res, err := bench.Run(ctx, cfg, ep)
-		if err != nil && ctx.Err() == nil {
-			runErr = err
-			break
-		}
-		rep.Endpoints = append(rep.Endpoints, res)
-		if ctx.Err() != nil {
-			rep.Complete = false
-			runErr = ctx.Err()
-			break
-		}
-	}
-	if cfg.Progress != nil {
-		fmt.Fprint(opts.IO.ErrOut, "\r\x1b[K")
-	}
+	var done func()
+	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
+	suite := bench.Suite{Config: cfg, API: opts.API, Endpoints: eps, Mix: opts.Mix, Gates: gates}
+	rep, runErr := suite.Run(ctx)
+	done()
 	if runErr != nil && ctx.Err() == nil {
 		return runErr
 	}
 	if !opts.Quiet {
-		warnSkipped(opts.IO, rep)
+		render.BenchSkipped(opts.IO, rep)
 	}
-	gates.Check(&rep)
 	if err := writeBenchOutputs(opts, rep); err != nil {
 		return err
 	}
@@ -241,11 +196,41 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	if !rep.Passed {
 		if !opts.Quiet {
-			fmt.Fprintf(opts.IO.ErrOut, "cachectl: bench failed: %s\n", strings.Join(rep.Breaches(), ", "))
+			opts.IO.Errorf("bench failed: %s", strings.Join(rep.Breaches(), ", "))
 		}
 		return errFailed
 	}
 	return nil
+}
+
+func (o *benchOptions) gates() (bench.Gates, error) {
+	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxWarmP95: o.MaxWarmP95, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
+	if o.BaselineFile == "" {
+		return gates, nil
+	}
+	fh, err := os.Open(o.BaselineFile)
+	if err != nil {
+		return gates, usageErrorf("--baseline: %w", err)
+	}
+	defer fh.Close()
+	if gates.Baseline, err = bench.ReadBaseline(fh); err != nil {
+		return gates, usageErrorf("--baseline %s: %w", o.BaselineFile, err)
+	}
+	return gates, nil
+}
+
+// endpoints are those of --endpoints, or the API's built-in ones, narrowed by --only.
+func (o *benchOptions) endpoints(ctx context.Context) ([]bench.Endpoint, error) {
+	var eps []bench.Endpoint
+	var err error
+	if o.EndpointsFile != "" {
+		if eps, err = bench.ReadEndpoints(o.EndpointsFile, o.API); err != nil {
+			return nil, usageErrorf("--endpoints %w", err)
+		}
+	} else if eps, err = bench.DefaultEndpoints(ctx, o.Client, o.API, o.RequestTimeout); err != nil {
+		return nil, err
+	}
+	return selectEndpoints(eps, o.Only)
 }
 
 func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, error) {
@@ -269,25 +254,6 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 	return out, nil
 }
 
-// warnSkipped names on stderr the optional endpoints that were not measured.
-func warnSkipped(ios *iostreams.IOStreams, rep bench.Report) {
-	skipped := map[string]string{}
-	for _, e := range rep.Endpoints {
-		if e.Skipped != "" && e.Optional {
-			skipped[e.Name] = e.Skipped
-		}
-	}
-	if rep.Mix != nil {
-		maps.Copy(skipped, rep.Mix.Skipped)
-	}
-	for _, name := range slices.Sorted(maps.Keys(skipped)) {
-		fmt.Fprintf(ios.ErrOut, "warning: skipped %s: %s\n", name, skipped[name])
-	}
-	if len(skipped) > 0 {
-		fmt.Fprintln(ios.ErrOut, "hint: --only or --endpoints pick the endpoints this API has")
-	}
-}
-
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
 	if opts.ReportFile != "" {
 		if err := writeBenchReportFile(opts, rep); err != nil {
@@ -307,16 +273,10 @@ func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
 			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", werr)
 		}
 	}
-	switch {
-	case opts.Format == output.JSON:
-		return output.WriteJSON(opts.IO, rep)
-	case opts.Format == output.Markdown:
-		_, err := fmt.Fprint(opts.IO.Out, rep.Markdown())
-		return err
-	case opts.Quiet:
+	if opts.Quiet && opts.Format == output.Table {
 		return nil
 	}
-	return printBenchTable(opts.IO, rep)
+	return render.Bench(opts.IO, opts.Format, rep)
 }
 
 func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
@@ -331,15 +291,7 @@ func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
 	if err != nil {
 		return fmt.Errorf("--report: %w", err)
 	}
-	ios := &iostreams.IOStreams{Out: fh}
-	switch fm {
-	case output.JSON:
-		err = output.WriteJSON(ios, rep)
-	case output.Markdown:
-		_, err = fh.WriteString(rep.Markdown())
-	default:
-		err = printBenchTable(ios, rep)
-	}
+	err = render.Bench(&iostreams.IOStreams{Out: fh}, fm, rep)
 	if cerr := fh.Close(); err == nil {
 		err = cerr
 	}
@@ -347,81 +299,4 @@ func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
 		return fmt.Errorf("--report: %w", err)
 	}
 	return nil
-}
-
-func printBenchTable(ios *iostreams.IOStreams, rep bench.Report) error {
-	tp := output.NewTable(ios, "ENDPOINT", "COLD P50", "WARM P50", "SPEEDUP",
-		"LOAD P50", "LOAD P95", "LOAD P99", "LOAD RPS", "ERRORS", "HIT RATIO", "DB Q COLD→WARM")
-	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "ms" }
-	ratio := func(v float64) string {
-		if v < 0 {
-			return "n/a"
-		}
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	q := func(v float64) string {
-		if v < 0 {
-			return "n/a"
-		}
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	for _, e := range rep.Endpoints {
-		if e.Skipped != "" {
-			tp.AddRow(e.Name, "skipped", "-", "-", "-", "-", "-", "-", "-", "-", "-")
-			continue
-		}
-		ws := e.WarmSerial
-		tp.AddRow(e.Name, ms(e.Cold.P50), ms(ws.P50), strconv.FormatFloat(e.Speedup, 'f', 1, 64)+"x",
-			ms(e.Warm.P50), ms(e.Warm.P95), ms(e.Warm.P99), strconv.FormatFloat(e.Warm.RPS, 'f', 0, 64),
-			strconv.Itoa(e.Warm.Errors+e.Cold.Errors+ws.Errors), ratio(e.HitRatio), q(e.Cold.DBQueries)+"→"+q(e.Warm.DBQueries))
-	}
-	if m := rep.Mix; m != nil {
-		tp.AddRow(fmt.Sprintf("mix of %d", len(m.Picks)), "-", "-", "-", ms(m.Warm.P50), ms(m.Warm.P95), ms(m.Warm.P99),
-			strconv.FormatFloat(m.Warm.RPS, 'f', 0, 64), strconv.Itoa(m.Warm.Errors), ratio(m.HitRatio), "-")
-	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if p := rep.Phases(); p != "" {
-		fmt.Fprintln(ios.Out, p)
-	}
-	if m := rep.Mix; m != nil {
-		names := slices.Sorted(maps.Keys(m.Picks))
-		var parts []string
-		for _, n := range names {
-			parts = append(parts, fmt.Sprintf("%s %d (weight %d)", n, m.Picks[n], m.Weights[n]))
-		}
-		fmt.Fprintf(ios.Out, "mix requests: %s\n", strings.Join(parts, ", "))
-	}
-	if ios.IsStdoutTTY() {
-		for _, e := range rep.Endpoints {
-			if e.Skipped == "" {
-				fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, histogramText(e.Histogram, 40))
-			}
-		}
-	}
-	for _, t := range rep.Thresholds {
-		mark := "ok      "
-		if !t.OK {
-			mark = "BREACHED"
-		}
-		fmt.Fprintf(ios.Out, "%s  %s: %s\n", mark, t.Name, t.Detail)
-	}
-	return nil
-}
-
-func histogramText(b []bench.Bucket, width int) string {
-	peak := 0
-	for _, x := range b {
-		peak = max(peak, x.Count)
-	}
-	var s strings.Builder
-	for _, x := range b {
-		bar := 0
-		if peak > 0 {
-			bar = x.Count * width / peak
-		}
-		fmt.Fprintf(&s, "  %8.2fms [%6d] %s\n", x.UpToMs, x.Count, strings.Repeat("■", bar))
-	}
-	return s.String()
 }

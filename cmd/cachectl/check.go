@@ -203,12 +203,8 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(checkStep)) (
 
 // checkWarm is check's warm step: one round of the built-in plan, verified.
 func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (warm.Report, warm.Verification, error) {
-	wo := &warmOptions{
-		IO: opts.IO, Schema: opts.Schema, Client: opts.Client, API: opts.API,
-		Format: output.JSON, Quiet: true,
-		Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout,
-	}
-	rep, err := warmRound(ctx, wo, rdb, false)
+	wo := &warmOptions{Client: opts.Client, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
+	rep, err := warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
 	if err != nil {
 		return warm.Report{}, warm.Verification{}, err
 	}

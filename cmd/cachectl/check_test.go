@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -55,23 +54,17 @@ func TestCheckScripts(t *testing.T) {
 	})
 }
 
-// startCheckCatalog serves a small reference catalog on httptest until the script ends.
+// startCheckCatalog serves a small reference catalog until the script ends.
 func startCheckCatalog(t *testing.T, env *testscript.Env, srv *redistest.Server, prefix string, noCache bool) string {
-	store, err := catalog.Open(context.Background(), catalog.StoreConfig{SeedProducts: 60})
+	api, err := sandbox.StartAPI(context.Background(), sandbox.APIOptions{
+		Redis: srv.ClientOptions(), RedisTimeout: time.Second, Store: catalog.StoreConfig{SeedProducts: 60},
+		Schema: keyspace.New(prefix, 1), AdminToken: checkTestToken, NoCache: noCache,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(catalog.RedisOptions(srv.ClientOptions(), time.Second))
-	api := httptest.NewServer(catalog.NewServer(catalog.Config{
-		Store: store, Redis: rdb, Schema: keyspace.New(prefix, 1),
-		AdminToken: checkTestToken, NoCache: noCache, RedisTimeout: time.Second,
-	}).Handler())
-	env.Defer(func() {
-		api.Close()
-		rdb.Close()
-		store.Close()
-	})
-	return api.URL
+	env.Defer(api.Close)
+	return api.URL.String()
 }
 
 // check clears the cache's groups as clear does: without a terminal only

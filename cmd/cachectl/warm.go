@@ -3,25 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
@@ -53,25 +48,6 @@ type warmOptions struct {
 	Deep           bool
 
 	warned []string // the warnings last printed, which a round on a schedule does not repeat
-}
-
-// warmReport is the JSON of `cachectl warm`.
-type warmReport struct {
-	Op         string            `json:"op"`
-	API        string            `json:"api"`
-	Source     string            `json:"source"`
-	URLs       int               `json:"urls"`
-	OK         int               `json:"ok"`
-	Failed     int               `json:"failed"`
-	Skipped    int               `json:"skipped"`
-	Hits       int               `json:"hits"`
-	Misses     int               `json:"misses"`
-	Retries    int               `json:"retries"`
-	DurationMs float64           `json:"duration_ms"`
-	Results    []warm.Result     `json:"results"`
-	Verify     warm.Verification `json:"verify"`
-	// Warnings say where the API did not answer as the plan assumed.
-	Warnings []string `json:"warnings"`
 }
 
 func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cobra.Command {
@@ -207,13 +183,18 @@ func countSet(values ...string) int {
 	return n
 }
 
-// builtinHint follows an error about an API that does not answer as the
-// built-in plan assumes.
-const builtinHint = "if the API names or nests these differently, describe its warm-up in a file: cachectl warm --plan FILE (see the README)"
+// plan builds the round's plan from --urls, --plan or --sitemap; nil is the
+// built-in plan, which warm.Round discovers itself.
+func (o *warmOptions) plan() func(context.Context, warm.Config) (warm.Plan, error) {
+	if countSet(o.URLs, o.PlanFile, o.Sitemap) == 0 {
+		return nil
+	}
+	return o.readPlan
+}
 
-// plan builds the round's plan; the built-in plan and a plan file are
-// discovered afresh each round, and files are read again.
-func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, error) {
+// readPlan builds a plan afresh each round: files are read again, a plan
+// file's lists discovered again.
+func (o *warmOptions) readPlan(ctx context.Context, cfg warm.Config) (warm.Plan, error) {
 	switch {
 	case o.URLs != "":
 		var reqs []warm.Request
@@ -232,23 +213,17 @@ func (o *warmOptions) plan(ctx context.Context, cfg warm.Config) (warm.Plan, err
 			return warm.Plan{}, err
 		}
 		return warm.Discover(ctx, cfg, o.API, spec)
-	case o.Sitemap != "":
-		u, err := warm.Resolve(o.API, o.Sitemap)
-		if err != nil {
-			return warm.Plan{}, usageErrorf("--sitemap: %v", err)
-		}
-		var exclude *regexp.Regexp
-		if o.Exclude != "" {
-			exclude = regexp.MustCompile(o.Exclude)
-		}
-		reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
-		return warm.Plan{Source: "sitemap", Requests: reqs}, err
 	}
-	plan, err := warm.BuiltinPlan(ctx, cfg, o.API)
-	if errors.Is(err, warm.ErrShape) {
-		err = hinted{err: err, hint: builtinHint}
+	u, err := warm.Resolve(o.API, o.Sitemap)
+	if err != nil {
+		return warm.Plan{}, usageErrorf("--sitemap: %v", err)
 	}
-	return plan, err
+	var exclude *regexp.Regexp
+	if o.Exclude != "" {
+		exclude = regexp.MustCompile(o.Exclude)
+	}
+	reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
+	return warm.Plan{Source: "sitemap", Requests: reqs}, err
 }
 
 // readInput hands parse the file, or stdin for "-"; an InputError it
@@ -273,57 +248,65 @@ func (o *warmOptions) readInput(flag, file string, parse func(io.Reader) error) 
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
-	var (
-		rdb  redis.UniversalClient
-		conn *redisconn.Conn
-	)
-	if opts.Verify {
-		var err error
-		conn, err = opts.Redis(ctx)
-		switch {
-		case err == nil:
-			rdb = conn.Client
-		case opts.VerifyForced || ctx.Err() != nil:
-			return err
-		default:
-			if !opts.Quiet {
-				fmt.Fprintf(opts.IO.ErrOut, "note: not verifying in Redis: %s\n", firstLine(err.Error()))
-			}
+	conn, err := opts.verifyConn(ctx)
+	if err != nil {
+		return err
+	}
+	if opts.Every > 0 {
+		return warmOnSchedule(ctx, opts, conn)
+	}
+	rep, err := warm.Round(ctx, opts.round(conn, true))
+	if rep != nil {
+		if perr := printWarm(opts, rep); perr != nil {
+			return perr
 		}
 	}
-	if opts.Every == 0 {
-		rep, err := warmRound(ctx, opts, rdb, true)
-		if rep != nil {
-			if perr := printWarm(opts, rep); perr != nil {
-				return perr
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if rep.Verify.Checked && rep.Verify.KeysAfter == 0 && rep.OK > 0 && !opts.Quiet {
-			// The API answered, yet nothing is cached where we look.
-			printElsewhere(ctx, opts.IO, conn, opts.Schema)
-		}
-		if rep.Failed > 0 || len(rep.Verify.Missing) > 0 {
-			return errFailed
-		}
-		return nil
+	if err != nil {
+		return err
 	}
-	// On a schedule: one line per round until interrupted.
+	if rep.Verify.Checked && rep.Verify.KeysAfter == 0 && rep.OK > 0 && !opts.Quiet {
+		// The API answered, yet nothing is cached where we look.
+		printElsewhere(ctx, opts.IO, conn, opts.Schema)
+	}
+	if !rep.Succeeded() {
+		return errFailed
+	}
+	return nil
+}
+
+// verifyConn opens Redis for --verify; nil when not verifying, or when Redis
+// is unreachable and --verify was not given explicitly.
+func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
+	if !o.Verify {
+		return nil, nil
+	}
+	conn, err := o.Redis(ctx)
+	switch {
+	case err == nil:
+		return conn, nil
+	case o.VerifyForced || ctx.Err() != nil:
+		return nil, err
+	}
+	if !o.Quiet {
+		o.IO.Notef("not verifying in Redis: %s", firstLine(err.Error()))
+	}
+	return nil, nil
+}
+
+// warmOnSchedule runs a round every --every, one line each, until interrupted.
+func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn) error {
 	for round := 1; ; round++ {
-		rep, err := warmRound(ctx, opts, rdb, false)
-		if ctx.Err() != nil {
+		rep, err := warm.Round(ctx, opts.round(conn, false))
+		switch {
+		case ctx.Err() != nil:
 			return ctx.Err()
-		}
-		if err != nil {
+		case err != nil && !warm.Transient(err):
+			return err
+		case err != nil:
 			// The API failing is this round's news; the schedule goes on.
-			if !errors.As(err, new(*warm.UnreachableError)) && !errors.As(err, new(*warm.RequestError)) && !errors.Is(err, warm.ErrShape) {
-				return err
-			}
-			fmt.Fprintf(opts.IO.Out, "%s round %d: %s\n", time.Now().Format(time.RFC3339), round, firstLine(err.Error()))
-		} else if !opts.Quiet {
-			fmt.Fprintf(opts.IO.Out, "%s round %d: %s\n", time.Now().Format(time.RFC3339), round, summaryLine(rep))
+			render.WarmRoundLine(opts.IO, time.Now(), round, firstLine(err.Error()))
+		case !opts.Quiet:
+			render.WarmRoundLine(opts.IO, time.Now(), round, rep.Summary())
 		}
 		t := time.NewTimer(opts.Every)
 		select {
@@ -335,171 +318,37 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	}
 }
 
-// warmRound builds and runs the plan once, verifying in Redis when rdb is set.
-// The report is returned even when the round was interrupted.
-func warmRound(ctx context.Context, opts *warmOptions, rdb redis.UniversalClient, interactive bool) (*warmReport, error) {
-	rep := &warmReport{Op: "warm", API: redact.URL(opts.API.String()), Results: []warm.Result{},
-		Verify: warm.Verification{Missing: []string{}}, Warnings: []string{}}
-	if rdb != nil {
-		n, err := warm.CountKeys(ctx, rdb, opts.Schema)
-		if err != nil {
-			return nil, err
+// round says what one warm.Round does, with its progress on the streams
+// (a bar only when interactive: a schedule prints one line per round).
+func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundConfig {
+	progress := &render.WarmProgress{IO: o.IO, Bar: interactive && o.IO.IsStderrTTY() && !o.Quiet,
+		Verbose: o.Verbose && o.Format != output.JSON}
+	cfg := o.config()
+	cfg.OnResult = progress.Add
+	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.plan(), Deep: o.Deep}
+	if conn != nil {
+		rc.Redis = conn.Client
+	}
+	first := true
+	rc.OnPlan = func(p warm.Plan) {
+		if first {
+			if !o.Quiet {
+				render.WarmWarnings(o.IO, p.Warnings, o.warned)
+			}
+			o.warned, first = p.Warnings, false
 		}
-		rep.Verify.KeysBefore = n
+		progress.Plan(p)
 	}
-	cfg := opts.config()
-	plan, err := opts.plan(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	rep.Source = plan.Source
-	rep.Warnings = append(rep.Warnings, plan.Warnings...)
-	if !opts.Quiet && !slices.Equal(plan.Warnings, opts.warned) {
-		for _, w := range plan.Warnings {
-			fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
-		}
-	}
-	opts.warned = plan.Warnings
-	progress := newWarmProgress(opts, len(plan.Requests), interactive)
-	cfg.OnResult = progress.add
-	var seen []int64
-	if opts.Deep {
-		cfg.OnBody = func(_ warm.Request, body []byte) { seen = append(seen, warm.ProductIDs(body)...) }
-	}
-	res, runErr := warm.Run(ctx, cfg, plan)
-	if runErr == nil && len(seen) > 0 {
-		deep := warm.DeepPlan(opts.API, seen)
-		progress.total += len(deep.Requests)
-		cfg.OnBody = nil
-		var more warm.Report
-		more, runErr = warm.Run(ctx, cfg, deep)
-		res = res.Append(more)
-	}
-	progress.done()
-	rep.URLs, rep.OK, rep.Failed, rep.Skipped = res.URLs, res.OK, res.Failed, res.Skipped
-	rep.Hits, rep.Misses, rep.Retries = res.Hits, res.Misses, res.Retries
-	rep.DurationMs = ms(res.Duration)
-	rep.Results = append(rep.Results, res.Results...)
-	if runErr != nil {
-		return rep, runErr
-	}
-	if rdb != nil {
-		if rep.Verify.KeysAfter, err = warm.CountKeys(ctx, rdb, opts.Schema); err != nil {
-			return rep, err
-		}
-		missing, err := warm.MissingKeys(ctx, rdb, opts.Schema, warm.ExpectedKeys(res.Results))
-		if err != nil {
-			return rep, err
-		}
-		rep.Verify.Checked = true
-		rep.Verify.Missing = append(rep.Verify.Missing, missing...)
-	}
-	return rep, nil
+	rc.OnDone = progress.Done
+	return rc
 }
 
-func summaryLine(r *warmReport) string {
-	s := fmt.Sprintf("%d urls, %d ok, %d failed, %d cached now, %d already hit, %d retries, %.0f ms",
-		r.URLs, r.OK, r.Failed, r.Misses, r.Hits, r.Retries, r.DurationMs)
-	if r.Verify.Checked {
-		s += fmt.Sprintf(", keys %d -> %d", r.Verify.KeysBefore, r.Verify.KeysAfter)
-		if len(r.Verify.Missing) > 0 {
-			s += ", missing " + strings.Join(r.Verify.Missing, " ")
-		}
-	}
-	return s
-}
-
-func printWarm(opts *warmOptions, r *warmReport) error {
-	if opts.Format == output.JSON {
+func printWarm(opts *warmOptions, r *warm.RoundReport) error {
+	switch {
+	case opts.Format == output.JSON:
 		return output.WriteJSON(opts.IO, r)
-	}
-	if opts.Quiet {
+	case opts.Quiet:
 		return nil
 	}
-	ios := opts.IO
-	if ios.IsStdoutTTY() {
-		fmt.Fprintf(ios.Out, "warmed %d URLs of %s in %.2f s\n", r.URLs, r.API, r.DurationMs/1000)
-	}
-	tp := output.NewTable(ios)
-	tp.AddRow("ok", strconv.Itoa(r.OK))
-	tp.AddRow("failed", strconv.Itoa(r.Failed))
-	if r.Skipped > 0 {
-		tp.AddRow("skipped", strconv.Itoa(r.Skipped))
-	}
-	tp.AddRow("cached now (MISS)", strconv.Itoa(r.Misses))
-	tp.AddRow("already cached (HIT)", strconv.Itoa(r.Hits))
-	tp.AddRow("retries", strconv.Itoa(r.Retries))
-	if !ios.IsStdoutTTY() {
-		tp.AddRow("duration_ms", strconv.FormatFloat(r.DurationMs, 'f', 1, 64))
-	}
-	if r.Verify.Checked {
-		tp.AddRow("keys before", strconv.FormatInt(r.Verify.KeysBefore, 10))
-		tp.AddRow("keys after", strconv.FormatInt(r.Verify.KeysAfter, 10))
-		missing := "none"
-		if len(r.Verify.Missing) > 0 {
-			missing = strings.Join(r.Verify.Missing, " ")
-		}
-		tp.AddRow("missing keys", missing)
-	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	for _, res := range r.Results {
-		if !res.OK() {
-			fmt.Fprintf(ios.ErrOut, "failed: %s: %s (%d attempts)\n", res.URL, res.Error, res.Attempts)
-		}
-	}
-	return nil
-}
-
-// warmProgress shows a progress line on a terminal's stderr, and with -v one
-// line per URL on stdout as each ends.
-type warmProgress struct {
-	opts          *warmOptions
-	total, n, bad int
-	start         time.Time
-	bar           bool
-}
-
-func newWarmProgress(opts *warmOptions, total int, interactive bool) *warmProgress {
-	return &warmProgress{opts: opts, total: total, start: time.Now(),
-		bar: interactive && opts.IO.IsStderrTTY() && !opts.Quiet}
-}
-
-func (p *warmProgress) add(r warm.Result) {
-	p.n++
-	if !r.OK() {
-		p.bad++
-	}
-	if p.opts.Verbose && p.opts.Format != output.JSON {
-		status := strconv.Itoa(r.Status)
-		if r.Status == 0 {
-			status = "---"
-		}
-		cache := r.Cache
-		if cache == "" {
-			cache = "-"
-		}
-		line := fmt.Sprintf("%s\t%s\t%.1fms\t%d\t%s", status, cache, r.LatencyMs, r.Attempts, r.URL)
-		if r.Error != "" {
-			line += "\t" + r.Error
-		}
-		if p.bar {
-			fmt.Fprint(p.opts.IO.ErrOut, "\r\x1b[K")
-		}
-		fmt.Fprintln(p.opts.IO.Out, line)
-	}
-	if p.bar {
-		const width = 30
-		filled := width * p.n / max(p.total, 1)
-		rate := float64(p.n) / max(time.Since(p.start).Seconds(), 1e-3)
-		fmt.Fprintf(p.opts.IO.ErrOut, "\r\x1b[K[%s%s] %d/%d  %.0f req/s  %d failed",
-			strings.Repeat("=", filled), strings.Repeat(" ", width-filled), p.n, p.total, rate, p.bad)
-	}
-}
-
-func (p *warmProgress) done() {
-	if p.bar {
-		fmt.Fprint(p.opts.IO.ErrOut, "\r\x1b[K")
-	}
+	return render.Warm(opts.IO, r)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
@@ -43,24 +43,14 @@ type testCatalog struct {
 func startCatalog(t *testing.T, latency time.Duration, wrap func(http.Handler) http.Handler) *testCatalog {
 	t.Helper()
 	rs := redistest.Start(t)
-	store, err := catalog.Open(context.Background(), catalog.StoreConfig{SeedProducts: 200, QueryLatency: latency})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	// A generous Redis timeout: a test machine under -race must not make the
-	// server fail open (serve without caching) and the tests flaky.
-	const redisTimeout = 2 * time.Second
-	rdb := redis.NewClient(catalog.RedisOptions(rs.ClientOptions(), redisTimeout))
-	t.Cleanup(func() { rdb.Close() })
 	schema := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion)
-	var h http.Handler = catalog.NewServer(catalog.Config{Store: store, Redis: rdb, Schema: schema, RedisTimeout: redisTimeout}).Handler()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &testCatalog{URL: srv.URL, Redis: rs, RDB: rs.Client(t), Schema: schema}
+	api := sandbox.MustStartAPI(t, sandbox.APIOptions{
+		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 200, QueryLatency: latency}, Schema: schema,
+		// A generous Redis timeout: a test machine under -race must not make the
+		// server fail open (serve without caching) and the tests flaky.
+		RedisTimeout: 2 * time.Second, Wrap: wrap,
+	})
+	return &testCatalog{URL: api.URL.String(), Redis: rs, RDB: rs.Client(t), Schema: schema}
 }
 
 // get fetches a URL of the catalog and returns its body and headers.

@@ -1,0 +1,193 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/progress"
+)
+
+// Bench writes a bench report in format: JSON, markdown, or the table with
+// the phases, histograms (on a terminal) and gates.
+func Bench(ios *iostreams.IOStreams, format output.Format, rep bench.Report) error {
+	switch format {
+	case output.JSON:
+		return output.WriteJSON(ios, rep)
+	case output.Markdown:
+		_, err := io.WriteString(ios.Out, rep.Markdown())
+		return err
+	}
+	if err := benchTable(ios, rep, benchColumns); err != nil {
+		return err
+	}
+	benchNotes(ios, rep)
+	return nil
+}
+
+// BenchSummary is the short form of bench's table, what the cache buys per
+// endpoint: the same design with fewer columns, as the demo shows it.
+func BenchSummary(ios *iostreams.IOStreams, rep bench.Report) error {
+	var cols []benchColumn
+	for _, c := range benchColumns {
+		if c.summary {
+			cols = append(cols, c)
+		}
+	}
+	return benchTable(ios, rep, cols)
+}
+
+// BenchSkipped names on stderr the optional endpoints that were not measured.
+func BenchSkipped(ios *iostreams.IOStreams, rep bench.Report) {
+	skipped := map[string]string{}
+	for _, e := range rep.Endpoints {
+		if e.Skipped != "" && e.Optional {
+			skipped[e.Name] = e.Skipped
+		}
+	}
+	if rep.Mix != nil {
+		maps.Copy(skipped, rep.Mix.Skipped)
+	}
+	for _, name := range slices.Sorted(maps.Keys(skipped)) {
+		ios.Warnf("skipped %s: %s", name, skipped[name])
+	}
+	if len(skipped) > 0 {
+		ios.Hintf("--only or --endpoints pick the endpoints this API has")
+	}
+}
+
+// BenchProgress shows what bench is doing in a status line on a terminal's
+// stderr; done erases it. Both do nothing when no person watches stderr.
+func BenchProgress(ios *iostreams.IOStreams, quiet bool) (update func(string), done func()) {
+	if quiet {
+		return nil, func() {}
+	}
+	st := progress.New(ios, 100*time.Millisecond)
+	if !st.Active() {
+		return nil, func() {}
+	}
+	return st.Update, st.Clear
+}
+
+// benchColumn is one column of the bench table: its cell for an endpoint
+// and for a mix (nil: "-"); summary columns make the short form.
+type benchColumn struct {
+	header   string
+	endpoint func(bench.Result) string
+	mix      func(*bench.Mix) string
+	summary  bool
+}
+
+var benchColumns = []benchColumn{
+	{"COLD P50", func(e bench.Result) string { return benchMs(e.Cold.P50) }, nil, true},
+	{"WARM P50", func(e bench.Result) string { return benchMs(e.WarmSerial.P50) }, nil, true},
+	{"SPEEDUP", func(e bench.Result) string { return strconv.FormatFloat(e.Speedup, 'f', 1, 64) + "x" }, nil, true},
+	{"LOAD P50", func(e bench.Result) string { return benchMs(e.Warm.P50) }, func(m *bench.Mix) string { return benchMs(m.Warm.P50) }, false},
+	{"LOAD P95", func(e bench.Result) string { return benchMs(e.Warm.P95) }, func(m *bench.Mix) string { return benchMs(m.Warm.P95) }, false},
+	{"LOAD P99", func(e bench.Result) string { return benchMs(e.Warm.P99) }, func(m *bench.Mix) string { return benchMs(m.Warm.P99) }, false},
+	{"LOAD RPS", func(e bench.Result) string { return benchRPS(e.Warm.RPS) }, func(m *bench.Mix) string { return benchRPS(m.Warm.RPS) }, true},
+	{"ERRORS", func(e bench.Result) string { return strconv.Itoa(e.Warm.Errors + e.Cold.Errors + e.WarmSerial.Errors) },
+		func(m *bench.Mix) string { return strconv.Itoa(m.Warm.Errors) }, false},
+	{"HIT RATIO", func(e bench.Result) string { return benchOrNA(e.HitRatio, 2) }, func(m *bench.Mix) string { return benchOrNA(m.HitRatio, 2) }, true},
+	{"DB Q COLD→WARM", func(e bench.Result) string {
+		return benchOrNA(e.Cold.DBQueries, 1) + "→" + benchOrNA(e.Warm.DBQueries, 1)
+	}, nil, true},
+}
+
+func benchTable(ios *iostreams.IOStreams, rep bench.Report, cols []benchColumn) error {
+	header := []string{"ENDPOINT"}
+	for _, c := range cols {
+		header = append(header, c.header)
+	}
+	tp := output.NewTable(ios, header...)
+	for _, e := range rep.Endpoints {
+		row := []string{e.Name}
+		for i, c := range cols {
+			switch {
+			case e.Skipped == "":
+				row = append(row, c.endpoint(e))
+			case i == 0:
+				row = append(row, "skipped")
+			default:
+				row = append(row, "-")
+			}
+		}
+		tp.AddRow(row...)
+	}
+	if m := rep.Mix; m != nil {
+		row := []string{fmt.Sprintf("mix of %d", len(m.Picks))}
+		for _, c := range cols {
+			cell := "-"
+			if c.mix != nil {
+				cell = c.mix(m)
+			}
+			row = append(row, cell)
+		}
+		tp.AddRow(row...)
+	}
+	return tp.Render()
+}
+
+// benchNotes follow the table: what the phases were, the mix's requests,
+// the histograms on a terminal, and the gates.
+func benchNotes(ios *iostreams.IOStreams, rep bench.Report) {
+	if p := rep.Phases(); p != "" {
+		fmt.Fprintln(ios.Out, p)
+	}
+	if m := rep.Mix; m != nil {
+		var parts []string
+		for _, n := range slices.Sorted(maps.Keys(m.Picks)) {
+			parts = append(parts, fmt.Sprintf("%s %d (weight %d)", n, m.Picks[n], m.Weights[n]))
+		}
+		fmt.Fprintf(ios.Out, "mix requests: %s\n", strings.Join(parts, ", "))
+	}
+	if ios.IsStdoutTTY() {
+		for _, e := range rep.Endpoints {
+			if e.Skipped == "" {
+				fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, benchHistogram(e.Histogram, 40))
+			}
+		}
+	}
+	cs := ios.ColorScheme()
+	for _, t := range rep.Thresholds {
+		mark := cs.Green("ok      ")
+		if !t.OK {
+			mark = cs.Red("BREACHED")
+		}
+		fmt.Fprintf(ios.Out, "%s  %s: %s\n", mark, t.Name, t.Detail)
+	}
+}
+
+func benchHistogram(b []bench.Bucket, width int) string {
+	peak := 0
+	for _, x := range b {
+		peak = max(peak, x.Count)
+	}
+	var s strings.Builder
+	for _, x := range b {
+		bar := 0
+		if peak > 0 {
+			bar = x.Count * width / peak
+		}
+		fmt.Fprintf(&s, "  %8.2fms [%6d] %s\n", x.UpToMs, x.Count, strings.Repeat("■", bar))
+	}
+	return s.String()
+}
+
+func benchMs(v float64) string  { return strconv.FormatFloat(v, 'f', 2, 64) + "ms" }
+func benchRPS(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
+
+// benchOrNA is v with prec decimals, or n/a for the -1 of a figure the server does not give.
+func benchOrNA(v float64, prec int) string {
+	if v < 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
