@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -78,63 +77,8 @@ or version.`,
   cachectl serve --no-cache`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := inRange("seed-products", opts.SeedProducts, 0, maxSeedProducts); err != nil {
+			if err := opts.complete(f, cmd.Flags().Changed("admin-token")); err != nil {
 				return err
-			}
-			if _, port, err := net.SplitHostPort(opts.Listen); err != nil {
-				return usageErrorf("--listen %q: want HOST:PORT: %v", opts.Listen, err)
-			} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-				return usageErrorf("--listen %q: the port must be a number from 0 to 65535", opts.Listen)
-			}
-			if opts.DBLatency < 0 || opts.CacheTimeout <= 0 {
-				return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
-			}
-			if opts.ShutdownTimeout <= 0 {
-				return usageErrorf("--shutdown-timeout must be positive")
-			}
-			if cmd.Flags().Changed("admin-token") {
-				f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
-			} else {
-				opts.AdminToken = f.Getenv(envAdminToken)
-			}
-			schema, err := f.Schema()
-			if err != nil {
-				return err
-			}
-			opts.Schema = schema
-			opts.ClearArgs = clearArgs(&f.opts)
-			opts.Quiet = f.opts.Quiet
-			opts.Logger = serveLogger(f)
-			opts.Redis = func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error) {
-				cfg, err := f.redisConfig()
-				if err != nil {
-					return nil, "", err
-				}
-				opt, err := redisconn.Options(cfg)
-				if err != nil {
-					return nil, "", err
-				}
-				addr := redisconn.Redact(f.opts.RedisURL)
-				cluster := cfg.ForceCluster
-				if !cluster {
-					// Ask what it is. A server that does not answer yet is
-					// taken for a single one (--cluster says otherwise): the
-					// catalog serves from the database until it answers.
-					dctx, cancel := context.WithTimeout(ctx, time.Second)
-					conn, err := redisconn.Open(dctx, cfg)
-					cancel()
-					switch {
-					case err == nil:
-						cluster = conn.Cluster
-						conn.Client.Close()
-					case errors.Is(err, redisconn.ErrConfig):
-						return nil, "", err
-					}
-				}
-				if cluster {
-					addr += " (cluster)"
-				}
-				return redisconn.NewClient(catalog.RedisOptions(opt, timeout), cluster), addr, nil
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -152,6 +96,50 @@ or version.`,
 	fl.DurationVar(&opts.CacheTimeout, "cache-timeout", catalog.DefaultRedisTimeout, "longest a request waits for Redis before serving from the database")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", catalog.DefaultShutdownTimeout, "longest a graceful shutdown takes: requests in flight, then invalidations Redis missed")
 	return cmd
+}
+
+// complete checks the flags and fills in what comes from the factory: the
+// admin token from the environment, the schema, the Redis dialer.
+func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if tokenFlag {
+		f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
+	} else {
+		o.AdminToken = f.Getenv(envAdminToken)
+	}
+	schema, err := f.Schema()
+	if err != nil {
+		return err
+	}
+	o.Schema, o.ClearArgs, o.Quiet, o.Logger = schema, clearArgs(&f.opts), f.opts.Quiet, serveLogger(f)
+	o.Redis = func(ctx context.Context, timeout time.Duration) (redis.UniversalClient, string, error) {
+		cfg, err := f.redisConfig()
+		if err != nil {
+			return nil, "", err
+		}
+		return catalog.DialRedis(ctx, cfg, f.opts.RedisURL, timeout)
+	}
+	return nil
+}
+
+func (o *serveOptions) validate() error {
+	if err := inRange("seed-products", o.SeedProducts, 0, maxSeedProducts); err != nil {
+		return err
+	}
+	if _, port, err := net.SplitHostPort(o.Listen); err != nil {
+		return usageErrorf("--listen %q: want HOST:PORT: %v", o.Listen, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usageErrorf("--listen %q: the port must be a number from 0 to 65535", o.Listen)
+	}
+	if o.DBLatency < 0 || o.CacheTimeout <= 0 {
+		return usageErrorf("--db-latency must be 0 or more and --cache-timeout positive")
+	}
+	if o.ShutdownTimeout <= 0 {
+		return usageErrorf("--shutdown-timeout must be positive")
+	}
+	return nil
 }
 
 // clearArgs are the flags that point `cachectl clear` at the Redis serve

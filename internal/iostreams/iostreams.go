@@ -71,6 +71,9 @@ func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stderrTTY }
 // ColorEnabled reports whether stdout wants ANSI colour.
 func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.colorDisabled }
 
+// ErrColorEnabled reports whether stderr wants ANSI colour (messages, progress).
+func (s *IOStreams) ErrColorEnabled() bool { return s.stderrTTY && !s.colorDisabled }
+
 // SetColorEnabled forces colour on or off (--no-color, tests).
 func (s *IOStreams) SetColorEnabled(v bool) { s.colorDisabled = !v }
 

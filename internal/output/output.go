@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
@@ -152,10 +152,7 @@ func (t *TablePrinter) renderAligned(w io.Writer) error {
 }
 
 func (t *TablePrinter) headerStyle(s string) string {
-	if t.ios.ColorEnabled() {
-		return "\x1b[1m" + s + "\x1b[0m"
-	}
-	return s
+	return t.ios.ColorScheme().Bold(s)
 }
 
 func cell(cells []string, i int) string {
@@ -166,19 +163,6 @@ func cell(cells []string, i int) string {
 }
 
 // Bytes prints a size in binary units the way free -h does: 1023B, 1.5K, 12M, 3.0G.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	f, i := float64(n), -1
-	for f >= unit && i < 5 {
-		f /= unit
-		i++
-	}
-	suffix := string("KMGTPE"[i])
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64) + suffix
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64) + suffix
-}
+//
+// It is format.Bytes, kept here for the tables that print sizes.
+func Bytes(n int64) string { return format.Bytes(n) }
