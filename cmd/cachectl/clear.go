@@ -218,7 +218,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		return err
 	}
 	if conn.Assumed && !opts.Quiet {
-		fmt.Fprintln(opts.IO.ErrOut, "warning: this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:"+
+		opts.IO.Warnf("this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:" +
 			" clearing this server only (give --cluster if it is a cluster node)")
 	}
 	if err := clearGate(ctx, opts, schema, conn, sel); errors.Is(err, errNothingToClear) {
@@ -240,7 +240,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		printElsewhere(ctx, opts.IO, conn, schema)
 	}
 	if res.DryRun && opts.MaxKeys > 0 && res.Matched > opts.MaxKeys && !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "note: %d keys is more than --max-keys %d: the real clear would be refused\n", res.Matched, opts.MaxKeys)
+		opts.IO.Notef("%d keys is more than --max-keys %d: the real clear would be refused", res.Matched, opts.MaxKeys)
 	}
 	if clearErr == nil {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
@@ -37,12 +38,12 @@ type ClearReport struct {
 
 // Clear prints the result of a clear of addr (redacted) that took d: one
 // JSON document, or a table per target, with a closing sentence for a person.
-func Clear(ios *iostreams.IOStreams, format output.Format, addr string, res keyspace.Result, d time.Duration) error {
-	if format == output.JSON {
+func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace.Result, d time.Duration) error {
+	if fm == output.JSON {
 		out := ClearReport{
 			Op: "clear", Target: addr, Groups: map[string]clearGroup{},
 			Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
-			Errors: res.Errors, Passes: res.Passes, DurationMs: float64(d.Nanoseconds()) / 1e6,
+			Errors: res.Errors, Passes: res.Passes, DurationMs: format.Millis(d),
 		}
 		for _, t := range res.Targets {
 			out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}

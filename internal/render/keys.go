@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/keyspace"
@@ -54,8 +55,8 @@ func NewKeysReport(survey []keyspace.TargetSurvey) KeysReport {
 
 // Keys prints a survey of the groups: JSON, a markdown table, or the table
 // per group, to which a person also gets a few sample keys per group.
-func Keys(ios *iostreams.IOStreams, format output.Format, survey []keyspace.TargetSurvey) error {
-	switch format {
+func Keys(ios *iostreams.IOStreams, fm output.Format, survey []keyspace.TargetSurvey) error {
+	switch fm {
 	case output.JSON:
 		return output.WriteJSON(ios, NewKeysReport(survey))
 	case output.Markdown:
@@ -75,7 +76,7 @@ func Keys(ios *iostreams.IOStreams, format output.Format, survey []keyspace.Targ
 			if k.TTL >= 0 {
 				ttl = k.TTL.Round(time.Second).String()
 			}
-			tp.AddRow(keysDisplay(k.Key), s.Name, ttl, keysSize(k.Bytes))
+			tp.AddRow(keysDisplay(k.Key), s.Name, ttl, format.Size(k.Bytes))
 		}
 	}
 	fmt.Fprintln(ios.Out)
@@ -103,14 +104,14 @@ func keysTable(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey, human b
 			if s.TTLSamples > 0 {
 				ttl = s.AvgTTL.Round(time.Second).String()
 			}
-			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), keysSize(s.MemoryEst), ttl)
+			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), format.Size(s.MemoryEst), ttl)
 		} else {
 			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), strconv.FormatInt(s.MemoryEst, 10),
 				strconv.FormatFloat(s.AvgTTL.Seconds(), 'f', 1, 64))
 		}
 	}
 	if human {
-		tp.AddRow("total", strconv.FormatInt(keys, 10), keysSize(mem), "")
+		tp.AddRow("total", strconv.FormatInt(keys, 10), format.Size(mem), "")
 	}
 	return tp
 }
@@ -122,13 +123,4 @@ func keysDisplay(k string) string {
 		return k
 	}
 	return strconv.Quote(k)
-}
-
-// keysSize is output.Bytes, as stats and top print memory, with "n/a"
-// where MEMORY USAGE was not permitted.
-func keysSize(n int64) string {
-	if n < 0 {
-		return "n/a"
-	}
-	return output.Bytes(n)
 }
