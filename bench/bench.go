@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,10 +13,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
-	"github.com/cachectl/cachectl/warm"
 )
 
 // Endpoint is one thing to benchmark.
@@ -77,40 +77,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// response is what one plain request saw.
-type response struct {
-	status    int
-	cache     string
-	key       string
-	dbQueries int // -1 when the server does not say
-	latency   time.Duration
-}
-
-func do(ctx context.Context, cfg Config, ep Endpoint) (response, error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
-	req, err := newRequest(ctx, ep)
-	if err != nil {
-		return response{}, err
+// do sends one plain request of ep.
+func do(ctx context.Context, cfg Config, ep Endpoint) (*catalogapi.Response, error) {
+	h := http.Header{}
+	for k, v := range ep.Headers {
+		h.Set(k, v)
 	}
-	start := time.Now()
-	resp, err := warm.Do(cfg.Client, req)
-	if err != nil {
-		return response{}, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	r := response{
-		status:    resp.StatusCode,
-		cache:     strings.ToUpper(resp.Header.Get("X-Cache")),
-		key:       resp.Header.Get("X-Cache-Key"),
-		dbQueries: -1,
-		latency:   time.Since(start),
-	}
-	if n, perr := strconv.Atoi(resp.Header.Get("X-DB-Queries")); perr == nil {
-		r.dbQueries = n
-	}
-	return r, err
+	c := catalogapi.New(nil, cfg.Client).WithTimeout(cfg.Timeout)
+	return c.Send(ctx, catalogapi.Request{Method: ep.Method, URL: ep.URL, Header: h, Discard: true})
 }
 
 func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
@@ -134,7 +108,7 @@ func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
 func loadRequest(cfg Config, ep Endpoint) *http.Request {
 	r, _ := newRequest(context.Background(), ep)
 	if r != nil {
-		warm.AddCredentials(cfg.Client, r)
+		catalogapi.AddCredentials(cfg.Client, r)
 	}
 	return r
 }
@@ -233,8 +207,8 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		return res, nil
 	}
 	clear := ep.Clear
-	if prime.key != "" {
-		clear = []string{keyspace.EscapeGlob(prime.key)}
+	if prime.Key != "" {
+		clear = []string{keyspace.EscapeGlob(prime.Key)}
 	}
 
 	cold, warmSerial, err := pairs(ctx, cfg, ep, clear, progress)
@@ -275,9 +249,9 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 
 // absent says why an endpoint cannot be measured when its first response
 // says the API has no such resource; "" otherwise.
-func absent(r response) string {
-	if r.status == http.StatusNotFound || r.status == http.StatusGone {
-		return fmt.Sprintf("HTTP %d at the first request: the API has no such route", r.status)
+func absent(r *catalogapi.Response) string {
+	if r.Status == http.StatusNotFound || r.Status == http.StatusGone {
+		return fmt.Sprintf("HTTP %d at the first request: the API has no such route", r.Status)
 	}
 	return ""
 }
@@ -285,7 +259,7 @@ func absent(r response) string {
 // endpointErr names the endpoint in a failed request's error; an
 // unreachable API is the API's, not the endpoint's.
 func endpointErr(ep Endpoint, err error) error {
-	if errors.As(err, new(*warm.UnreachableError)) {
+	if errors.As(err, new(*catalogapi.UnreachableError)) {
 		return err
 	}
 	return fmt.Errorf("endpoint %s: %w", ep.Name, err)
@@ -332,24 +306,24 @@ func (s *samples) take(ctx context.Context, cfg Config, ep Endpoint) error {
 
 // add counts one request; a failed one (a transport error, a 4xx or 5xx)
 // enters no figure but the error count.
-func (s *samples) add(r response, err error) {
+func (s *samples) add(r *catalogapi.Response, err error) {
 	s.n++
-	if err != nil || r.status < 200 || r.status >= 400 {
+	if err != nil || r.Status < 200 || r.Status >= 400 {
 		s.errors++
 		return
 	}
-	s.lats = append(s.lats, r.latency)
-	if r.cache != "" {
+	s.lats = append(s.lats, r.Latency)
+	if r.Cache != "" {
 		s.withCache++
 	}
-	switch r.cache {
+	switch r.Cache {
 	case "HIT":
 		s.hits++
 	case "MISS":
 		s.misses++
 	}
-	if r.dbQueries >= 0 {
-		s.queries += r.dbQueries
+	if r.DBQueries >= 0 {
+		s.queries += r.DBQueries
 		s.counted++
 	}
 }

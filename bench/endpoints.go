@@ -1,12 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,8 +15,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/keyspace"
-	"github.com/cachectl/cachectl/warm"
 )
 
 // DefaultEndpoints finds the catalog API's cached endpoints from its own
@@ -29,22 +26,20 @@ import (
 // ModelSerializer) or "parent_id". Every endpoint is Optional: an app that
 // lacks one answers 404 and it is skipped. timeout bounds each request.
 func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, timeout time.Duration) ([]Endpoint, error) {
-	var cats []map[string]json.RawMessage
-	if err := getList(ctx, client, timeout, api.JoinPath("/api/categories/").String(), &cats); err != nil {
-		return nil, err
+	c := catalogapi.New(api, client).WithTimeout(timeout)
+	cats, err := c.Categories(ctx)
+	if err != nil {
+		return nil, discoverErr(err)
 	}
-	var products []struct {
-		ID int64 `json:"id"`
-	}
-	if err := getList(ctx, client, timeout, api.JoinPath("/api/products/").String()+"?page_size=1", &products); err != nil {
-		return nil, err
+	products, err := c.Products(ctx, 1)
+	if err != nil {
+		return nil, discoverErr(err)
 	}
 	if len(products) == 0 {
 		return nil, fmt.Errorf("the catalog at %s has no products to benchmark", api)
 	}
 	id := products[0].ID
 	pid := strconv.FormatInt(id, 10)
-	mainCat := mainCategory(cats)
 	u := func(p string, q string) string {
 		s := api.JoinPath(p).String()
 		if q != "" {
@@ -61,8 +56,8 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, ti
 		{Name: "top_sellers", URL: u("/api/products/top_sellers/", ""), Clear: []string{keyspace.KeyTopSellers}},
 		{Name: "new_arrivals", URL: u("/api/products/new_arrivals/", ""), Clear: []string{keyspace.KeyNewArrivals}},
 	}
-	if mainCat != "" {
-		eps = append(eps, Endpoint{Name: "filters", URL: u("/api/products/filters/", "category="+mainCat), Clear: []string{keyspace.ProductFiltersPattern}})
+	if main, ok := cats.Main(); ok {
+		eps = append(eps, Endpoint{Name: "filters", URL: u("/api/products/filters/", "category="+strconv.FormatInt(main.ID, 10)), Clear: []string{keyspace.ProductFiltersPattern}})
 	}
 	eps = append(eps,
 		Endpoint{Name: "categories", URL: u("/api/categories/", ""), Clear: []string{keyspace.KeyCategories}},
@@ -74,65 +69,13 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, ti
 	return eps, nil
 }
 
-// mainCategory returns the id of the first category without a parent
-// ("parent" or "parent_id" null or absent); "" when there is none.
-func mainCategory(cats []map[string]json.RawMessage) string {
-	for _, c := range cats {
-		parent, ok := c["parent"]
-		if !ok {
-			parent = c["parent_id"]
-		}
-		var id int64
-		if (parent == nil || string(parent) == "null") && json.Unmarshal(c["id"], &id) == nil {
-			return strconv.FormatInt(id, 10)
-		}
-	}
-	return ""
-}
-
-// getList reads a list from u: a JSON array, or a DRF page whose "results" is one.
-func getList(ctx context.Context, client *http.Client, timeout time.Duration, u string, v any) error {
-	var raw json.RawMessage
-	if err := getInto(ctx, client, timeout, u, &raw); err != nil {
+// discoverErr names the discovery in an error; an API that cannot be
+// reached, or an interruption, stays as it is.
+func discoverErr(err error) error {
+	if errors.As(err, new(*catalogapi.UnreachableError)) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '{' {
-		var page struct {
-			Results json.RawMessage `json:"results"`
-		}
-		if err := json.Unmarshal(raw, &page); err != nil || page.Results == nil {
-			return fmt.Errorf("discover endpoints: %s: an object without \"results\", not a list", u)
-		}
-		raw = page.Results
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return fmt.Errorf("discover endpoints: %s: not a list: %w", u, err)
-	}
-	return nil
-}
-
-func getInto(ctx context.Context, client *http.Client, timeout time.Duration, u string, v any) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := warm.Do(client, req)
-	if errors.As(err, new(*warm.RequestError)) {
-		return fmt.Errorf("discover endpoints: %w", err)
-	}
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("discover endpoints: %s: HTTP %d", u, resp.StatusCode)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 32<<20)).Decode(v); err != nil {
-		return fmt.Errorf("discover endpoints: %s: %w", u, err)
-	}
-	return nil
+	return fmt.Errorf("discover endpoints: %w", err)
 }
 
 // ReadEndpoints reads an endpoints file (YAML, or JSON, which YAML reads too):

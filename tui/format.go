@@ -3,9 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // history keeps the last n values of a series; NaN marks an interval
@@ -74,55 +72,6 @@ func sparkline(vals []float64, w, h int, top float64) []string {
 		out[r] = string(rows[r])
 	}
 	return out
-}
-
-// count prints a number of things: 950, 12.3k, 4.5M.
-func count(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e9:
-		return strconv.FormatFloat(v/1e9, 'f', 1, 64) + "G"
-	case a >= 1e6:
-		return strconv.FormatFloat(v/1e6, 'f', 1, 64) + "M"
-	case a >= 1e4:
-		return strconv.FormatFloat(v/1e3, 'f', 1, 64) + "k"
-	case a >= 10 || v == math.Trunc(v):
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64)
-}
-
-func percent(v float64) string { return strconv.FormatFloat(100*v, 'f', 1, 64) + "%" }
-
-// uptime prints seconds as 3d 04:05:06 or 04:05:06.
-func uptime(s int64) string {
-	d, s := s/86400, s%86400
-	hms := fmt.Sprintf("%02d:%02d:%02d", s/3600, s%3600/60, s%60)
-	if d > 0 {
-		return fmt.Sprintf("%dd %s", d, hms)
-	}
-	return hms
-}
-
-// latency prints a round trip with about three significant digits.
-func latency(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 0, 64) + "µs"
-	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
-	}
-	return d.Round(10 * time.Millisecond).String()
-}
-
-// ttl prints an average TTL compactly: 45s, 12m, 3.5h.
-func ttl(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + "m"
-	}
-	return strconv.FormatFloat(d.Hours(), 'f', 1, 64) + "h"
 }
 
 // cols lays out cells left-aligned in the given widths (a negative width

@@ -78,7 +78,7 @@ type Model struct {
 func New(cfg Config) *Model {
 	cfg.defaults()
 	st := &state{
-		cfg: &cfg, styles: DefaultStyles(cfg.NoColor),
+		cfg: &cfg, styles: DefaultStyles(true, cfg.NoColor),
 		hitHist: newHistory(historyLen), opsHist: newHistory(historyLen),
 		perKey: map[string]perKey{},
 	}
@@ -93,16 +93,25 @@ func New(cfg Config) *Model {
 		},
 	}
 	st.cfg = &m.cfg
-	if cfg.NoColor {
+	m.setBackground(true)
+	return m
+}
+
+// setBackground picks the styles for a dark or a light terminal. Until the
+// terminal answers (tea.BackgroundColorMsg), or if it never does, the
+// styles are the dark ones, as most terminals are.
+func (m *Model) setBackground(isDark bool) {
+	m.st.styles = DefaultStyles(isDark, m.cfg.NoColor)
+	m.help.Styles = help.DefaultStyles(isDark)
+	if m.cfg.NoColor {
 		m.help.Styles = help.Styles{}
 	}
-	return m
 }
 
 // Init reads Redis (and the application) right away and starts the clock.
 func (m *Model) Init() tea.Cmd {
 	m.polling = true
-	cmds := []tea.Cmd{m.poll(), m.schedule()}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, m.poll(), m.schedule()}
 	if m.cfg.App != nil {
 		m.fetchingApp = true
 		cmds = append(cmds, m.fetchApp())
@@ -115,6 +124,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.setBackground(msg.IsDark())
 		return m, nil
 	case tea.KeyPressMsg:
 		return m, m.key(msg)
@@ -154,12 +166,12 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// schedule arms the next tick: one interval, or at most RetryEvery while
+// schedule arms the next tick: one interval, or at most inspect.RetryEvery while
 // Redis is away.
 func (m *Model) schedule() tea.Cmd {
 	d := m.cfg.Interval
 	if m.down {
-		d = min(d, RetryEvery)
+		d = min(d, inspect.RetryEvery)
 	}
 	return m.after(d, tickMsg{})
 }
@@ -417,7 +429,7 @@ func reason(err error) string {
 func (m *Model) nopermText() string {
 	return "redis at " + m.cfg.Addr + " does not allow INFO for this user (NOPERM).\n\n" +
 		"hint: grant it with ACL SETUSER <user> +info, or connect as a user that has it (--user).\n\n" +
-		"Trying again every " + min(m.cfg.Interval, RetryEvery).String() + "; q quits."
+		"Trying again every " + min(m.cfg.Interval, inspect.RetryEvery).String() + "; q quits."
 }
 
 func (m *Model) helpLines(w int) []string {

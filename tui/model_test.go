@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"image/color"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -104,9 +107,12 @@ type harness struct {
 	quit  bool
 }
 
-func newHarness(t *testing.T, withApp bool) *harness {
+func newHarness(t *testing.T, withApp bool) *harness { return newColorHarness(t, withApp, false) }
+
+// newColorHarness is newHarness with colour when color is set.
+func newColorHarness(t *testing.T, withApp, color bool) *harness {
 	h := &harness{t: t, redis: &fakeRedis{now: t0, pingLatency: 250 * time.Microsecond}}
-	cfg := Config{Source: h.redis, Addr: "redis://127.0.0.1:6379/0", NoColor: true,
+	cfg := Config{Source: h.redis, Addr: "redis://127.0.0.1:6379/0", NoColor: !color,
 		Now: func() time.Time { h.redis.mu.Lock(); defer h.redis.mu.Unlock(); return h.redis.now }}
 	if withApp {
 		h.app = &fakeApp{}
@@ -236,6 +242,55 @@ func TestGoldenDashboard(t *testing.T) {
 			golden(t, tt.name, got)
 		})
 	}
+}
+
+// The dashboard in colour, on a dark and on a light terminal as it answers
+// the background query: values are bright white only on the dark one.
+func TestGoldenColors(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		background color.Color
+	}{
+		{"dashboard_dark_80x24", color.Black},
+		{"dashboard_light_80x24", color.White},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newColorHarness(t, true, true)
+			h.send(tea.BackgroundColorMsg{Color: tt.background})
+			h.size(80, 24)
+			for range 12 {
+				h.tick()
+			}
+			got := h.m.View().Content
+			if ansi.Strip(got) != ansi.Strip(newGoldenScreen(t)) {
+				t.Errorf("the colours change the layout:\n%s", ansi.Strip(got))
+			}
+			brightWhite := slices.Contains(sgrParams(got), "97")
+			if dark := tt.background == color.Black; brightWhite != dark {
+				t.Errorf("bright white on screen: %v, want %v on this background", brightWhite, dark)
+			}
+			golden(t, tt.name, got)
+		})
+	}
+}
+
+// newGoldenScreen is the colourless screen TestGoldenColors compares with.
+func newGoldenScreen(t *testing.T) string {
+	h := newHarness(t, true)
+	h.size(80, 24)
+	for range 12 {
+		h.tick()
+	}
+	return h.screen()
+}
+
+// sgrParams lists the parameters of every SGR sequence in s.
+func sgrParams(s string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`\x1b\[([0-9;:]*)m`).FindAllStringSubmatch(s, -1) {
+		out = append(out, strings.Split(m[1], ";")...)
+	}
+	return out
 }
 
 func TestGoldenDisconnected(t *testing.T) {
@@ -378,8 +433,8 @@ func TestDisconnectAndRecover(t *testing.T) {
 	h.wantScreen("disconnected, retrying", "connection refused", "last data 12:00:02", "hit rate · stale", "7.2.4 master")
 	armed := len(h.ticks)
 	h.tick()
-	if got := h.ticks[len(h.ticks)-1]; got != RetryEvery || len(h.ticks) != armed+1 {
-		t.Errorf("while disconnected the next try is in %s, want %s", got, RetryEvery)
+	if got := h.ticks[len(h.ticks)-1]; got != inspect.RetryEvery || len(h.ticks) != armed+1 {
+		t.Errorf("while disconnected the next try is in %s, want %s", got, inspect.RetryEvery)
 	}
 	calls := len(h.redis.groupCalls)
 	h.redis.mu.Lock()

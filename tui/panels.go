@@ -10,7 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/cachectl/cachectl/inspect"
-	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/format"
 )
 
 // state is what the panels show; the root model owns it and changes it
@@ -98,7 +98,7 @@ func (p *serverPanel) View() string {
 		}
 		lines = append(lines,
 			p.label("redis ")+p.value(orUnknown(s.Version))+" "+p.label(orUnknown(s.Role)),
-			p.label("up    ")+p.value(uptime(s.UptimeS)),
+			p.label("up    ")+p.value(format.Clock(s.UptimeS)),
 			p.label("mode  ")+p.value(mode))
 	}
 	return p.render(p.Title(), lines)
@@ -112,12 +112,12 @@ func (p *clientsPanel) View() string {
 	if p.st.hasSnap {
 		ping := unknown
 		if p.st.pingOK {
-			ping = latency(p.st.ping)
+			ping = format.Latency(p.st.ping)
 		}
 		lines = append(lines,
-			p.label("clients ")+p.value(count(float64(p.st.snap.Clients))),
+			p.label("clients ")+p.value(format.Count(float64(p.st.snap.Clients))),
 			p.label("ping    ")+p.value(ping),
-			p.label("info    ")+p.value(latency(p.st.snap.Took)))
+			p.label("info    ")+p.value(format.Latency(p.st.snap.Took)))
 	}
 	return p.render(p.Title(), lines)
 }
@@ -142,17 +142,17 @@ func (p *memoryPanel) View() string {
 			full = p.st.styles.Warn
 		}
 		lines = append(lines, gauge(frac, w, full, p.st.styles.Border),
-			p.label("used ")+p.value(output.Bytes(m.Used))+p.label(" of ")+p.value(output.Bytes(m.Max)))
+			p.label("used ")+p.value(format.Bytes(m.Used))+p.label(" of ")+p.value(format.Bytes(m.Max)))
 	} else {
-		lines = append(lines, p.label("used ")+p.value(output.Bytes(m.Used))+p.label(" (no maxmemory)"))
+		lines = append(lines, p.label("used ")+p.value(format.Bytes(m.Used))+p.label(" (no maxmemory)"))
 	}
 	frag := unknown
 	if p.st.snap.Has("mem_fragmentation_ratio") {
 		frag = fmt.Sprintf("%.2f", m.Fragmentation)
 	}
 	lines = append(lines,
-		p.label("peak ")+p.value(output.Bytes(m.Peak))+p.label("  frag ")+p.value(frag),
-		p.label("evicted ")+p.value(count(r.EvictedPerSec)+"/s")+p.label("  expired ")+p.value(count(r.ExpiredPerSec)+"/s"),
+		p.label("peak ")+p.value(format.Bytes(m.Peak))+p.label("  frag ")+p.value(frag),
+		p.label("evicted ")+p.value(format.Count(r.EvictedPerSec)+"/s")+p.label("  expired ")+p.value(format.Count(r.ExpiredPerSec)+"/s"),
 		p.label("policy ")+p.value(orUnknown(m.Policy)))
 	return p.render(p.Title(), lines)
 }
@@ -168,16 +168,16 @@ func (p *hitRatePanel) View() string {
 	r := p.st.rate
 	now, life := unknown, unknown
 	if r.HitRateOK && !r.SinceStart {
-		now = p.rateStyle(r.HitRate).Render(percent(r.HitRate))
+		now = p.rateStyle(r.HitRate).Render(format.Percent(r.HitRate))
 	}
 	if r.LifetimeHitRateOK {
-		life = p.value(percent(r.LifetimeHitRate))
+		life = p.value(format.Percent(r.LifetimeHitRate))
 	}
 	lines := []string{p.label("interval ") + now + p.label("   lifetime ") + life}
 	for _, l := range sparkline(p.st.hitHist.last(w), w, max(h-2, 1), 1) {
 		lines = append(lines, p.st.styles.Spark.Render(l))
 	}
-	lines = append(lines, p.label("hits ")+p.value(count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(count(r.MissesPerSec)+"/s"))
+	lines = append(lines, p.label("hits ")+p.value(format.Count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(format.Count(r.MissesPerSec)+"/s"))
 	return p.render(p.Title(), lines)
 }
 
@@ -205,12 +205,12 @@ func (p *opsPanel) View() string {
 	for _, v := range vals {
 		peak = max(peak, v)
 	}
-	lines := []string{p.label("now ") + p.value(count(r.OpsPerSec)) + p.label("   peak ") + p.value(count(peak))}
+	lines := []string{p.label("now ") + p.value(format.Count(r.OpsPerSec)) + p.label("   peak ") + p.value(format.Count(peak))}
 	for _, l := range sparkline(vals, w, max(h-2, 1), 0) {
 		lines = append(lines, p.st.styles.Spark.Render(l))
 	}
-	lines = append(lines, p.label("net in ")+p.value(output.Bytes(int64(r.NetInPerSec))+"/s")+
-		p.label("   out ")+p.value(output.Bytes(int64(r.NetOutPerSec))+"/s"))
+	lines = append(lines, p.label("net in ")+p.value(format.Bytes(int64(r.NetInPerSec))+"/s")+
+		p.label("   out ")+p.value(format.Bytes(int64(r.NetOutPerSec))+"/s"))
 	return p.render(p.Title(), lines)
 }
 
@@ -269,28 +269,28 @@ func (p *keyspacePanel) View() string {
 		}
 		share, t, mem := unknown, unknown, unknown
 		if total > 0 {
-			share = percent(math.Min(float64(g.Keys)/float64(total), 1))
+			share = format.Percent(math.Min(float64(g.Keys)/float64(total), 1))
 		}
 		if g.TTLKnown {
-			t = ttl(g.AvgTTL)
+			t = format.TTL(g.AvgTTL)
 		}
 		if g.MemoryKnown {
-			mem = mark + output.Bytes(g.Memory)
+			mem = mark + format.Bytes(g.Memory)
 		}
-		cells := []string{truncate(g.Name, nameW), mark + count(float64(g.Keys)), share, t, mem}
+		cells := []string{truncate(g.Name, nameW), mark + format.Count(float64(g.Keys)), share, t, mem}
 		if margin {
 			m := ""
 			if !g.Exact {
-				m = "±" + count(float64(g.Margin))
+				m = "±" + format.Count(float64(g.Margin))
 			}
 			cells = append(cells, m)
 		}
 		lines = append(lines, cols(widths, cells...))
 	}
 	other := max(total-sum, 0)
-	lines = append(lines, p.label(cols(widths[:3], "other", count(float64(other)), "")),
+	lines = append(lines, p.label(cols(widths[:3], "other", format.Count(float64(other)), "")),
 		"",
-		p.label(fmt.Sprintf("db%d %s keys · counted %s · r recounts", p.st.cfg.DB, count(float64(total)),
+		p.label(fmt.Sprintf("db%d %s keys · counted %s · r recounts", p.st.cfg.DB, format.Count(float64(total)),
 			p.st.groupsAt.Format("15:04:05"))))
 	return p.render(p.Title(), lines)
 }
@@ -324,13 +324,13 @@ func (p *appPanel) View() string {
 				d = cur // the application restarted
 			}
 			if v, ok := appRate(d); ok {
-				now = percent(v)
+				now = format.Percent(v)
 			}
-			perSec = count((d.Hits + d.Misses + d.Bypass) / a.secs)
+			perSec = format.Count((d.Hits + d.Misses + d.Bypass) / a.secs)
 		}
 		life := unknown
 		if v, ok := appRate(cur); ok {
-			life = percent(v)
+			life = format.Percent(v)
 		}
 		cells := []string{truncate(n, 12), now, life}
 		if wide {

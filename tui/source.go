@@ -79,9 +79,6 @@ type Config struct {
 	Context context.Context
 }
 
-// RetryEvery bounds the wait between two attempts while Redis is away.
-const RetryEvery = 2 * time.Second
-
 func (c *Config) defaults() {
 	if c.Interval <= 0 {
 		c.Interval = time.Second

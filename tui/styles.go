@@ -24,8 +24,11 @@ type Styles struct {
 	Help          lipgloss.Style
 }
 
-// DefaultStyles are the dashboard's colours; plain ones when noColor is set.
-func DefaultStyles(noColor bool) Styles {
+// DefaultStyles are the dashboard's colours for a terminal with a dark
+// (isDark) or a light background; plain ones when noColor is set. Values
+// are bright white only on a dark background: on a light one they are the
+// terminal's black, and every other colour has a darker light variant.
+func DefaultStyles(isDark, noColor bool) Styles {
 	if noColor {
 		bold := lipgloss.NewStyle().Bold(true)
 		return Styles{
@@ -33,21 +36,22 @@ func DefaultStyles(noColor bool) Styles {
 			Bad: bold, Warn: bold, Header: bold, Stale: lipgloss.NewStyle().Faint(true),
 		}
 	}
-	c := lipgloss.Color
+	ld, c := lipgloss.LightDark(isDark), lipgloss.Color
+	fg := func(light, dark string) lipgloss.Style { return lipgloss.NewStyle().Foreground(ld(c(light), c(dark))) }
 	return Styles{
-		Border:        lipgloss.NewStyle().Foreground(c("8")),
-		FocusedBorder: lipgloss.NewStyle().Foreground(c("12")),
-		Title:         lipgloss.NewStyle().Foreground(c("14")).Bold(true),
-		FocusedTitle:  lipgloss.NewStyle().Foreground(c("0")).Background(c("12")).Bold(true),
-		Label:         lipgloss.NewStyle().Foreground(c("7")),
-		Value:         lipgloss.NewStyle().Foreground(c("15")).Bold(true),
-		Good:          lipgloss.NewStyle().Foreground(c("10")).Bold(true),
-		Warn:          lipgloss.NewStyle().Foreground(c("11")).Bold(true),
-		Bad:           lipgloss.NewStyle().Foreground(c("9")).Bold(true),
+		Border:        fg("7", "8"),
+		FocusedBorder: fg("4", "12"),
+		Title:         fg("4", "14").Bold(true),
+		FocusedTitle:  fg("7", "0").Background(ld(c("4"), c("12"))).Bold(true),
+		Label:         fg("8", "7"),
+		Value:         fg("0", "15").Bold(true),
+		Good:          fg("2", "10").Bold(true),
+		Warn:          fg("130", "11").Bold(true),
+		Bad:           fg("1", "9").Bold(true),
 		Stale:         lipgloss.NewStyle().Faint(true),
 		Header:        lipgloss.NewStyle().Bold(true),
-		Spark:         lipgloss.NewStyle().Foreground(c("10")),
-		Help:          lipgloss.NewStyle().Foreground(c("8")),
+		Spark:         fg("2", "10"),
+		Help:          fg("8", "8"),
 	}
 }
 

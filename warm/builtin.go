@@ -2,10 +2,10 @@ package warm
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strconv"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -63,31 +63,8 @@ func BuiltinPlan(ctx context.Context, cfg Config, api *url.URL) (Plan, error) {
 	return Discover(ctx, cfg, api, Builtin())
 }
 
-// ProductIDs reads the product ids of a catalog response: a list of products
-// (top sellers, new arrivals) or a page of them ({"results": [...]}). Anything
-// else has none.
-func ProductIDs(body []byte) []int64 {
-	type product struct {
-		ID int64 `json:"id"`
-	}
-	var list []product
-	if err := json.Unmarshal(body, &list); err != nil {
-		var page struct {
-			Results []product `json:"results"`
-		}
-		if json.Unmarshal(body, &page) != nil {
-			return nil
-		}
-		list = page.Results
-	}
-	ids := make([]int64, 0, len(list))
-	for _, p := range list {
-		if p.ID > 0 {
-			ids = append(ids, p.ID)
-		}
-	}
-	return ids
-}
+// ProductIDs reads the product ids of a catalog response (catalogapi.ProductIDs).
+func ProductIDs(body []byte) []int64 { return catalogapi.ProductIDs(body) }
 
 // DeepPlan warms what a product page needs of each product the plan saw:
 // its detail, its variants and its recommendations, in the order given,

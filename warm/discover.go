@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/redact"
 )
 
@@ -129,7 +130,7 @@ func (d *discovery) getAll(urls []string) ([]Result, [][]byte, error) {
 	if err := d.ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	if len(results) > 0 && allTransport(results) && !answered(d.cfg.Client) {
+	if len(results) > 0 && allTransport(results) && !catalogapi.Answered(d.cfg.Client) {
 		return nil, nil, &UnreachableError{URL: urls[0], Err: results[0].err}
 	}
 	return results, bodies, nil
@@ -183,15 +184,15 @@ func (d *discovery) list(e Entry) error {
 			d.warnf("%s: not read (%s), so the pages built from its items are not warmed", redact.URL(u), res.Error)
 			return nil
 		}
-		l, err := readList(body)
+		l, err := catalogapi.ReadList(body)
 		if err != nil {
 			return &ShapeError{Msg: fmt.Sprintf("%s %v", redact.URL(u), err)}
 		}
-		items = append(items, l.items...)
-		if l.next == "" {
+		items = append(items, l.Items...)
+		if l.Next == "" {
 			break
 		}
-		next, err := nextPage(first, l.next)
+		next, err := catalogapi.NextPage(first, l.Next)
 		if err == nil && seen[next] {
 			err = fmt.Errorf("page %d links back to an earlier page", page)
 		} else if err == nil && page >= maxPages {
@@ -209,21 +210,6 @@ func (d *discovery) list(e Entry) error {
 		}
 	}
 	return nil
-}
-
-// nextPage resolves a page's next link, which must stay on the list's
-// scheme, host and port.
-func nextPage(list, next string) (string, error) {
-	base, _ := url.Parse(list)
-	ref, err := url.Parse(next)
-	if err != nil {
-		return "", fmt.Errorf("next %q is not a link", redact.URL(next))
-	}
-	u := base.ResolveReference(ref)
-	if origin(u) != origin(base) || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("next %s leads away from %s", redact.URL(u.String()), origin(base))
-	}
-	return u.String(), nil
 }
 
 // step builds the pages of one step from a list's items.
@@ -436,16 +422,16 @@ func (d *discovery) rankByCount(label string, st Step, pages []builtPage) error 
 			unknown++
 			continue
 		}
-		l, err := readList(bodies[i])
+		l, err := catalogapi.ReadList(bodies[i])
 		switch {
 		case err != nil:
 			unknown++
-		case l.count != nil:
-			counts[i] = *l.count
-		case l.paginated:
+		case l.Count != nil:
+			counts[i] = *l.Count
+		case l.Paginated:
 			unknown++ // a page that does not say its count (a cursor page)
 		default:
-			counts[i] = int64(len(l.items))
+			counts[i] = int64(len(l.Items))
 		}
 	}
 	order := make([]int, len(pages))
@@ -486,7 +472,7 @@ func (d *discovery) ordered(e Entry) error {
 	if err != nil {
 		return err
 	}
-	var unordered *list
+	var unordered *catalogapi.List
 	var ignored, refused []string
 	var firstRefused *Result
 	firstIgnored := -1
@@ -548,15 +534,15 @@ func (d *discovery) ordered(e Entry) error {
 // honours says whether a page requested with ordering cand is in that
 // order: its items are sorted by the field where they carry it as a number,
 // else it differs from the unordered page (requested once, and warmed too).
-func (d *discovery) honours(label, cand string, body []byte, unorderedURL string, unordered **list) (bool, error) {
-	l, err := readList(body)
+func (d *discovery) honours(label, cand string, body []byte, unorderedURL string, unordered **catalogapi.List) (bool, error) {
+	l, err := catalogapi.ReadList(body)
 	if err != nil {
 		d.warnf("%s: ordering=%s: the page %v; took the ordering as honoured", label, cand, err)
 		return true, nil
 	}
 	field, _, _ := strings.Cut(cand, ",")
 	desc := strings.HasPrefix(field, "-")
-	if sortedBy(l.items, strings.TrimPrefix(field, "-"), desc) {
+	if sortedBy(l.Items, strings.TrimPrefix(field, "-"), desc) {
 		return true, nil
 	}
 	if *unordered == nil {
@@ -569,13 +555,13 @@ func (d *discovery) honours(label, cand string, body []byte, unorderedURL string
 			return true, nil
 		}
 		d.keep(unorderedURL, res, ubody, "", false)
-		ul, err := readList(ubody)
+		ul, err := catalogapi.ReadList(ubody)
 		if err != nil {
 			return false, &ShapeError{Msg: fmt.Sprintf("%s %v", redact.URL(unorderedURL), err)}
 		}
 		*unordered = &ul
 	}
-	return !sameItems(l.raw, (*unordered).raw), nil
+	return !sameItems(l.Raw, (*unordered).Raw), nil
 }
 
 // sortedBy reports whether every item carries field as a number and the
@@ -623,110 +609,4 @@ func withoutParam(u, v string) string {
 		return path
 	}
 	return path + "?" + strings.Join(keep, "&")
-}
-
-// list is a list response: a JSON array, or a Django REST framework page.
-type list struct {
-	raw       []json.RawMessage
-	items     []map[string]json.RawMessage
-	paginated bool
-	next      string
-	count     *int64
-}
-
-const listShapes = "a JSON array or a page {count, next, previous, results}"
-
-// readList reads a list response. Its items must be objects.
-func readList(body []byte) (list, error) {
-	var l list
-	b := bytes.TrimSpace(body)
-	switch {
-	case len(b) > 0 && b[0] == '[':
-		if err := json.Unmarshal(b, &l.raw); err != nil {
-			return l, fmt.Errorf("is not a list: %v", err)
-		}
-	case len(b) > 0 && b[0] == '{':
-		var page map[string]json.RawMessage
-		if err := json.Unmarshal(b, &page); err != nil {
-			return l, fmt.Errorf("is not a list: %v", err)
-		}
-		results, ok := page["results"]
-		if !ok {
-			keys := slices.Sorted(func(yield func(string) bool) {
-				for k := range page {
-					if !yield(k) {
-						return
-					}
-				}
-			})
-			return l, fmt.Errorf("is not a list: want %s, got an object with %s", listShapes, describeKeys(keys))
-		}
-		if json.Unmarshal(results, &l.raw) != nil || l.raw == nil {
-			return l, fmt.Errorf("is not a list: its results are %s", describeJSON(results))
-		}
-		l.paginated = true
-		if n, ok := page["next"]; ok {
-			var next *string
-			if json.Unmarshal(n, &next) != nil {
-				return l, fmt.Errorf("is not a list: its next is %s, not a link or null", describeJSON(n))
-			}
-			if next != nil {
-				l.next = *next
-			}
-		}
-		if c, ok := page["count"]; ok {
-			var n int64
-			if json.Unmarshal(c, &n) == nil && n >= 0 {
-				l.count = &n
-			}
-		}
-	default:
-		return l, fmt.Errorf("is not a list: want %s, got %s", listShapes, describeJSON(b))
-	}
-	for i, r := range l.raw {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(r, &m) != nil || m == nil {
-			return l, fmt.Errorf("is not a list of objects: item %d is %s", i+1, describeJSON(r))
-		}
-		l.items = append(l.items, m)
-	}
-	return l, nil
-}
-
-func describeKeys(keys []string) string {
-	switch len(keys) {
-	case 0:
-		return "no keys"
-	case 1:
-		return "the key " + strconv.Quote(keys[0])
-	}
-	if len(keys) > 6 {
-		keys = append(keys[:6:6], "…")
-	}
-	return "the keys " + strings.Join(keys, ", ")
-}
-
-// describeJSON names the kind of a JSON value, for messages.
-func describeJSON(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return "an empty body"
-	}
-	switch c := b[0]; {
-	case c == '{':
-		return "an object"
-	case c == '[':
-		return "a list"
-	case c == '"':
-		return "a string"
-	case c == 'n':
-		return "null"
-	case c == 't' || c == 'f':
-		return "a boolean"
-	case c == '-' || (c >= '0' && c <= '9'):
-		return "a number"
-	case c == '<':
-		return "HTML, not JSON"
-	}
-	return "not JSON"
 }

@@ -2,38 +2,17 @@ package warm
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/redact"
 )
-
-// UnreachableError says the API could not be reached at all.
-type UnreachableError struct {
-	URL string
-	Err error
-}
-
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the API at %s: %s", redact.URL(e.URL), describe(e.Err))
-}
-
-// Hint is a suggestion for the person at the terminal.
-func (e *UnreachableError) Hint() string {
-	return "is the catalog API running there? set it with --api or CACHECTL_API_URL"
-}
-
-func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Config says how to run a plan. The zero value of each field has a sensible meaning.
 type Config struct {
@@ -158,7 +137,7 @@ func Run(ctx context.Context, cfg Config, plan Plan) (Report, error) {
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) && !answered(cfg.Client) {
+	if rep.OK == 0 && rep.Failed > 0 && allTransport(results) && !catalogapi.Answered(cfg.Client) {
 		return rep, &UnreachableError{URL: results[0].URL, Err: results[0].err}
 	}
 	return rep, nil
@@ -303,48 +282,12 @@ type attempt struct {
 	body       []byte // only when asked for
 }
 
-func attemptOnce(ctx context.Context, cfg Config, url string, keepBody bool) (a attempt, err error) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.RequestTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return a, err
-	}
-	for k, vs := range cfg.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	start := time.Now()
-	resp, err := Do(cfg.Client, req)
-	if err != nil {
-		a.latency = time.Since(start)
-		var re *RequestError
-		if errors.As(err, &re) {
-			a.status = re.Status
-		}
-		return a, err
-	}
-	defer resp.Body.Close()
-	// Read the whole body: the response is only complete (and cached) then,
-	// and the connection can be reused.
-	if keepBody {
-		a.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		if err == nil {
-			_, err = io.Copy(io.Discard, resp.Body)
-		}
-	} else {
-		_, err = io.Copy(io.Discard, resp.Body)
-	}
-	a.latency = time.Since(start)
-	if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+func attemptOnce(ctx context.Context, cfg Config, url string, keepBody bool) (attempt, error) {
+	c := catalogapi.New(nil, cfg.Client).WithTimeout(cfg.RequestTimeout)
+	r, err := c.Send(ctx, catalogapi.Request{URL: url, Header: cfg.Header, Discard: !keepBody})
+	a := attempt{status: r.Status, cache: r.Cache, key: r.Key, latency: r.Latency, body: r.Body}
+	if s, perr := strconv.Atoi(r.Header.Get("Retry-After")); perr == nil && s > 0 {
 		a.retryAfter = time.Duration(s) * time.Second
-	}
-	a.status = resp.StatusCode
-	a.cache = strings.ToUpper(strings.TrimSpace(resp.Header.Get("X-Cache")))
-	a.key = resp.Header.Get("X-Cache-Key")
-	if err != nil {
-		a.body = nil
 	}
 	return a, err
 }
@@ -357,23 +300,4 @@ func backoff(base time.Duration, attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func describe(err error) string {
-	var errno syscall.Errno
-	var re *RequestError
-	switch {
-	case errors.As(err, &re):
-		return describe(re.Err) // the result names the URL already
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out"
-	case errors.Is(err, context.Canceled):
-		return "interrupted"
-	case errors.As(err, &errno):
-		return errno.Error()
-	}
-	msg := err.Error()
-	// net/http prefixes the method and URL, which the result already names.
-	if i := strings.LastIndex(msg, "\": "); i >= 0 && strings.HasPrefix(msg, "Get \"") {
-		msg = msg[i+3:]
-	}
-	return msg
-}
+func describe(err error) string { return catalogapi.Describe(err) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 )
@@ -22,7 +23,7 @@ func TestCheckOutputOnATerminal(t *testing.T) {
 	ios.SetStdoutTTY(true)
 	opts := &checkOptions{IO: ios, Format: output.Table}
 	pr := newCheckPrinter(opts)
-	rep := checkReport{Op: "check"}
+	rep := checkReport{check.Report{Op: "check"}}
 	for _, s := range printSteps {
 		rep.Steps = append(rep.Steps, s)
 		pr.step(s)
@@ -55,7 +56,7 @@ func TestCheckOutputPiped(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	opts := &checkOptions{IO: ios, Format: output.Table}
 	pr := newCheckPrinter(opts)
-	rep := checkReport{Op: "check", Steps: printSteps[:1], Passed: true}
+	rep := checkReport{check.Report{Op: "check", Steps: printSteps[:1], Passed: true}}
 	pr.step(printSteps[0])
 	pr.step(printSteps[2])
 	if err := finishCheck(opts, pr, rep, nil); err != nil {
@@ -71,7 +72,7 @@ func TestCheckOutputPiped(t *testing.T) {
 func TestCheckJSONWhenItCannotGoOn(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	opts := &checkOptions{IO: ios, Format: output.JSON}
-	rep := checkReport{Op: "check", API: "http://api", Steps: []checkStep{{Name: "connect", Detail: "cannot reach redis", DurationMs: 2}}}
+	rep := checkReport{check.Report{Op: "check", API: "http://api", Steps: []checkStep{{Name: "connect", Detail: "cannot reach redis", DurationMs: 2}}}}
 	gone := errors.New("gone")
 	if err := finishCheck(opts, newCheckPrinter(opts), rep, gone); err != gone {
 		t.Errorf("error = %v", err)
@@ -79,18 +80,5 @@ func TestCheckJSONWhenItCannotGoOn(t *testing.T) {
 	want := `{"op":"check","api":"http://api","redis":"","steps":[{"name":"connect","ok":false,"detail":"cannot reach redis","duration_ms":2}],"passed":false}` + "\n"
 	if out.String() != want {
 		t.Errorf("got %s want %s", out.String(), want)
-	}
-}
-
-func TestParseCents(t *testing.T) {
-	for in, want := range map[string]int64{`"19.99"`: 1999, `"5"`: 500, `"0.5"`: 50, `12.30`: 1230} {
-		if got, ok := parseCents([]byte(in)); !ok || got != want {
-			t.Errorf("parseCents(%s) = %d, %v; want %d", in, got, ok, want)
-		}
-	}
-	for _, in := range []string{`"1.999"`, `"abc"`, `"-1.00"`, `null`} {
-		if _, ok := parseCents([]byte(in)); ok {
-			t.Errorf("parseCents(%s) accepted", in)
-		}
 	}
 }

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/internal/render"
 )
 
 type pingOptions struct {
@@ -22,19 +21,6 @@ type pingOptions struct {
 	Format output.Format
 	Quiet  bool
 	Count  int
-}
-
-// pingResult is the JSON of `cachectl ping`.
-type pingResult struct {
-	Op      string           `json:"op"`
-	Addr    string           `json:"addr"`
-	Reply   string           `json:"reply"`
-	RTTMs   float64          `json:"rtt_ms"`
-	Version string           `json:"version"`
-	Role    string           `json:"role"`
-	Cluster bool             `json:"cluster"`
-	DB      int              `json:"db"`
-	Nodes   []redisconn.Node `json:"nodes,omitempty"`
 }
 
 func newPingCmd(f *factory, runF func(context.Context, *pingOptions) error) *cobra.Command {
@@ -77,7 +63,7 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 	if err != nil {
 		return err
 	}
-	res := pingResult{Op: "ping", Addr: conn.Addr, Cluster: conn.Cluster, DB: conn.DB}
+	res := render.PingResult{Op: "ping", Addr: conn.Addr, Cluster: conn.Cluster, DB: conn.DB}
 	rtts := make([]time.Duration, 0, opts.Count)
 	for range opts.Count {
 		start := time.Now()
@@ -89,9 +75,9 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 		res.Reply = reply
 	}
 	slices.Sort(rtts)
-	res.RTTMs = ms(rtts[len(rtts)/2])
+	res.RTTMs = format.Millis(rtts[len(rtts)/2])
 
-	res.Version, res.Role = serverIdentity(ctx, conn.Client)
+	res.Version, res.Role = inspect.Identity(ctx, conn.Client)
 	if conn.Cluster {
 		if res.Nodes, err = redisconn.ClusterNodes(ctx, conn.Client); err != nil {
 			return err
@@ -100,88 +86,8 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 	if opts.Quiet {
 		return nil
 	}
-	if opts.Format == output.JSON {
-		return output.WriteJSON(opts.IO, res)
-	}
-	return printPing(opts.IO, res)
+	return render.Ping(opts.IO, opts.Format, res)
 }
 
-// serverIdentity reads the version and role from INFO; "unknown" where INFO
-// is not permitted for this user.
-func serverIdentity(ctx context.Context, c redis.UniversalClient) (version, role string) {
-	version, role = "unknown", "unknown"
-	text, err := c.Info(ctx, "server", "replication").Result()
-	if err != nil {
-		return version, role
-	}
-	info := inspect.ParseInfo(text)
-	if v, ok := info.Get("redis_version"); ok {
-		version = v
-	}
-	if r, ok := info.Get("role"); ok {
-		role = r
-	}
-	return version, role
-}
-
-func printPing(ios *iostreams.IOStreams, res pingResult) error {
-	mode := "standalone"
-	if res.Cluster {
-		var masters, replicas int
-		for _, n := range res.Nodes {
-			if n.Role == "master" {
-				masters++
-			} else {
-				replicas++
-			}
-		}
-		mode = fmt.Sprintf("cluster, %d masters, %d replicas", masters, replicas)
-	}
-	if ios.IsStdoutTTY() {
-		fmt.Fprintf(ios.Out, "%s from %s in %.2f ms\n", res.Reply, res.Addr, res.RTTMs)
-		tp := output.NewTable(ios)
-		tp.AddRow("version", res.Version)
-		tp.AddRow("role", res.Role)
-		tp.AddRow("mode", mode)
-		if !res.Cluster {
-			tp.AddRow("db", strconv.Itoa(res.DB))
-		}
-		if err := tp.Render(); err != nil {
-			return err
-		}
-	} else {
-		tp := output.NewTable(ios)
-		tp.AddRow("reply", res.Reply)
-		tp.AddRow("addr", res.Addr)
-		tp.AddRow("rtt_ms", strconv.FormatFloat(res.RTTMs, 'f', 3, 64))
-		tp.AddRow("version", res.Version)
-		tp.AddRow("role", res.Role)
-		tp.AddRow("cluster", strconv.FormatBool(res.Cluster))
-		tp.AddRow("db", strconv.Itoa(res.DB))
-		if err := tp.Render(); err != nil {
-			return err
-		}
-	}
-	if !res.Cluster {
-		return nil
-	}
-	if ios.IsStdoutTTY() {
-		fmt.Fprintln(ios.Out)
-	}
-	tp := output.NewTable(ios, "NODE", "ROLE", "SLOTS", "STATE", "ID")
-	for _, n := range res.Nodes {
-		state := "connected"
-		switch {
-		case n.Failing:
-			state = "failing"
-		case !n.Connected:
-			state = "disconnected"
-		}
-		tp.AddRow(n.Addr, n.Role, strconv.Itoa(n.Slots), state, n.ID)
-	}
-	return tp.Render()
-}
-
-func ms(d time.Duration) float64 {
-	return float64(d.Nanoseconds()) / 1e6
-}
+// ms is format.Millis, for the commands that still print _ms fields themselves.
+func ms(d time.Duration) float64 { return format.Millis(d) }

@@ -104,7 +104,7 @@ func TestStatsJSONAgreesWithTheServer(t *testing.T) {
 	if res.Memory.Used <= 0 || res.Memory.Policy != "noeviction" || res.Clients < 1 {
 		t.Errorf("memory %+v clients %d", res.Memory, res.Clients)
 	}
-	want := map[string]statsGroup{"products": {21}, "categories": {2}, "colors": {1}}
+	want := map[string]statsGroup{"products": {Keys: 21}, "categories": {Keys: 2}, "colors": {Keys: 1}}
 	if !maps.Equal(res.Groups, want) {
 		t.Errorf("groups %v, want %v (the session key belongs to none)", res.Groups, want)
 	}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -193,50 +191,6 @@ func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	}
 	if strings.Contains(screen, "app hit rate") {
 		t.Error("an app panel without an application")
-	}
-}
-
-// The application's hit rate comes from the reference server's counters;
-// another server's metrics are not mistaken for them.
-func TestParseCatalogMetrics(t *testing.T) {
-	text := `# HELP catalog_cache_requests_total Cache lookups by keyspace group and result (hit, miss, bypass).
-# TYPE catalog_cache_requests_total counter
-catalog_cache_requests_total{group="products",result="hit"} 90
-catalog_cache_requests_total{group="products",result="miss"} 10
-catalog_cache_requests_total{group="products",result="bypass"} 2
-catalog_cache_requests_total{group="categories",result="hit"} 5
-# TYPE go_goroutines gauge
-go_goroutines 12
-`
-	got, err := parseCatalogMetrics(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := got.Groups["products"]; p.Hits != 90 || p.Misses != 10 || p.Bypass != 2 {
-		t.Errorf("products %+v", p)
-	}
-	if c := got.Groups["categories"]; c.Hits != 5 || c.Misses != 0 {
-		t.Errorf("categories %+v", c)
-	}
-	if _, err := parseCatalogMetrics(strings.NewReader("go_goroutines 12\n")); !errors.Is(err, errNotCatalog) {
-		t.Errorf("another server's metrics: %v, want errNotCatalog", err)
-	}
-}
-
-// Logs written while the dashboard is on screen come out after it.
-func TestHeldLogs(t *testing.T) {
-	var stderr bytes.Buffer
-	h := &heldWriter{w: &stderr}
-	fmt.Fprintln(h, "before")
-	h.hold()
-	fmt.Fprintln(h, "during")
-	if stderr.String() != "before\n" {
-		t.Errorf("while held, stderr got %q", stderr.String())
-	}
-	h.release()
-	fmt.Fprintln(h, "after")
-	if stderr.String() != "before\nduring\nafter\n" {
-		t.Errorf("stderr %q", stderr.String())
 	}
 }
 

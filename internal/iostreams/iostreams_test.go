@@ -1,6 +1,8 @@
 package iostreams
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -44,5 +46,22 @@ func TestColorOnlyOnATerminalAndNotWithNoColor(t *testing.T) {
 	}
 	if got := ios.ErrColorScheme().Yellow("x"); got != "x" {
 		t.Errorf("--no-color on stderr: got %q", got)
+	}
+}
+
+// Logs written while the dashboard is on screen come out after it.
+func TestHeldLogs(t *testing.T) {
+	var stderr bytes.Buffer
+	h := &HeldWriter{W: &stderr}
+	fmt.Fprintln(h, "before")
+	h.Hold()
+	fmt.Fprintln(h, "during")
+	if stderr.String() != "before\n" {
+		t.Errorf("while held, stderr got %q", stderr.String())
+	}
+	h.Release()
+	fmt.Fprintln(h, "after")
+	if stderr.String() != "before\nduring\nafter\n" {
+		t.Errorf("stderr %q", stderr.String())
 	}
 }

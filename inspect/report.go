@@ -1,0 +1,78 @@
+package inspect
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+// Report is one snapshot and, when groups were asked for, the exact key
+// count of each: what `stats` and `top --once` print.
+type Report struct {
+	Snapshot Snapshot
+	// Groups is nil when no groups were counted.
+	Groups []GroupCount
+}
+
+// GroupsEmpty reports whether groups were counted and none holds a key.
+func (r Report) GroupsEmpty() bool {
+	if r.Groups == nil {
+		return false
+	}
+	for _, g := range r.Groups {
+		if g.Keys > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// CommandError says which command a composite reading failed on; its text
+// is the cause's own.
+type CommandError struct {
+	Command string // "INFO", "SCAN"
+	Err     error
+}
+
+func (e *CommandError) Error() string { return e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }
+
+// Read takes one snapshot and counts the groups of sel exactly (one SCAN
+// pass; none when sel is nil). Errors are *CommandError.
+func Read(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, scanCount int64) (Report, error) {
+	snap, err := Take(ctx, c)
+	if err != nil {
+		return Report{}, &CommandError{Command: "INFO", Err: err}
+	}
+	rep := Report{Snapshot: snap}
+	if sel == nil {
+		return rep, nil
+	}
+	if rep.Groups, err = CountGroups(ctx, c, sel, scanCount); err != nil {
+		return Report{}, &CommandError{Command: "SCAN", Err: err}
+	}
+	if rep.Groups == nil {
+		rep.Groups = []GroupCount{}
+	}
+	return rep, nil
+}
+
+// Identity reads the server's version and role from INFO: "unknown" for
+// each where INFO is not permitted for this user.
+func Identity(ctx context.Context, c redis.UniversalClient) (version, role string) {
+	version, role = "unknown", "unknown"
+	text, err := c.Info(ctx, "server", "replication").Result()
+	if err != nil {
+		return version, role
+	}
+	info := ParseInfo(text)
+	if v, ok := info.Get("redis_version"); ok {
+		version = v
+	}
+	if r, ok := info.Get("role"); ok {
+		role = r
+	}
+	return version, role
+}

@@ -1,0 +1,98 @@
+// Package progress draws cachectl's one kind of progress: a status line on
+// stderr, redrawn in place while a long job runs and erased when it ends,
+// with an optional bar.
+//
+// It is a small one of its own. bubbles' progress is a Bubble Tea model
+// whose bar animates on springs (it pulls in harmonica for that) and
+// whose ViewAs is the only part a status line could use; schollz/
+// progressbar owns the whole line (its own rate and ETA layout, its own
+// writer, a total known up front, where clear's is an estimate) and would
+// be a new dependency. clear, warm and bench each compose one line of
+// their own figures, so what they share is the line: the throttle, the
+// \r and erase, staying off a pipe, and the bar.
+package progress
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+)
+
+// eraseLine returns the cursor to the start of the line and clears it.
+const eraseLine = "\r\x1b[K"
+
+// Status is one status line on stderr. A nil *Status, and the one New
+// returns when stderr is not a terminal, draws nothing, so callers never
+// test for a terminal themselves. Its methods are safe for concurrent use.
+type Status struct {
+	w     io.Writer
+	color bool
+	every time.Duration
+
+	mu    sync.Mutex
+	last  time.Time
+	drawn bool
+}
+
+// New returns the status line of ios's stderr, redrawn at most once per
+// every (0: on every update); nil when stderr is not a terminal.
+func New(ios *iostreams.IOStreams, every time.Duration) *Status {
+	if !ios.IsStderrTTY() {
+		return nil
+	}
+	return &Status{w: ios.ErrOut, color: ios.ErrColorEnabled(), every: every}
+}
+
+// Active reports whether the line is drawn at all.
+func (s *Status) Active() bool { return s != nil }
+
+// Update redraws the line with text, unless it was drawn less than the
+// interval ago.
+func (s *Status) Update(text string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if s.drawn && now.Sub(s.last) < s.every {
+		return
+	}
+	s.last = now
+	s.drawn = true
+	fmt.Fprint(s.w, eraseLine+text)
+}
+
+// Updatef is Update with a format.
+func (s *Status) Updatef(format string, a ...any) {
+	if s == nil {
+		return
+	}
+	s.Update(fmt.Sprintf(format, a...))
+}
+
+// Clear erases the line (before other output, and when the job ends); the
+// next Update draws it again.
+func (s *Status) Clear() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.drawn {
+		fmt.Fprint(s.w, eraseLine)
+		s.drawn = false
+	}
+}
+
+// Bar draws done of total as a bar width cells wide between brackets,
+// "[=====     ]", coloured when stderr has colour.
+func (s *Status) Bar(done, total, width int) string {
+	filled := min(max(width*done/max(total, 1), 0), width)
+	cs := iostreams.NewColorScheme(s != nil && s.color)
+	return "[" + cs.Green(strings.Repeat("=", filled)) + strings.Repeat(" ", width-filled) + "]"
+}
