@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // DefaultEndpoints finds the catalog API's cached endpoints from its own
@@ -37,7 +38,8 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, ti
 	if len(products) == 0 {
 		return nil, fmt.Errorf("the catalog at %s has no products to benchmark", api)
 	}
-	pid := strconv.FormatInt(products[0].ID, 10)
+	id := products[0].ID
+	pid := strconv.FormatInt(id, 10)
 	u := func(p string, q string) string {
 		s := api.JoinPath(p).String()
 		if q != "" {
@@ -46,20 +48,20 @@ func DefaultEndpoints(ctx context.Context, client *http.Client, api *url.URL, ti
 		return s
 	}
 	eps := []Endpoint{
-		{Name: "product_list", URL: u("/api/products/", ""), Clear: []string{"products:list:*"}},
-		{Name: "popular", URL: u("/api/products/", "ordering=-popularity&page_size=20"), Clear: []string{"products:list:*"}},
-		{Name: "product_detail", URL: u("/api/products/"+pid+"/", ""), Clear: []string{"product:" + pid}},
-		{Name: "variants", URL: u("/api/products/"+pid+"/variants/", ""), Clear: []string{"product:" + pid + ":variants"}},
-		{Name: "recommendations", URL: u("/api/products/"+pid+"/recommendations/", ""), Clear: []string{"product:" + pid + ":recommendations"}},
-		{Name: "top_sellers", URL: u("/api/products/top_sellers/", ""), Clear: []string{"products:top_sellers"}},
-		{Name: "new_arrivals", URL: u("/api/products/new_arrivals/", ""), Clear: []string{"products:new_arrivals"}},
+		{Name: "product_list", URL: u("/api/products/", ""), Clear: []string{keyspace.ProductListPattern}},
+		{Name: "popular", URL: u("/api/products/", "ordering=-popularity&page_size=20"), Clear: []string{keyspace.ProductListPattern}},
+		{Name: "product_detail", URL: u("/api/products/"+pid+"/", ""), Clear: []string{keyspace.ProductKey(id)}},
+		{Name: "variants", URL: u("/api/products/"+pid+"/variants/", ""), Clear: []string{keyspace.ProductVariantsKey(id)}},
+		{Name: "recommendations", URL: u("/api/products/"+pid+"/recommendations/", ""), Clear: []string{keyspace.ProductRecommendationsKey(id)}},
+		{Name: "top_sellers", URL: u("/api/products/top_sellers/", ""), Clear: []string{keyspace.KeyTopSellers}},
+		{Name: "new_arrivals", URL: u("/api/products/new_arrivals/", ""), Clear: []string{keyspace.KeyNewArrivals}},
 	}
 	if main, ok := cats.Main(); ok {
-		eps = append(eps, Endpoint{Name: "filters", URL: u("/api/products/filters/", "category="+strconv.FormatInt(main.ID, 10)), Clear: []string{"products:filters:*"}})
+		eps = append(eps, Endpoint{Name: "filters", URL: u("/api/products/filters/", "category="+strconv.FormatInt(main.ID, 10)), Clear: []string{keyspace.ProductFiltersPattern}})
 	}
 	eps = append(eps,
-		Endpoint{Name: "categories", URL: u("/api/categories/", ""), Clear: []string{"categories:all"}},
-		Endpoint{Name: "colors", URL: u("/api/colors/", ""), Clear: []string{"product_colors:all"}},
+		Endpoint{Name: "categories", URL: u("/api/categories/", ""), Clear: []string{keyspace.KeyCategories}},
+		Endpoint{Name: "colors", URL: u("/api/colors/", ""), Clear: []string{keyspace.KeyColors}},
 	)
 	for i := range eps {
 		eps[i].Optional = true

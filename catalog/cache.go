@@ -25,7 +25,8 @@ import (
 // "product:{id}" (product:{id}, product:{id}:variants, product:{id}:variants:list),
 // "recs" (every product:{id}:recommendations) and "lists" (every products:*
 // key: lists, filters, top sellers, new arrivals, personalized). A write
-// invalidates whole families.
+// invalidates whole families. Which families there are, and which writes
+// invalidate each, is data of the keyspace registry (keyspace.Builtin).
 //
 // Invalidation cost. Families with fixed key names delete those names. Families
 // whose keys carry ids or hashes ("categories", "recs", "lists") keep an index:
@@ -202,23 +203,66 @@ func (s oomScript) run(ctx context.Context, rdb redis.Scripter, unflagged *atomi
 	return s.plain.Run(ctx, rdb, keys, args...)
 }
 
-// family is a set of keys invalidated together.
+// family is a set of keys invalidated together: one of the keyspace
+// registry's families (keyspace.Family), for a product where it is one per product.
 type family struct {
 	name    string
 	indexed bool
 	fixed   []string // logical keys deleted by name
 }
 
+// The families the handlers cache under, from the registry.
 var (
-	famCategories = family{name: "categories", indexed: true}
-	famColors     = family{name: "colors", fixed: []string{"product_colors:all"}}
-	famRecs       = family{name: "recs", indexed: true}
-	famLists      = family{name: "lists", indexed: true}
+	famCategories = fromRegistry(registryFamily(keyspace.FamilyCategories), 0)
+	famColors     = fromRegistry(registryFamily(keyspace.FamilyColors), 0)
+	famRecs       = fromRegistry(registryFamily(keyspace.FamilyRecommendations), 0)
+	famLists      = fromRegistry(registryFamily(keyspace.FamilyLists), 0)
 )
 
+// famProduct is the family of one product's own keys.
 func famProduct(id int64) family {
-	p := "product:" + strconv.FormatInt(id, 10)
-	return family{name: p, fixed: []string{p, p + ":variants", p + ":variants:list"}}
+	return fromRegistry(registryFamily(keyspace.FamilyProduct), id)
+}
+
+func registryFamily(name string) keyspace.Family {
+	for _, g := range keyspace.Builtin() {
+		if i := slices.IndexFunc(g.Families, func(f keyspace.Family) bool { return f.Name == name }); i >= 0 {
+			return g.Families[i]
+		}
+	}
+	panic("catalog: the keyspace registry has no family " + name)
+}
+
+// fromRegistry is f, for product id where f is one family per product.
+func fromRegistry(f keyspace.Family, id int64) family {
+	if f.ByID != nil {
+		return family{name: f.Name + ":" + strconv.FormatInt(id, 10), indexed: f.Indexed, fixed: f.ByID(id)}
+	}
+	return family{name: f.Name, indexed: f.Indexed, fixed: slices.Clone(f.Keys)}
+}
+
+// familiesOn are the families of every group of the registry that a write
+// invalidates, in the registry's order; a family per product comes once for
+// each distinct product the write touched (ids of 0 are none).
+func familiesOn(w keyspace.Write, productIDs ...int64) []family {
+	var fams []family
+	for _, g := range keyspace.Builtin() {
+		for _, f := range g.Families {
+			if !f.InvalidatedBy(w) {
+				continue
+			}
+			if f.ByID == nil {
+				fams = append(fams, fromRegistry(f, 0))
+				continue
+			}
+			for i, id := range productIDs {
+				if id != 0 && !slices.Contains(productIDs[:i], id) {
+					fams = append(fams, fromRegistry(f, id))
+				}
+			}
+		}
+	}
+	return fams
 }
 
 // entry is one cacheable response.
@@ -572,8 +616,8 @@ func (c *cache) remember(f family) {
 }
 
 func (f family) metricName() string {
-	if len(f.name) > 8 && f.name[:8] == "product:" {
-		return "product"
+	if _, ok := keyspace.ProductFamilyID(f.name); ok {
+		return keyspace.FamilyProduct
 	}
 	return f.name
 }
@@ -698,8 +742,8 @@ type foreignSurvey struct {
 // values another writer stored, on every master, within the bounds above.
 func (c *cache) surveyForeign(ctx context.Context) (foreignSurvey, error) {
 	var sel keyspace.Selection
-	for _, g := range []string{keyspace.GroupProducts, keyspace.GroupCategories, keyspace.GroupColors} {
-		t, err := c.schema.Group(g)
+	for _, g := range keyspace.Builtin() {
+		t, err := c.schema.Group(g.Name)
 		if err != nil {
 			return foreignSurvey{}, err
 		}

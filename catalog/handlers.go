@@ -40,8 +40,8 @@ func (s *Server) routeTable() []route {
 		newRoute("/api/colors/", map[string]handlerFunc{get: s.getColors, http.MethodPost: s.writeColor}),
 		newRoute("/api/colors/{id}/", s.itemMethods(nil, s.writeColor, s.deleteColor)),
 
-		newRoute("/api/products/top_sellers/", map[string]handlerFunc{get: s.getTop("products:top_sellers", "-sales_count", ttlTopSellers)}),
-		newRoute("/api/products/new_arrivals/", map[string]handlerFunc{get: s.getTop("products:new_arrivals", "-created_at", ttlNewArrivals)}),
+		newRoute("/api/products/top_sellers/", map[string]handlerFunc{get: s.getTop(keyspace.KeyTopSellers, "-sales_count", ttlTopSellers)}),
+		newRoute("/api/products/new_arrivals/", map[string]handlerFunc{get: s.getTop(keyspace.KeyNewArrivals, "-created_at", ttlNewArrivals)}),
 		newRoute("/api/products/personalized/", map[string]handlerFunc{get: s.getPersonalized}),
 		newRoute("/api/products/filters/", map[string]handlerFunc{get: s.getFilters}),
 		newRoute("/api/products/", map[string]handlerFunc{get: s.getProducts, http.MethodPost: s.writeProduct}),
@@ -104,7 +104,7 @@ func (s *Server) getCategories(w http.ResponseWriter, r *http.Request, _ []int64
 		s.writeStoreError(w, err)
 		return
 	}
-	s.serveCached(w, r, entry{"categories:all", ttlCategories, famCategories, keyspace.GroupCategories},
+	s.serveCached(w, r, entry{keyspace.KeyCategories, ttlCategories, famCategories, keyspace.GroupCategories},
 		func(ctx context.Context) (any, error) { return s.store.Categories(ctx) }, nil)
 }
 
@@ -113,7 +113,7 @@ func (s *Server) getCategory(w http.ResponseWriter, r *http.Request, ids []int64
 		s.writeStoreError(w, err)
 		return
 	}
-	s.serveCached(w, r, entry{"category:" + itoa(ids[0]), ttlCategories, famCategories, keyspace.GroupCategories},
+	s.serveCached(w, r, entry{keyspace.CategoryKey(ids[0]), ttlCategories, famCategories, keyspace.GroupCategories},
 		func(ctx context.Context) (any, error) { return s.store.Category(ctx, ids[0]) }, nil)
 }
 
@@ -122,7 +122,7 @@ func (s *Server) getColors(w http.ResponseWriter, r *http.Request, _ []int64) {
 		s.writeStoreError(w, err)
 		return
 	}
-	s.serveCached(w, r, entry{"product_colors:all", ttlColors, famColors, keyspace.GroupColors},
+	s.serveCached(w, r, entry{keyspace.KeyColors, ttlColors, famColors, keyspace.GroupColors},
 		func(ctx context.Context) (any, error) { return s.store.Colors(ctx) }, nil)
 }
 
@@ -137,7 +137,7 @@ func (s *Server) getVariantList(w http.ResponseWriter, r *http.Request, _ []int6
 		return
 	}
 	id := p.id("product")
-	s.serveCached(w, r, entry{"product:" + itoa(id) + ":variants:list", ttlVariants, famProduct(id), keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductVariantListKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) }, nil)
 }
 
@@ -170,7 +170,7 @@ func (s *Server) getProducts(w http.ResponseWriter, r *http.Request, _ []int64) 
 		s.writeStoreError(w, err)
 		return
 	}
-	s.serveCached(w, r, entry{"products:list:" + p.hash(), ttlProductList, famLists, keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductListKey(p.hash()), ttlProductList, famLists, keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) {
 			if err := s.checkRefs(ctx, lq.Category, lq.Color); err != nil {
 				return nil, err
@@ -220,7 +220,7 @@ func (s *Server) getProduct(w http.ResponseWriter, r *http.Request, ids []int64)
 		return
 	}
 	id := ids[0]
-	s.serveCached(w, r, entry{"product:" + itoa(id), ttlProduct, famProduct(id), keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductKey(id), ttlProduct, famProduct(id), keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) { return s.store.Product(ctx, id) }, nil)
 }
 
@@ -230,7 +230,7 @@ func (s *Server) getProductVariants(w http.ResponseWriter, r *http.Request, ids 
 		return
 	}
 	id := ids[0]
-	s.serveCached(w, r, entry{"product:" + itoa(id) + ":variants", ttlVariants, famProduct(id), keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductVariantsKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) }, nil)
 }
 
@@ -240,7 +240,7 @@ func (s *Server) getRecommendations(w http.ResponseWriter, r *http.Request, ids 
 		return
 	}
 	id := ids[0]
-	s.serveCached(w, r, entry{"product:" + itoa(id) + ":recommendations", ttlRecommendations, famRecs, keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductRecommendationsKey(id), ttlRecommendations, famRecs, keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) { return s.store.Recommendations(ctx, id, recommendationCount) }, nil)
 }
 
@@ -291,7 +291,7 @@ func (s *Server) getPersonalized(w http.ResponseWriter, r *http.Request, _ []int
 		return
 	}
 	user := p.id("user_id")
-	s.serveCached(w, r, entry{"products:personalized:" + p.hash(), ttlPersonalized, famLists, keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.PersonalizedKey(p.hash()), ttlPersonalized, famLists, keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) { return s.store.Personalized(ctx, user, recommendationCount) }, nil)
 }
 
@@ -302,7 +302,7 @@ func (s *Server) getFilters(w http.ResponseWriter, r *http.Request, _ []int64) {
 		return
 	}
 	cat := p.id("category")
-	s.serveCached(w, r, entry{"products:filters:" + p.hash(), ttlFilters, famLists, keyspace.GroupProducts},
+	s.serveCached(w, r, entry{keyspace.ProductFiltersKey(p.hash()), ttlFilters, famLists, keyspace.GroupProducts},
 		func(ctx context.Context) (any, error) {
 			f, err := s.store.Filters(ctx, cat)
 			if err == ErrNotFound {

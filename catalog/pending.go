@@ -212,10 +212,8 @@ func clearCommand(schema keyspace.Schema, fams []family, extra []string) string 
 	var ids []int64
 	has := map[string]bool{}
 	for _, f := range fams {
-		if id, ok := strings.CutPrefix(f.name, "product:"); ok {
-			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-				ids = append(ids, n)
-			}
+		if id, ok := keyspace.ProductFamilyID(f.name); ok {
+			ids = append(ids, id)
 			continue
 		}
 		has[f.name] = true
@@ -233,16 +231,18 @@ func clearCommand(schema keyspace.Schema, fams []family, extra []string) string 
 	case has[famLists.name] && len(ids) > 0:
 		args = append(args, "--cascade")
 	case has[famLists.name]:
-		args = append(args, "--pattern", "products:*")
+		args = append(args, "--pattern", keyspace.ListingsPattern)
 	}
 	if has[famRecs.name] {
-		args = append(args, "--pattern", "product:*:recommendations")
+		args = append(args, "--pattern", keyspace.RecommendationsPattern)
 	}
-	if has[famCategories.name] {
-		args = append(args, "--categories")
-	}
-	if has[famColors.name] {
-		args = append(args, "--colors")
+	// Any other family is cleared with its whole group, by the group's flag.
+	for _, g := range keyspace.Builtin() {
+		if slices.ContainsFunc(g.Families, func(f keyspace.Family) bool {
+			return has[f.Name] && f.Name != famLists.name && f.Name != famRecs.name
+		}) {
+			args = append(args, "--"+g.Name)
+		}
 	}
 	if schema.Prefix != keyspace.DefaultPrefix {
 		args = append(args, "--prefix", schema.Prefix)

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cachectl/cachectl/keyspace"
@@ -30,4 +31,34 @@ func TestClearCommandCoversEachFamily(t *testing.T) {
 			t.Errorf("clearCommand(%v):\n got %s\nwant %s", c.fams, got, c.want)
 		}
 	}
+}
+
+// A group added to the registry is invalidated on the writes its families
+// name, and the command for its pending invalidation clears it by its flag.
+func TestARegisteredGroupIsInvalidated(t *testing.T) {
+	remove, err := keyspace.Register(keyspace.Group{Name: "banners", Patterns: []string{"banner:*"}, Families: []keyspace.Family{
+		{Name: "banners", Indexed: true, On: []keyspace.Write{keyspace.WriteColor}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	if got := strings.Join(familyNames(familiesOn(keyspace.WriteColor)), ","); got != "lists,colors,banners" {
+		t.Errorf("a color write invalidates %s", got)
+	}
+	if got := strings.Join(familyNames(familiesOn(keyspace.WriteVariant, 3, 4, 3, 0)), ","); got != "product:3,product:4,recs,lists" {
+		t.Errorf("a variant write of products 3 and 4 invalidates %s", got)
+	}
+	def := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion)
+	if got := clearCommand(def, familiesOn(keyspace.WriteColor), nil); got != "cachectl clear --pattern 'products:*' --colors --banners --yes" {
+		t.Errorf("clearCommand = %s", got)
+	}
+}
+
+func familyNames(fams []family) []string {
+	names := make([]string, len(fams))
+	for i, f := range fams {
+		names[i] = f.name
+	}
+	return names
 }

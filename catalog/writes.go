@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // fields is a decoded JSON object body, one raw value per field.
@@ -214,7 +216,7 @@ func (s *Server) writeCategory(w http.ResponseWriter, r *http.Request, ids []int
 		s.writeStoreError(w, err)
 		return
 	}
-	s.finishWrite(w, r, saved, famCategories, famLists)
+	s.finishWrite(w, r, saved, familiesOn(keyspace.WriteCategory)...)
 }
 
 func (s *Server) deleteCategory(w http.ResponseWriter, r *http.Request, ids []int64) {
@@ -226,7 +228,7 @@ func (s *Server) deleteCategory(w http.ResponseWriter, r *http.Request, ids []in
 		s.writeStoreError(w, err)
 		return
 	}
-	s.finishWrite(w, r, nil, famCategories, famLists)
+	s.finishWrite(w, r, nil, familiesOn(keyspace.WriteCategory)...)
 }
 
 func (s *Server) writeColor(w http.ResponseWriter, r *http.Request, ids []int64) {
@@ -263,7 +265,7 @@ func (s *Server) writeColor(w http.ResponseWriter, r *http.Request, ids []int64)
 		s.writeStoreError(w, err)
 		return
 	}
-	s.finishWrite(w, r, saved, famColors, famLists)
+	s.finishWrite(w, r, saved, familiesOn(keyspace.WriteColor)...)
 }
 
 func (s *Server) deleteColor(w http.ResponseWriter, r *http.Request, ids []int64) {
@@ -275,14 +277,14 @@ func (s *Server) deleteColor(w http.ResponseWriter, r *http.Request, ids []int64
 		s.writeStoreError(w, err)
 		return
 	}
-	s.finishWrite(w, r, nil, famColors, famLists)
+	s.finishWrite(w, r, nil, familiesOn(keyspace.WriteColor)...)
 }
 
 // productFamilies are what a product write invalidates: the product's own
 // keys, every recommendation (it may appear in any of its category's), every
 // listing, and the categories (their product_count).
 func productFamilies(id int64) []family {
-	return []family{famProduct(id), famRecs, famLists, famCategories}
+	return familiesOn(keyspace.WriteProduct, id)
 }
 
 func (s *Server) writeProduct(w http.ResponseWriter, r *http.Request, ids []int64) {
@@ -341,13 +343,7 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request, ids []int
 // belonged to and belongs to now (details and variant lists), the listings
 // and filters (colors, sizes), and recommendations (they show colors).
 func variantFamilies(productIDs ...int64) []family {
-	fams := []family{famLists, famRecs}
-	for i, id := range productIDs {
-		if id != 0 && !slices.Contains(productIDs[:i], id) {
-			fams = append(fams, famProduct(id))
-		}
-	}
-	return fams
+	return familiesOn(keyspace.WriteVariant, productIDs...)
 }
 
 func (s *Server) writeVariant(w http.ResponseWriter, r *http.Request, ids []int64) {
@@ -426,7 +422,7 @@ func (s *Server) stockAction(sign int64) handlerFunc {
 			s.writeStoreError(w, err)
 			return
 		}
-		s.cache.invalidate(r.Context(), famProduct(v.Product), famLists)
+		s.cache.invalidate(r.Context(), familiesOn(keyspace.WriteStock, v.Product)...)
 		writeJSON(w, http.StatusOK, v)
 	}
 }

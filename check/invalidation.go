@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // probe is a key the write must delete (mustGo) or leave alone.
@@ -49,10 +49,10 @@ func (c *checker) invalidation(ctx context.Context) (result, error) {
 		newPrice = oldPrice - 1
 	}
 	probes := []*probe{
-		{url: api.ProductURL(target.ID), key: "product:" + strconv.FormatInt(target.ID, 10), mustGo: true},
-		{url: api.URL("/api/products/top_sellers/"), key: "products:top_sellers", mustGo: true},
-		{url: api.ProductURL(other.ID), key: "product:" + strconv.FormatInt(other.ID, 10)},
-		{url: api.URL("/api/colors/"), key: "product_colors:all"},
+		{url: api.ProductURL(target.ID), key: keyspace.ProductKey(target.ID), mustGo: true},
+		{url: api.URL("/api/products/top_sellers/"), key: keyspace.KeyTopSellers, mustGo: true},
+		{url: api.ProductURL(other.ID), key: keyspace.ProductKey(other.ID)},
+		{url: api.URL("/api/colors/"), key: keyspace.KeyColors},
 	}
 	if res, err := c.cacheProbes(ctx, probes); err != nil || !res.ok {
 		return res, err

@@ -34,19 +34,15 @@ const (
 	GroupAll        = "all"
 )
 
-// builtinGroups are the logical key patterns of DESIGN.md §3. `product:*` does
-// not reach `product_colors:*` because the colon is part of the pattern.
-var builtinGroups = []Group{
-	{Name: GroupProducts, Patterns: []string{"product:*", "products:*"}},
-	{Name: GroupCategories, Patterns: []string{"categories:*", "category:*"}},
-	{Name: GroupColors, Patterns: []string{"product_colors:*"}},
-}
-
 // Group is a named family of logical keys, given as Redis globs relative to the
-// schema's namespace.
+// schema's namespace. A built-in group (registry.go) also says what of it
+// the catalog invalidates.
 type Group struct {
 	Name     string
 	Patterns []string
+	// Families are the catalog's invalidation families of the group's keys;
+	// a config file's groups have none.
+	Families []Family
 }
 
 // Schema is the django-redis key layout PREFIX:VERSION:KEY plus the groups.
@@ -56,9 +52,10 @@ type Schema struct {
 	groups  []Group
 }
 
-// New returns the schema for prefix and version with the built-in groups.
+// New returns the schema for prefix and version with the built-in groups
+// (the registry, Builtin).
 func New(prefix string, version int) Schema {
-	return Schema{Prefix: prefix, Version: version, groups: slices.Clone(builtinGroups)}
+	return Schema{Prefix: prefix, Version: version, groups: Builtin()}
 }
 
 // WithGroups returns a copy of s that also has the given groups (from a config
@@ -68,19 +65,8 @@ func (s Schema) WithGroups(extra []Group) (Schema, error) {
 	out := s
 	out.groups = slices.Clone(s.groups)
 	for _, g := range extra {
-		if err := validGroupName(g.Name); err != nil {
+		if err := validGroup(g, out.groups); err != nil {
 			return Schema{}, err
-		}
-		if g.Name == GroupAll || slices.ContainsFunc(out.groups, func(h Group) bool { return h.Name == g.Name }) {
-			return Schema{}, fmt.Errorf("group %q is already defined", g.Name)
-		}
-		if len(g.Patterns) == 0 {
-			return Schema{}, fmt.Errorf("group %q has no patterns", g.Name)
-		}
-		for _, p := range g.Patterns {
-			if err := checkPattern(p); err != nil {
-				return Schema{}, fmt.Errorf("group %q: %q: %w", g.Name, p, err)
-			}
 		}
 		out.groups = append(out.groups, Group{Name: g.Name, Patterns: slices.Clone(g.Patterns)})
 	}
@@ -146,19 +132,29 @@ func (s Schema) Group(name string) (Target, error) {
 	return Target{}, fmt.Errorf("%w %q (known: %s)", ErrUnknownGroup, name, strings.Join(s.GroupNames(), ", "))
 }
 
+// Selection is one target per group of the schema, in order, without "all"
+// (their union): what keys, stats and top count.
+func (s Schema) Selection() Selection {
+	sel := make(Selection, len(s.groups))
+	for i, g := range s.groups {
+		sel[i] = Target{Name: g.Name, Globs: s.globs(g.Patterns)}
+	}
+	return sel
+}
+
 // Product returns the target for one product: exactly `product:ID` and
 // `product:ID:*`; cascade adds every `products:*` listing, which may embed it.
 func (s Schema) Product(id int64, cascade bool) (Target, error) {
 	if id <= 0 {
 		return Target{}, fmt.Errorf("%w: %d (ids are positive integers)", ErrInvalidID, id)
 	}
-	logical := "product:" + strconv.FormatInt(id, 10)
+	logical := ProductKey(id)
 	t := Target{
 		Name:  logical,
 		Globs: []string{s.literal(logical), s.literal(logical+":") + "*"},
 	}
 	if cascade {
-		t.Globs = append(t.Globs, s.literal("products:")+"*")
+		t.Globs = append(t.Globs, s.literal(productsPrefix)+"*")
 	}
 	return t, nil
 }

@@ -6,15 +6,7 @@ import (
 	"strconv"
 
 	"github.com/cachectl/cachectl/catalogapi"
-)
-
-// The fixed logical keys of the catalog API (DESIGN.md §5), which the
-// built-in plan can name before it runs; hashed keys come from X-Cache-Key.
-const (
-	keyCategories  = "categories:all"
-	keyColors      = "product_colors:all"
-	keyTopSellers  = "products:top_sellers"
-	keyNewArrivals = "products:new_arrivals"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // mainCategory is a category without a parent, as the reference server and
@@ -33,14 +25,14 @@ const mainCategory = "parent|parent_id = null"
 // products.
 func Builtin() Spec {
 	s := Spec{builtin: true, Entries: []Entry{
-		{Name: "categories", URL: "/api/categories/", Key: keyCategories, Each: []Step{
+		{Name: "categories", URL: "/api/categories/", Key: keyspace.KeyCategories, Each: []Step{
 			{Name: "main categories", Where: mustCondition(mainCategory), URL: "/api/products/filters/?category={id}"},
 			{Name: "top 5 categories", Sort: mustOrder("-product_count"), Limit: 5, URL: "/api/products/?category={id}", collect: true,
 				Fallback: &Step{Where: mustCondition(mainCategory), Sort: mustOrder("-count()")}},
 		}},
-		{URL: "/api/colors/", Key: keyColors},
-		{URL: "/api/products/top_sellers/", Key: keyTopSellers, collect: true},
-		{URL: "/api/products/new_arrivals/", Key: keyNewArrivals, collect: true},
+		{URL: "/api/colors/", Key: keyspace.KeyColors},
+		{URL: "/api/products/top_sellers/", Key: keyspace.KeyTopSellers, collect: true},
+		{URL: "/api/products/new_arrivals/", Key: keyspace.KeyNewArrivals, collect: true},
 		{Name: "popular products", URL: "/api/products/?ordering={ordering}&page_size=20",
 			Ordering: []string{"-popularity", "-sales_count"}, collect: true},
 	}}
@@ -87,9 +79,9 @@ func DeepPlan(api *url.URL, ids []int64) Plan {
 		seen[id] = true
 		n := strconv.FormatInt(id, 10)
 		plan.Requests = append(plan.Requests,
-			Request{URL: api.JoinPath("/api/products/", n, "/").String(), Key: "product:" + n},
-			Request{URL: api.JoinPath("/api/products/", n, "/variants/").String(), Key: "product:" + n + ":variants"},
-			Request{URL: api.JoinPath("/api/products/", n, "/recommendations/").String(), Key: "product:" + n + ":recommendations"},
+			Request{URL: api.JoinPath("/api/products/", n, "/").String(), Key: keyspace.ProductKey(id)},
+			Request{URL: api.JoinPath("/api/products/", n, "/variants/").String(), Key: keyspace.ProductVariantsKey(id)},
+			Request{URL: api.JoinPath("/api/products/", n, "/recommendations/").String(), Key: keyspace.ProductRecommendationsKey(id)},
 		)
 	}
 	return plan

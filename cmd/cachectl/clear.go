@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -32,10 +32,9 @@ type clearOptions struct {
 	Format output.Format
 	Quiet  bool
 
-	All        bool
-	Products   bool
-	Categories bool
-	Colors     bool
+	All bool
+	// Flagged holds the flags of the registry's groups (--products, ...), by group name.
+	Flagged    map[string]*bool
 	ProductIDs []string
 	Groups     []string
 	Patterns   []string
@@ -49,30 +48,10 @@ type clearOptions struct {
 	Pause   time.Duration
 }
 
-// clearGroup is one target's line of the `clear` JSON contract.
-type clearGroup struct {
-	Matched int64 `json:"matched"`
-	Deleted int64 `json:"deleted"`
-}
-
-// clearResult is the JSON of `cachectl clear` (DESIGN.md, JSON contracts).
-type clearResult struct {
-	Op         string                `json:"op"`
-	Target     string                `json:"target"`
-	Groups     map[string]clearGroup `json:"groups"`
-	Matched    int64                 `json:"matched"`
-	Deleted    int64                 `json:"deleted"`
-	Complete   bool                  `json:"complete"`
-	DryRun     bool                  `json:"dry_run"`
-	Errors     int                   `json:"errors"`
-	Passes     int                   `json:"passes"`
-	DurationMs float64               `json:"duration_ms"`
-}
-
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
-	opts := &clearOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema}
+	opts := &clearOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Flagged: map[string]*bool{}}
 	cmd := &cobra.Command{
-		Use:   "clear {--all | --products | --categories | --colors | --product-id N | --group NAME | --pattern GLOB}...",
+		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
 		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
 		Long: `Delete the cache keys of one or more groups in one SCAN pass over every
 master, with UNLINK in pipelined rounds. Never KEYS, DEL, FLUSHDB or FLUSHALL:
@@ -106,26 +85,8 @@ at the prompt deletes nothing and exits 1.`,
 			}
 			opts.Format = fm
 			opts.Quiet = f.opts.Quiet
-			if err := firstErr(
-				inRange("count", opts.Count, 1, maxScanCount),
-				inRange("batch", opts.Batch, 1, maxBatch),
-				inRange("pause", opts.Pause, 0, maxPause),
-			); err != nil {
+			if err := opts.bound(cmd.Flags().Changed); err != nil {
 				return err
-			}
-			if opts.MaxKeys < 0 {
-				return usageErrorf("--max-keys must not be negative")
-			}
-			if opts.Pause > 0 {
-				// Gentle mode: pausing only helps other clients if no single
-				// command holds Redis for long, so SCAN and UNLINK take small
-				// bites unless told otherwise.
-				if !cmd.Flags().Changed("count") {
-					opts.Count = gentleCount
-				}
-				if !cmd.Flags().Changed("batch") {
-					opts.Batch = gentleBatch
-				}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -135,9 +96,6 @@ at the prompt deletes nothing and exits 1.`,
 	}
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "every group of the schema (never the whole database)")
-	fl.BoolVar(&opts.Products, "products", false, "product:* and products:*")
-	fl.BoolVar(&opts.Categories, "categories", false, "categories:* and category:*")
-	fl.BoolVar(&opts.Colors, "colors", false, "product_colors:*")
 	fl.StringSliceVar(&opts.ProductIDs, "product-id", nil, "product ids, comma-separated or repeated: product:N and product:N:*")
 	fl.StringSliceVar(&opts.Groups, "group", nil, "a group by name (built-in or from the config file); repeatable")
 	fl.StringArrayVar(&opts.Patterns, "pattern", nil, "a glob inside PREFIX:VERSION: (e.g. 'products:list:*'); repeatable")
@@ -148,81 +106,93 @@ at the prompt deletes nothing and exits 1.`,
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
 	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms); implies --count 100 --batch 100 unless given")
+	// One flag per group of the registry; a name taken by another flag
+	// stays reachable with --group.
+	for _, g := range keyspace.Builtin() {
+		if fl.Lookup(g.Name) == nil {
+			opts.Flagged[g.Name] = fl.Bool(g.Name, false, g.Describe())
+		}
+	}
 	return cmd
 }
 
-// selection turns the target flags into one Selection, without duplicates.
-// A key counts in the first target it belongs to, so the narrowest come
-// first: product ids, then groups and patterns, and --all last, which then
-// reports only what the others did not claim.
-func (o *clearOptions) selection(s keyspace.Schema) (keyspace.Selection, error) {
-	var sel keyspace.Selection
-	add := func(t keyspace.Target) {
-		for _, have := range sel {
-			if have.Name == t.Name {
-				return
-			}
-		}
-		sel = append(sel, t)
+// bound checks the sizes and, with --pause, takes the gentle SCAN COUNT
+// and UNLINK batch unless they were given (changed).
+func (o *clearOptions) bound(changed func(flag string) bool) error {
+	if err := firstErr(
+		inRange("count", o.Count, 1, maxScanCount),
+		inRange("batch", o.Batch, 1, maxBatch),
+		inRange("pause", o.Pause, 0, maxPause),
+	); err != nil {
+		return err
 	}
+	if o.MaxKeys < 0 {
+		return usageErrorf("--max-keys must not be negative")
+	}
+	if o.Pause > 0 {
+		// Gentle mode: pausing only helps other clients if no single
+		// command holds Redis for long, so SCAN and UNLINK take small
+		// bites unless told otherwise.
+		if !changed("count") {
+			o.Count = gentleCount
+		}
+		if !changed("batch") {
+			o.Batch = gentleBatch
+		}
+	}
+	return nil
+}
+
+// selection turns the target flags into one Selection (keyspace.Select):
+// product ids, the registry's group flags and --group in that order,
+// patterns, and --all last.
+func (o *clearOptions) selection(s keyspace.Schema) (keyspace.Selection, error) {
 	if o.Cascade && len(o.ProductIDs) == 0 {
 		return nil, usageErrorf("--cascade goes with --product-id")
 	}
+	req := keyspace.Request{Cascade: o.Cascade, Patterns: o.Patterns}
 	for _, raw := range o.ProductIDs {
 		id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("--product-id %q: %w", raw, keyspace.ErrInvalidID)
 		}
-		t, err := s.Product(id, o.Cascade)
-		if err != nil {
-			return nil, err
-		}
-		add(t)
+		req.ProductIDs = append(req.ProductIDs, id)
 	}
-	var groups []string
-	if o.Products {
-		groups = append(groups, keyspace.GroupProducts)
-	}
-	if o.Categories {
-		groups = append(groups, keyspace.GroupCategories)
-	}
-	if o.Colors {
-		groups = append(groups, keyspace.GroupColors)
-	}
-	all := o.All
-	for _, g := range o.Groups {
-		if g = strings.TrimSpace(g); g == keyspace.GroupAll {
-			all = true
-		} else {
-			groups = append(groups, g)
+	for _, g := range s.Groups() {
+		if on := o.Flagged[g.Name]; on != nil && *on {
+			req.Groups = append(req.Groups, g.Name)
 		}
 	}
-	for _, name := range groups {
-		t, err := s.Group(name)
-		if err != nil {
-			return nil, err
-		}
-		add(t)
+	req.Groups = append(req.Groups, o.Groups...)
+	if o.All {
+		req.Groups = append(req.Groups, keyspace.GroupAll)
 	}
-	for _, p := range o.Patterns {
-		t, err := s.Pattern(p)
-		if err != nil {
-			return nil, fmt.Errorf("--pattern %w", err)
-		}
-		add(t)
-	}
-	if all {
-		t, err := s.Group(keyspace.GroupAll)
-		if err != nil {
-			return nil, err
-		}
-		add(t)
-	}
-	if len(sel) == 0 {
-		return nil, usageErrorf("say what to clear: --all, --products, --categories, --colors, --product-id N, --group NAME or --pattern GLOB")
+	sel, err := s.Select(req)
+	switch {
+	case errors.Is(err, keyspace.ErrMatchAll):
+		return nil, fmt.Errorf("--pattern %w", err) // only a pattern can match every key
+	case err != nil:
+		return nil, err
+	case len(sel) == 0:
+		flags := clearTargetFlags()
+		return nil, usageErrorf("say what to clear: %s or %s", strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1])
 	}
 	return sel, nil
 }
+
+// clearTargetFlags are the ways to name a target: --all, a flag per group
+// of the registry, --product-id N, --group NAME, --pattern GLOB.
+func clearTargetFlags() []string {
+	flags := []string{"--all"}
+	for _, g := range keyspace.Builtin() {
+		flags = append(flags, "--"+g.Name)
+	}
+	return append(flags, "--product-id N", "--group NAME", "--pattern GLOB")
+}
+
+// errNothingToClear ends a clear whose count found no key: nothing to
+// confirm, nothing touched.
+var errNothingToClear = errors.New("nothing to clear")
 
 func runClear(ctx context.Context, opts *clearOptions) error {
 	schema, err := opts.Schema()
@@ -237,62 +207,19 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if err != nil {
 		return err
 	}
-	where := clearTarget(conn)
 	if conn.Assumed && !opts.Quiet {
-		fmt.Fprintln(opts.IO.ErrOut, "warning: this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:"+
+		opts.IO.Warnf("this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:" +
 			" clearing this server only (give --cluster if it is a cluster node)")
 	}
-
-	// Confirmation, refusal and --max-keys all need the count before the first UNLINK.
-	prompt := !opts.DryRun && !opts.Yes && opts.IO.CanPrompt()
-	if !opts.DryRun && (prompt || !opts.Yes || opts.MaxKeys > 0) {
-		counts, err := keyspace.Count(ctx, conn.Client, sel, opts.Count)
-		if err != nil {
-			return fmt.Errorf("count keys on %s: %w", conn.Addr, err)
+	if err := clearGate(ctx, opts, schema, conn, sel); errors.Is(err, errNothingToClear) {
+		if !opts.Quiet {
+			defer printElsewhere(ctx, opts.IO, conn, schema)
 		}
-		var total int64
-		for _, n := range counts {
-			total += n
-		}
-		summary := describeCounts(sel, counts)
-		switch {
-		case total == 0:
-			// Nothing to delete: nothing to confirm either, and nothing is touched.
-			if !opts.Quiet {
-				defer printElsewhere(ctx, opts.IO, conn, schema)
-			}
-			return printClear(opts, conn, clearZero(sel), 0)
-		case opts.MaxKeys > 0 && total > opts.MaxKeys:
-			return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, summary, where, opts.MaxKeys),
-				"narrow the selection, or raise --max-keys if that many is expected"}
-		case prompt:
-			ok, err := askClear(ctx, opts.IO, schema, conn, sel, counts, total)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errors.New("not confirmed: nothing deleted")
-			}
-		case !opts.Yes:
-			return hinted{usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", total, summary, where),
-				"add --yes to delete them, or --dry-run to only count"}
-		}
+		return printClear(opts, conn, keyspace.EmptyResult(sel), 0)
+	} else if err != nil {
+		return err
 	}
-
-	cfg := keyspace.ClearConfig{Count: opts.Count, Batch: opts.Batch, Pause: opts.Pause, DryRun: opts.DryRun}
-	if !opts.DryRun {
-		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
-	}
-	var prog *clearProgress
-	if opts.IO.IsStderrTTY() && !opts.Quiet {
-		dbsize, _ := conn.Client.DBSize(ctx).Result()
-		prog = &clearProgress{ios: opts.IO, total: dbsize, count: opts.Count, start: time.Now(), dryRun: opts.DryRun}
-		cfg.Progress = prog.update
-	}
-	res, clearErr := keyspace.Clear(ctx, conn.Client, sel, cfg)
-	if prog != nil {
-		prog.done()
-	}
+	res, clearErr := clearWithProgress(ctx, opts, conn, sel)
 	if errors.Is(clearErr, keyspace.ErrMatchAll) {
 		return clearErr
 	}
@@ -303,93 +230,68 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		printElsewhere(ctx, opts.IO, conn, schema)
 	}
 	if res.DryRun && opts.MaxKeys > 0 && res.Matched > opts.MaxKeys && !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "note: %d keys is more than --max-keys %d: the real clear would be refused\n", res.Matched, opts.MaxKeys)
+		opts.IO.Notef("%d keys is more than --max-keys %d: the real clear would be refused", res.Matched, opts.MaxKeys)
 	}
-	if clearErr != nil {
-		if ctx.Err() != nil {
-			// Ctrl-C: the exit-code mapping prints only "interrupted", so say
-			// here what was done and how to finish.
-			fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
+	if clearErr == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		// Ctrl-C: the exit-code mapping prints only "interrupted", so say
+		// here what was done and how to finish.
+		fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
+	}
+	return partialError{hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), render.ClearHint(clearErr, conn, opts.MaxKeys)}}
+}
+
+// clearGate counts before the first UNLINK when confirmation, refusal or
+// --max-keys need it, and asks or refuses; errNothingToClear when the
+// count is 0. A dry run passes.
+func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection) error {
+	prompt := !opts.DryRun && !opts.Yes && opts.IO.CanPrompt()
+	if opts.DryRun || !prompt && opts.Yes && opts.MaxKeys <= 0 {
+		return nil
+	}
+	counts, err := keyspace.Count(ctx, conn.Client, sel, opts.Count)
+	if err != nil {
+		return fmt.Errorf("count keys on %s: %w", conn.Addr, err)
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	where := clearTarget(conn)
+	switch {
+	case total == 0:
+		return errNothingToClear
+	case opts.MaxKeys > 0 && total > opts.MaxKeys:
+		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
+			"narrow the selection, or raise --max-keys if that many is expected"}
+	case prompt:
+		ok, err := askClear(ctx, opts.IO, schema, conn, sel, counts, total)
+		if err == nil && !ok {
+			err = errors.New("not confirmed: nothing deleted")
 		}
-		hint := clearHint(clearErr, conn, opts.MaxKeys)
-		return partialError{hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), hint}}
+		return err
+	case !opts.Yes:
+		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", total, sel.Summary(counts), where),
+			"add --yes to delete them, or --dry-run to only count"}
 	}
 	return nil
 }
 
-// clearHint says what to do after an incomplete clear, and never promises
-// that running again finishes the job when the server would refuse again.
-func clearHint(err error, conn *redisconn.Conn, maxKeys int64) string {
-	const again = "run the same command again to finish the job"
-	var ce *keyspace.ClearError
-	if !errors.As(err, &ce) {
-		return "nothing is lost by stopping: " + again
+// clearWithProgress runs the clear, with a status line on a terminal.
+func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (keyspace.Result, error) {
+	cfg := keyspace.ClearConfig{Count: opts.Count, Batch: opts.Batch, Pause: opts.Pause, DryRun: opts.DryRun}
+	if !opts.DryRun {
+		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
 	}
-	msg := ce.Cause.Error()
-	switch {
-	case errors.Is(err, keyspace.ErrLimit):
-		return fmt.Sprintf("more keys appeared after the count than --max-keys %d allows; check what writes them, then run again", maxKeys)
-	case errors.Is(err, context.Canceled):
-		return "nothing is lost by stopping: " + again
-	case redisconn.NotPermitted(ce.Cause):
-		cmd := deniedCommand(ce.Cause)
-		return fmt.Sprintf("this user may not run %s: grant it (ACL SETUSER <user> +%s; a clear needs +scan +unlink +info, and on a cluster +cluster|nodes +cluster|myid) or connect as a user that has it",
-			strings.ToUpper(strings.ReplaceAll(cmd, "|", " ")), cmd)
-	case strings.Contains(msg, "unknown command"):
-		return "this server has no such command (UNLINK needs Redis 4.0 or newer, and a config may rename it); cachectl never falls back to DEL: running again will not help"
-	case redisconn.ReplyCode(ce.Cause) == "CROSSSLOT":
-		return "these keys live in several hash slots, so this is a Redis Cluster node that could not be detected (this user may not run INFO or CLUSTER INFO): add --cluster"
-	case redisconn.ReplyCode(ce.Cause) == "READONLY":
-		return "the server at this address is a read-only replica: point --redis at the primary"
-	case strings.Contains(msg, "redis-cli --cluster fix"):
-		return "run redis-cli --cluster fix on the cluster, then the same command again; until then every clear finds those keys where their slot is not served"
-	case !ce.Retry:
-		return "the server refused; running again will not help until the cause above is fixed"
+	if opts.IO.IsStderrTTY() && !opts.Quiet {
+		dbsize, _ := conn.Client.DBSize(ctx).Result()
+		prog := render.NewClearProgress(opts.IO, dbsize, opts.Count, opts.DryRun)
+		cfg.Progress = prog.Update
+		defer prog.Done()
 	}
-	var h string
-	switch {
-	case ce.Changed != "" && conn.Cluster:
-		h = fmt.Sprintf("the cluster changed under the clear (%s): run the same command again once the failover or rebalance has finished (redis-cli --cluster check shows no open slots)", ce.Changed)
-	case ce.Changed != "":
-		h = fmt.Sprintf("the server changed under the clear (%s): run the same command again once the failover or restart is over", ce.Changed)
-	case ce.MasterDown != "":
-		h = fmt.Sprintf("master %s does not answer: run the same command again once it is back or its replica has taken over", ce.MasterDown)
-	case conn.Cluster:
-		h = "a master did not answer: " + again + " once it is back or its replica has taken over"
-	default:
-		return "nothing is lost by stopping: " + again
-	}
-	if conn.Cluster && ce.SeedDown && ce.Live != "" {
-		h += fmt.Sprintf("; the seed %s does not answer: give --redis %s (a live master), or several seeds (--redis redis://host1:port,host2:port)",
-			ce.Seed, redisconn.WithHost(conn.Addr, ce.Live))
-	}
-	return h
-}
-
-// deniedCommand is the command a NOPERM reply names, lower case, or "scan
-// or unlink" if it names none.
-func deniedCommand(err error) string {
-	if cmd := redisconn.DeniedCommand(err); cmd != "" {
-		return cmd
-	}
-	return "scan or unlink"
-}
-
-// clearZero is the result of a clear that found nothing to delete.
-func clearZero(sel keyspace.Selection) keyspace.Result {
-	res := keyspace.Result{Complete: true, Targets: make([]keyspace.TargetResult, len(sel))}
-	for i, t := range sel {
-		res.Targets[i].Name = t.Name
-	}
-	return res
-}
-
-func describeCounts(sel keyspace.Selection, counts []int64) string {
-	parts := make([]string, len(sel))
-	for i, t := range sel {
-		parts[i] = fmt.Sprintf("%s: %d", t.Name, counts[i])
-	}
-	return strings.Join(parts, ", ")
+	return keyspace.Clear(ctx, conn.Client, sel, cfg)
 }
 
 // clearTarget names where a clear goes, in prompts and refusals.
@@ -403,7 +305,7 @@ func clearTarget(conn *redisconn.Conn) string {
 // askClear shows the target and the keys of each target of sel, and asks.
 func askClear(ctx context.Context, ios *iostreams.IOStreams, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection, counts []int64, total int64) (bool, error) {
 	return confirmClear(ctx, ios, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
-		total, schema.Namespace(), clearTarget(conn), describeCounts(sel, counts)))
+		total, schema.Namespace(), clearTarget(conn), sel.Summary(counts)))
 }
 
 // confirmClear asks on stderr and reads one line from stdin; only y or yes agree.
@@ -429,86 +331,8 @@ func confirmClear(ctx context.Context, ios *iostreams.IOStreams, question string
 }
 
 func printClear(opts *clearOptions, conn *redisconn.Conn, res keyspace.Result, d time.Duration) error {
-	out := clearResult{
-		Op: "clear", Target: conn.Addr, Groups: map[string]clearGroup{},
-		Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
-		Errors: res.Errors, Passes: res.Passes, DurationMs: ms(d),
-	}
-	for _, t := range res.Targets {
-		out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}
-	}
 	if opts.Quiet {
 		return nil
 	}
-	if opts.Format == output.JSON {
-		return output.WriteJSON(opts.IO, out)
-	}
-	tp := output.NewTable(opts.IO, "GROUP", "MATCHED", "DELETED")
-	if !opts.IO.IsStdoutTTY() {
-		tp = output.NewTable(opts.IO, "group", "matched", "deleted")
-	}
-	for _, t := range res.Targets {
-		tp.AddRow(t.Name, strconv.FormatInt(t.Matched, 10), strconv.FormatInt(t.Deleted, 10))
-	}
-	if len(res.Targets) > 1 {
-		tp.AddRow("total", strconv.FormatInt(res.Matched, 10), strconv.FormatInt(res.Deleted, 10))
-	}
-	if err := tp.Render(); err != nil {
-		return err
-	}
-	if !opts.IO.IsStdoutTTY() {
-		return nil
-	}
-	switch {
-	case res.DryRun:
-		fmt.Fprintf(opts.IO.Out, "dry run: %d keys would be deleted from %s; nothing was deleted\n", res.Matched, conn.Addr)
-	case res.Complete:
-		fmt.Fprintf(opts.IO.Out, "deleted %d keys from %s in %s\n", res.Deleted, conn.Addr, d.Round(time.Millisecond))
-	default:
-		fmt.Fprintf(opts.IO.Out, "incomplete: deleted %d keys from %s before stopping\n", res.Deleted, conn.Addr)
-	}
-	return nil
-}
-
-// clearProgress redraws one status line on stderr, at most ten times a second.
-type clearProgress struct {
-	ios    *iostreams.IOStreams
-	total  int64 // DBSIZE when the clear started
-	count  int64
-	start  time.Time
-	dryRun bool
-
-	mu    sync.Mutex
-	last  time.Time
-	drawn bool
-}
-
-func (p *clearProgress) update(pr keyspace.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
-	// SCAN visits about COUNT slots of the table per call: a fair measure of
-	// how far through the keyspace the pass is.
-	examined := min(pr.ScanCalls*p.count, p.total)
-	elapsed := now.Sub(p.start).Seconds()
-	if p.dryRun {
-		fmt.Fprintf(p.ios.ErrOut, "\r\x1b[Kscanned ~%d/%d  matched %d  %.0f keys/s",
-			examined, p.total, pr.Matched, float64(pr.Matched)/elapsed)
-	} else {
-		fmt.Fprintf(p.ios.ErrOut, "\r\x1b[Kscanned ~%d/%d  matched %d  deleted %d  %.0f keys/s",
-			examined, p.total, pr.Matched, pr.Deleted, float64(pr.Deleted)/elapsed)
-	}
-	p.drawn = true
-}
-
-func (p *clearProgress) done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.ios.ErrOut, "\r\x1b[K")
-	}
+	return render.Clear(opts.IO, opts.Format, conn.Addr, res, d)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -24,6 +23,6 @@ func elsewhereHint(ctx context.Context, conn *redisconn.Conn, schema keyspace.Sc
 // printElsewhere writes elsewhereHint as a hint line on stderr, if any.
 func printElsewhere(ctx context.Context, ios *iostreams.IOStreams, conn *redisconn.Conn, schema keyspace.Schema) {
 	if h := elsewhereHint(ctx, conn, schema); h != "" {
-		fmt.Fprintln(ios.ErrOut, "hint: "+h)
+		ios.Hintf("%s", h)
 	}
 }

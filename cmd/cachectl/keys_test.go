@@ -11,6 +11,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/render"
 )
 
 // seedKeysGroups fills 40 products (500-byte values, 10 min TTL), 3
@@ -146,3 +147,6 @@ func TestKeysWithoutMemoryPermission(t *testing.T) {
 		t.Errorf("terminal output:\n%s", out)
 	}
 }
+
+// keysResult is the JSON of `cachectl keys`, as the tests decode it.
+type keysResult = render.KeysReport

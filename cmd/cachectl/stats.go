@@ -107,20 +107,10 @@ func schemaGroups(schema func() (keyspace.Schema, error)) (keyspace.Selection, e
 	return groupSelection(s)
 }
 
-// groupSelection is every group of the schema but "all", which is their union.
+// groupSelection is every group of the schema but "all", which is their
+// union: the registry's groups, then the config file's.
 func groupSelection(schema keyspace.Schema) (keyspace.Selection, error) {
-	var sel keyspace.Selection
-	for _, name := range schema.GroupNames() {
-		if name == keyspace.GroupAll {
-			continue
-		}
-		t, err := schema.Group(name)
-		if err != nil {
-			return nil, err
-		}
-		sel = append(sel, t)
-	}
-	return sel, nil
+	return schema.Selection(), nil
 }
 
 // redisError turns a failure of command while reading Redis into the
