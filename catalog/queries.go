@@ -95,7 +95,38 @@ const categoryColumns = `c.id, c.name, c.slug, c.parent_id,
 	(SELECT COUNT(*) FROM products p WHERE p.category_id = c.id
 		OR p.category_id IN (SELECT k.id FROM categories k WHERE k.parent_id = c.id))`
 
-func scanCategory(sc interface{ Scan(...any) error }) (Category, error) {
+// scanner is one row: a *sql.Row or the current row of *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a query on the store's database and scans every row with
+// scan. The rows are closed when it returns, so the caller may query again.
+func queryAll[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), sqlText string, args ...any) ([]T, error) {
+	rows, err := s.query(ctx, s.db, sqlText, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// one is the single row of a query by id, ErrNotFound when there is none.
+func one[T any](scan func(scanner) (T, error), row *sql.Row) (T, error) {
+	v, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ErrNotFound
+	}
+	return v, err
+}
+
+func scanCategory(sc scanner) (Category, error) {
 	var c Category
 	var parent sql.NullInt64
 	if err := sc.Scan(&c.ID, &c.Name, &c.Slug, &parent, &c.ProductCount); err != nil {
@@ -109,20 +140,7 @@ func scanCategory(sc interface{ Scan(...any) error }) (Category, error) {
 
 // Categories lists every category, main categories and subcategories, by id.
 func (s *Store) Categories(ctx context.Context) ([]Category, error) {
-	rows, err := s.query(ctx, s.db, "SELECT "+categoryColumns+" FROM categories c ORDER BY c.id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Category{}
-	for rows.Next() {
-		c, err := scanCategory(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, scanCategory, "SELECT "+categoryColumns+" FROM categories c ORDER BY c.id")
 }
 
 // Category returns one category or ErrNotFound.
@@ -131,43 +149,29 @@ func (s *Store) Category(ctx context.Context, id int64) (Category, error) {
 }
 
 func (s *Store) category(ctx context.Context, q queryer, id int64) (Category, error) {
-	c, err := scanCategory(s.queryRow(ctx, q, "SELECT "+categoryColumns+" FROM categories c WHERE c.id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return one(scanCategory, s.queryRow(ctx, q, "SELECT "+categoryColumns+" FROM categories c WHERE c.id = ?", id))
 }
 
 // Colors lists every color by id.
 func (s *Store) Colors(ctx context.Context) ([]Color, error) {
-	rows, err := s.query(ctx, s.db, "SELECT id, name, hex FROM colors ORDER BY id")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Color{}
-	for rows.Next() {
-		var c Color
-		if err := rows.Scan(&c.ID, &c.Name, &c.Hex); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, scanColor, "SELECT "+colorColumns+" FROM colors c ORDER BY c.id")
 }
 
 func (s *Store) color(ctx context.Context, q queryer, id int64) (Color, error) {
+	return one(scanColor, s.queryRow(ctx, q, "SELECT "+colorColumns+" FROM colors c WHERE c.id = ?", id))
+}
+
+const colorColumns = "c.id, c.name, c.hex"
+
+func scanColor(sc scanner) (Color, error) {
 	var c Color
-	err := s.queryRow(ctx, q, "SELECT id, name, hex FROM colors WHERE id = ?", id).Scan(&c.ID, &c.Name, &c.Hex)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
+	err := sc.Scan(&c.ID, &c.Name, &c.Hex)
 	return c, err
 }
 
 const productColumns = "p.id, p.category_id, p.name, p.description, p.price_cents, p.created_at, p.sales_count, p.popularity"
 
-func scanProduct(sc interface{ Scan(...any) error }) (Product, error) {
+func scanProduct(sc scanner) (Product, error) {
 	var p Product
 	err := sc.Scan(&p.ID, &p.Category, &p.Name, &p.Description, &p.Price, &p.CreatedAt, &p.SalesCount, &p.Popularity)
 	p.Colors = []int64{}
@@ -175,11 +179,7 @@ func scanProduct(sc interface{ Scan(...any) error }) (Product, error) {
 }
 
 func (s *Store) product(ctx context.Context, q queryer, id int64) (Product, error) {
-	p, err := scanProduct(s.queryRow(ctx, q, "SELECT "+productColumns+" FROM products p WHERE p.id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, ErrNotFound
-	}
-	return p, err
+	return one(scanProduct, s.queryRow(ctx, q, "SELECT "+productColumns+" FROM products p WHERE p.id = ?", id))
 }
 
 // Product returns one product with its variants, or ErrNotFound.
@@ -212,29 +212,18 @@ func (s *Store) ProductVariants(ctx context.Context, productID int64) ([]Variant
 }
 
 func (s *Store) variantsOf(ctx context.Context, productID int64) ([]Variant, error) {
-	rows, err := s.query(ctx, s.db, "SELECT id, product_id, color_id, size, sku, stock FROM variants WHERE product_id = ? ORDER BY id", productID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Variant{}
-	for rows.Next() {
-		var v Variant
-		if err := rows.Scan(&v.ID, &v.Product, &v.Color, &v.Size, &v.SKU, &v.Stock); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s, scanVariant, "SELECT "+variantColumns+" FROM variants WHERE product_id = ? ORDER BY id", productID)
 }
 
 func (s *Store) variant(ctx context.Context, q queryer, id int64) (Variant, error) {
+	return one(scanVariant, s.queryRow(ctx, q, "SELECT "+variantColumns+" FROM variants WHERE id = ?", id))
+}
+
+const variantColumns = "id, product_id, color_id, size, sku, stock"
+
+func scanVariant(sc scanner) (Variant, error) {
 	var v Variant
-	err := s.queryRow(ctx, q, "SELECT id, product_id, color_id, size, sku, stock FROM variants WHERE id = ?", id).
-		Scan(&v.ID, &v.Product, &v.Color, &v.Size, &v.SKU, &v.Stock)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
-	}
+	err := sc.Scan(&v.ID, &v.Product, &v.Color, &v.Size, &v.SKU, &v.Stock)
 	return v, err
 }
 
@@ -318,21 +307,8 @@ func (s *Store) ListProducts(ctx context.Context, lq ListQuery) (int64, []Produc
 
 // products runs a product query, then loads the colors of the rows it returned.
 func (s *Store) products(ctx context.Context, sqlText string, args ...any) ([]Product, error) {
-	rows, err := s.query(ctx, s.db, sqlText, args...)
+	out, err := queryAll(ctx, s, scanProduct, sqlText, args...)
 	if err != nil {
-		return nil, err
-	}
-	out := []Product{}
-	for rows.Next() {
-		p, err := scanProduct(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return out, s.attachColors(ctx, out)
@@ -385,21 +361,8 @@ func (s *Store) Recommendations(ctx context.Context, id int64, n int) ([]Product
 // recommender, the most popular products of one main category chosen by the
 // user id.
 func (s *Store) Personalized(ctx context.Context, userID int64, n int) ([]Product, error) {
-	rows, err := s.query(ctx, s.db, "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id")
+	mains, err := queryAll(ctx, s, scanOne[int64], "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id")
 	if err != nil {
-		return nil, err
-	}
-	var mains []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		mains = append(mains, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(mains) == 0 {
@@ -430,20 +393,9 @@ func (s *Store) Filters(ctx context.Context, category int64) (Filters, error) {
 	if category != 0 {
 		subArgs = append(subArgs, category)
 	}
-	rows, err := s.query(ctx, s.db, "SELECT "+categoryColumns+" FROM categories c WHERE "+subWhere+" ORDER BY c.id", subArgs...)
-	if err != nil {
-		return f, err
-	}
-	for rows.Next() {
-		c, err := scanCategory(rows)
-		if err != nil {
-			rows.Close()
-			return f, err
-		}
-		f.Subcategories = append(f.Subcategories, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var err error
+	if f.Subcategories, err = queryAll(ctx, s, scanCategory,
+		"SELECT "+categoryColumns+" FROM categories c WHERE "+subWhere+" ORDER BY c.id", subArgs...); err != nil {
 		return f, err
 	}
 	var lo, hi sql.NullInt64
@@ -452,33 +404,17 @@ func (s *Store) Filters(ctx context.Context, category int64) (Filters, error) {
 		return f, err
 	}
 	f.Price = PriceRange{Min: Money(lo.Int64), Max: Money(hi.Int64)}
-	rows, err = s.query(ctx, s.db, "SELECT DISTINCT c.id, c.name, c.hex FROM colors c JOIN variants v ON v.color_id = c.id WHERE v.product_id IN ("+scope+") ORDER BY c.id", args...)
-	if err != nil {
+	if f.Colors, err = queryAll(ctx, s, scanColor, "SELECT DISTINCT "+colorColumns+
+		" FROM colors c JOIN variants v ON v.color_id = c.id WHERE v.product_id IN ("+scope+") ORDER BY c.id", args...); err != nil {
 		return f, err
 	}
-	for rows.Next() {
-		var c Color
-		if err := rows.Scan(&c.ID, &c.Name, &c.Hex); err != nil {
-			rows.Close()
-			return f, err
-		}
-		f.Colors = append(f.Colors, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return f, err
-	}
-	rows, err = s.query(ctx, s.db, "SELECT DISTINCT size FROM variants WHERE product_id IN ("+scope+") ORDER BY size", args...)
-	if err != nil {
-		return f, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var size string
-		if err := rows.Scan(&size); err != nil {
-			return f, err
-		}
-		f.Sizes = append(f.Sizes, size)
-	}
-	return f, rows.Err()
+	f.Sizes, err = queryAll(ctx, s, scanOne[string], "SELECT DISTINCT size FROM variants WHERE product_id IN ("+scope+") ORDER BY size", args...)
+	return f, err
+}
+
+// scanOne scans a row of one column.
+func scanOne[T any](sc scanner) (T, error) {
+	var v T
+	err := sc.Scan(&v)
+	return v, err
 }

@@ -76,23 +76,31 @@ func (s *Store) deleteRow(ctx context.Context, table string, id int64) error {
 	return err
 }
 
+// saveRow inserts a row when *id is 0, and sets *id to the new row's id, or
+// else updates row *id, in one transaction. The INSERT's placeholders take
+// cols and then extra, the UPDATE's cols and then the id.
+func (s *Store) saveRow(ctx context.Context, id *int64, insert, update string, cols []any, extra ...any) error {
+	return s.writeTx(ctx, func(tx *sql.Tx) error {
+		if *id == 0 {
+			res, err := tx.ExecContext(ctx, insert, append(cols, extra...)...)
+			if err != nil {
+				return err
+			}
+			*id, err = res.LastInsertId()
+			return err
+		}
+		return affected(tx.ExecContext(ctx, update, append(cols, *id)...))
+	})
+}
+
 // SaveCategory inserts c (ID 0) or replaces the row with c's ID.
 func (s *Store) SaveCategory(ctx context.Context, c Category) (Category, error) {
 	var parent any
 	if c.ParentID != nil {
 		parent = *c.ParentID
 	}
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if c.ID == 0 {
-			res, err := tx.ExecContext(ctx, "INSERT INTO categories(name, slug, parent_id) VALUES(?,?,?)", c.Name, c.Slug, parent)
-			if err != nil {
-				return err
-			}
-			c.ID, err = res.LastInsertId()
-			return err
-		}
-		return affected(tx.ExecContext(ctx, "UPDATE categories SET name = ?, slug = ?, parent_id = ? WHERE id = ?", c.Name, c.Slug, parent, c.ID))
-	})
+	err := s.saveRow(ctx, &c.ID, "INSERT INTO categories(name, slug, parent_id) VALUES(?,?,?)",
+		"UPDATE categories SET name = ?, slug = ?, parent_id = ? WHERE id = ?", []any{c.Name, c.Slug, parent})
 	if err != nil {
 		return c, err
 	}
@@ -107,17 +115,8 @@ func (s *Store) DeleteCategory(ctx context.Context, id int64) error {
 
 // SaveColor inserts c (ID 0) or replaces the row with c's ID.
 func (s *Store) SaveColor(ctx context.Context, c Color) (Color, error) {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if c.ID == 0 {
-			res, err := tx.ExecContext(ctx, "INSERT INTO colors(name, hex) VALUES(?,?)", c.Name, c.Hex)
-			if err != nil {
-				return err
-			}
-			c.ID, err = res.LastInsertId()
-			return err
-		}
-		return affected(tx.ExecContext(ctx, "UPDATE colors SET name = ?, hex = ? WHERE id = ?", c.Name, c.Hex, c.ID))
-	})
+	err := s.saveRow(ctx, &c.ID, "INSERT INTO colors(name, hex) VALUES(?,?)",
+		"UPDATE colors SET name = ?, hex = ? WHERE id = ?", []any{c.Name, c.Hex})
 	return c, err
 }
 
@@ -128,20 +127,10 @@ func (s *Store) DeleteColor(ctx context.Context, id int64) error {
 
 // SaveProduct inserts p (ID 0, created now) or replaces the row with p's ID.
 func (s *Store) SaveProduct(ctx context.Context, p Product) (ProductDetail, error) {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if p.ID == 0 {
-			res, err := tx.ExecContext(ctx, `INSERT INTO products(category_id, name, description, price_cents, created_at, sales_count, popularity)
-				VALUES(?,?,?,?,?,?,?)`, p.Category, p.Name, p.Description, int64(p.Price),
-				time.Now().UTC().Format(time.RFC3339), p.SalesCount, p.Popularity)
-			if err != nil {
-				return err
-			}
-			p.ID, err = res.LastInsertId()
-			return err
-		}
-		return affected(tx.ExecContext(ctx, `UPDATE products SET category_id = ?, name = ?, description = ?, price_cents = ?,
-			sales_count = ?, popularity = ? WHERE id = ?`, p.Category, p.Name, p.Description, int64(p.Price), p.SalesCount, p.Popularity, p.ID))
-	})
+	err := s.saveRow(ctx, &p.ID,
+		`INSERT INTO products(category_id, name, description, price_cents, sales_count, popularity, created_at) VALUES(?,?,?,?,?,?,?)`,
+		`UPDATE products SET category_id = ?, name = ?, description = ?, price_cents = ?, sales_count = ?, popularity = ? WHERE id = ?`,
+		[]any{p.Category, p.Name, p.Description, int64(p.Price), p.SalesCount, p.Popularity}, time.Now().UTC().Format(time.RFC3339))
 	if err != nil {
 		return ProductDetail{}, err
 	}
@@ -155,19 +144,9 @@ func (s *Store) DeleteProduct(ctx context.Context, id int64) error {
 
 // SaveVariant inserts v (ID 0) or replaces the row with v's ID.
 func (s *Store) SaveVariant(ctx context.Context, v Variant) (Variant, error) {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if v.ID == 0 {
-			res, err := tx.ExecContext(ctx, "INSERT INTO variants(product_id, color_id, size, sku, stock) VALUES(?,?,?,?,?)",
-				v.Product, v.Color, v.Size, v.SKU, v.Stock)
-			if err != nil {
-				return err
-			}
-			v.ID, err = res.LastInsertId()
-			return err
-		}
-		return affected(tx.ExecContext(ctx, "UPDATE variants SET product_id = ?, color_id = ?, size = ?, sku = ?, stock = ? WHERE id = ?",
-			v.Product, v.Color, v.Size, v.SKU, v.Stock, v.ID))
-	})
+	err := s.saveRow(ctx, &v.ID, "INSERT INTO variants(product_id, color_id, size, sku, stock) VALUES(?,?,?,?,?)",
+		"UPDATE variants SET product_id = ?, color_id = ?, size = ?, sku = ?, stock = ? WHERE id = ?",
+		[]any{v.Product, v.Color, v.Size, v.SKU, v.Stock})
 	return v, err
 }
 

@@ -4,7 +4,6 @@ package inspect
 
 import (
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,25 +113,32 @@ func (in Info) Get(field string) (string, bool) {
 // Int returns a field as an integer; ok is false when absent or not an integer.
 func (in Info) Int(field string) (int64, bool) {
 	v, ok := in.Get(field)
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		// Some servers print counters as floats ("12.0").
-		f, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
-			return 0, false
-		}
-		return int64(f), true
-	}
-	return n, true
+	return integer(v, ok, true)
 }
 
 // Float returns a field as a number; ok is false when absent or not a finite number.
-func (in Info) Float(field string) (float64, bool) {
-	v, ok := in.Get(field)
-	if !ok {
+func (in Info) Float(field string) (float64, bool) { return finite(in.Get(field)) }
+
+// integer parses v, when present, as an integer. Some servers print counters
+// as floats ("12.0"): whole refuses those with a fraction, else they are
+// truncated.
+func integer(v string, present, whole bool) (int64, bool) {
+	if !present {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return n, true
+	}
+	f, ok := finite(v, true)
+	if !ok || (whole && f != math.Trunc(f)) || math.Abs(f) > 1<<62 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+// finite parses v, when present, as a finite number.
+func finite(v string, present bool) (float64, bool) {
+	if !present {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(v, 64)
@@ -194,30 +200,12 @@ func Pairs(value string) map[string]string {
 
 func pairInt(p map[string]string, k string) (int64, bool) {
 	v, ok := p[k]
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
-			return 0, false
-		}
-		return int64(f), true
-	}
-	return n, true
+	return integer(v, ok, false)
 }
 
 func pairFloat(p map[string]string, k string) (float64, bool) {
 	v, ok := p[k]
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
+	return finite(v, ok)
 }
 
 // DB is one line of the keyspace section: "db0:keys=1,expires=0,avg_ttl=0".
@@ -230,41 +218,28 @@ type DB struct {
 	Other map[string]string
 }
 
-var dbField = regexp.MustCompile(`^db(\d+)$`)
-
 // Keyspace returns the databases that hold keys, by index. Redis omits empty
 // databases, so an empty map means an empty server, not a missing section.
 func (in Info) Keyspace() map[int]DB {
 	out := map[int]DB{}
-	for _, s := range in.order {
-		for k, v := range in.sections[s] {
-			m := dbField.FindStringSubmatch(k)
-			if m == nil {
-				continue
-			}
-			idx, err := strconv.Atoi(m[1])
-			if err != nil {
-				continue
-			}
-			p := Pairs(v)
-			keys, ok := pairInt(p, "keys")
-			if !ok {
-				continue
-			}
-			db := DB{Index: idx, Keys: keys}
-			db.Expires, _ = pairInt(p, "expires")
-			db.AvgTTLMs, _ = pairInt(p, "avg_ttl")
-			for _, known := range []string{"keys", "expires", "avg_ttl"} {
-				delete(p, known)
-			}
-			if len(p) > 0 {
-				db.Other = p
-			}
-			if _, dup := out[idx]; !dup {
-				out[idx] = db
-			}
+	in.eachNumbered("db", func(idx int, p map[string]string) {
+		keys, ok := pairInt(p, "keys")
+		if !ok {
+			return
 		}
-	}
+		db := DB{Index: idx, Keys: keys}
+		db.Expires, _ = pairInt(p, "expires")
+		db.AvgTTLMs, _ = pairInt(p, "avg_ttl")
+		for _, known := range []string{"keys", "expires", "avg_ttl"} {
+			delete(p, known)
+		}
+		if len(p) > 0 {
+			db.Other = p
+		}
+		if _, dup := out[idx]; !dup {
+			out[idx] = db
+		}
+	})
 	return out
 }
 
@@ -317,8 +292,6 @@ type Replica struct {
 	Lag    int64
 }
 
-var replicaField = regexp.MustCompile(`^slave(\d+)$`)
-
 // Replicas returns the replicas a master reports, in its order.
 func (in Info) Replicas() []Replica {
 	type indexed struct {
@@ -326,26 +299,18 @@ func (in Info) Replicas() []Replica {
 		r Replica
 	}
 	var list []indexed
-	for _, s := range in.order {
-		for k, v := range in.sections[s] {
-			m := replicaField.FindStringSubmatch(k)
-			if m == nil {
-				continue
+	in.eachNumbered("slave", func(i int, p map[string]string) {
+		r := Replica{State: p["state"]}
+		if ip, port := p["ip"], p["port"]; ip != "" || port != "" {
+			if strings.Contains(ip, ":") {
+				ip = "[" + ip + "]"
 			}
-			i, _ := strconv.Atoi(m[1])
-			p := Pairs(v)
-			r := Replica{State: p["state"]}
-			if ip, port := p["ip"], p["port"]; ip != "" || port != "" {
-				if strings.Contains(ip, ":") {
-					ip = "[" + ip + "]"
-				}
-				r.Addr = ip + ":" + port
-			}
-			r.Offset, _ = pairInt(p, "offset")
-			r.Lag, _ = pairInt(p, "lag")
-			list = append(list, indexed{i, r})
+			r.Addr = ip + ":" + port
 		}
-	}
+		r.Offset, _ = pairInt(p, "offset")
+		r.Lag, _ = pairInt(p, "lag")
+		list = append(list, indexed{i, r})
+	})
 	slices.SortFunc(list, func(a, b indexed) int { return a.i - b.i })
 	out := make([]Replica, len(list))
 	for i, x := range list {
@@ -362,4 +327,17 @@ func (in Info) eachPrefixed(prefix string, fn func(name string, p map[string]str
 			}
 		}
 	}
+}
+
+// eachNumbered calls fn with the number and the pairs of every field named
+// prefix and a number: db0, slave1.
+func (in Info) eachNumbered(prefix string, fn func(i int, p map[string]string)) {
+	in.eachPrefixed(prefix, func(num string, p map[string]string) {
+		if strings.Trim(num, "0123456789") != "" {
+			return
+		}
+		if i, err := strconv.Atoi(num); err == nil {
+			fn(i, p)
+		}
+	})
 }

@@ -194,18 +194,26 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) poll() tea.Cmd {
-	src, base, timeout := m.cfg.Source, m.cfg.Context, m.cfg.Timeout
+// timed is a command that runs fetch under the configured timeout.
+func (m *Model) timed(fetch func(ctx context.Context) tea.Msg) tea.Cmd {
+	base, timeout := m.cfg.Context, m.cfg.Timeout
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
+		return fetch(ctx)
+	}
+}
+
+func (m *Model) poll() tea.Cmd {
+	src := m.cfg.Source
+	return m.timed(func(ctx context.Context) tea.Msg {
 		snap, err := src.Snapshot(ctx)
 		if err != nil {
 			return pollMsg{err: err}
 		}
 		ping, perr := src.Ping(ctx)
 		return pollMsg{snap: snap, ping: ping, pingErr: perr}
-	}
+	})
 }
 
 func (m *Model) polled(msg pollMsg) tea.Cmd {
@@ -305,13 +313,11 @@ func (m *Model) withPerKey(gs []Group) []Group {
 }
 
 func (m *Model) fetchApp() tea.Cmd {
-	src, base, timeout := m.cfg.App, m.cfg.Context, m.cfg.Timeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
+	src := m.cfg.App
+	return m.timed(func(ctx context.Context) tea.Msg {
 		s, err := src.App(ctx)
 		return appMsg{stats: s, err: err}
-	}
+	})
 }
 
 func (m *Model) appFetched(msg appMsg) {

@@ -82,6 +82,17 @@ func (b *box) render(title string, lines []string) string {
 	return b.st.styles.frame(title, lines, b.w, b.h, b.focused, b.st.down)
 }
 
+// sparkLines are a headline, a sparkline of vals in the height the box has
+// left, and a footer. top is the sparkline's full scale (0: its largest value).
+func (b *box) sparkLines(head string, vals []float64, top float64, foot string) []string {
+	w, h := b.inner()
+	lines := []string{head}
+	for _, l := range sparkline(vals, w, max(h-2, 1), top) {
+		lines = append(lines, b.st.styles.Spark.Render(l))
+	}
+	return append(lines, foot)
+}
+
 // unknown is how a figure the server did not send is shown.
 const unknown = "-"
 
@@ -161,7 +172,7 @@ type hitRatePanel struct{ box }
 
 func (p *hitRatePanel) Title() string { return "hit rate" }
 func (p *hitRatePanel) View() string {
-	w, h := p.inner()
+	w, _ := p.inner()
 	if !p.st.hasSnap {
 		return p.render(p.Title(), nil)
 	}
@@ -173,12 +184,8 @@ func (p *hitRatePanel) View() string {
 	if r.LifetimeHitRateOK {
 		life = p.value(format.Percent(r.LifetimeHitRate))
 	}
-	lines := []string{p.label("interval ") + now + p.label("   lifetime ") + life}
-	for _, l := range sparkline(p.st.hitHist.last(w), w, max(h-2, 1), 1) {
-		lines = append(lines, p.st.styles.Spark.Render(l))
-	}
-	lines = append(lines, p.label("hits ")+p.value(format.Count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(format.Count(r.MissesPerSec)+"/s"))
-	return p.render(p.Title(), lines)
+	return p.render(p.Title(), p.sparkLines(p.label("interval ")+now+p.label("   lifetime ")+life, p.st.hitHist.last(w), 1,
+		p.label("hits ")+p.value(format.Count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(format.Count(r.MissesPerSec)+"/s")))
 }
 
 func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
@@ -195,7 +202,7 @@ type opsPanel struct{ box }
 
 func (p *opsPanel) Title() string { return "ops/s" }
 func (p *opsPanel) View() string {
-	w, h := p.inner()
+	w, _ := p.inner()
 	if !p.st.hasSnap {
 		return p.render(p.Title(), nil)
 	}
@@ -205,13 +212,8 @@ func (p *opsPanel) View() string {
 	for _, v := range vals {
 		peak = max(peak, v)
 	}
-	lines := []string{p.label("now ") + p.value(format.Count(r.OpsPerSec)) + p.label("   peak ") + p.value(format.Count(peak))}
-	for _, l := range sparkline(vals, w, max(h-2, 1), 0) {
-		lines = append(lines, p.st.styles.Spark.Render(l))
-	}
-	lines = append(lines, p.label("net in ")+p.value(format.Bytes(int64(r.NetInPerSec))+"/s")+
-		p.label("   out ")+p.value(format.Bytes(int64(r.NetOutPerSec))+"/s"))
-	return p.render(p.Title(), lines)
+	return p.render(p.Title(), p.sparkLines(p.label("now ")+p.value(format.Count(r.OpsPerSec))+p.label("   peak ")+p.value(format.Count(peak)), vals, 0,
+		p.label("net in ")+p.value(format.Bytes(int64(r.NetInPerSec))+"/s")+p.label("   out ")+p.value(format.Bytes(int64(r.NetOutPerSec))+"/s")))
 }
 
 type keyspacePanel struct{ box }

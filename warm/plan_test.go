@@ -41,10 +41,20 @@ func TestParseURLListNamesTheBadLine(t *testing.T) {
 		{"/ok/\nhttp://[::1\n", "line 2: "},
 		{"http:///nohost\n", "line 1: "},
 	}
+	refuses(t, "ParseURLList", func(in string) error {
+		_, err := ParseURLList(strings.NewReader(in), api)
+		return err
+	}, tests)
+}
+
+// refuses checks that parse fails on each input with an ErrInput whose
+// message starts with the wanted text.
+func refuses(t *testing.T, name string, parse func(string) error, tests []struct{ in, want string }) {
+	t.Helper()
 	for _, tt := range tests {
-		_, err := ParseURLList(strings.NewReader(tt.in), api)
+		err := parse(tt.in)
 		if !errors.Is(err, ErrInput) || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("ParseURLList(%q) error = %v, want prefix %q and ErrInput", tt.in, err, tt.want)
+			t.Errorf("%s(%q) error = %v, want prefix %q and ErrInput", name, tt.in, err, tt.want)
 		}
 	}
 }
@@ -84,12 +94,10 @@ func TestParseSitemapNamesTheBadLine(t *testing.T) {
 		{"", "line 1: empty document"},
 		{"<urlset>\n<url><loc> </loc></url></urlset>", "line 2: empty <loc>"},
 	}
-	for _, tt := range tests {
-		_, err := ParseSitemap(strings.NewReader(tt.in))
-		if !errors.Is(err, ErrInput) || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("ParseSitemap(%q) error = %v, want prefix %q", tt.in, err, tt.want)
-		}
-	}
+	refuses(t, "ParseSitemap", func(in string) error {
+		_, err := ParseSitemap(strings.NewReader(in))
+		return err
+	}, tests)
 }
 
 func FuzzParseURLList(f *testing.F) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -146,29 +147,21 @@ func FetchSitemap(ctx context.Context, client *http.Client, sitemapURL string, o
 			return err
 		}
 		base, _ := url.Parse(u)
-		for _, p := range sm.Pages {
+		// The pages, then the nested sitemaps.
+		for i, loc := range slices.Concat(sm.Pages, sm.Sitemaps) {
 			if opts.Limit > 0 && len(reqs) >= opts.Limit {
 				return nil
 			}
-			abs, err := Resolve(base, p)
+			abs, err := Resolve(base, loc)
 			if err != nil {
 				return &InputError{Source: u, Msg: err.Error()}
 			}
-			if opts.Exclude != nil && opts.Exclude.MatchString(abs) {
-				continue
-			}
-			reqs = append(reqs, Request{URL: abs})
-		}
-		for _, s := range sm.Sitemaps {
-			if opts.Limit > 0 && len(reqs) >= opts.Limit {
-				return nil
-			}
-			abs, err := Resolve(base, s)
-			if err != nil {
-				return &InputError{Source: u, Msg: err.Error()}
-			}
-			if err := walk(abs, depth+1); err != nil {
-				return err
+			if i >= len(sm.Pages) {
+				if err := walk(abs, depth+1); err != nil {
+					return err
+				}
+			} else if opts.Exclude == nil || !opts.Exclude.MatchString(abs) {
+				reqs = append(reqs, Request{URL: abs})
 			}
 		}
 		return nil

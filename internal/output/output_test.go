@@ -1,51 +1,48 @@
 package output
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
-func TestTableOnTerminalIsAligned(t *testing.T) {
-	ios, _, out, _ := iostreams.Test()
-	ios.SetStdoutTTY(true)
-	tp := NewTable(ios, "GROUP", "KEYS")
-	tp.AddRow("products", "12")
-	tp.AddRow("colors", "1")
-	if err := tp.Render(); err != nil {
-		t.Fatal(err)
+func TestTable(t *testing.T) {
+	tests := []struct {
+		name     string
+		tty      bool
+		markdown bool // RenderMarkdown instead of Render
+		rows     [][]string
+		want     string
+	}{
+		{name: "OnTerminalIsAligned", tty: true,
+			rows: [][]string{{"GROUP", "KEYS"}, {"products", "12"}, {"colors", "1"}},
+			want: "GROUP     KEYS\nproducts  12\ncolors    1\n"},
+		{name: "PipedIsTabSeparatedOneRecordPerLine",
+			rows: [][]string{{"KEY", "TTL"}, {"ecommerce:1:a\tb\nc", "60"}},
+			want: "KEY\tTTL\n" + `ecommerce:1:a\tb\nc` + "\t60\n"},
+		{name: "MarkdownEscapesPipes", markdown: true,
+			rows: [][]string{{"name", "p95"}, {"a|b", "1.2"}},
+			want: "| name | p95 |\n|---|---|\n| a\\|b | 1.2 |\n"},
 	}
-	want := "GROUP     KEYS\nproducts  12\ncolors    1\n"
-	if out.String() != want {
-		t.Errorf("got\n%q\nwant\n%q", out.String(), want)
-	}
-}
-
-func TestTablePipedIsTabSeparatedOneRecordPerLine(t *testing.T) {
-	ios, _, out, _ := iostreams.Test()
-	tp := NewTable(ios, "KEY", "TTL")
-	tp.AddRow("ecommerce:1:a\tb\nc", "60")
-	if err := tp.Render(); err != nil {
-		t.Fatal(err)
-	}
-	want := "KEY\tTTL\n" + `ecommerce:1:a\tb\nc` + "\t60\n"
-	if out.String() != want {
-		t.Errorf("got %q, want %q", out.String(), want)
-	}
-}
-
-func TestMarkdownEscapesPipes(t *testing.T) {
-	ios, _, _, _ := iostreams.Test()
-	tp := NewTable(ios, "name", "p95")
-	tp.AddRow("a|b", "1.2")
-	var b strings.Builder
-	if err := tp.RenderMarkdown(&b); err != nil {
-		t.Fatal(err)
-	}
-	want := "| name | p95 |\n|---|---|\n| a\\|b | 1.2 |\n"
-	if b.String() != want {
-		t.Errorf("got %q, want %q", b.String(), want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ios, _, out, _ := iostreams.Test()
+			ios.SetStdoutTTY(tt.tty)
+			tp := NewTable(ios, tt.rows[0]...)
+			for _, r := range tt.rows[1:] {
+				tp.AddRow(r...)
+			}
+			render := tp.Render
+			if tt.markdown {
+				render = func() error { return tp.RenderMarkdown(out) }
+			}
+			if err := render(); err != nil {
+				t.Fatal(err)
+			}
+			if got := out.String(); got != tt.want {
+				t.Errorf("got\n%q\nwant\n%q", got, tt.want)
+			}
+		})
 	}
 }
 

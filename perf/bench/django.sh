@@ -14,31 +14,16 @@ set -euo pipefail
 PRODUCTS=${PRODUCTS:-200}
 PAIRS=${PAIRS:-30}
 PYTHON=/usr/bin/python3
-RPORT=${RPORT:-$((20000 + RANDOM % 20000))}
-DPORT=$((RPORT + 1))
-SPORT=$((RPORT + 2))
+. "$(dirname "$0")/../lib.sh"
+RPORT=${RPORT:-$(free_port)}
+DPORT=${DPORT:-$(free_port)}
+SPORT=${SPORT:-$(free_port)}
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-for tool in redis-server redis-cli curl jq; do
-	command -v "$tool" >/dev/null || { echo "$tool not on PATH" >&2; exit 1; }
-done
+need redis-server redis-cli curl jq
 "$PYTHON" -c 'import django, rest_framework, django_redis, django_filters, gunicorn' ||
 	{ echo "the Django fixture's packages are missing: run scripts/test.sh" >&2; exit 1; }
-(cd "$root" && go build -o "$work/cachectl" ./cmd/cachectl)
-
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+build_cachectl
+start_redis "$RPORT"
 
 cp -r "$root/internal/djangotest/app" "$work/app"
 export CATALOG_DB_PATH=$work/db.sqlite3 CATALOG_REDIS_URL=redis://127.0.0.1:$RPORT/1 PYTHONDONTWRITEBYTECODE=1
@@ -55,7 +40,8 @@ django() {
 	(cd "$work/app" && CATALOG_SIMULATED_DB_LATENCY_MS=$1 exec "$PYTHON" -m gunicorn -w 3 -b "127.0.0.1:$DPORT" \
 		--preload --error-logfile "$work/gunicorn.log" ecommerce.wsgi:application) &
 	local pid=$!
-	for _ in $(seq 100); do curl -fs "http://127.0.0.1:$DPORT/api/" >/dev/null 2>&1 && break; sleep 0.1; done
+	pids+=("$pid")
+	wait_http "http://127.0.0.1:$DPORT/api/"
 	bench "http://127.0.0.1:$DPORT" "redis://127.0.0.1:$RPORT/1"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
@@ -64,9 +50,7 @@ django() {
 django 0 >"$work/sqlite.txt"
 django 2 >"$work/sim.txt"
 
-"$work/cachectl" serve --redis "redis://127.0.0.1:$RPORT/0" --listen "127.0.0.1:$SPORT" --seed-products "$PRODUCTS" --db-latency 2ms -q 2>"$work/serve.log" &
-pids+=($!)
-for _ in $(seq 600); do curl -fs "http://127.0.0.1:$SPORT/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_serve "$SPORT" "redis://127.0.0.1:$RPORT/0" --seed-products "$PRODUCTS" --db-latency 2ms
 bench "http://127.0.0.1:$SPORT" "redis://127.0.0.1:$RPORT/0" >"$work/serve.txt"
 
 echo "cachectl bench defaults ($PAIRS pairs one at a time; 1000 requests at -c 10 under load); fixture: $PRODUCTS products, 3 sync workers"

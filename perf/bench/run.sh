@@ -12,33 +12,17 @@ set -euo pipefail
 REQUESTS=${REQUESTS:-20000}
 CONCURRENCY=${CONCURRENCY:-10}
 WRK_DURATION=${WRK_DURATION:-5s}
-RPORT=${RPORT:-$((20000 + RANDOM % 20000))}
-APORT=${APORT:-$((RPORT + 1))}
+. "$(dirname "$0")/../lib.sh"
+RPORT=${RPORT:-$(free_port)}
+APORT=${APORT:-$(free_port)}
 REDIS=redis://127.0.0.1:$RPORT/0
 API=http://127.0.0.1:$APORT
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-for tool in redis-server redis-cli curl jq wrk; do
-	command -v "$tool" >/dev/null || { echo "$tool not on PATH (wrk: apt-get install -y wrk)" >&2; exit 1; }
-done
-(cd "$root" && go build -o "$work/cachectl" ./cmd/cachectl && GOBIN=$work go install github.com/rakyll/hey@v0.1.5)
-
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-"$work/cachectl" serve --redis "$REDIS" --listen "127.0.0.1:$APORT" --seed-products 1000 -q 2>"$work/serve.log" &
-pids+=($!)
-for _ in $(seq 300); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need redis-server redis-cli curl jq wrk
+build_cachectl
+(cd "$root" && GOBIN=$work go install github.com/rakyll/hey@v0.1.5)
+start_redis "$RPORT"
+start_serve "$APORT" "$REDIS" --seed-products 1000
 
 cat >"$work/endpoints.yaml" <<YAML
 - name: static
@@ -64,7 +48,7 @@ run_wrk() {
 			/Requests\/sec:/{rps=$2} /^ +50%/{p50=ms($2)} END{print rps, p50}'
 }
 
-echo "cachectl serve (seed 1000, no db latency), redis $(redis-cli -p "$RPORT" info server | awk -F: '/^redis_version/{print $2}' | tr -d '\r');" \
+echo "cachectl serve (seed 1000, no db latency), redis $(redis_version "$RPORT");" \
 	"$REQUESTS requests at concurrency $CONCURRENCY (wrk: ${WRK_DURATION}, 2 threads)"
 printf '%-8s %-18s %10s %9s %14s %14s\n' target tool rps p50_ms "rps vs hey" "rps vs wrk"
 for target in static cached; do

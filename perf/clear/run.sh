@@ -14,31 +14,17 @@ TOTAL=${TOTAL:-1000000}
 MATCH_PCT=${MATCH_PCT:-90}
 RUNS=${RUNS:-3}
 PAUSE=${PAUSE:-2ms}
-PORT=${PORT:-$((20000 + RANDOM % 20000))}
+. "$(dirname "$0")/../lib.sh"
+PORT=${PORT:-$(free_port)}
 ADDR=127.0.0.1:$PORT
 PATTERN='ecommerce:1:product*'
 MATCHING=$((TOTAL * MATCH_PCT / 100))
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v redis-server >/dev/null || { echo "redis-server not on PATH" >&2; exit 1; }
-command -v redis-cli >/dev/null || { echo "redis-cli not on PATH" >&2; exit 1; }
-
-(cd "$root" && go build -o "$work/cachectl" ./cmd/cachectl && go build -o "$work/clearperf" ./perf/clear)
-
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-	--logfile "$work/redis.log" &
-server_pid=$!
-for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-echo "redis $(redis-cli -p "$PORT" info server | awk -F: '/^redis_version/{print $2}' | tr -d '\r') on $ADDR;" \
+need redis-server redis-cli
+build_cachectl
+(cd "$root" && go build -o "$work/clearperf" ./perf/clear)
+start_redis "$PORT"
+echo "redis $(redis_version "$PORT") on $ADDR;" \
 	"$TOTAL keys, $MATCHING in the products group, $RUNS runs each" >&2
 
 count() { redis-cli -p "$PORT" eval "return #redis.call('scan','0','MATCH',ARGV[1],'COUNT','100000000')[2]" 0 "$1"; }

@@ -13,46 +13,27 @@ set -euo pipefail
 DURATION=${1:-10s}
 CONNS=${2:-50}
 THREADS=2
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib.sh"
 
-need() { command -v "$1" >/dev/null || { echo "perf: $1 not found: $2" >&2; exit 2; }; }
-need wrk "apt-get install -y wrk"
-need redis-server "apt-get install -y redis-server"
-need redis-cli "apt-get install -y redis-tools"
-need curl "apt-get install -y curl"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 100); do curl -fs "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "perf: $1 never answered" >&2; exit 1; }
+need wrk redis-server redis-cli curl
 
 echo "building..." >&2
-go build -o "$WORK/cachectl" "$ROOT/cmd/cachectl"
-go build -o "$WORK/bare" "$ROOT/perf/serve/bare"
+build_cachectl
+go build -o "$work/bare" "$root/perf/serve/bare"
 
 RPORT=$(free_port)
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --enable-debug-command local --dir "$WORK" >"$WORK/redis.log" 2>&1 &
-PIDS+=($!)
-until redis-cli -p "$RPORT" ping >/dev/null 2>&1; do sleep 0.05; done
+start_redis "$RPORT" --enable-debug-command local
 R="redis-cli -p $RPORT"
 
 SPORT=$(free_port)
-CACHECTL_ADMIN_TOKEN=perf "$WORK/cachectl" serve -q --redis "redis://127.0.0.1:$RPORT/0" --listen "127.0.0.1:$SPORT" &
-PIDS+=($!)
+CACHECTL_ADMIN_TOKEN=perf start_serve "$SPORT" "redis://127.0.0.1:$RPORT/0"
 API="http://127.0.0.1:$SPORT"
-wait_http "$API/healthz"
 
 ROUTE=/api/products/1/
 curl -fs "$API$ROUTE" >/dev/null # MISS: fills ecommerce:1:product:1
 BPORT=$(free_port)
-"$WORK/bare" -redis "127.0.0.1:$RPORT" -key ecommerce:1:product:1 -listen "127.0.0.1:$BPORT" &
-PIDS+=($!)
+"$work/bare" -redis "127.0.0.1:$RPORT" -key ecommerce:1:product:1 -listen "127.0.0.1:$BPORT" &
+pids+=($!)
 BARE="http://127.0.0.1:$BPORT"
 wait_http "$BARE/"
 cmp <(curl -fs "$API$ROUTE") <(curl -fs "$BARE/") || { echo "perf: the two handlers serve different bytes" >&2; exit 1; }
@@ -67,7 +48,7 @@ bench() {
 	p99=$(awk '$1=="99%" {print $2}' <<<"$out")
 	errs=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
 	printf '%-34s %12s %10s %10s %8s\n' "$2" "$rps" "$p50" "$p99" "${errs:-0}"
-	echo "$rps"  >"$WORK/rps.$3"
+	echo "$rps"  >"$work/rps.$3"
 }
 
 echo
@@ -76,7 +57,7 @@ printf '%-34s %12s %10s %10s %8s\n' handler req/s p50 p99 non-2xx
 bench "$BARE/" "bare Go handler, one Redis GET" bare
 bench "$API$ROUTE" "cachectl serve $ROUTE (HIT)" serve
 echo "X-Cache of the route: $(curl -fs -D - -o /dev/null "$API$ROUTE" | awk -F': ' 'tolower($1)=="x-cache" {print $2}' | tr -d '\r')"
-awk -v s="$(cat "$WORK/rps.serve")" -v b="$(cat "$WORK/rps.bare")" 'BEGIN { printf "ratio serve/bare: %.2fx (target >= 0.85x)\n", s/b }'
+awk -v s="$(cat "$work/rps.serve")" -v b="$(cat "$work/rps.bare")" 'BEGIN { printf "ratio serve/bare: %.2fx (target >= 0.85x)\n", s/b }'
 
 # median of curl's time_total, in ms, over N requests; $2 runs before each.
 median_ms() {

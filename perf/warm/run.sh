@@ -12,33 +12,16 @@ SEED=${SEED:-5000}
 LATENCY=${LATENCY:-5ms}
 CONCURRENCY=${CONCURRENCY:-8}
 DEEP=${DEEP:-0}
-RPORT=${RPORT:-$((20000 + RANDOM % 20000))}
-APORT=${APORT:-$((RPORT + 1))}
+. "$(dirname "$0")/../lib.sh"
+RPORT=${RPORT:-$(free_port)}
+APORT=${APORT:-$(free_port)}
 REDIS=redis://127.0.0.1:$RPORT/0
 API=http://127.0.0.1:$APORT
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-for tool in redis-server redis-cli curl jq; do
-	command -v "$tool" >/dev/null || { echo "$tool not on PATH" >&2; exit 1; }
-done
-(cd "$root" && go build -o "$work/cachectl" ./cmd/cachectl)
-
-redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-"$work/cachectl" serve --redis "$REDIS" --listen "127.0.0.1:$APORT" --seed-products "$SEED" --db-latency "$LATENCY" -q 2>"$work/serve.log" &
-pids+=($!)
-for _ in $(seq 300); do curl -fs "$API/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+need redis-server redis-cli curl jq
+build_cachectl
+start_redis "$RPORT"
+start_serve "$APORT" "$REDIS" --seed-products "$SEED" --db-latency "$LATENCY"
 
 deep=()
 [ "$DEEP" = 1 ] && deep=(--deep)
