@@ -140,81 +140,33 @@ Exit codes: 0 ok, 1 job failed, 2 usage, 3 cannot connect, 130 interrupted
 // file > default.
 func (f *factory) resolve(flags *pflag.FlagSet) error {
 	o := &f.opts
-	cfgPath, named := o.Config, flags.Changed("config")
-	if !named {
-		if p := f.Getenv(envConfig); p != "" {
-			cfgPath, named = p, true
-		} else {
-			cfgPath = defaultConfigPath(f.Getenv)
-		}
-	}
-	cfg := &fileConfig{}
-	if cfgPath != "" {
-		var err error
-		if cfg, err = loadConfig(cfgPath, named); err != nil {
-			return err
-		}
+	cfg, err := f.loadFileConfig(flags)
+	if err != nil {
+		return err
 	}
 	f.cfg = cfg
 	f.redisFlagSet = flags.Changed("redis")
 	f.apiFlagSet = flags.Changed("api")
-
-	set := func(flag, env, fromFile string) error {
-		if flags.Changed(flag) {
-			return nil
-		}
-		if v := f.Getenv(env); env != "" && v != "" {
-			if err := flags.Set(flag, v); err != nil {
-				return usageErrorf("%s=%q: %v", env, v, err)
-			}
-			return nil
-		}
-		if fromFile != "" {
-			if err := flags.Set(flag, fromFile); err != nil {
-				return usageErrorf("config file %s: %s: %v", cfg.path, flag, err)
-			}
-		}
-		return nil
-	}
-	optional := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	optionalInt := func(p *int) string {
-		if p == nil {
-			return ""
-		}
-		return fmt.Sprint(*p)
-	}
-	optionalBool := func(p *bool) string {
-		if p == nil {
-			return ""
-		}
-		return fmt.Sprint(*p)
-	}
-	steps := []struct{ flag, env, file string }{
-		{"redis", envRedisURL, cfg.Redis},
-		{"user", envRedisUser, cfg.User},
-		{"password-file", "", cfg.PasswordFile},
-		{"cluster", "", optionalBool(cfg.Cluster)},
-		{"tls-ca-cert", "", cfg.TLS.CACert},
-		{"tls-cert", "", cfg.TLS.Cert},
-		{"tls-key", "", cfg.TLS.Key},
-		{"tls-server-name", "", cfg.TLS.ServerName},
-		{"tls-insecure", "", optionalBool(cfg.TLS.Insecure)},
-		{"prefix", envPrefix, optional(cfg.Prefix)},
-		{"key-version", envKeyVersion, optionalInt(cfg.KeyVersion)},
-		{"timeout", envTimeout, cfg.Timeout},
-		{"api", envAPI, cfg.API},
-	}
 	// A config file may set an empty prefix on purpose.
 	if cfg.Prefix != nil && *cfg.Prefix == "" && !flags.Changed("prefix") && f.Getenv(envPrefix) == "" {
 		o.Prefix = ""
 	}
-	for _, s := range steps {
-		if err := set(s.flag, s.env, s.file); err != nil {
+	for _, s := range []struct{ flag, env, file string }{
+		{"redis", envRedisURL, cfg.Redis},
+		{"user", envRedisUser, cfg.User},
+		{"password-file", "", cfg.PasswordFile},
+		{"cluster", "", optional(cfg.Cluster)},
+		{"tls-ca-cert", "", cfg.TLS.CACert},
+		{"tls-cert", "", cfg.TLS.Cert},
+		{"tls-key", "", cfg.TLS.Key},
+		{"tls-server-name", "", cfg.TLS.ServerName},
+		{"tls-insecure", "", optional(cfg.TLS.Insecure)},
+		{"prefix", envPrefix, optional(cfg.Prefix)},
+		{"key-version", envKeyVersion, optional(cfg.KeyVersion)},
+		{"timeout", envTimeout, cfg.Timeout},
+		{"api", envAPI, cfg.API},
+	} {
+		if err := f.setFlag(flags, cfg, s.flag, s.env, s.file); err != nil {
 			return err
 		}
 	}
@@ -225,6 +177,51 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 		f.IO.SetColorEnabled(false)
 	}
 	return o.validate(flags)
+}
+
+// loadFileConfig reads the config file --config or CACHECTL_CONFIG names
+// (it must exist), or the default one (it may be missing).
+func (f *factory) loadFileConfig(flags *pflag.FlagSet) (*fileConfig, error) {
+	cfgPath, named := f.opts.Config, flags.Changed("config")
+	if !named {
+		if p := f.Getenv(envConfig); p != "" {
+			cfgPath, named = p, true
+		} else {
+			cfgPath = defaultConfigPath(f.Getenv)
+		}
+	}
+	if cfgPath == "" {
+		return &fileConfig{}, nil
+	}
+	return loadConfig(cfgPath, named)
+}
+
+// setFlag gives a flag the command line did not set its value from the
+// environment variable env, else from the config file: flag, env, file.
+func (f *factory) setFlag(flags *pflag.FlagSet, cfg *fileConfig, flag, env, fromFile string) error {
+	if flags.Changed(flag) {
+		return nil
+	}
+	if v := f.Getenv(env); env != "" && v != "" {
+		if err := flags.Set(flag, v); err != nil {
+			return usageErrorf("%s=%q: %v", env, v, err)
+		}
+		return nil
+	}
+	if fromFile != "" {
+		if err := flags.Set(flag, fromFile); err != nil {
+			return usageErrorf("config file %s: %s: %v", cfg.path, flag, err)
+		}
+	}
+	return nil
+}
+
+// optional is a config file's optional value as a flag's text, "" when unset.
+func optional[T any](p *T) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprint(*p)
 }
 
 func (o *globalOptions) validate(flags *pflag.FlagSet) error {

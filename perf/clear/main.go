@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 func main() {
@@ -57,15 +59,25 @@ func main() {
 // the rest are categories, colors and sessions under the same prefix.
 func load(ctx context.Context, c *redis.Client, total, matching int) error {
 	value := strings.Repeat("v", 500)
-	products := []string{"product:%d", "product:%d:variants", "product:%d:variants:list", "product:%d:recommendations", "products:list:%x"}
-	others := []string{"category:%d", "categories:all:%d", "product_colors:%d", "session:%x"}
+	// The products group's keys, and look-alikes of other groups under the
+	// same prefix that a products clear must leave.
+	products := []func(int64) string{
+		keyspace.ProductKey, keyspace.ProductVariantsKey, keyspace.ProductVariantListKey, keyspace.ProductRecommendationsKey,
+		func(i int64) string { return keyspace.ProductListKey(fmt.Sprintf("%x", i)) },
+	}
+	others := []func(int64) string{
+		keyspace.CategoryKey,
+		func(i int64) string { return fmt.Sprintf("%s:%d", keyspace.KeyCategories, i) },
+		func(i int64) string { return fmt.Sprintf("%s:%d", keyspace.KeyColors, i) },
+		func(i int64) string { return fmt.Sprintf("session:%x", i) },
+	}
 	p := c.Pipeline()
 	for i := 0; i < total; i++ {
 		var k string
 		if i < matching {
-			k = fmt.Sprintf(products[i%len(products)], i)
+			k = products[i%len(products)](int64(i))
 		} else {
-			k = fmt.Sprintf(others[i%len(others)], i)
+			k = others[i%len(others)](int64(i))
 		}
 		p.Set(ctx, "ecommerce:1:"+k, value, time.Duration(600+rand.IntN(3000))*time.Second)
 		if p.Len() == 2000 {
