@@ -87,6 +87,17 @@ func without(all, gone []string) []string {
 	return slices.DeleteFunc(slices.Clone(all), func(k string) bool { return slices.Contains(gone, k) })
 }
 
+// faultAt is a Clear progress callback that runs fault once, as soon as n
+// keys are deleted.
+func faultAt(n int64, fault func()) func(Progress) {
+	var once sync.Once
+	return func(p Progress) {
+		if p.Deleted >= n {
+			once.Do(fault)
+		}
+	}
+}
+
 // must unwraps a schema constructor's result, failing the test on error.
 func must(t testing.TB) func(Target, error) Target {
 	return func(tg Target, err error) Target {
@@ -431,12 +442,7 @@ func TestClearInterruptedNeverClaimsSuccess(t *testing.T) {
 
 			runCtx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			var once sync.Once
-			res, err := Clear(runCtx, c, sel, ClearConfig{Batch: 200, Progress: func(p Progress) {
-				if p.Deleted >= 3000 {
-					once.Do(func() { f.fault(proxy, cancel) })
-				}
-			}})
+			res, err := Clear(runCtx, c, sel, ClearConfig{Batch: 200, Progress: faultAt(3000, func() { f.fault(proxy, cancel) })})
 			if err == nil || res.Complete {
 				t.Fatalf("clear through a broken link: err %v complete %v, want an error and complete=false", err, res.Complete)
 			}

@@ -36,6 +36,14 @@ func clientOptions(addr string) *redis.Options {
 		DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second}
 }
 
+// dial connects to addr with clientOptions; the client closes when the test
+// ends.
+func dial(t testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(clientOptions(addr))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // countMatching counts the distinct keys matching match on c (SCAN may
 // return a key twice while the server resizes its table).
 func countMatching(t *testing.T, c *redis.Client, match string) int {
@@ -103,20 +111,13 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 				})
 
 				proxy := startProxy(t, primary.Addr)
-				c := redis.NewClient(clientOptions(proxy.Addr))
-				defer c.Close()
-				var once sync.Once
-				res, err := Clear(ctx, c, sel, ClearConfig{Batch: 200, Progress: func(p Progress) {
-					if p.Deleted >= products/5 {
-						once.Do(func() {
-							if err := rc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
-								t.Errorf("promote: %v", err)
-							}
-							proxy.Switch(replica.Addr)
-							op.act(t, primary, replica)
-						})
+				res, err := Clear(ctx, dial(t, proxy.Addr), sel, ClearConfig{Batch: 200, Progress: faultAt(products/5, func() {
+					if err := rc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
+						t.Errorf("promote: %v", err)
 					}
-				}})
+					proxy.Switch(replica.Addr)
+					op.act(t, primary, replica)
+				})})
 				left := countMatching(t, rc, s.Key("product:*"))
 				t.Logf("run %d: complete=%v passes=%d deleted=%d err=%v; left on the new primary: %d", run+1, res.Complete, res.Passes, res.Deleted, err, left)
 				if res.Complete && left > 0 {
@@ -146,15 +147,8 @@ func TestClearServerRestartedBehindTheAddress(t *testing.T) {
 	admin := srv.Client(t)
 	const total = 30000
 	seedWithTTL(t, admin, productKeys(s, total))
-	c := redis.NewClient(clientOptions(srv.Addr))
-	defer c.Close()
-	var once sync.Once
-	res, err := Clear(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200,
-		Progress: func(p Progress) {
-			if p.Deleted >= 6000 {
-				once.Do(func() { srv.Restart(t) })
-			}
-		}})
+	res, err := Clear(context.Background(), dial(t, srv.Addr), Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200,
+		Progress: faultAt(6000, func() { srv.Restart(t) })})
 	left := admin.DBSize(context.Background()).Val()
 	t.Logf("complete=%v passes=%d deleted=%d err=%v left=%d", res.Complete, res.Passes, res.Deleted, err, left)
 	if res.Complete && left > 0 {
@@ -288,12 +282,7 @@ func TestClearSeedMasterKilled(t *testing.T) {
 			c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{seed.Addr}, Protocol: 2, MaxRetries: 1, DialerRetries: 1,
 				DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 			defer c.Close()
-			var once sync.Once
-			res, err := Clear(context.Background(), c, sel, ClearConfig{Batch: 100, Progress: func(p Progress) {
-				if p.Deleted >= 3000 {
-					once.Do(seed.Stop)
-				}
-			}})
+			res, err := Clear(context.Background(), c, sel, ClearConfig{Batch: 100, Progress: faultAt(3000, seed.Stop)})
 			survivors := append([]*redistest.Server{}, cl.Masters[1:]...)
 			survivors = append(survivors, cl.Replicas...)
 			left := func() (n int) {
@@ -314,8 +303,7 @@ func TestClearSeedMasterKilled(t *testing.T) {
 			if ce == nil || !ce.Retry || ce.Live == "" || ce.Live == seed.Addr {
 				t.Fatalf("err %v: want a *ClearError with a retry on a live master other than %s", err, seed.Addr)
 			}
-			live := redis.NewClient(clientOptions(ce.Live))
-			defer live.Close()
+			live := dial(t, ce.Live)
 			if err := live.Ping(context.Background()).Err(); err != nil {
 				t.Fatalf("the named master %s does not answer: %v", ce.Live, err)
 			}
@@ -437,15 +425,8 @@ func TestClearLimitHoldsForEachPass(t *testing.T) {
 	if err := admin.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	c := redis.NewClient(clientOptions(srv.Addr))
-	defer c.Close()
-	var once sync.Once
-	res, err := Clear(ctx, c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200, Limit: total,
-		Progress: func(p Progress) {
-			if p.Deleted >= total/2 {
-				once.Do(func() { srv.Restart(t) })
-			}
-		}})
+	res, err := Clear(ctx, dial(t, srv.Addr), Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 200, Limit: total,
+		Progress: faultAt(total/2, func() { srv.Restart(t) })})
 	if err != nil || !res.Complete || res.Passes < 2 || admin.DBSize(ctx).Val() != 0 {
 		t.Errorf("complete=%v passes=%d err=%v, %d left: want complete after starting over within the limit", res.Complete, res.Passes, err, admin.DBSize(ctx).Val())
 	}
@@ -462,18 +443,11 @@ func TestClearReconnectsToTheSameServer(t *testing.T) {
 			admin := srv.Client(t)
 			seedWithTTL(t, admin, productKeys(s, 20000))
 			proxy := startProxy(t, srv.Addr)
-			c := redis.NewClient(clientOptions(proxy.Addr))
-			defer c.Close()
-			var once sync.Once
-			res, err := Clear(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 100,
-				Progress: func(p Progress) {
-					if p.Deleted >= 2000 {
-						once.Do(func() {
-							proxy.Cut()
-							time.AfterFunc(outage, proxy.Heal)
-						})
-					}
-				}})
+			res, err := Clear(context.Background(), dial(t, proxy.Addr), Selection{must(t)(s.Group(GroupProducts))}, ClearConfig{Batch: 100,
+				Progress: faultAt(2000, func() {
+					proxy.Cut()
+					time.AfterFunc(outage, proxy.Heal)
+				})})
 			if err != nil || !res.Complete || res.Passes != 1 || admin.DBSize(context.Background()).Val() != 0 {
 				t.Errorf("complete=%v passes=%d err=%v: want complete in one pass", res.Complete, res.Passes, err)
 			}
