@@ -171,7 +171,7 @@ func (c *cache) drain(ctx context.Context) {
 	}
 	for {
 		c.recover(ctx)
-		if c.pendingCount() == 0 || c.store.persistent() || !pause(ctx, probeEvery) {
+		if c.pendingCount() == 0 || c.store.persistent() || !keyspace.Sleep(ctx, probeEvery) {
 			break
 		}
 	}
@@ -190,18 +190,6 @@ func (c *cache) drain(ctx context.Context) {
 	default:
 		c.log.Error("invalidations Redis has not taken are lost with this process: run the command to finish them",
 			"pending", len(left), "command", clearCommand(c.schema, left, c.clearArgs))
-	}
-}
-
-// pause waits d, or less if ctx ends first; it reports whether ctx is live.
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

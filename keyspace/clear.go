@@ -213,7 +213,7 @@ func (cl *clearer) clearServer(ctx context.Context, opt *redis.Options) error {
 			return nil
 		}
 		var sc *ServerChangedError
-		if errors.As(err, &sc) && cl.passes < maxPasses && sleep(ctx, passBackoff(cl.passes)) {
+		if errors.As(err, &sc) && cl.passes < maxPasses && Sleep(ctx, passBackoff(cl.passes)) {
 			continue
 		}
 		cl.failed = 1
@@ -269,7 +269,7 @@ func (cl *clearer) clearCluster(ctx context.Context, cc *redis.ClusterClient) er
 		if first != nil && !first.Retry {
 			again = false
 		}
-		if again && cl.passes < maxPasses && sleep(ctx, passBackoff(cl.passes)) {
+		if again && cl.passes < maxPasses && Sleep(ctx, passBackoff(cl.passes)) {
 			continue
 		}
 		cl.failed = failed
@@ -484,7 +484,7 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) err
 		}
 		cl.report()
 		if cl.cfg.Pause > 0 {
-			sleep(ctx, cl.cfg.Pause)
+			Sleep(ctx, cl.cfg.Pause)
 		}
 	}
 	serr := <-scanErr

@@ -177,7 +177,7 @@ func (p *pinned) do(ctx context.Context, fn func(*redis.Conn) error) error {
 func (p *pinned) reopen(ctx context.Context, cause error) error {
 	for p.id.known() && p.reopens < maxReopens {
 		p.reopens++
-		if !sleep(ctx, time.Duration(p.reopens)*100*time.Millisecond) {
+		if !Sleep(ctx, time.Duration(p.reopens)*100*time.Millisecond) {
 			return cause
 		}
 		conn, id, err := p.dial(ctx)
@@ -195,8 +195,9 @@ func (p *pinned) reopen(ctx context.Context, cause error) error {
 	return cause
 }
 
-// sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether d passed. The clear
+// and the catalog's invalidation retries wait with it.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
