@@ -99,39 +99,43 @@ func noParams(r *http.Request) error {
 	return err
 }
 
-func (s *Server) getCategories(w http.ResponseWriter, r *http.Request, _ []int64) {
+// requiredID parses the query of a route whose one parameter, name, is an
+// id it requires.
+func requiredID(r *http.Request, name string) (params, error) {
+	p, err := parseParams(r.URL.RawQuery, map[string]paramKind{name: idParam}, nil)
+	if err == nil && p[name] == "" {
+		err = badRequest("parameter %q is required", name)
+	}
+	return p, err
+}
+
+// serveNoParams is serveCached for a route that takes no query parameters.
+func (s *Server) serveNoParams(w http.ResponseWriter, r *http.Request, e entry, load func(ctx context.Context) (any, error)) {
 	if err := noParams(r); err != nil {
 		s.writeStoreError(w, err)
 		return
 	}
-	s.serveCached(w, r, entry{keyspace.KeyCategories, ttlCategories, famCategories, keyspace.GroupCategories},
-		func(ctx context.Context) (any, error) { return s.store.Categories(ctx) }, nil)
+	s.serveCached(w, r, e, load, nil)
+}
+
+func (s *Server) getCategories(w http.ResponseWriter, r *http.Request, _ []int64) {
+	s.serveNoParams(w, r, entry{keyspace.KeyCategories, ttlCategories, famCategories, keyspace.GroupCategories},
+		func(ctx context.Context) (any, error) { return s.store.Categories(ctx) })
 }
 
 func (s *Server) getCategory(w http.ResponseWriter, r *http.Request, ids []int64) {
-	if err := noParams(r); err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
-	s.serveCached(w, r, entry{keyspace.CategoryKey(ids[0]), ttlCategories, famCategories, keyspace.GroupCategories},
-		func(ctx context.Context) (any, error) { return s.store.Category(ctx, ids[0]) }, nil)
+	s.serveNoParams(w, r, entry{keyspace.CategoryKey(ids[0]), ttlCategories, famCategories, keyspace.GroupCategories},
+		func(ctx context.Context) (any, error) { return s.store.Category(ctx, ids[0]) })
 }
 
 func (s *Server) getColors(w http.ResponseWriter, r *http.Request, _ []int64) {
-	if err := noParams(r); err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
-	s.serveCached(w, r, entry{keyspace.KeyColors, ttlColors, famColors, keyspace.GroupColors},
-		func(ctx context.Context) (any, error) { return s.store.Colors(ctx) }, nil)
+	s.serveNoParams(w, r, entry{keyspace.KeyColors, ttlColors, famColors, keyspace.GroupColors},
+		func(ctx context.Context) (any, error) { return s.store.Colors(ctx) })
 }
 
 // getVariantList is the variant viewset's list, filtered by product (required).
 func (s *Server) getVariantList(w http.ResponseWriter, r *http.Request, _ []int64) {
-	p, err := parseParams(r.URL.RawQuery, map[string]paramKind{"product": idParam}, nil)
-	if err == nil && p["product"] == "" {
-		err = badRequest("parameter \"product\" is required")
-	}
+	p, err := requiredID(r, "product")
 	if err != nil {
 		s.writeStoreError(w, err)
 		return
@@ -215,33 +219,21 @@ func (s *Server) checkRefs(ctx context.Context, category, color int64) error {
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request, ids []int64) {
-	if err := noParams(r); err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
 	id := ids[0]
-	s.serveCached(w, r, entry{keyspace.ProductKey(id), ttlProduct, famProduct(id), keyspace.GroupProducts},
-		func(ctx context.Context) (any, error) { return s.store.Product(ctx, id) }, nil)
+	s.serveNoParams(w, r, entry{keyspace.ProductKey(id), ttlProduct, famProduct(id), keyspace.GroupProducts},
+		func(ctx context.Context) (any, error) { return s.store.Product(ctx, id) })
 }
 
 func (s *Server) getProductVariants(w http.ResponseWriter, r *http.Request, ids []int64) {
-	if err := noParams(r); err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
 	id := ids[0]
-	s.serveCached(w, r, entry{keyspace.ProductVariantsKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
-		func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) }, nil)
+	s.serveNoParams(w, r, entry{keyspace.ProductVariantsKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
+		func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) })
 }
 
 func (s *Server) getRecommendations(w http.ResponseWriter, r *http.Request, ids []int64) {
-	if err := noParams(r); err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
 	id := ids[0]
-	s.serveCached(w, r, entry{keyspace.ProductRecommendationsKey(id), ttlRecommendations, famRecs, keyspace.GroupProducts},
-		func(ctx context.Context) (any, error) { return s.store.Recommendations(ctx, id, recommendationCount) }, nil)
+	s.serveNoParams(w, r, entry{keyspace.ProductRecommendationsKey(id), ttlRecommendations, famRecs, keyspace.GroupProducts},
+		func(ctx context.Context) (any, error) { return s.store.Recommendations(ctx, id, recommendationCount) })
 }
 
 // getTop serves top_sellers and new_arrivals: one key holds the top
@@ -282,10 +274,7 @@ func marshal(v any) ([]byte, error) {
 }
 
 func (s *Server) getPersonalized(w http.ResponseWriter, r *http.Request, _ []int64) {
-	p, err := parseParams(r.URL.RawQuery, map[string]paramKind{"user_id": idParam}, nil)
-	if err == nil && p["user_id"] == "" {
-		err = badRequest("parameter \"user_id\" is required")
-	}
+	p, err := requiredID(r, "user_id")
 	if err != nil {
 		s.writeStoreError(w, err)
 		return
