@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -16,19 +14,12 @@ import (
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
-	"github.com/cachectl/cachectl/keyspace"
 )
 
 type benchOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
-	Schema keyspace.Schema
-	Client *http.Client
-	API    *url.URL
-	Format output.Format
-	Quiet  bool
+	common
+	apiTarget
 	Getenv func(string) string
 
 	Requests       int
@@ -48,7 +39,7 @@ type benchOptions struct {
 }
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
-	opts := &benchOptions{IO: f.IO, Redis: f.Redis}
+	opts := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure cold against warm latency per endpoint, with gates for CI",
@@ -90,24 +81,17 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
   cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON, output.Markdown)
-			if err != nil {
+			opts.Getenv = f.Getenv
+			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
 				return err
 			}
-			opts.Format, opts.Quiet, opts.Getenv = fm, f.opts.Quiet, f.Getenv
-			if opts.API, opts.Client, err = f.API(); err != nil {
-				return err
-			}
-			if opts.Schema, err = f.Schema(); err != nil {
+			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBench(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runBench)
 		},
 	}
 	fl := cmd.Flags()

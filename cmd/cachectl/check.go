@@ -15,22 +15,15 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/build"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
-	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
 
 type checkOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
-	Schema keyspace.Schema
-	Client *http.Client
-	API    *url.URL
-	Format output.Format
-	Quiet  bool
+	common
+	apiTarget
 
 	RedisAddr  string // redacted, for the report when Redis cannot be reached
 	AdminToken string
@@ -51,7 +44,7 @@ type checkReport struct{ check.Report }
 func (r checkReport) firstFailure() (checkStep, bool) { return r.FirstFailure() }
 
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
-	opts := &checkOptions{IO: f.IO, Redis: f.Redis}
+	opts := &checkOptions{}
 	var scheme string
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -90,10 +83,7 @@ reached.`,
 			if err := opts.complete(f, cmd, scheme); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runCheck(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runCheck)
 		},
 	}
 	fl := cmd.Flags()
@@ -108,15 +98,10 @@ reached.`,
 // complete fills the options from the global flags, the environment and
 // --admin-auth-scheme.
 func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string) error {
-	fm, err := f.format(output.Table, output.JSON)
-	if err != nil {
+	if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 		return err
 	}
-	opts.Format, opts.Quiet = fm, f.opts.Quiet
-	if opts.API, opts.Client, err = f.API(); err != nil {
-		return err
-	}
-	if opts.Schema, err = f.Schema(); err != nil {
+	if err := f.apiTarget(&opts.apiTarget); err != nil {
 		return err
 	}
 	if opts.RequestTimeout <= 0 {
@@ -203,7 +188,7 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(checkStep)) (
 
 // checkWarm is check's warm step: one round of the built-in plan, verified.
 func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (warm.Report, warm.Verification, error) {
-	wo := &warmOptions{Client: opts.Client, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
+	wo := &warmOptions{apiTarget: apiTarget{Client: opts.Client}, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
 	rep, err := warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
 	if err != nil {
 		return warm.Report{}, warm.Verification{}, err

@@ -21,7 +21,7 @@ var printSteps = []checkStep{
 func TestCheckOutputOnATerminal(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	ios.SetStdoutTTY(true)
-	opts := &checkOptions{IO: ios, Format: output.Table}
+	opts := &checkOptions{common: common{IO: ios, Format: output.Table}}
 	pr := newCheckPrinter(opts)
 	rep := checkReport{check.Report{Op: "check"}}
 	for _, s := range printSteps {
@@ -54,7 +54,7 @@ func TestCheckOutputOnATerminal(t *testing.T) {
 // Piped: tab-separated, one header, a stable status word; no verdict line.
 func TestCheckOutputPiped(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
-	opts := &checkOptions{IO: ios, Format: output.Table}
+	opts := &checkOptions{common: common{IO: ios, Format: output.Table}}
 	pr := newCheckPrinter(opts)
 	rep := checkReport{check.Report{Op: "check", Steps: printSteps[:1], Passed: true}}
 	pr.step(printSteps[0])
@@ -71,7 +71,7 @@ func TestCheckOutputPiped(t *testing.T) {
 // A fatal error (Redis gone) still prints the report, and keeps its own exit code.
 func TestCheckJSONWhenItCannotGoOn(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
-	opts := &checkOptions{IO: ios, Format: output.JSON}
+	opts := &checkOptions{common: common{IO: ios, Format: output.JSON}}
 	rep := checkReport{check.Report{Op: "check", API: "http://api", Steps: []checkStep{{Name: "connect", Detail: "cannot reach redis", DurationMs: 2}}}}
 	gone := errors.New("gone")
 	if err := finishCheck(opts, newCheckPrinter(opts), rep, gone); err != gone {

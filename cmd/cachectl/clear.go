@@ -26,11 +26,8 @@ const (
 )
 
 type clearOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema func() (keyspace.Schema, error)
-	Format output.Format
-	Quiet  bool
 
 	All bool
 	// Flagged holds the flags of the registry's groups (--products, ...), by group name.
@@ -49,7 +46,7 @@ type clearOptions struct {
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
-	opts := &clearOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Flagged: map[string]*bool{}}
+	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}}
 	cmd := &cobra.Command{
 		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
 		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
@@ -79,19 +76,13 @@ at the prompt deletes nothing and exits 1.`,
   cachectl clear --all --yes --pause 2ms --max-keys 2000000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := opts.bound(cmd.Flags().Changed); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runClear(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runClear)
 		},
 	}
 	fl := cmd.Flags()

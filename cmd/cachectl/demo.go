@@ -166,8 +166,11 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 // check runs check against the sandbox, its steps printed as they end.
 func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (checkReport, error) {
 	copts := &checkOptions{
-		IO: o.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
-		Schema: o.Schema, Client: client, API: sb.API.URL, Format: output.Table, Quiet: o.Quiet,
+		common: common{
+			IO: o.IO, Format: output.Table, Quiet: o.Quiet,
+			Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
+		},
+		apiTarget:  apiTarget{Schema: o.Schema, Client: client, API: sb.API.URL},
 		AdminToken: sb.API.AdminToken, RequestTimeout: demoRequestTimeout,
 		// Its own Redis, or one given with --redis to be cleared: no question.
 		Yes: true,

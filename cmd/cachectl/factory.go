@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -202,4 +203,49 @@ func (f *factory) Close() {
 	if f.conn != nil {
 		f.conn.Close()
 	}
+}
+
+// common is what the options of the Redis commands share: the streams, the
+// Redis connection, the output format and -q. The factory fills it.
+type common struct {
+	IO     *iostreams.IOStreams
+	Redis  func(context.Context) (*redisconn.Conn, error)
+	Format output.Format
+	Quiet  bool
+}
+
+// common fills c from the global flags: the output format among those the
+// command supports, -q, the streams and the Redis connection.
+func (f *factory) common(c *common, supported ...output.Format) error {
+	fm, err := f.format(supported...)
+	if err != nil {
+		return err
+	}
+	*c = common{IO: f.IO, Redis: f.Redis, Format: fm, Quiet: f.opts.Quiet}
+	return nil
+}
+
+// dispatch runs the test's runF when given, else the command's own run.
+func dispatch[O any](ctx context.Context, opts *O, runF, run func(context.Context, *O) error) error {
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return run(ctx, opts)
+}
+
+// apiTarget is what the options of the catalog API's commands share: the
+// key schema, the API's URL and its client.
+type apiTarget struct {
+	Schema keyspace.Schema
+	Client *http.Client
+	API    *url.URL
+}
+
+// apiTarget fills a from --api and the schema.
+func (f *factory) apiTarget(a *apiTarget) (err error) {
+	if a.API, a.Client, err = f.API(); err != nil {
+		return err
+	}
+	a.Schema, err = f.Schema()
+	return err
 }

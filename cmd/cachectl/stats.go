@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -15,11 +14,8 @@ import (
 )
 
 type statsOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema func() (keyspace.Schema, error)
-	Format output.Format
-	Quiet  bool
 	// Groups counts the keys of every group exactly (one SCAN pass).
 	Groups    bool
 	ScanCount int64
@@ -31,7 +27,7 @@ type statsResult = render.StatsResult
 type statsGroup = render.StatsGroup
 
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
-	opts := &statsOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema}
+	opts := &statsOptions{Schema: f.Schema}
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print one snapshot of what Redis says about itself",
@@ -52,19 +48,13 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
   cachectl stats --json | jq .hit_rate`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := inRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runStats(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runStats)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
