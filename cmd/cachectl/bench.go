@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 )
@@ -240,47 +239,17 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
 	if opts.ReportFile != "" {
-		if err := writeBenchReportFile(opts, rep); err != nil {
-			return err
+		if err := render.BenchReportFile(opts.ReportFile, opts.Format, rep); err != nil {
+			return fmt.Errorf("--report: %w", err)
 		}
 	}
 	if path := opts.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := render.BenchStepSummary(path, rep); err != nil {
 			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-		}
-		_, werr := fh.WriteString(rep.Markdown() + "\n")
-		if cerr := fh.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", werr)
 		}
 	}
 	if opts.Quiet && opts.Format == output.Table {
 		return nil
 	}
 	return render.Bench(opts.IO, opts.Format, rep)
-}
-
-func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
-	fm := opts.Format
-	switch {
-	case strings.HasSuffix(opts.ReportFile, ".json"):
-		fm = output.JSON
-	case strings.HasSuffix(opts.ReportFile, ".md"):
-		fm = output.Markdown
-	}
-	fh, err := os.Create(opts.ReportFile)
-	if err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	err = render.Bench(&iostreams.IOStreams{Out: fh}, fm, rep)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	return nil
 }

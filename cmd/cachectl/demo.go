@@ -14,6 +14,7 @@ import (
 
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
@@ -157,14 +158,14 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		opts.note("stopping the API and Redis")
 		return nil
 	}
-	if s, failed := rep.firstFailure(); failed {
+	if s, failed := rep.FirstFailure(); failed {
 		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
 	}
 	return nil
 }
 
 // check runs check against the sandbox, its steps printed as they end.
-func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (checkReport, error) {
+func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (check.Report, error) {
 	copts := &checkOptions{
 		common: common{
 			IO: o.IO, Format: output.Table, Quiet: o.Quiet,
@@ -176,8 +177,8 @@ func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *ht
 		Yes: true,
 	}
 	pr := newCheckPrinter(copts)
-	rep, err := checkRun(ctx, copts, pr.step)
-	pr.summary(rep)
+	rep, err := checkRun(ctx, copts, pr.Step)
+	pr.Summary(rep)
 	return rep, err
 }
 

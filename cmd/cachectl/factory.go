@@ -53,17 +53,31 @@ func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
 // Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
 func (f *factory) Logger() *slog.Logger {
 	f.logOnce.Do(func() {
-		level := slog.LevelWarn
-		switch {
-		case f.opts.Verbose:
-			level = slog.LevelDebug
-		case f.opts.Quiet:
-			level = slog.LevelError
-		}
-		f.logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+		f.logger = f.newLogger(slog.LevelWarn)
 		redis.SetLogger(redisLogger{f.logger})
 	})
 	return f.logger
+}
+
+// newLogger logs to stderr from level, from debug with -v, errors only with -q.
+func (f *factory) newLogger(level slog.Level) *slog.Logger {
+	switch {
+	case f.opts.Verbose:
+		level = slog.LevelDebug
+	case f.opts.Quiet:
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+}
+
+// adminToken is the catalog API's admin token: --admin-token when given
+// (changed), with a warning, else the environment's.
+func (f *factory) adminToken(changed bool, flag string) string {
+	if !changed {
+		return f.Getenv(envAdminToken)
+	}
+	f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
+	return flag
 }
 
 // redisLogger routes go-redis's internal messages to slog at debug level, so

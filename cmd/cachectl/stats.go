@@ -63,44 +63,37 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
 }
 
 func runStats(ctx context.Context, opts *statsOptions) error {
-	conn, err := opts.Redis(ctx)
+	return snapshot(ctx, opts.common, opts.Schema, opts.Groups, opts.ScanCount)
+}
+
+// snapshot reads INFO, and with groups the keys of every group, once and
+// prints it: stats, and top --once.
+func snapshot(ctx context.Context, c common, schema func() (keyspace.Schema, error), groups bool, scanCount int64) error {
+	conn, err := c.Redis(ctx)
 	if err != nil {
 		return err
 	}
 	var sel keyspace.Selection
-	if opts.Groups {
-		if sel, err = schemaGroups(opts.Schema); err != nil {
+	if groups {
+		s, err := schema()
+		if err != nil {
 			return err
 		}
+		sel = s.Selection()
 	}
-	rep, err := inspect.Read(ctx, conn.Client, sel, opts.ScanCount)
+	rep, err := inspect.Read(ctx, conn.Client, sel, scanCount)
 	if err != nil {
 		return readError(conn, err)
 	}
-	if opts.Quiet {
+	if c.Quiet {
 		return nil
 	}
 	if rep.GroupsEmpty() {
-		if schema, err := opts.Schema(); err == nil {
-			defer printElsewhere(ctx, opts.IO, conn, schema)
+		if s, err := schema(); err == nil {
+			defer printElsewhere(ctx, c.IO, conn, s)
 		}
 	}
-	return render.Stats(opts.IO, opts.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
-}
-
-// schemaGroups is groupSelection of the configured schema.
-func schemaGroups(schema func() (keyspace.Schema, error)) (keyspace.Selection, error) {
-	s, err := schema()
-	if err != nil {
-		return nil, err
-	}
-	return groupSelection(s)
-}
-
-// groupSelection is every group of the schema but "all", which is their
-// union: the registry's groups, then the config file's.
-func groupSelection(schema keyspace.Schema) (keyspace.Selection, error) {
-	return schema.Selection(), nil
+	return render.Stats(c.IO, c.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
 }
 
 // redisError turns a failure of command while reading Redis into the

@@ -123,28 +123,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 
 // runTopOnce prints one snapshot with the exact group counts, as stats does.
 func runTopOnce(ctx context.Context, opts *topOptions) error {
-	conn, err := opts.Redis(ctx)
-	if err != nil {
-		return err
-	}
-	schema, err := opts.Schema()
-	if err != nil {
-		return err
-	}
-	sel, err := groupSelection(schema)
-	if err != nil {
-		return err
-	}
-	rep, err := inspect.Read(ctx, conn.Client, sel, keyspace.DefaultScanCount)
-	switch {
-	case err != nil:
-		return readError(conn, err)
-	case opts.Quiet:
-		return nil
-	case rep.GroupsEmpty():
-		defer printElsewhere(ctx, opts.IO, conn, schema)
-	}
-	return render.Stats(opts.IO, opts.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
+	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.DefaultScanCount)
 }
 
 // topDB is the database whose keys top shows: a cluster has only db 0.
@@ -177,9 +156,7 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 		if err != nil {
 			return err
 		}
-		if sel, err = groupSelection(schema); err != nil {
-			return err
-		}
+		sel = schema.Selection()
 	}
 	cfg := tui.Config{
 		Source:   topSource{conn: conn, sel: sel},
