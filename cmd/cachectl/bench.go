@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -14,21 +12,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
-	"github.com/cachectl/cachectl/keyspace"
 )
 
 type benchOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
-	Schema keyspace.Schema
-	Client *http.Client
-	API    *url.URL
-	Format output.Format
-	Quiet  bool
+	common
+	apiTarget
 	Getenv func(string) string
 
 	Requests       int
@@ -48,7 +38,7 @@ type benchOptions struct {
 }
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
-	opts := &benchOptions{IO: f.IO, Redis: f.Redis}
+	opts := &benchOptions{}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure cold against warm latency per endpoint, with gates for CI",
@@ -90,24 +80,17 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
   cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON, output.Markdown)
-			if err != nil {
+			opts.Getenv = f.Getenv
+			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
 				return err
 			}
-			opts.Format, opts.Quiet, opts.Getenv = fm, f.opts.Quiet, f.Getenv
-			if opts.API, opts.Client, err = f.API(); err != nil {
-				return err
-			}
-			if opts.Schema, err = f.Schema(); err != nil {
+			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
 			if err := opts.validate(cmd); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runBench(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runBench)
 		},
 	}
 	fl := cmd.Flags()
@@ -256,47 +239,17 @@ func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, err
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {
 	if opts.ReportFile != "" {
-		if err := writeBenchReportFile(opts, rep); err != nil {
-			return err
+		if err := render.BenchReportFile(opts.ReportFile, opts.Format, rep); err != nil {
+			return fmt.Errorf("--report: %w", err)
 		}
 	}
 	if path := opts.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := render.BenchStepSummary(path, rep); err != nil {
 			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
-		}
-		_, werr := fh.WriteString(rep.Markdown() + "\n")
-		if cerr := fh.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", werr)
 		}
 	}
 	if opts.Quiet && opts.Format == output.Table {
 		return nil
 	}
 	return render.Bench(opts.IO, opts.Format, rep)
-}
-
-func writeBenchReportFile(opts *benchOptions, rep bench.Report) error {
-	fm := opts.Format
-	switch {
-	case strings.HasSuffix(opts.ReportFile, ".json"):
-		fm = output.JSON
-	case strings.HasSuffix(opts.ReportFile, ".md"):
-		fm = output.Markdown
-	}
-	fh, err := os.Create(opts.ReportFile)
-	if err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	err = render.Bench(&iostreams.IOStreams{Out: fh}, fm, rep)
-	if cerr := fh.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("--report: %w", err)
-	}
-	return nil
 }

@@ -15,22 +15,15 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/build"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
-	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
 
 type checkOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
-	Schema keyspace.Schema
-	Client *http.Client
-	API    *url.URL
-	Format output.Format
-	Quiet  bool
+	common
+	apiTarget
 
 	RedisAddr  string // redacted, for the report when Redis cannot be reached
 	AdminToken string
@@ -43,15 +36,8 @@ type checkOptions struct {
 	RequestTimeout  time.Duration
 }
 
-// checkStep and checkReport are check's, with the names demo reads.
-type checkStep = check.Step
-
-type checkReport struct{ check.Report }
-
-func (r checkReport) firstFailure() (checkStep, bool) { return r.FirstFailure() }
-
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
-	opts := &checkOptions{IO: f.IO, Redis: f.Redis}
+	opts := &checkOptions{}
 	var scheme string
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -90,10 +76,7 @@ reached.`,
 			if err := opts.complete(f, cmd, scheme); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runCheck(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runCheck)
 		},
 	}
 	fl := cmd.Flags()
@@ -108,25 +91,16 @@ reached.`,
 // complete fills the options from the global flags, the environment and
 // --admin-auth-scheme.
 func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string) error {
-	fm, err := f.format(output.Table, output.JSON)
-	if err != nil {
+	if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 		return err
 	}
-	opts.Format, opts.Quiet = fm, f.opts.Quiet
-	if opts.API, opts.Client, err = f.API(); err != nil {
-		return err
-	}
-	if opts.Schema, err = f.Schema(); err != nil {
+	if err := f.apiTarget(&opts.apiTarget); err != nil {
 		return err
 	}
 	if opts.RequestTimeout <= 0 {
 		return usageErrorf("--request-timeout must be positive")
 	}
-	if cmd.Flags().Changed("admin-token") {
-		f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
-	} else {
-		opts.AdminToken = f.Getenv(envAdminToken)
-	}
+	opts.AdminToken = f.adminToken(cmd.Flags().Changed("admin-token"), opts.AdminToken)
 	opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
 	switch strings.ToLower(scheme) {
 	case "auto":
@@ -151,17 +125,14 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 		return checkRefusal(opts)
 	}
 	pr := newCheckPrinter(opts)
-	rep, err := checkRun(ctx, opts, pr.step)
+	rep, err := checkRun(ctx, opts, pr.Step)
 	return finishCheck(opts, pr, rep, err)
 }
 
 // checkRefusal is clear's rule: no deleting without a terminal to ask on,
 // unless told to.
 func checkRefusal(opts *checkOptions) error {
-	sel, err := groupSelection(opts.Schema)
-	if err != nil {
-		return err
-	}
+	sel := opts.Schema.Selection()
 	names := make([]string, len(sel))
 	for i, t := range sel {
 		names[i] = t.Name
@@ -174,11 +145,8 @@ func checkRefusal(opts *checkOptions) error {
 // checkRun runs the checklist, calling onStep as each step ends. A non-nil
 // error means it could not go on (Redis or the API unreachable,
 // interrupted, the clear refused); the report then holds the steps done so far.
-func checkRun(ctx context.Context, opts *checkOptions, onStep func(checkStep)) (checkReport, error) {
-	groups, err := groupSelection(opts.Schema)
-	if err != nil {
-		return checkReport{}, err
-	}
+func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) (check.Report, error) {
+	groups := opts.Schema.Selection()
 	api := catalogapi.New(opts.API, opts.Client).WithTimeout(opts.RequestTimeout).
 		WithHeader(http.Header{"User-Agent": {"cachectl/" + build.Get().Version}})
 	cfg := check.Config{
@@ -191,19 +159,19 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(checkStep)) (
 	}
 	if !opts.Yes {
 		cfg.Confirm = func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error) {
-			return askClear(ctx, opts.IO, opts.Schema, conn, groups, counts, total)
+			return render.AskClear(ctx, opts.IO, opts.Schema, conn, groups, counts, total)
 		}
 	}
 	rep, err := check.Run(ctx, cfg, onStep)
 	if errors.Is(err, check.ErrClearRefused) {
 		err = hinted{err, "run with --skip-clear to check without clearing the groups"}
 	}
-	return checkReport{rep}, err
+	return rep, err
 }
 
 // checkWarm is check's warm step: one round of the built-in plan, verified.
 func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (warm.Report, warm.Verification, error) {
-	wo := &warmOptions{Client: opts.Client, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
+	wo := &warmOptions{apiTarget: apiTarget{Client: opts.Client}, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
 	rep, err := warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
 	if err != nil {
 		return warm.Report{}, warm.Verification{}, err
@@ -211,29 +179,24 @@ func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClien
 	return warm.Report{URLs: rep.URLs, OK: rep.OK, Failed: rep.Failed, Hits: rep.Hits, Misses: rep.Misses, Results: rep.Results}, rep.Verify, nil
 }
 
-// checkPrinter is render's, with the names demo calls.
-type checkPrinter struct{ *render.CheckPrinter }
-
-func newCheckPrinter(opts *checkOptions) checkPrinter {
-	return checkPrinter{render.NewCheckPrinter(opts.IO, opts.Format != output.JSON && !opts.Quiet)}
+// newCheckPrinter prints the steps as they end, unless JSON or -q.
+func newCheckPrinter(opts *checkOptions) *render.CheckPrinter {
+	return render.NewCheckPrinter(opts.IO, opts.Format != output.JSON && !opts.Quiet)
 }
 
-func (p checkPrinter) step(s checkStep)        { p.Step(s) }
-func (p checkPrinter) summary(rep checkReport) { p.Summary(rep.Report) }
-
 // finishCheck prints the end of the checklist and maps the outcome to an error.
-func finishCheck(opts *checkOptions, pr checkPrinter, rep checkReport, err error) error {
+func finishCheck(opts *checkOptions, pr *render.CheckPrinter, rep check.Report, err error) error {
 	if opts.Format == output.JSON {
 		if jerr := output.WriteJSON(opts.IO, rep); jerr != nil {
 			return jerr
 		}
 	} else {
-		pr.summary(rep)
+		pr.Summary(rep)
 	}
 	if err != nil {
 		return err
 	}
-	if s, failed := rep.firstFailure(); failed {
+	if s, failed := rep.FirstFailure(); failed {
 		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"github.com/cachectl/cachectl/internal/output"
 )
 
-var printSteps = []checkStep{
+var printSteps = []check.Step{
 	{Name: "connect", OK: true, Detail: "PONG in 0.20 ms", DurationMs: 1.25},
 	{Name: "warm", OK: false, Detail: "3 keys not in Redis", DurationMs: 1500},
 	{Name: "stats", OK: true, Skipped: true, Detail: "INFO is not permitted", DurationMs: 0.5},
@@ -21,12 +21,12 @@ var printSteps = []checkStep{
 func TestCheckOutputOnATerminal(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
 	ios.SetStdoutTTY(true)
-	opts := &checkOptions{IO: ios, Format: output.Table}
+	opts := &checkOptions{common: common{IO: ios, Format: output.Table}}
 	pr := newCheckPrinter(opts)
-	rep := checkReport{check.Report{Op: "check"}}
+	rep := check.Report{Op: "check"}
 	for _, s := range printSteps {
 		rep.Steps = append(rep.Steps, s)
-		pr.step(s)
+		pr.Step(s)
 	}
 	err := finishCheck(opts, pr, rep, nil)
 	got := out.String()
@@ -54,11 +54,11 @@ func TestCheckOutputOnATerminal(t *testing.T) {
 // Piped: tab-separated, one header, a stable status word; no verdict line.
 func TestCheckOutputPiped(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
-	opts := &checkOptions{IO: ios, Format: output.Table}
+	opts := &checkOptions{common: common{IO: ios, Format: output.Table}}
 	pr := newCheckPrinter(opts)
-	rep := checkReport{check.Report{Op: "check", Steps: printSteps[:1], Passed: true}}
-	pr.step(printSteps[0])
-	pr.step(printSteps[2])
+	rep := check.Report{Op: "check", Steps: printSteps[:1], Passed: true}
+	pr.Step(printSteps[0])
+	pr.Step(printSteps[2])
 	if err := finishCheck(opts, pr, rep, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +71,8 @@ func TestCheckOutputPiped(t *testing.T) {
 // A fatal error (Redis gone) still prints the report, and keeps its own exit code.
 func TestCheckJSONWhenItCannotGoOn(t *testing.T) {
 	ios, _, out, _ := iostreams.Test()
-	opts := &checkOptions{IO: ios, Format: output.JSON}
-	rep := checkReport{check.Report{Op: "check", API: "http://api", Steps: []checkStep{{Name: "connect", Detail: "cannot reach redis", DurationMs: 2}}}}
+	opts := &checkOptions{common: common{IO: ios, Format: output.JSON}}
+	rep := check.Report{Op: "check", API: "http://api", Steps: []check.Step{{Name: "connect", Detail: "cannot reach redis", DurationMs: 2}}}
 	gone := errors.New("gone")
 	if err := finishCheck(opts, newCheckPrinter(opts), rep, gone); err != gone {
 		t.Errorf("error = %v", err)

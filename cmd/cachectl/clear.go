@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -26,11 +24,8 @@ const (
 )
 
 type clearOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema func() (keyspace.Schema, error)
-	Format output.Format
-	Quiet  bool
 
 	All bool
 	// Flagged holds the flags of the registry's groups (--products, ...), by group name.
@@ -49,7 +44,7 @@ type clearOptions struct {
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
-	opts := &clearOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Flagged: map[string]*bool{}}
+	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}}
 	cmd := &cobra.Command{
 		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
 		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
@@ -79,19 +74,13 @@ at the prompt deletes nothing and exits 1.`,
   cachectl clear --all --yes --pause 2ms --max-keys 2000000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := opts.bound(cmd.Flags().Changed); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runClear(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runClear)
 		},
 	}
 	fl := cmd.Flags()
@@ -236,9 +225,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		// Ctrl-C: the exit-code mapping prints only "interrupted", so say
-		// here what was done and how to finish.
-		fmt.Fprintf(opts.IO.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", res.Deleted)
+		render.ClearInterrupted(opts.IO, res.Deleted)
 	}
 	return partialError{hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), render.ClearHint(clearErr, conn, opts.MaxKeys)}}
 }
@@ -259,7 +246,7 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 	for _, n := range counts {
 		total += n
 	}
-	where := clearTarget(conn)
+	where := render.ClearTarget(conn)
 	switch {
 	case total == 0:
 		return errNothingToClear
@@ -267,7 +254,7 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
 			"narrow the selection, or raise --max-keys if that many is expected"}
 	case prompt:
-		ok, err := askClear(ctx, opts.IO, schema, conn, sel, counts, total)
+		ok, err := render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total)
 		if err == nil && !ok {
 			err = errors.New("not confirmed: nothing deleted")
 		}
@@ -292,42 +279,6 @@ func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.
 		defer prog.Done()
 	}
 	return keyspace.Clear(ctx, conn.Client, sel, cfg)
-}
-
-// clearTarget names where a clear goes, in prompts and refusals.
-func clearTarget(conn *redisconn.Conn) string {
-	if conn.Cluster {
-		return conn.Addr + " (cluster, every master)"
-	}
-	return fmt.Sprintf("%s db %d", conn.Addr, conn.DB)
-}
-
-// askClear shows the target and the keys of each target of sel, and asks.
-func askClear(ctx context.Context, ios *iostreams.IOStreams, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection, counts []int64, total int64) (bool, error) {
-	return confirmClear(ctx, ios, fmt.Sprintf("about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
-		total, schema.Namespace(), clearTarget(conn), sel.Summary(counts)))
-}
-
-// confirmClear asks on stderr and reads one line from stdin; only y or yes agree.
-// Ctrl-C while it waits ends the command (exit 130) with nothing deleted.
-func confirmClear(ctx context.Context, ios *iostreams.IOStreams, question string) (bool, error) {
-	fmt.Fprint(ios.ErrOut, question)
-	answer := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(ios.In).ReadString('\n')
-		answer <- line
-	}()
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(ios.ErrOut)
-		return false, ctx.Err()
-	case line := <-answer:
-		switch strings.ToLower(strings.TrimSpace(line)) {
-		case "y", "yes":
-			return true, nil
-		}
-		return false, nil
-	}
 }
 
 func printClear(opts *clearOptions, conn *redisconn.Conn, res keyspace.Result, d time.Duration) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
@@ -157,24 +158,27 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		opts.note("stopping the API and Redis")
 		return nil
 	}
-	if s, failed := rep.firstFailure(); failed {
+	if s, failed := rep.FirstFailure(); failed {
 		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
 	}
 	return nil
 }
 
 // check runs check against the sandbox, its steps printed as they end.
-func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (checkReport, error) {
+func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (check.Report, error) {
 	copts := &checkOptions{
-		IO: o.IO, Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
-		Schema: o.Schema, Client: client, API: sb.API.URL, Format: output.Table, Quiet: o.Quiet,
+		common: common{
+			IO: o.IO, Format: output.Table, Quiet: o.Quiet,
+			Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
+		},
+		apiTarget:  apiTarget{Schema: o.Schema, Client: client, API: sb.API.URL},
 		AdminToken: sb.API.AdminToken, RequestTimeout: demoRequestTimeout,
 		// Its own Redis, or one given with --redis to be cleared: no question.
 		Yes: true,
 	}
 	pr := newCheckPrinter(copts)
-	rep, err := checkRun(ctx, copts, pr.step)
-	pr.summary(rep)
+	rep, err := checkRun(ctx, copts, pr.Step)
+	pr.Summary(rep)
 	return rep, err
 }
 

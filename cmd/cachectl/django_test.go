@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
@@ -328,11 +329,11 @@ func TestDjangoCheck(t *testing.T) {
 			}
 			ios, _, out, errOut := iostreams.Test()
 			code := runCLI(t, ios, append(args, flags...)...)
-			var rep checkReport
+			var rep check.Report
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("exit %d: %v: %s\n%s", code, err, out, errOut)
 			}
-			var inv *checkStep
+			var inv *check.Step
 			for i, s := range rep.Steps {
 				if s.Name == "invalidation" {
 					inv = &rep.Steps[i]

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -52,17 +53,31 @@ func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
 // Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
 func (f *factory) Logger() *slog.Logger {
 	f.logOnce.Do(func() {
-		level := slog.LevelWarn
-		switch {
-		case f.opts.Verbose:
-			level = slog.LevelDebug
-		case f.opts.Quiet:
-			level = slog.LevelError
-		}
-		f.logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+		f.logger = f.newLogger(slog.LevelWarn)
 		redis.SetLogger(redisLogger{f.logger})
 	})
 	return f.logger
+}
+
+// newLogger logs to stderr from level, from debug with -v, errors only with -q.
+func (f *factory) newLogger(level slog.Level) *slog.Logger {
+	switch {
+	case f.opts.Verbose:
+		level = slog.LevelDebug
+	case f.opts.Quiet:
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+}
+
+// adminToken is the catalog API's admin token: --admin-token when given
+// (changed), with a warning, else the environment's.
+func (f *factory) adminToken(changed bool, flag string) string {
+	if !changed {
+		return f.Getenv(envAdminToken)
+	}
+	f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
+	return flag
 }
 
 // redisLogger routes go-redis's internal messages to slog at debug level, so
@@ -202,4 +217,49 @@ func (f *factory) Close() {
 	if f.conn != nil {
 		f.conn.Close()
 	}
+}
+
+// common is what the options of the Redis commands share: the streams, the
+// Redis connection, the output format and -q. The factory fills it.
+type common struct {
+	IO     *iostreams.IOStreams
+	Redis  func(context.Context) (*redisconn.Conn, error)
+	Format output.Format
+	Quiet  bool
+}
+
+// common fills c from the global flags: the output format among those the
+// command supports, -q, the streams and the Redis connection.
+func (f *factory) common(c *common, supported ...output.Format) error {
+	fm, err := f.format(supported...)
+	if err != nil {
+		return err
+	}
+	*c = common{IO: f.IO, Redis: f.Redis, Format: fm, Quiet: f.opts.Quiet}
+	return nil
+}
+
+// dispatch runs the test's runF when given, else the command's own run.
+func dispatch[O any](ctx context.Context, opts *O, runF, run func(context.Context, *O) error) error {
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return run(ctx, opts)
+}
+
+// apiTarget is what the options of the catalog API's commands share: the
+// key schema, the API's URL and its client.
+type apiTarget struct {
+	Schema keyspace.Schema
+	Client *http.Client
+	API    *url.URL
+}
+
+// apiTarget fills a from --api and the schema.
+func (f *factory) apiTarget(a *apiTarget) (err error) {
+	if a.API, a.Client, err = f.API(); err != nil {
+		return err
+	}
+	a.Schema, err = f.Schema()
+	return err
 }

@@ -95,10 +95,7 @@ func TestANewGroupIsOneEntry(t *testing.T) {
 			}
 		}
 		// The dashboard's keyspace panel reads the same selection.
-		sel, err := groupSelection(keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion))
-		if err != nil {
-			t.Fatal(err)
-		}
+		sel := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Selection()
 		gs, err := topSource{conn: &redisconn.Conn{Client: c, Addr: srv.URL()}, sel: sel}.Groups(context.Background(), false)
 		if err != nil {
 			t.Fatal(err)

@@ -8,19 +8,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
 type keysOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema func() (keyspace.Schema, error)
-	Format output.Format
-	Quiet  bool
 
 	Groups  []string
 	Samples int
@@ -28,7 +23,7 @@ type keysOptions struct {
 }
 
 func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cobra.Command {
-	opts := &keysOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema}
+	opts := &keysOptions{Schema: f.Schema}
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Count the cached keys per group and estimate their memory",
@@ -42,22 +37,16 @@ its key count. Read-only.`,
   cachectl keys --group products --json | jq .groups.products.keys`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON, output.Markdown)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := firstErr(
 				inRange("samples", opts.Samples, 1, maxSamples),
 				inRange("count", opts.Count, 1, maxScanCount),
 			); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runKeys(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runKeys)
 		},
 	}
 	fl := cmd.Flags()

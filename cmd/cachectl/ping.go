@@ -9,22 +9,18 @@ import (
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/format"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 )
 
 type pingOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
-	Format output.Format
-	Quiet  bool
-	Count  int
+	common
+	Count int
 }
 
 func newPingCmd(f *factory, runF func(context.Context, *pingOptions) error) *cobra.Command {
-	opts := &pingOptions{IO: f.IO, Redis: f.Redis}
+	opts := &pingOptions{}
 	cmd := &cobra.Command{
 		Use:   "ping",
 		Short: "Check that Redis answers, and say what it is",
@@ -39,19 +35,13 @@ Exits 3 when Redis cannot be reached or refuses the credentials.`,
   cachectl ping --redis redis://10.0.0.5:7000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := inRange("count", opts.Count, 1, maxPings); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runPing(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runPing)
 		},
 	}
 	cmd.Flags().IntVarP(&opts.Count, "count", "n", 5, "PINGs to time; the median is reported")

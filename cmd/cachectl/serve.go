@@ -15,6 +15,7 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -104,11 +105,7 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	if tokenFlag {
-		f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
-	} else {
-		o.AdminToken = f.Getenv(envAdminToken)
-	}
+	o.AdminToken = f.adminToken(tokenFlag, o.AdminToken)
 	schema, err := f.Schema()
 	if err != nil {
 		return err
@@ -171,15 +168,8 @@ func clearArgs(o *globalOptions) []string {
 // serveLogger writes the access log to stderr: info by default, debug with
 // -v, errors only with -q.
 func serveLogger(f *factory) *slog.Logger {
-	level := slog.LevelInfo
-	switch {
-	case f.opts.Verbose:
-		level = slog.LevelDebug
-	case f.opts.Quiet:
-		level = slog.LevelError
-	}
 	f.Logger() // routes go-redis's own messages to slog
-	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	return f.newLogger(slog.LevelInfo)
 }
 
 func runServe(ctx context.Context, opts *serveOptions) error {
@@ -193,7 +183,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		return err
 	}
 	defer store.Close()
-	opts.Logger.Debug("catalog ready", "db", dbName(opts.DB), "took", time.Since(start))
+	opts.Logger.Debug("catalog ready", "db", render.ServeDB(opts.DB), "took", time.Since(start))
 
 	var rdb redis.UniversalClient
 	addr := "none"
@@ -222,36 +212,15 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		return fmt.Errorf("cannot listen on %s: %w", opts.Listen, err)
 	}
 	if !opts.Quiet {
-		fmt.Fprintf(opts.IO.ErrOut, "serving the catalog on http://%s (db %s, redis %s, keys %s*%s%s)\n",
-			ln.Addr(), dbName(opts.DB), addr, opts.Schema.Namespace(), cacheNote(opts), writesNote(opts))
+		b := render.ServeBanner{Addr: ln.Addr().String(), DB: opts.DB, Redis: addr, Namespace: opts.Schema.Namespace(),
+			NoCache: opts.NoCache, DBLatency: opts.DBLatency}
+		if opts.AdminToken == "" {
+			b.TokenEnv = envAdminToken
+		}
+		render.ServeListening(opts.IO, b)
 	}
 	if opts.ready != nil {
 		opts.ready(ln.Addr().String())
 	}
 	return srv.Serve(ctx, ln)
-}
-
-func dbName(path string) string {
-	if path == "" {
-		return "in memory"
-	}
-	return path
-}
-
-func cacheNote(opts *serveOptions) string {
-	s := ""
-	if opts.NoCache {
-		s += ", cache off (--no-cache: reads from the database, writes still invalidate)"
-	}
-	if opts.DBLatency > 0 {
-		s += fmt.Sprintf(", simulated db latency %s per query", opts.DBLatency)
-	}
-	return s
-}
-
-func writesNote(opts *serveOptions) string {
-	if opts.AdminToken == "" {
-		return ", writes disabled: set " + envAdminToken
-	}
-	return ""
 }

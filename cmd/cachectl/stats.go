@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -15,11 +14,8 @@ import (
 )
 
 type statsOptions struct {
-	IO     *iostreams.IOStreams
-	Redis  func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema func() (keyspace.Schema, error)
-	Format output.Format
-	Quiet  bool
 	// Groups counts the keys of every group exactly (one SCAN pass).
 	Groups    bool
 	ScanCount int64
@@ -31,7 +27,7 @@ type statsResult = render.StatsResult
 type statsGroup = render.StatsGroup
 
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
-	opts := &statsOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema}
+	opts := &statsOptions{Schema: f.Schema}
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print one snapshot of what Redis says about itself",
@@ -52,19 +48,13 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
   cachectl stats --json | jq .hit_rate`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			if err := inRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runStats(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runStats)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
@@ -73,44 +63,37 @@ Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
 }
 
 func runStats(ctx context.Context, opts *statsOptions) error {
-	conn, err := opts.Redis(ctx)
+	return snapshot(ctx, opts.common, opts.Schema, opts.Groups, opts.ScanCount)
+}
+
+// snapshot reads INFO, and with groups the keys of every group, once and
+// prints it: stats, and top --once.
+func snapshot(ctx context.Context, c common, schema func() (keyspace.Schema, error), groups bool, scanCount int64) error {
+	conn, err := c.Redis(ctx)
 	if err != nil {
 		return err
 	}
 	var sel keyspace.Selection
-	if opts.Groups {
-		if sel, err = schemaGroups(opts.Schema); err != nil {
+	if groups {
+		s, err := schema()
+		if err != nil {
 			return err
 		}
+		sel = s.Selection()
 	}
-	rep, err := inspect.Read(ctx, conn.Client, sel, opts.ScanCount)
+	rep, err := inspect.Read(ctx, conn.Client, sel, scanCount)
 	if err != nil {
 		return readError(conn, err)
 	}
-	if opts.Quiet {
+	if c.Quiet {
 		return nil
 	}
 	if rep.GroupsEmpty() {
-		if schema, err := opts.Schema(); err == nil {
-			defer printElsewhere(ctx, opts.IO, conn, schema)
+		if s, err := schema(); err == nil {
+			defer printElsewhere(ctx, c.IO, conn, s)
 		}
 	}
-	return render.Stats(opts.IO, opts.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
-}
-
-// schemaGroups is groupSelection of the configured schema.
-func schemaGroups(schema func() (keyspace.Schema, error)) (keyspace.Selection, error) {
-	s, err := schema()
-	if err != nil {
-		return nil, err
-	}
-	return groupSelection(s)
-}
-
-// groupSelection is every group of the schema but "all", which is their
-// union: the registry's groups, then the config file's.
-func groupSelection(schema keyspace.Schema) (keyspace.Selection, error) {
-	return schema.Selection(), nil
+	return render.Stats(c.IO, c.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
 }
 
 // redisError turns a failure of command while reading Redis into the

@@ -22,13 +22,10 @@ import (
 )
 
 type topOptions struct {
-	IO       *iostreams.IOStreams
-	Redis    func(context.Context) (*redisconn.Conn, error)
+	common
 	Schema   func() (keyspace.Schema, error)
 	HTTP     func() *http.Client
 	API      string // the catalog API whose /metrics the dashboard reads; "" for none
-	Format   output.Format
-	Quiet    bool
 	NoColor  bool
 	Interval time.Duration
 	Once     bool
@@ -74,7 +71,7 @@ const topExample = `  # beside your work: the dashboard
   cachectl top --once`
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
-	opts := &topOptions{IO: f.IO, Redis: f.Redis, Schema: f.Schema, Now: time.Now}
+	opts := &topOptions{Schema: f.Schema, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:     "top",
 		Short:   "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
@@ -82,12 +79,9 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 		Example: topExample,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format = fm
-			opts.Quiet = f.opts.Quiet
 			opts.NoColor = !f.IO.ColorEnabled()
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
@@ -100,10 +94,7 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 			if err := inRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runTop(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runTop)
 		},
 	}
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
@@ -132,28 +123,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 
 // runTopOnce prints one snapshot with the exact group counts, as stats does.
 func runTopOnce(ctx context.Context, opts *topOptions) error {
-	conn, err := opts.Redis(ctx)
-	if err != nil {
-		return err
-	}
-	schema, err := opts.Schema()
-	if err != nil {
-		return err
-	}
-	sel, err := groupSelection(schema)
-	if err != nil {
-		return err
-	}
-	rep, err := inspect.Read(ctx, conn.Client, sel, keyspace.DefaultScanCount)
-	switch {
-	case err != nil:
-		return readError(conn, err)
-	case opts.Quiet:
-		return nil
-	case rep.GroupsEmpty():
-		defer printElsewhere(ctx, opts.IO, conn, schema)
-	}
-	return render.Stats(opts.IO, opts.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
+	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.DefaultScanCount)
 }
 
 // topDB is the database whose keys top shows: a cluster has only db 0.
@@ -186,9 +156,7 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 		if err != nil {
 			return err
 		}
-		if sel, err = groupSelection(schema); err != nil {
-			return err
-		}
+		sel = schema.Selection()
 	}
 	cfg := tui.Config{
 		Source:   topSource{conn: conn, sel: sel},

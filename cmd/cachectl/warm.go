@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"regexp"
 	"time"
@@ -13,23 +12,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
-	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
-	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
 
 type warmOptions struct {
-	IO      *iostreams.IOStreams
-	Redis   func(context.Context) (*redisconn.Conn, error)
-	Schema  keyspace.Schema
-	Client  *http.Client
-	API     *url.URL
-	Format  output.Format
+	common
+	apiTarget
 	Verbose bool
-	Quiet   bool
 
 	URLs           string // file, or "-" for stdin
 	PlanFile       string // file, or "-" for stdin
@@ -51,7 +43,7 @@ type warmOptions struct {
 }
 
 func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cobra.Command {
-	opts := &warmOptions{IO: f.IO, Redis: f.Redis}
+	opts := &warmOptions{}
 	cmd := &cobra.Command{
 		Use:   "warm",
 		Short: "Fill the cache through the catalog API, and prove it in Redis",
@@ -86,25 +78,18 @@ a key is missing.`,
   cachectl warm --every 10m`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
-			if err != nil {
+			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			opts.Format, opts.Verbose, opts.Quiet = fm, f.opts.Verbose, f.opts.Quiet
-			if opts.API, opts.Client, err = f.API(); err != nil {
-				return err
-			}
-			if opts.Schema, err = f.Schema(); err != nil {
+			opts.Verbose = f.opts.Verbose
+			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
 			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
 			if err := opts.validate(); err != nil {
 				return err
 			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runWarm(cmd.Context(), opts)
+			return dispatch(cmd.Context(), opts, runF, runWarm)
 		},
 	}
 	fl := cmd.Flags()

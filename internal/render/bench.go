@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,4 +191,39 @@ func benchOrNA(v float64, prec int) string {
 		return "n/a"
 	}
 	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+// BenchReportFile writes rep to the file at path, in the format its
+// extension names (.json, .md), else in fm.
+func BenchReportFile(path string, fm output.Format, rep bench.Report) error {
+	switch {
+	case strings.HasSuffix(path, ".json"):
+		fm = output.JSON
+	case strings.HasSuffix(path, ".md"):
+		fm = output.Markdown
+	}
+	return benchWriteFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666, func(w io.Writer) error {
+		return Bench(&iostreams.IOStreams{Out: w}, fm, rep)
+	})
+}
+
+// BenchStepSummary appends rep's markdown to the file at path (a CI job's
+// step summary).
+func BenchStepSummary(path string, rep bench.Report) error {
+	return benchWriteFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644, func(w io.Writer) error {
+		_, err := io.WriteString(w, rep.Markdown()+"\n")
+		return err
+	})
+}
+
+func benchWriteFile(path string, flag int, perm os.FileMode, write func(io.Writer) error) error {
+	fh, err := os.OpenFile(path, flag, perm)
+	if err != nil {
+		return err
+	}
+	err = write(fh)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -184,4 +185,42 @@ func clearDeniedCommand(err error) string {
 		return cmd
 	}
 	return "scan or unlink"
+}
+
+// ClearTarget names where a clear goes, in prompts and refusals.
+func ClearTarget(conn *redisconn.Conn) string {
+	if conn.Cluster {
+		return conn.Addr + " (cluster, every master)"
+	}
+	return fmt.Sprintf("%s db %d", conn.Addr, conn.DB)
+}
+
+// AskClear shows the target and the keys of each target of sel, and asks
+// on stderr; only y or yes, read from stdin, agree. Ctrl-C while it waits
+// returns the context's error, with nothing deleted.
+func AskClear(ctx context.Context, ios *iostreams.IOStreams, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection, counts []int64, total int64) (bool, error) {
+	fmt.Fprintf(ios.ErrOut, "about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
+		total, schema.Namespace(), ClearTarget(conn), sel.Summary(counts))
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(ios.In).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(ios.ErrOut)
+		return false, ctx.Err()
+	case line := <-answer:
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "y", "yes":
+			return true, nil
+		}
+		return false, nil
+	}
+}
+
+// ClearInterrupted says, after Ctrl-C, what a clear did and how to finish:
+// the exit-code mapping prints only "interrupted".
+func ClearInterrupted(ios *iostreams.IOStreams, deleted int64) {
+	fmt.Fprintf(ios.ErrOut, "incomplete: deleted %d keys before the interruption; run the same command again to finish the job\n", deleted)
 }

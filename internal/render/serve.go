@@ -1,0 +1,44 @@
+package render
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/iostreams"
+)
+
+// ServeBanner is what serve says once it listens.
+type ServeBanner struct {
+	Addr      string // the bound address
+	DB        string // the SQLite file; "" in memory
+	Redis     string // redacted
+	Namespace string
+	NoCache   bool
+	DBLatency time.Duration
+	// TokenEnv, when set, is the variable whose absence disables writes.
+	TokenEnv string
+}
+
+// ServeListening prints the banner on stderr.
+func ServeListening(ios *iostreams.IOStreams, b ServeBanner) {
+	notes := ""
+	if b.NoCache {
+		notes += ", cache off (--no-cache: reads from the database, writes still invalidate)"
+	}
+	if b.DBLatency > 0 {
+		notes += fmt.Sprintf(", simulated db latency %s per query", b.DBLatency)
+	}
+	if b.TokenEnv != "" {
+		notes += ", writes disabled: set " + b.TokenEnv
+	}
+	fmt.Fprintf(ios.ErrOut, "serving the catalog on http://%s (db %s, redis %s, keys %s*%s)\n",
+		b.Addr, ServeDB(b.DB), b.Redis, b.Namespace, notes)
+}
+
+// ServeDB names the catalog's database: its file, or "in memory".
+func ServeDB(path string) string {
+	if path == "" {
+		return "in memory"
+	}
+	return path
+}
