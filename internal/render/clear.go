@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/progress"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -78,56 +78,37 @@ func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace
 	return nil
 }
 
-// ClearProgress redraws one status line on stderr, at most ten times a second.
+// ClearProgress is a clear's status line on stderr, redrawn at most ten
+// times a second through internal/progress.
 type ClearProgress struct {
-	ios    *iostreams.IOStreams
+	line   *progress.Status
 	total  int64 // DBSIZE when the clear started
 	count  int64
 	start  time.Time
 	dryRun bool
-
-	mu    sync.Mutex
-	last  time.Time
-	drawn bool
 }
 
 // NewClearProgress starts the status line of a clear over a database of
-// total keys, scanned with SCAN COUNT count.
+// total keys, scanned with SCAN COUNT count. Off a terminal it draws nothing.
 func NewClearProgress(ios *iostreams.IOStreams, total, count int64, dryRun bool) *ClearProgress {
-	return &ClearProgress{ios: ios, total: total, count: count, start: time.Now(), dryRun: dryRun}
+	return &ClearProgress{line: progress.New(ios, 100*time.Millisecond), total: total, count: count, start: time.Now(), dryRun: dryRun}
 }
 
 // Update redraws the line; it is a keyspace.ClearConfig Progress function.
 func (p *ClearProgress) Update(pr keyspace.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
 	// SCAN visits about COUNT slots of the table per call: a fair measure of
 	// how far through the keyspace the pass is.
 	examined := min(pr.ScanCalls*p.count, p.total)
-	elapsed := now.Sub(p.start).Seconds()
+	elapsed := time.Since(p.start).Seconds()
 	if p.dryRun {
-		fmt.Fprintf(p.ios.ErrOut, "\r\x1b[Kscanned ~%d/%d  matched %d  %.0f keys/s",
-			examined, p.total, pr.Matched, float64(pr.Matched)/elapsed)
+		p.line.Updatef("scanned ~%d/%d  matched %d  %.0f keys/s", examined, p.total, pr.Matched, float64(pr.Matched)/elapsed)
 	} else {
-		fmt.Fprintf(p.ios.ErrOut, "\r\x1b[Kscanned ~%d/%d  matched %d  deleted %d  %.0f keys/s",
-			examined, p.total, pr.Matched, pr.Deleted, float64(pr.Deleted)/elapsed)
+		p.line.Updatef("scanned ~%d/%d  matched %d  deleted %d  %.0f keys/s", examined, p.total, pr.Matched, pr.Deleted, float64(pr.Deleted)/elapsed)
 	}
-	p.drawn = true
 }
 
 // Done erases the line, if it was drawn.
-func (p *ClearProgress) Done() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.ios.ErrOut, "\r\x1b[K")
-	}
-}
+func (p *ClearProgress) Done() { p.line.Clear() }
 
 // ClearHint says what to do after an incomplete clear, and never promises
 // that running again finishes the job when the server would refuse again.
