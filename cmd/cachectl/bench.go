@@ -42,43 +42,7 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure cold against warm latency per endpoint, with gates for CI",
-		Long: `For each endpoint of the catalog API, bench runs two phases.
-
-Cold and warm, one request at a time: --cold-samples pairs, each of which
-clears the endpoint's cache keys in Redis (only those keys, without asking:
-that is the job), sends one request (cold) and then the same request again
-(warm). The speedup is cold p50 / warm p50 of these pairs: both taken at the
-same concurrency, 1, so it says what the cache buys, whatever the number of
-server workers.
-
-Under load: the endpoint primed, then -n requests at -c concurrency through
-hey's engine: p50/p90/p95/p99/max, requests per second, status codes and the
-Redis hit ratio during the load. A server with few workers queues here, so
-these figures say how it holds up under load, not what the cache buys.
-
-It also reports X-Cache agreement and database queries per request cold and
-warm when the server sends X-Cache and X-DB-Queries.
-
-Each gate reads the figures of one phase, and says which: --min-speedup
-the pairs; --max-warm-p95, and --max-regression's p95 and rps, the load;
---max-regression's speedup the pairs; --max-error-rate counts every request
-of both. Failed requests (transport errors, 4xx, 5xx) never enter the
-percentiles; they are counted as errors, and any error fails the run unless
---max-error-rate allows it. A built-in endpoint the API answers with 404 is
-skipped with a warning; one named with --only or in --endpoints (without
-optional: true) fails the run. A breached gate is named in the output and
-exits 1; the JSON report is still printed, with "passed": false. When
-$GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
-		Example: `  # a developer: how much does the cache buy?
-  cachectl bench
-  # CI: fail the build when caching regresses (the speedup of the serial pairs)
-  cachectl bench --json --min-speedup 3 --max-warm-p95 20ms --max-error-rate 0 \
-    --baseline bench-main.json --max-regression 20 > bench.json
-  # one endpoint, harder
-  cachectl bench --only product_list -n 5000 -c 50
-  # another API: endpoints and the keys that make them cold
-  cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Getenv = f.Getenv
 			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {

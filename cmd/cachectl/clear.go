@@ -48,31 +48,7 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
 		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
-		Long: `Delete the cache keys of one or more groups in one SCAN pass over every
-master, with UNLINK in pipelined rounds. Never KEYS, DEL, FLUSHDB or FLUSHALL:
-only keys of the selected groups under PREFIX:VERSION: are touched, never
-other keys under the prefix (sessions may live there).
-
-Targets combine: --products --colors clears both in one pass. --pattern GLOB
-is applied inside the PREFIX:VERSION: namespace. --product-id N clears exactly
-product:N and product:N:*; --cascade adds the products:* listings.
-
-On a terminal it shows the target and the number of keys and asks first.
-Without a terminal it deletes nothing unless --yes is given (exit 2).
---dry-run only counts, exactly, and never asks. --max-keys N refuses (exit 2)
-when a counting pass finds more than N keys.
-
-A clear that stops part way (error, lost connection, timeout, NOPERM, Ctrl-C)
-prints what it deleted, says complete: false and exits 1 (130 on Ctrl-C).
-Running the same command again finishes the job. Answering anything but y
-at the prompt deletes nothing and exits 1.`,
-		Example: `  # on call: what would go?
-  cachectl clear --products --dry-run
-  # one product and the listings that may embed it, from a deploy script
-  cachectl clear --product-id 42 --cascade --yes --json
-  # a big clear that must not disturb production traffic
-  cachectl clear --all --yes --pause 2ms --max-keys 2000000`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err

@@ -46,32 +46,7 @@ func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "See everything work on this machine with one command",
-		Long: `Start a Redis and the reference catalog API, run check and a short bench
-against them, and print the results and the commands to try next with the
-real addresses. Everything it starts is stopped, and its temporary files are
-removed, when it ends.
-
-Redis, in this order:
-  --redis URL    when given on the command line and reachable; the demo then
-                 clears the schema's groups in it (as check does)
-  redis-server   from PATH, private: a free port, a temporary directory,
-                 no persistence, a random password
-  embedded       an in-process Redis, when there is no redis-server; it keeps
-                 no INFO statistics (hit rate, memory, evictions, ops/s)
-
-The password of a Redis the demo starts, and the API's admin token, are never
-printed: they are in private files, which the commands to try next read.
-
-A Redis the demo did not start is never touched unless given with --redis.
-With --keep everything stays up until Ctrl-C (exit 0), for top, keys, clear
-and bench in another terminal.`,
-		Example: `  # a newcomer: the one-command tour
-  cachectl demo
-  # keep it running and watch it live from another terminal
-  cachectl demo --keep
-  # in CI: the whole chain, against the job's Redis service
-  cachectl demo --redis redis://localhost:6379/15 -q`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := f.format(output.Table); err != nil {
 				return err

@@ -23,20 +23,6 @@ const (
 	exitInterrupted = 130
 )
 
-const exitCodesHelp = `cachectl exits with one of these codes:
-
-  0    ok
-  1    the job ran but did not succeed: a partial clear, a failed check,
-       a threshold breached, warm failures
-  2    usage or bad input: an unknown flag, a malformed URL or file,
-       a refused pattern, a clear or check without --yes and without a
-       terminal, --max-keys exceeded
-  3    cannot connect or authenticate (Redis or the catalog API)
-  130  interrupted (Ctrl-C); partial results are still reported
-
-serve (and demo --keep) stopped by SIGTERM or SIGINT after a clean shutdown exits 0.
-`
-
 // The errors the exit code is read from. Domain packages have their own
 // sentinels and types (redisconn.ErrConnect, keyspace.ErrMatchAll, …);
 // exitCode reads those too, with errors.Is and errors.As, never the text.

@@ -27,15 +27,7 @@ func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "keys",
 		Short: "Count the cached keys per group and estimate their memory",
-		Long: `Count the keys of every group exactly, in one SCAN pass over every master
-(never KEYS), and measure a random sample of each group with PTTL and
-MEMORY USAGE: the estimated memory of a group is the mean sampled size times
-its key count. Read-only.`,
-		Example: `  # what is cached right now?
-  cachectl keys
-  # only products, in CI
-  cachectl keys --group products --json | jq .groups.products.keys`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
 				return err

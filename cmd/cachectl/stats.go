@@ -31,22 +31,7 @@ func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Print one snapshot of what Redis says about itself",
-		Long: `Read INFO once and print the server's version, role, uptime, clients, memory
-(used, peak, max, eviction policy, fragmentation), keys per database, hits,
-misses, the lifetime hit rate, evicted and expired keys and ops/s, then count
-the keys of every group exactly with SCAN. In a cluster every master is asked
-and the figures are summed.
-
-The hit rate is keyspace_hits / (keyspace_hits + keyspace_misses) since the
-server started, 0 before the first lookup. --groups=false skips the SCAN, which
-walks the whole keyspace, on very large databases.
-
-Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
-		Example: `  # on call: how is the cache doing?
-  cachectl stats --redis rediss://cache.internal:6380/0
-  # in CI: the hit rate after a warm-up
-  cachectl stats --json | jq .hit_rate`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err

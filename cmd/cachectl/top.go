@@ -32,52 +32,12 @@ type topOptions struct {
 	Now      func() time.Time
 }
 
-const topLong = `Follow the cache as it works.
-
-On a terminal, a dashboard: the server (address, version, role, uptime,
-cluster masters), clients and PING latency, memory (used against maxmemory,
-peak, fragmentation, evicted/s, expired/s), the hit rate per interval and
-since start with a sparkline, ops/s with a sparkline, and the keys of each
-group (share, average TTL, estimated memory). When --api points at the
-reference catalog server, it also shows the application's own hit rate per
-group, from its /metrics. Keys: q quit, p pause, r exact recount of the
-groups, tab next panel, ? help.
-
-The dashboard reads INFO once per interval (microseconds of server time).
-Groups are estimated every 10 intervals by sampling RANDOMKEY (a fixed,
-small cost, marked ~), and counted exactly with SCAN only at start on a
-database of at most 20,000 keys, or when you press r. Logs are held back
-while the dashboard is on screen and printed when it ends.
-
-Piped (or with --json), one line per interval instead: the time, ops/s,
-the hit rate over the interval, hits/s, misses/s, used memory, keys in the
-selected database, clients, evicted/s and expired/s, like redis-stat. With
---json each line is one JSON object. The first line covers the time since
-the server started, as vmstat's does; lines never scan the keyspace.
-
-When Redis goes away, both say "disconnected, retrying" and try again at
-least every 2 s until Redis is back; counters that a restart reset never
-show as negative rates. Ctrl-C stops the lines (exit 130).
-
---once prints one snapshot, the same as 'cachectl stats', and exits.`
-
-const topExample = `  # beside your work: the dashboard
-  cachectl top
-  # with the application's own hit rate per group
-  cachectl top --api http://127.0.0.1:8000
-  # log the cache's behaviour during a load test, one JSON object a line
-  cachectl top --interval 5s --json > cache.ndjson
-  # one snapshot
-  cachectl top --once`
-
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
 	opts := &topOptions{Schema: f.Schema, Now: time.Now}
 	cmd := &cobra.Command{
-		Use:     "top",
-		Short:   "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
-		Long:    topLong,
-		Example: topExample,
-		Args:    noArgs,
+		Use:   "top",
+		Short: "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err

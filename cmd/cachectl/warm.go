@@ -47,36 +47,7 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "warm",
 		Short: "Fill the cache through the catalog API, and prove it in Redis",
-		Long: `Request the pages whose responses the API caches, so that users find them
-cached. The built-in plan is the one of the Django project's warmup_cache
-command, discovered from the API: all categories, all colors, top 10 sellers,
-top 10 new arrivals, top 20 popular products, filters for every main category,
-and product lists for the top 5 categories by product count. --deep also
-warms the detail, variants and recommendations of every product those lists
-returned. --plan FILE describes another API's plan with the same discovery
-steps (YAML: see the README); --urls and --sitemap warm other pages.
-
-Where the API does not answer as the plan assumes, warm says so on stderr
-(and in the JSON's warnings) and what it did instead: an ordering the API
-ignored, categories without product_count. Where the plan cannot be carried
-out (a list that is not a list, no main categories) it exits 1.
-
-With Redis reachable, warm counts the cache's keys before and after and checks
-that every key the plan names (and every key the server names in X-Cache-Key)
-now exists with a TTL. Transport errors, 429 and 5xx are retried with backoff;
-other 4xx and redirect loops are final. Exits 1 when a URL finally failed or
-a key is missing.`,
-		Example: `  # after a deploy or a cache clear (on call)
-  cachectl warm --api https://catalog.internal
-  # in CI, as JSON, failing the job on any error
-  cachectl warm --json --fail-fast
-  # your own pages, gently
-  cachectl warm --urls pages.txt -c 4 --qps 20
-  # another app's warm-up, discovered from its API
-  cachectl warm --plan warm-plan.yaml
-  # keep it warm, as a scheduler would (one line per round)
-  cachectl warm --every 10m`,
-		Args: noArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
