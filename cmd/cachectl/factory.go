@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redact"
@@ -28,7 +29,7 @@ type factory struct {
 	Getenv func(string) string
 
 	opts globalOptions
-	cfg  *fileConfig
+	cfg  *config.File
 
 	logOnce sync.Once
 	logger  *slog.Logger
@@ -47,7 +48,7 @@ func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	return &factory{IO: ios, Getenv: getenv, cfg: &fileConfig{}}
+	return &factory{IO: ios, Getenv: getenv, cfg: &config.File{}}
 }
 
 // Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
@@ -170,7 +171,11 @@ func (f *factory) Redis(ctx context.Context) (*redisconn.Conn, error) {
 
 // Schema is the key schema from --prefix, --key-version and the config file's groups.
 func (f *factory) Schema() (keyspace.Schema, error) {
-	return f.cfg.schema(f.opts.Prefix, f.opts.KeyVersion)
+	s, err := f.cfg.Schema(f.opts.Prefix, f.opts.KeyVersion)
+	if err != nil {
+		return s, usageError{err}
+	}
+	return s, nil
 }
 
 // API is the catalog API of warm, bench and check: --api without its

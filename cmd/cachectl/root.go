@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/help"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
@@ -157,24 +158,28 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 
 // loadFileConfig reads the config file --config or CACHECTL_CONFIG names
 // (it must exist), or the default one (it may be missing).
-func (f *factory) loadFileConfig(flags *pflag.FlagSet) (*fileConfig, error) {
+func (f *factory) loadFileConfig(flags *pflag.FlagSet) (*config.File, error) {
 	cfgPath, named := f.opts.Config, flags.Changed("config")
 	if !named {
 		if p := f.Getenv(envConfig); p != "" {
 			cfgPath, named = p, true
 		} else {
-			cfgPath = defaultConfigPath(f.Getenv)
+			cfgPath = config.DefaultPath(f.Getenv)
 		}
 	}
 	if cfgPath == "" {
-		return &fileConfig{}, nil
+		return &config.File{}, nil
 	}
-	return loadConfig(cfgPath, named)
+	cfg, err := config.Load(cfgPath, named)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
 }
 
 // setFlag gives a flag the command line did not set its value from the
 // environment variable env, else from the config file: flag, env, file.
-func (f *factory) setFlag(flags *pflag.FlagSet, cfg *fileConfig, flag, env, fromFile string) error {
+func (f *factory) setFlag(flags *pflag.FlagSet, cfg *config.File, flag, env, fromFile string) error {
 	if flags.Changed(flag) {
 		return nil
 	}
@@ -186,7 +191,7 @@ func (f *factory) setFlag(flags *pflag.FlagSet, cfg *fileConfig, flag, env, from
 	}
 	if fromFile != "" {
 		if err := flags.Set(flag, fromFile); err != nil {
-			return usageErrorf("config file %s: %s: %v", cfg.path, flag, err)
+			return usageErrorf("config file %s: %s: %v", cfg.Path, flag, err)
 		}
 	}
 	return nil
