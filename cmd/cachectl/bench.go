@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 )
@@ -30,11 +30,8 @@ type benchOptions struct {
 	ReportFile     string
 	Mix            bool
 
-	MinSpeedup    float64
-	MaxWarmP95    time.Duration
-	MaxErrorRate  float64
-	BaselineFile  string
-	MaxRegression float64
+	bench.Gates
+	BaselineFile string
 }
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
@@ -81,30 +78,22 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 }
 
 func (o *benchOptions) validate(cmd *cobra.Command) error {
-	if err := firstErr(
-		inRange("requests", o.Requests, 1, maxRequests),
-		inRange("concurrency", o.Concurrency, 1, maxConcurrency),
-		inRange("cold-samples", o.ColdSamples, 1, maxColdSamples),
-	); err != nil {
+	if err := option.First(o.config().Validate(), o.Gates.Validate()); err != nil {
 		return err
 	}
 	switch {
-	case o.RequestTimeout <= 0:
-		return usageErrorf("--request-timeout must be positive")
-	case o.MinSpeedup < 0:
-		return usageErrorf("--min-speedup must not be negative")
-	case o.MaxWarmP95 < 0:
-		return usageErrorf("--max-warm-p95 must not be negative")
-	case o.MaxErrorRate < 0 || o.MaxErrorRate > 1:
-		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
-	case o.MaxRegression < 0:
-		return usageErrorf("--max-regression is a percent, 0 or more")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
 	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != ""):
 		return usageErrorf("--min-speedup and --baseline compare endpoints, which --mix does not measure one by one")
 	}
 	return nil
+}
+
+// config is the bench's engine settings; runBench adds the Redis client.
+func (o *benchOptions) config() bench.Config {
+	return bench.Config{Client: o.Client, Schema: o.Schema, ColdSamples: o.ColdSamples, Requests: o.Requests,
+		Concurrency: o.Concurrency, Timeout: o.RequestTimeout}
 }
 
 func runBench(ctx context.Context, opts *benchOptions) error {
@@ -120,10 +109,8 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := bench.Config{
-		Client: opts.Client, Redis: conn.Client, Schema: opts.Schema,
-		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: opts.RequestTimeout,
-	}
+	cfg := opts.config()
+	cfg.Redis = conn.Client
 	var done func()
 	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
 	suite := bench.Suite{Config: cfg, API: opts.API, Endpoints: eps, Mix: opts.Mix, Gates: gates}
@@ -151,7 +138,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 }
 
 func (o *benchOptions) gates() (bench.Gates, error) {
-	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxWarmP95: o.MaxWarmP95, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
+	gates := o.Gates
 	if o.BaselineFile == "" {
 		return gates, nil
 	}
@@ -177,28 +164,7 @@ func (o *benchOptions) endpoints(ctx context.Context) ([]bench.Endpoint, error) 
 	} else if eps, err = bench.DefaultEndpoints(ctx, o.Client, o.API, o.RequestTimeout); err != nil {
 		return nil, err
 	}
-	return selectEndpoints(eps, o.Only)
-}
-
-func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, error) {
-	if len(only) == 0 {
-		return eps, nil
-	}
-	var out []bench.Endpoint
-	var names []string
-	for _, e := range eps {
-		names = append(names, e.Name)
-		if slices.Contains(only, e.Name) {
-			e.Optional = false // asked for by name: its absence fails the run
-			out = append(out, e)
-		}
-	}
-	for _, o := range only {
-		if !slices.Contains(names, o) {
-			return nil, usageErrorf("--only %s: no such endpoint (have: %s)", o, strings.Join(names, ", "))
-		}
-	}
-	return out, nil
+	return bench.Select(eps, o.Only)
 }
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {

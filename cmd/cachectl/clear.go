@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -84,10 +85,10 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 // bound checks the sizes and, with --pause, takes the gentle SCAN COUNT
 // and UNLINK batch unless they were given (changed).
 func (o *clearOptions) bound(changed func(flag string) bool) error {
-	if err := firstErr(
-		inRange("count", o.Count, 1, maxScanCount),
-		inRange("batch", o.Batch, 1, maxBatch),
-		inRange("pause", o.Pause, 0, maxPause),
+	if err := option.First(
+		option.InRange("count", o.Count, 1, maxScanCount),
+		option.InRange("batch", o.Batch, 1, maxBatch),
+		option.InRange("pause", o.Pause, 0, maxPause),
 	); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -51,11 +52,11 @@ func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cob
 			if _, err := f.format(output.Table); err != nil {
 				return err
 			}
-			if err := firstErr(
-				inRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
-				inRange("requests", opts.Requests, 1, maxRequests),
-				inRange("cold-samples", opts.ColdSamples, 1, maxColdSamples),
-				inRange("concurrency", opts.Concurrency, 1, maxConcurrency),
+			if err := option.First(
+				option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+				option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
+				option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
+				option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
 			); err != nil {
 				return err
 			}

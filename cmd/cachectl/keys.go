@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -32,9 +33,9 @@ func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cob
 			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
 				return err
 			}
-			if err := firstErr(
-				inRange("samples", opts.Samples, 1, maxSamples),
-				inRange("count", opts.Count, 1, maxScanCount),
+			if err := option.First(
+				option.InRange("samples", opts.Samples, 1, maxSamples),
+				option.InRange("count", opts.Count, 1, maxScanCount),
 			); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/format"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -29,7 +30,7 @@ func newPingCmd(f *factory, runF func(context.Context, *pingOptions) error) *cob
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			if err := inRange("count", opts.Count, 1, maxPings); err != nil {
+			if err := option.InRange("count", opts.Count, 1, maxPings); err != nil {
 				return err
 			}
 			return dispatch(cmd.Context(), opts, runF, runPing)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -96,7 +97,7 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 }
 
 func (o *serveOptions) validate() error {
-	if err := inRange("seed-products", o.SeedProducts, 0, maxSeedProducts); err != nil {
+	if err := option.InRange("seed-products", o.SeedProducts, 0, maxSeedProducts); err != nil {
 		return err
 	}
 	if _, port, err := net.SplitHostPort(o.Listen); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -36,7 +37,7 @@ func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *c
 			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
 				return err
 			}
-			if err := inRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
+			if err := option.InRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
 				return err
 			}
 			return dispatch(cmd.Context(), opts, runF, runStats)

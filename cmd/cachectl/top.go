@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -51,7 +52,7 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 				opts.API = api.String()
 				opts.HTTP = func() *http.Client { return client }
 			}
-			if err := inRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
+			if err := option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
 				return err
 			}
 			return dispatch(cmd.Context(), opts, runF, runTop)

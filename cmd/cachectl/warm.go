@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
-	"os"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -23,11 +20,7 @@ type warmOptions struct {
 	apiTarget
 	Verbose bool
 
-	URLs           string // file, or "-" for stdin
-	PlanFile       string // file, or "-" for stdin
-	Sitemap        string
-	Limit          int
-	Exclude        string
+	warm.Source
 	Concurrency    int
 	QPS            float64
 	Retries        int
@@ -82,34 +75,15 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 }
 
 func (o *warmOptions) validate() error {
+	o.In = o.IO.In
+	err := option.First(o.Source.Validate(), o.config().Validate())
 	switch {
-	case countSet(o.URLs, o.Sitemap, o.PlanFile) > 1:
-		return usageErrorf("--urls, --sitemap and --plan cannot be used together")
-	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
-		return inRange("concurrency", o.Concurrency, 1, maxConcurrency)
-	case o.Retries > maxRetries:
-		return inRange("retries", o.Retries, 0, maxRetries)
-	case o.QPS < 0:
-		return usageErrorf("--qps must not be negative")
-	case o.Retries < 0:
-		return usageErrorf("--retries must not be negative")
-	case o.RequestTimeout <= 0:
-		return usageErrorf("--request-timeout must be positive")
-	case o.MaxFailures < 0:
-		return usageErrorf("--max-failures must not be negative")
+	case err != nil:
+		return err
 	case o.Every < 0:
 		return usageErrorf("--every must be positive")
-	case (o.Limit != 0 || o.Exclude != "") && o.Sitemap == "":
-		return usageErrorf("--limit and --exclude go with --sitemap")
-	case o.Limit < 0:
-		return usageErrorf("--limit must not be negative")
-	case o.Deep && countSet(o.URLs, o.Sitemap, o.PlanFile) > 0:
+	case o.Deep && !o.Builtin():
 		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
-	}
-	if o.Exclude != "" {
-		if _, err := regexp.Compile(o.Exclude); err != nil {
-			return usageErrorf("--exclude: %v", err)
-		}
 	}
 	if o.FailFast {
 		o.MaxFailures = 1
@@ -127,80 +101,6 @@ func (o *warmOptions) config() warm.Config {
 		MaxFailures:    o.MaxFailures,
 		Header:         http.Header{"User-Agent": {"cachectl/" + build.Get().Version}},
 	}
-}
-
-func countSet(values ...string) int {
-	n := 0
-	for _, v := range values {
-		if v != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// plan builds the round's plan from --urls, --plan or --sitemap; nil is the
-// built-in plan, which warm.Round discovers itself.
-func (o *warmOptions) plan() func(context.Context, warm.Config) (warm.Plan, error) {
-	if countSet(o.URLs, o.PlanFile, o.Sitemap) == 0 {
-		return nil
-	}
-	return o.readPlan
-}
-
-// readPlan builds a plan afresh each round: files are read again, a plan
-// file's lists discovered again.
-func (o *warmOptions) readPlan(ctx context.Context, cfg warm.Config) (warm.Plan, error) {
-	switch {
-	case o.URLs != "":
-		var reqs []warm.Request
-		err := o.readInput("--urls", o.URLs, func(r io.Reader) (err error) {
-			reqs, err = warm.ParseURLList(r, o.API)
-			return err
-		})
-		return warm.Plan{Source: "urls", Requests: reqs}, err
-	case o.PlanFile != "":
-		var spec warm.Spec
-		err := o.readInput("--plan", o.PlanFile, func(r io.Reader) (err error) {
-			spec, err = warm.ParseSpec(r)
-			return err
-		})
-		if err != nil {
-			return warm.Plan{}, err
-		}
-		return warm.Discover(ctx, cfg, o.API, spec)
-	}
-	u, err := warm.Resolve(o.API, o.Sitemap)
-	if err != nil {
-		return warm.Plan{}, usageErrorf("--sitemap: %v", err)
-	}
-	var exclude *regexp.Regexp
-	if o.Exclude != "" {
-		exclude = regexp.MustCompile(o.Exclude)
-	}
-	reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
-	return warm.Plan{Source: "sitemap", Requests: reqs}, err
-}
-
-// readInput hands parse the file, or stdin for "-"; an InputError it
-// returns names the file.
-func (o *warmOptions) readInput(flag, file string, parse func(io.Reader) error) error {
-	var r io.Reader = o.IO.In
-	name := "stdin"
-	if file != "-" {
-		fh, err := os.Open(file)
-		if err != nil {
-			return usageErrorf("%s: %w", flag, err)
-		}
-		defer fh.Close()
-		r, name = fh, file
-	}
-	err := parse(r)
-	var ie *warm.InputError
-	if errors.As(err, &ie) {
-		ie.Source = name
-	}
-	return err
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
@@ -281,7 +181,7 @@ func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundCo
 		Verbose: o.Verbose && o.Format != output.JSON}
 	cfg := o.config()
 	cfg.OnResult = progress.Add
-	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.plan(), Deep: o.Deep}
+	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.Planner(o.API), Deep: o.Deep}
 	if conn != nil {
 		rc.Redis = conn.Client
 	}
