@@ -36,24 +36,14 @@ type benchOptions struct {
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
 	opts := &benchOptions{}
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure cold against warm latency per endpoint, with gates for CI",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd := newCommand(f, "bench", "Measure cold against warm latency per endpoint, with gates for CI", opts,
+		[]output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
 			opts.Getenv = f.Getenv
-			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
-				return err
-			}
 			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
-			if err := opts.validate(cmd); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runBench)
-		},
-	}
+			return opts.validate(cmd)
+		}, runF, runBench)
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "requests per endpoint under load")
 	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "requests in flight under load (the cold/warm pairs run one at a time)")

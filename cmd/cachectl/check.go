@@ -39,17 +39,10 @@ type checkOptions struct {
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{}
 	var scheme string
-	cmd := &cobra.Command{
-		Use:   "check",
-		Short: "Prove end to end that the API caches in Redis and invalidates on writes",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.complete(f, cmd, scheme); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runCheck)
-		},
-	}
+	cmd := newCommand(f, "check", "Prove end to end that the API caches in Redis and invalidates on writes", opts,
+		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+			return opts.complete(f, cmd, scheme)
+		}, runF, runCheck)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
 	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the write probe authenticates: bearer or token (the admin token as Authorization: Bearer or Token, DRF's TokenAuthentication), basic (the credentials in --api, DRF's BasicAuthentication), or auto: the token in the scheme the API's 401 names")
@@ -62,9 +55,6 @@ func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *c
 // complete fills the options from the global flags, the environment and
 // --admin-auth-scheme.
 func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string) error {
-	if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-		return err
-	}
 	if err := f.apiTarget(&opts.apiTarget); err != nil {
 		return err
 	}

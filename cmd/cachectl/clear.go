@@ -46,20 +46,9 @@ type clearOptions struct {
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
 	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}}
-	cmd := &cobra.Command{
-		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
-		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := opts.bound(cmd.Flags().Changed); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runClear)
-		},
-	}
+	cmd := newCommand(f, "clear {"+strings.Join(clearTargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return opts.bound(cmd.Flags().Changed)
+	}, runF, runClear)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "every group of the schema (never the whole database)")
 	fl.StringSliceVar(&opts.ProductIDs, "product-id", nil, "product ids, comma-separated or repeated: product:N and product:N:*")

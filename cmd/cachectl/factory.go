@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -244,12 +245,30 @@ func (f *factory) common(c *common, supported ...output.Format) error {
 	return nil
 }
 
-// dispatch runs the test's runF when given, else the command's own run.
-func dispatch[O any](ctx context.Context, opts *O, runF, run func(context.Context, *O) error) error {
-	if runF != nil {
-		return runF(ctx, opts)
+// base is the common options inside a command's options.
+func (c *common) base() *common { return c }
+
+// newCommand is a command that takes no arguments. Run, it fills the common
+// options from the global flags (the output format among formats), lets
+// prepare turn the other flags into options and check them, then calls
+// run, or the test's runF with the options instead.
+func newCommand[O interface{ base() *common }](f *factory, use, short string, opts O, formats []output.Format,
+	prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.common(opts.base(), formats...); err != nil {
+				return err
+			}
+			if err := prepare(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
 	}
-	return run(ctx, opts)
 }
 
 // apiTarget is what the options of the catalog API's commands share: the

@@ -22,20 +22,9 @@ type pingOptions struct {
 
 func newPingCmd(f *factory, runF func(context.Context, *pingOptions) error) *cobra.Command {
 	opts := &pingOptions{}
-	cmd := &cobra.Command{
-		Use:   "ping",
-		Short: "Check that Redis answers, and say what it is",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := option.InRange("count", opts.Count, 1, maxPings); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runPing)
-		},
-	}
+	cmd := newCommand(f, "ping", "Check that Redis answers, and say what it is", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return option.InRange("count", opts.Count, 1, maxPings)
+	}, runF, runPing)
 	cmd.Flags().IntVarP(&opts.Count, "count", "n", 5, "PINGs to time; the median is reported")
 	return cmd
 }

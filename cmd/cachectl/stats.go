@@ -29,20 +29,9 @@ type statsGroup = render.StatsGroup
 
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
 	opts := &statsOptions{Schema: f.Schema}
-	cmd := &cobra.Command{
-		Use:   "stats",
-		Short: "Print one snapshot of what Redis says about itself",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := option.InRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runStats)
-		},
-	}
+	cmd := newCommand(f, "stats", "Print one snapshot of what Redis says about itself", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return option.InRange("count", opts.ScanCount, 1, maxScanCount)
+	}, runF, runStats)
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
 	cmd.Flags().Int64Var(&opts.ScanCount, "count", keyspace.DefaultScanCount, "SCAN COUNT hint for the group counts")
 	return cmd

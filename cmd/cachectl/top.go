@@ -35,14 +35,8 @@ type topOptions struct {
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
 	opts := &topOptions{Schema: f.Schema, Now: time.Now}
-	cmd := &cobra.Command{
-		Use:   "top",
-		Short: "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
+	cmd := newCommand(f, "top", "Watch Redis live: ops/s, hit rate, memory, keys, evictions", opts,
+		[]output.Format{output.Table, output.JSON}, func(*cobra.Command) error {
 			opts.NoColor = !f.IO.ColorEnabled()
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
@@ -52,12 +46,8 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 				opts.API = api.String()
 				opts.HTTP = func() *http.Client { return client }
 			}
-			if err := option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runTop)
-		},
-	}
+			return option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour)
+		}, runF, runTop)
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print one snapshot (as stats does) and exit")
 	return cmd

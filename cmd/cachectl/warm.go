@@ -37,25 +37,14 @@ type warmOptions struct {
 
 func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cobra.Command {
 	opts := &warmOptions{}
-	cmd := &cobra.Command{
-		Use:   "warm",
-		Short: "Fill the cache through the catalog API, and prove it in Redis",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			opts.Verbose = f.opts.Verbose
-			if err := f.apiTarget(&opts.apiTarget); err != nil {
-				return err
-			}
-			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runWarm)
-		},
-	}
+	cmd := newCommand(f, "warm", "Fill the cache through the catalog API, and prove it in Redis", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		opts.Verbose = f.opts.Verbose
+		if err := f.apiTarget(&opts.apiTarget); err != nil {
+			return err
+		}
+		opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
+		return opts.validate()
+	}, runF, runWarm)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLs, "urls", "", "warm the URLs or paths in FILE, one per line (- for stdin)")
 	fl.StringVar(&opts.PlanFile, "plan", "", "warm the plan FILE describes (YAML: lists to read, pages to build from their items; - for stdin)")
