@@ -44,35 +44,24 @@ type demoOptions struct {
 
 func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
 	opts := &demoOptions{IO: f.IO}
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "See everything work on this machine with one command",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := f.format(output.Table); err != nil {
-				return err
-			}
-			if err := option.First(
-				option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
-				option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
-				option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
-				option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
-			); err != nil {
-				return err
-			}
-			var err error
-			if opts.Schema, err = f.Schema(); err != nil {
-				return err
-			}
-			opts.Quiet, opts.Verbose, opts.Timeout = f.opts.Quiet, f.opts.Verbose, f.opts.Timeout
-			opts.RedisConfig = f.redisConfig
-			opts.RedisExplicit = f.redisFlagSet
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runDemo(cmd.Context(), opts)
-		},
-	}
+	cmd := newPlainCommand("demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
+		if _, err := f.format(output.Table); err != nil {
+			return err
+		}
+		if err := option.First(
+			option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+			option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
+			option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
+			option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
+		); err != nil {
+			return err
+		}
+		var err error
+		opts.Schema, err = f.Schema()
+		opts.Quiet, opts.Verbose, opts.Timeout = f.opts.Quiet, f.opts.Verbose, f.opts.Timeout
+		opts.RedisConfig, opts.RedisExplicit = f.redisConfig, f.redisFlagSet
+		return err
+	}, runF, runDemo)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Keep, "keep", false, "keep Redis and the API running until Ctrl-C")
 	fl.IntVar(&opts.SeedProducts, "seed-products", 200, "products in the demo catalog")

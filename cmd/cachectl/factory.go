@@ -254,12 +254,20 @@ func (c *common) base() *common { return c }
 // run, or the test's runF with the options instead.
 func newCommand[O interface{ base() *common }](f *factory, use, short string, opts O, formats []output.Format,
 	prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
+	return newPlainCommand(use, short, opts, func(cmd *cobra.Command) error {
+		if err := f.common(opts.base(), formats...); err != nil {
+			return err
+		}
+		return prepare(cmd)
+	}, runF, run)
+}
+
+// newPlainCommand is newCommand for the options that do not embed common
+// (serve, demo): prepare alone fills them.
+func newPlainCommand[O any](use, short string, opts O, prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
 	return &cobra.Command{
 		Use: use, Short: short, Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := f.common(opts.base(), formats...); err != nil {
-				return err
-			}
 			if err := prepare(cmd); err != nil {
 				return err
 			}

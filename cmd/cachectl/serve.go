@@ -48,20 +48,8 @@ type serveOptions struct {
 
 func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *cobra.Command {
 	opts := &serveOptions{IO: f.IO}
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the reference catalog API, cached in Redis like the Django app",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.complete(f, cmd.Flags().Changed("admin-token")); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runServe(cmd.Context(), opts)
-		},
-	}
+	cmd := newPlainCommand("serve", "Run the reference catalog API, cached in Redis like the Django app", opts,
+		func(cmd *cobra.Command) error { return opts.complete(f, cmd.Flags().Changed("admin-token")) }, runF, runServe)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to listen on")
 	fl.StringVar(&opts.DB, "db", "", "SQLite file to keep the catalog in (default: in memory)")
