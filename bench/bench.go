@@ -15,6 +15,7 @@ import (
 
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -53,6 +54,29 @@ type Config struct {
 	Probes      int           // requests after the load phase that read X-Cache and X-DB-Queries, default 10
 	// Progress, if set, is told what is happening ("colors: cold/warm pair 3/10, ...").
 	Progress func(msg string)
+}
+
+// Bounds of Config: beyond them a run is a typo, or a cost the API pays.
+const (
+	MaxRequests    = 10_000_000
+	MaxConcurrency = 10_000
+	MaxColdSamples = 10_000
+)
+
+// Validate refuses sizes no run should start with (an *option.Error
+// naming the flag); zero values are not defaults here.
+func (c Config) Validate() error {
+	if err := option.First(
+		option.InRange("requests", c.Requests, 1, MaxRequests),
+		option.InRange("concurrency", c.Concurrency, 1, MaxConcurrency),
+		option.InRange("cold-samples", c.ColdSamples, 1, MaxColdSamples),
+	); err != nil {
+		return err
+	}
+	if c.Timeout <= 0 {
+		return option.Errorf("--request-timeout must be positive")
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {

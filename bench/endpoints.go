@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -113,4 +114,28 @@ func ReadEndpoints(path string, api *url.URL) ([]Endpoint, error) {
 		}
 	}
 	return eps, nil
+}
+
+// Select narrows eps to those named in only (all when only is empty), in
+// eps's order. An endpoint asked for by name is not optional: its absence
+// fails the run. A name that is not an endpoint is an *option.Error.
+func Select(eps []Endpoint, only []string) ([]Endpoint, error) {
+	if len(only) == 0 {
+		return eps, nil
+	}
+	var out []Endpoint
+	var names []string
+	for _, e := range eps {
+		names = append(names, e.Name)
+		if slices.Contains(only, e.Name) {
+			e.Optional = false
+			out = append(out, e)
+		}
+	}
+	for _, o := range only {
+		if !slices.Contains(names, o) {
+			return nil, option.Errorf("--only %s: no such endpoint (have: %s)", o, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
 }

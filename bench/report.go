@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // SchemaV1 names the JSON report's shape; fields may be added, never renamed.
@@ -236,4 +238,20 @@ func queriesText(v float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f", v)
+}
+
+// Validate refuses gates no run can be held to (an *option.Error naming
+// the flag).
+func (g Gates) Validate() error {
+	switch {
+	case g.MinSpeedup < 0:
+		return option.Errorf("--min-speedup must not be negative")
+	case g.MaxWarmP95 < 0:
+		return option.Errorf("--max-warm-p95 must not be negative")
+	case g.MaxErrorRate < 0 || g.MaxErrorRate > 1:
+		return option.Errorf("--max-error-rate is a rate between 0 and 1, not %g", g.MaxErrorRate)
+	case g.MaxRegression < 0:
+		return option.Errorf("--max-regression is a percent, 0 or more")
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 )
@@ -30,69 +30,20 @@ type benchOptions struct {
 	ReportFile     string
 	Mix            bool
 
-	MinSpeedup    float64
-	MaxWarmP95    time.Duration
-	MaxErrorRate  float64
-	BaselineFile  string
-	MaxRegression float64
+	bench.Gates
+	BaselineFile string
 }
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
 	opts := &benchOptions{}
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure cold against warm latency per endpoint, with gates for CI",
-		Long: `For each endpoint of the catalog API, bench runs two phases.
-
-Cold and warm, one request at a time: --cold-samples pairs, each of which
-clears the endpoint's cache keys in Redis (only those keys, without asking:
-that is the job), sends one request (cold) and then the same request again
-(warm). The speedup is cold p50 / warm p50 of these pairs: both taken at the
-same concurrency, 1, so it says what the cache buys, whatever the number of
-server workers.
-
-Under load: the endpoint primed, then -n requests at -c concurrency through
-hey's engine: p50/p90/p95/p99/max, requests per second, status codes and the
-Redis hit ratio during the load. A server with few workers queues here, so
-these figures say how it holds up under load, not what the cache buys.
-
-It also reports X-Cache agreement and database queries per request cold and
-warm when the server sends X-Cache and X-DB-Queries.
-
-Each gate reads the figures of one phase, and says which: --min-speedup
-the pairs; --max-warm-p95, and --max-regression's p95 and rps, the load;
---max-regression's speedup the pairs; --max-error-rate counts every request
-of both. Failed requests (transport errors, 4xx, 5xx) never enter the
-percentiles; they are counted as errors, and any error fails the run unless
---max-error-rate allows it. A built-in endpoint the API answers with 404 is
-skipped with a warning; one named with --only or in --endpoints (without
-optional: true) fails the run. A breached gate is named in the output and
-exits 1; the JSON report is still printed, with "passed": false. When
-$GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
-		Example: `  # a developer: how much does the cache buy?
-  cachectl bench
-  # CI: fail the build when caching regresses (the speedup of the serial pairs)
-  cachectl bench --json --min-speedup 3 --max-warm-p95 20ms --max-error-rate 0 \
-    --baseline bench-main.json --max-regression 20 > bench.json
-  # one endpoint, harder
-  cachectl bench --only product_list -n 5000 -c 50
-  # another API: endpoints and the keys that make them cold
-  cachectl bench --endpoints endpoints.yaml --api https://shop.internal`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
+	cmd := newCommand(f, "bench", "Measure cold against warm latency per endpoint, with gates for CI", opts,
+		[]output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
 			opts.Getenv = f.Getenv
-			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
-				return err
-			}
 			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
-			if err := opts.validate(cmd); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runBench)
-		},
-	}
+			return opts.validate(cmd)
+		}, runF, runBench)
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Requests, "requests", "n", 1000, "requests per endpoint under load")
 	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 10, "requests in flight under load (the cold/warm pairs run one at a time)")
@@ -117,30 +68,22 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
 }
 
 func (o *benchOptions) validate(cmd *cobra.Command) error {
-	if err := firstErr(
-		inRange("requests", o.Requests, 1, maxRequests),
-		inRange("concurrency", o.Concurrency, 1, maxConcurrency),
-		inRange("cold-samples", o.ColdSamples, 1, maxColdSamples),
-	); err != nil {
+	if err := option.First(o.config().Validate(), o.Gates.Validate()); err != nil {
 		return err
 	}
 	switch {
-	case o.RequestTimeout <= 0:
-		return usageErrorf("--request-timeout must be positive")
-	case o.MinSpeedup < 0:
-		return usageErrorf("--min-speedup must not be negative")
-	case o.MaxWarmP95 < 0:
-		return usageErrorf("--max-warm-p95 must not be negative")
-	case o.MaxErrorRate < 0 || o.MaxErrorRate > 1:
-		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
-	case o.MaxRegression < 0:
-		return usageErrorf("--max-regression is a percent, 0 or more")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
 	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != ""):
 		return usageErrorf("--min-speedup and --baseline compare endpoints, which --mix does not measure one by one")
 	}
 	return nil
+}
+
+// config is the bench's engine settings; runBench adds the Redis client.
+func (o *benchOptions) config() bench.Config {
+	return bench.Config{Client: o.Client, Schema: o.Schema, ColdSamples: o.ColdSamples, Requests: o.Requests,
+		Concurrency: o.Concurrency, Timeout: o.RequestTimeout}
 }
 
 func runBench(ctx context.Context, opts *benchOptions) error {
@@ -156,10 +99,8 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := bench.Config{
-		Client: opts.Client, Redis: conn.Client, Schema: opts.Schema,
-		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: opts.RequestTimeout,
-	}
+	cfg := opts.config()
+	cfg.Redis = conn.Client
 	var done func()
 	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
 	suite := bench.Suite{Config: cfg, API: opts.API, Endpoints: eps, Mix: opts.Mix, Gates: gates}
@@ -187,7 +128,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 }
 
 func (o *benchOptions) gates() (bench.Gates, error) {
-	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxWarmP95: o.MaxWarmP95, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
+	gates := o.Gates
 	if o.BaselineFile == "" {
 		return gates, nil
 	}
@@ -213,28 +154,7 @@ func (o *benchOptions) endpoints(ctx context.Context) ([]bench.Endpoint, error) 
 	} else if eps, err = bench.DefaultEndpoints(ctx, o.Client, o.API, o.RequestTimeout); err != nil {
 		return nil, err
 	}
-	return selectEndpoints(eps, o.Only)
-}
-
-func selectEndpoints(eps []bench.Endpoint, only []string) ([]bench.Endpoint, error) {
-	if len(only) == 0 {
-		return eps, nil
-	}
-	var out []bench.Endpoint
-	var names []string
-	for _, e := range eps {
-		names = append(names, e.Name)
-		if slices.Contains(only, e.Name) {
-			e.Optional = false // asked for by name: its absence fails the run
-			out = append(out, e)
-		}
-	}
-	for _, o := range only {
-		if !slices.Contains(names, o) {
-			return nil, usageErrorf("--only %s: no such endpoint (have: %s)", o, strings.Join(names, ", "))
-		}
-	}
-	return out, nil
+	return bench.Select(eps, o.Only)
 }
 
 func writeBenchOutputs(opts *benchOptions, rep bench.Report) error {

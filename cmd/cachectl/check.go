@@ -39,46 +39,10 @@ type checkOptions struct {
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
 	opts := &checkOptions{}
 	var scheme string
-	cmd := &cobra.Command{
-		Use:   "check",
-		Short: "Prove end to end that the API caches in Redis and invalidates on writes",
-		Long: `Run the cache's checklist against --api and --redis, one step after the other,
-each marked passed or failed with the reason and how long it took:
-
-  connect       PING, server version, role, cluster or not
-  api           the catalog API answers
-  clear         delete the keys of every group of the schema, as clear does:
-                on a terminal after showing the target and the count and
-                asking, without one only with --yes; --skip-clear keeps them
-                (shared environments)
-  warm          the built-in warm plan, verified in Redis
-  endpoint ...  for each endpoint bench knows: delete its key, then a first
-                request that must be a MISS and a second that must be a HIT
-  keys          cached keys by group
-  stats         hit rate and memory from INFO
-  invalidation  with an admin token: change a product's price through the API,
-                prove that exactly its keys are gone (its detail and the
-                listings; another product's detail and the colors stay), and
-                put the price back
-
-It replaces the Django project's test_redis_cache.sh. Exits 1 naming the first
-failed step (or when the clear is not confirmed), 2 without a terminal when
-neither --yes nor --skip-clear is given, 3 when Redis or the API cannot be
-reached.`,
-		Example: `  # after a deploy (on call): is the cache doing its job? (asks before clearing)
-  cachectl check --api https://catalog.internal --redis rediss://cache.internal:6380/0
-  # in CI, with the write probe, as JSON
-  CACHECTL_ADMIN_TOKEN=$TOKEN cachectl check --yes --json > check.json
-  # on a shared staging Redis: keep the keys others rely on
-  cachectl check --skip-clear`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.complete(f, cmd, scheme); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runCheck)
-		},
-	}
+	cmd := newCommand(f, "check", "Prove end to end that the API caches in Redis and invalidates on writes", opts,
+		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+			return opts.complete(f, cmd, scheme)
+		}, runF, runCheck)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
 	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the write probe authenticates: bearer or token (the admin token as Authorization: Bearer or Token, DRF's TokenAuthentication), basic (the credentials in --api, DRF's BasicAuthentication), or auto: the token in the scheme the API's 401 names")
@@ -91,9 +55,6 @@ reached.`,
 // complete fills the options from the global flags, the environment and
 // --admin-auth-scheme.
 func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string) error {
-	if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-		return err
-	}
 	if err := f.apiTarget(&opts.apiTarget); err != nil {
 		return err
 	}

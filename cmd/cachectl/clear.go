@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -45,44 +46,9 @@ type clearOptions struct {
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
 	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}}
-	cmd := &cobra.Command{
-		Use:   "clear {" + strings.Join(clearTargetFlags(), " | ") + "}...",
-		Short: "Delete groups of cached keys safely (SCAN + UNLINK)",
-		Long: `Delete the cache keys of one or more groups in one SCAN pass over every
-master, with UNLINK in pipelined rounds. Never KEYS, DEL, FLUSHDB or FLUSHALL:
-only keys of the selected groups under PREFIX:VERSION: are touched, never
-other keys under the prefix (sessions may live there).
-
-Targets combine: --products --colors clears both in one pass. --pattern GLOB
-is applied inside the PREFIX:VERSION: namespace. --product-id N clears exactly
-product:N and product:N:*; --cascade adds the products:* listings.
-
-On a terminal it shows the target and the number of keys and asks first.
-Without a terminal it deletes nothing unless --yes is given (exit 2).
---dry-run only counts, exactly, and never asks. --max-keys N refuses (exit 2)
-when a counting pass finds more than N keys.
-
-A clear that stops part way (error, lost connection, timeout, NOPERM, Ctrl-C)
-prints what it deleted, says complete: false and exits 1 (130 on Ctrl-C).
-Running the same command again finishes the job. Answering anything but y
-at the prompt deletes nothing and exits 1.`,
-		Example: `  # on call: what would go?
-  cachectl clear --products --dry-run
-  # one product and the listings that may embed it, from a deploy script
-  cachectl clear --product-id 42 --cascade --yes --json
-  # a big clear that must not disturb production traffic
-  cachectl clear --all --yes --pause 2ms --max-keys 2000000`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := opts.bound(cmd.Flags().Changed); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runClear)
-		},
-	}
+	cmd := newCommand(f, "clear {"+strings.Join(clearTargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return opts.bound(cmd.Flags().Changed)
+	}, runF, runClear)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "every group of the schema (never the whole database)")
 	fl.StringSliceVar(&opts.ProductIDs, "product-id", nil, "product ids, comma-separated or repeated: product:N and product:N:*")
@@ -108,10 +74,10 @@ at the prompt deletes nothing and exits 1.`,
 // bound checks the sizes and, with --pause, takes the gentle SCAN COUNT
 // and UNLINK batch unless they were given (changed).
 func (o *clearOptions) bound(changed func(flag string) bool) error {
-	if err := firstErr(
-		inRange("count", o.Count, 1, maxScanCount),
-		inRange("batch", o.Batch, 1, maxBatch),
-		inRange("pause", o.Pause, 0, maxPause),
+	if err := option.First(
+		option.InRange("count", o.Count, 1, maxScanCount),
+		option.InRange("batch", o.Batch, 1, maxBatch),
+		option.InRange("pause", o.Pause, 0, maxPause),
 	); err != nil {
 		return err
 	}

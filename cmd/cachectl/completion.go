@@ -9,20 +9,8 @@ import (
 // each shell's help says how to install the script.
 func newCompletionCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "completion {bash|zsh|fish|powershell}",
-		Short: "Print the shell completion script for bash, zsh, fish or powershell",
-		Long: `Print a script that completes cachectl's commands, flags and arguments in
-your shell. Release packages install it for bash, zsh and fish already.`,
-		Example: `  # bash, this session only
-  source <(cachectl completion bash)
-  # bash, for good (Linux)
-  cachectl completion bash | sudo tee /etc/bash_completion.d/cachectl >/dev/null
-  # zsh: into a directory of your $fpath
-  cachectl completion zsh > "${fpath[1]}/_cachectl"
-  # fish
-  cachectl completion fish > ~/.config/fish/completions/cachectl.fish
-  # powershell
-  cachectl completion powershell | Out-String | Invoke-Expression`,
+		Use:       "completion {bash|zsh|fish|powershell}",
+		Short:     "Print the shell completion script for bash, zsh, fish or powershell",
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {

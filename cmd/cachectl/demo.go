@@ -16,6 +16,7 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -43,60 +44,24 @@ type demoOptions struct {
 
 func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
 	opts := &demoOptions{IO: f.IO}
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "See everything work on this machine with one command",
-		Long: `Start a Redis and the reference catalog API, run check and a short bench
-against them, and print the results and the commands to try next with the
-real addresses. Everything it starts is stopped, and its temporary files are
-removed, when it ends.
-
-Redis, in this order:
-  --redis URL    when given on the command line and reachable; the demo then
-                 clears the schema's groups in it (as check does)
-  redis-server   from PATH, private: a free port, a temporary directory,
-                 no persistence, a random password
-  embedded       an in-process Redis, when there is no redis-server; it keeps
-                 no INFO statistics (hit rate, memory, evictions, ops/s)
-
-The password of a Redis the demo starts, and the API's admin token, are never
-printed: they are in private files, which the commands to try next read.
-
-A Redis the demo did not start is never touched unless given with --redis.
-With --keep everything stays up until Ctrl-C (exit 0), for top, keys, clear
-and bench in another terminal.`,
-		Example: `  # a newcomer: the one-command tour
-  cachectl demo
-  # keep it running and watch it live from another terminal
-  cachectl demo --keep
-  # in CI: the whole chain, against the job's Redis service
-  cachectl demo --redis redis://localhost:6379/15 -q`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := f.format(output.Table); err != nil {
-				return err
-			}
-			if err := firstErr(
-				inRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
-				inRange("requests", opts.Requests, 1, maxRequests),
-				inRange("cold-samples", opts.ColdSamples, 1, maxColdSamples),
-				inRange("concurrency", opts.Concurrency, 1, maxConcurrency),
-			); err != nil {
-				return err
-			}
-			var err error
-			if opts.Schema, err = f.Schema(); err != nil {
-				return err
-			}
-			opts.Quiet, opts.Verbose, opts.Timeout = f.opts.Quiet, f.opts.Verbose, f.opts.Timeout
-			opts.RedisConfig = f.redisConfig
-			opts.RedisExplicit = f.redisFlagSet
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runDemo(cmd.Context(), opts)
-		},
-	}
+	cmd := newPlainCommand("demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
+		if _, err := f.format(output.Table); err != nil {
+			return err
+		}
+		if err := option.First(
+			option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+			option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
+			option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
+			option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
+		); err != nil {
+			return err
+		}
+		var err error
+		opts.Schema, err = f.Schema()
+		opts.Quiet, opts.Verbose, opts.Timeout = f.opts.Quiet, f.opts.Verbose, f.opts.Timeout
+		opts.RedisConfig, opts.RedisExplicit = f.redisConfig, f.redisFlagSet
+		return err
+	}, runF, runDemo)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Keep, "keep", false, "keep Redis and the API running until Ctrl-C")
 	fl.IntVar(&opts.SeedProducts, "seed-products", 200, "products in the demo catalog")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
@@ -23,20 +24,6 @@ const (
 	exitInterrupted = 130
 )
 
-const exitCodesHelp = `cachectl exits with one of these codes:
-
-  0    ok
-  1    the job ran but did not succeed: a partial clear, a failed check,
-       a threshold breached, warm failures
-  2    usage or bad input: an unknown flag, a malformed URL or file,
-       a refused pattern, a clear or check without --yes and without a
-       terminal, --max-keys exceeded
-  3    cannot connect or authenticate (Redis or the catalog API)
-  130  interrupted (Ctrl-C); partial results are still reported
-
-serve (and demo --keep) stopped by SIGTERM or SIGINT after a clean shutdown exits 0.
-`
-
 // The errors the exit code is read from. Domain packages have their own
 // sentinels and types (redisconn.ErrConnect, keyspace.ErrMatchAll, …);
 // exitCode reads those too, with errors.Is and errors.As, never the text.
@@ -49,6 +36,12 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
+}
+
+// isUsage reports bad input: a usageError, or an option a domain
+// package's Validate refused.
+func isUsage(err error) bool {
+	return errors.As(err, new(usageError)) || errors.As(err, new(*option.Error))
 }
 
 // hinted is an error with a suggestion printed on its own line.
@@ -83,7 +76,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.Is(err, redisconn.ErrConnect), errors.As(err, new(*warm.UnreachableError)):
 		return exitUnavailable
-	case errors.As(err, new(usageError)),
+	case isUsage(err),
 		errors.Is(err, redisconn.ErrConfig),
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
@@ -159,7 +152,7 @@ func printError(w io.Writer, ctx context.Context, err error) {
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
 		fmt.Fprintf(w, "hint: %s\n", h.Hint())
-	} else if errors.As(err, new(usageError)) {
+	} else if isUsage(err) {
 		fmt.Fprintln(w, "hint: see 'cachectl --help' or 'cachectl help <command>'")
 	}
 }

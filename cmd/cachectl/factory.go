@@ -11,7 +11,9 @@ import (
 	"sync"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redact"
@@ -28,7 +30,7 @@ type factory struct {
 	Getenv func(string) string
 
 	opts globalOptions
-	cfg  *fileConfig
+	cfg  *config.File
 
 	logOnce sync.Once
 	logger  *slog.Logger
@@ -47,7 +49,7 @@ func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	return &factory{IO: ios, Getenv: getenv, cfg: &fileConfig{}}
+	return &factory{IO: ios, Getenv: getenv, cfg: &config.File{}}
 }
 
 // Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
@@ -170,7 +172,11 @@ func (f *factory) Redis(ctx context.Context) (*redisconn.Conn, error) {
 
 // Schema is the key schema from --prefix, --key-version and the config file's groups.
 func (f *factory) Schema() (keyspace.Schema, error) {
-	return f.cfg.schema(f.opts.Prefix, f.opts.KeyVersion)
+	s, err := f.cfg.Schema(f.opts.Prefix, f.opts.KeyVersion)
+	if err != nil {
+		return s, usageError{err}
+	}
+	return s, nil
 }
 
 // API is the catalog API of warm, bench and check: --api without its
@@ -239,12 +245,38 @@ func (f *factory) common(c *common, supported ...output.Format) error {
 	return nil
 }
 
-// dispatch runs the test's runF when given, else the command's own run.
-func dispatch[O any](ctx context.Context, opts *O, runF, run func(context.Context, *O) error) error {
-	if runF != nil {
-		return runF(ctx, opts)
+// base is the common options inside a command's options.
+func (c *common) base() *common { return c }
+
+// newCommand is a command that takes no arguments. Run, it fills the common
+// options from the global flags (the output format among formats), lets
+// prepare turn the other flags into options and check them, then calls
+// run, or the test's runF with the options instead.
+func newCommand[O interface{ base() *common }](f *factory, use, short string, opts O, formats []output.Format,
+	prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
+	return newPlainCommand(use, short, opts, func(cmd *cobra.Command) error {
+		if err := f.common(opts.base(), formats...); err != nil {
+			return err
+		}
+		return prepare(cmd)
+	}, runF, run)
+}
+
+// newPlainCommand is newCommand for the options that do not embed common
+// (serve, demo): prepare alone fills them.
+func newPlainCommand[O any](use, short string, opts O, prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := prepare(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
 	}
-	return run(ctx, opts)
 }
 
 // apiTarget is what the options of the catalog API's commands share: the

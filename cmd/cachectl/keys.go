@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -24,31 +25,12 @@ type keysOptions struct {
 
 func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cobra.Command {
 	opts := &keysOptions{Schema: f.Schema}
-	cmd := &cobra.Command{
-		Use:   "keys",
-		Short: "Count the cached keys per group and estimate their memory",
-		Long: `Count the keys of every group exactly, in one SCAN pass over every master
-(never KEYS), and measure a random sample of each group with PTTL and
-MEMORY USAGE: the estimated memory of a group is the mean sampled size times
-its key count. Read-only.`,
-		Example: `  # what is cached right now?
-  cachectl keys
-  # only products, in CI
-  cachectl keys --group products --json | jq .groups.products.keys`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON, output.Markdown); err != nil {
-				return err
-			}
-			if err := firstErr(
-				inRange("samples", opts.Samples, 1, maxSamples),
-				inRange("count", opts.Count, 1, maxScanCount),
-			); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runKeys)
-		},
-	}
+	cmd := newCommand(f, "keys", "Count the cached keys per group and estimate their memory", opts, []output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
+		return option.First(
+			option.InRange("samples", opts.Samples, 1, maxSamples),
+			option.InRange("count", opts.Count, 1, maxScanCount),
+		)
+	}, runF, runKeys)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
 	fl.IntVar(&opts.Samples, "samples", 5, "keys measured per group (on each master)")

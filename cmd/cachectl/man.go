@@ -16,14 +16,10 @@ import (
 func newManCmd(f *factory) *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
-		Use:   "man --dir DIR",
-		Short: "Write the man pages of every command into a directory",
-		Long: `Write a troff man page (section 1) for cachectl and for each of its
-commands into DIR, which is created if needed. Set SOURCE_DATE_EPOCH for
-reproducible dates.`,
-		Example: `  cachectl man --dir ./manpages && man ./manpages/cachectl-clear.1`,
-		Hidden:  true,
-		Args:    noArgs,
+		Use:    "man --dir DIR",
+		Short:  "Write the man pages of every command into a directory",
+		Hidden: true,
+		Args:   noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" {
 				return usageErrorf("--dir is required")

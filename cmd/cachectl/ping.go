@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/format"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -21,29 +22,9 @@ type pingOptions struct {
 
 func newPingCmd(f *factory, runF func(context.Context, *pingOptions) error) *cobra.Command {
 	opts := &pingOptions{}
-	cmd := &cobra.Command{
-		Use:   "ping",
-		Short: "Check that Redis answers, and say what it is",
-		Long: `Connect to Redis, authenticate, and report PONG, the round-trip time, the
-server version and role, and whether it is a cluster (with its nodes).
-Exits 3 when Redis cannot be reached or refuses the credentials.`,
-		Example: `  # on call: is production's cache up?
-  CACHECTL_REDIS_PASSWORD=... cachectl ping --redis rediss://cache.internal:6380/0
-  # in CI: wait for Redis, then read the version
-  until cachectl ping -q; do sleep 1; done; cachectl ping --json | jq -r .version
-  # a cluster: one seed address is enough
-  cachectl ping --redis redis://10.0.0.5:7000`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := inRange("count", opts.Count, 1, maxPings); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runPing)
-		},
-	}
+	cmd := newCommand(f, "ping", "Check that Redis answers, and say what it is", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return option.InRange("count", opts.Count, 1, maxPings)
+	}, runF, runPing)
 	cmd.Flags().IntVarP(&opts.Count, "count", "n", 5, "PINGs to time; the median is reported")
 	return cmd
 }

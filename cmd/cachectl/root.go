@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cachectl/cachectl/internal/config"
+	"github.com/cachectl/cachectl/internal/help"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -57,16 +59,8 @@ type globalOptions struct {
 func newRootCmd(f *factory) *cobra.Command {
 	o := &f.opts
 	cmd := &cobra.Command{
-		Use:   "cachectl <command>",
-		Short: "Inspect, clear, warm and benchmark a Redis-cached catalog API",
-		Long: `cachectl looks after the Redis cache of a catalog API that caches the way
-django-redis does (keys PREFIX:VERSION:KEY): it clears groups of keys safely,
-warms the cache through the API, benchmarks cold against warm latency, shows a
-live dashboard, and ships a reference catalog server to try it all on.` + envHelp,
-		Example: `  # on call: is Redis there, and what does it hold?
-  cachectl ping --redis rediss://cache.internal:6380/0
-  # in CI: machine-readable output
-  cachectl ping --json`,
+		Use:           "cachectl <command>",
+		Short:         "Inspect, clear, warm and benchmark a Redis-cached catalog API",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -114,26 +108,9 @@ live dashboard, and ships a reference catalog server to try it all on.` + envHel
 		newExitCodesTopic(),
 	)
 	typedArgs(cmd)
+	help.Apply(cmd)
 	return cmd
 }
-
-const envHelp = `
-
-Environment:
-  CACHECTL_REDIS_URL       Redis URL (--redis)
-  CACHECTL_REDIS_USER      Redis ACL user (--user)
-  CACHECTL_REDIS_PASSWORD  Redis password (also REDISCLI_AUTH)
-  CACHECTL_PREFIX          key prefix (--prefix)
-  CACHECTL_KEY_VERSION     key version (--key-version)
-  CACHECTL_API_URL         catalog API (--api)
-  CACHECTL_TIMEOUT         Redis timeout (--timeout)
-  CACHECTL_CONFIG          config file (--config)
-  CACHECTL_ADMIN_TOKEN     the reference server's admin token (serve, check)
-  NO_COLOR                 disable colour
-
-Exit codes: 0 ok, 1 job failed, 2 usage, 3 cannot connect, 130 interrupted
-(see 'cachectl help exit-codes').
-`
 
 // resolve fills the options the flags left unset from the environment, then
 // the config file, and checks them. Precedence: flag > environment > config
@@ -181,24 +158,28 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 
 // loadFileConfig reads the config file --config or CACHECTL_CONFIG names
 // (it must exist), or the default one (it may be missing).
-func (f *factory) loadFileConfig(flags *pflag.FlagSet) (*fileConfig, error) {
+func (f *factory) loadFileConfig(flags *pflag.FlagSet) (*config.File, error) {
 	cfgPath, named := f.opts.Config, flags.Changed("config")
 	if !named {
 		if p := f.Getenv(envConfig); p != "" {
 			cfgPath, named = p, true
 		} else {
-			cfgPath = defaultConfigPath(f.Getenv)
+			cfgPath = config.DefaultPath(f.Getenv)
 		}
 	}
 	if cfgPath == "" {
-		return &fileConfig{}, nil
+		return &config.File{}, nil
 	}
-	return loadConfig(cfgPath, named)
+	cfg, err := config.Load(cfgPath, named)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
 }
 
 // setFlag gives a flag the command line did not set its value from the
 // environment variable env, else from the config file: flag, env, file.
-func (f *factory) setFlag(flags *pflag.FlagSet, cfg *fileConfig, flag, env, fromFile string) error {
+func (f *factory) setFlag(flags *pflag.FlagSet, cfg *config.File, flag, env, fromFile string) error {
 	if flags.Changed(flag) {
 		return nil
 	}
@@ -210,7 +191,7 @@ func (f *factory) setFlag(flags *pflag.FlagSet, cfg *fileConfig, flag, env, from
 	}
 	if fromFile != "" {
 		if err := flags.Set(flag, fromFile); err != nil {
-			return usageErrorf("config file %s: %s: %v", cfg.path, flag, err)
+			return usageErrorf("config file %s: %s: %v", cfg.Path, flag, err)
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -47,46 +48,8 @@ type serveOptions struct {
 
 func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *cobra.Command {
 	opts := &serveOptions{IO: f.IO}
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the reference catalog API, cached in Redis like the Django app",
-		Long: `Serve a Django REST style catalog API (categories, colors, products,
-variants) from an embedded SQLite database, cached in Redis with the Django
-app's key names and TTLs under --prefix and --key-version.
-
-Writes need Authorization: Bearer TOKEN, the token coming from ` + envAdminToken + `
-(or --admin-token); without one, writes are refused. When Redis is down or slow
-every request is served from the database (X-Cache: BYPASS); on a cluster only
-the keys of the master that failed. Invalidations Redis missed are replayed
-when it is back, at shutdown, and (kept in the --db file) at the next start;
-what is left at shutdown is logged as the cachectl clear command that finishes
-it. A Redis Cluster is detected at start (--cluster when it may not be up
-yet). SIGINT or SIGTERM shut the server down gracefully within
---shutdown-timeout: requests in flight complete, and the exit code is 0.
-
-On a Redis that a Django app shares (same --prefix and --key-version) serve
-never writes over the app's values: a key holding a value serve did not
-write (a pickle, zlib, the app's JSON) is served from the database
-(X-Cache: BYPASS) and left as it is, and at start serve warns with their
-count. The app cannot read serve's values either: give each its own prefix
-or version.`,
-		Example: `  # try every other command against it
-  CACHECTL_ADMIN_TOKEN=secret cachectl serve --redis redis://127.0.0.1:6379/0
-  # a slower database, to see what the cache saves
-  cachectl serve --db-latency 5ms --seed-products 20000
-  # the seed's rollback plan: serve from the database, keep invalidating
-  cachectl serve --no-cache`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.complete(f, cmd.Flags().Changed("admin-token")); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runServe(cmd.Context(), opts)
-		},
-	}
+	cmd := newPlainCommand("serve", "Run the reference catalog API, cached in Redis like the Django app", opts,
+		func(cmd *cobra.Command) error { return opts.complete(f, cmd.Flags().Changed("admin-token")) }, runF, runServe)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to listen on")
 	fl.StringVar(&opts.DB, "db", "", "SQLite file to keep the catalog in (default: in memory)")
@@ -122,7 +85,7 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 }
 
 func (o *serveOptions) validate() error {
-	if err := inRange("seed-products", o.SeedProducts, 0, maxSeedProducts); err != nil {
+	if err := option.InRange("seed-products", o.SeedProducts, 0, maxSeedProducts); err != nil {
 		return err
 	}
 	if _, port, err := net.SplitHostPort(o.Listen); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -28,35 +29,9 @@ type statsGroup = render.StatsGroup
 
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
 	opts := &statsOptions{Schema: f.Schema}
-	cmd := &cobra.Command{
-		Use:   "stats",
-		Short: "Print one snapshot of what Redis says about itself",
-		Long: `Read INFO once and print the server's version, role, uptime, clients, memory
-(used, peak, max, eviction policy, fragmentation), keys per database, hits,
-misses, the lifetime hit rate, evicted and expired keys and ops/s, then count
-the keys of every group exactly with SCAN. In a cluster every master is asked
-and the figures are summed.
-
-The hit rate is keyspace_hits / (keyspace_hits + keyspace_misses) since the
-server started, 0 before the first lookup. --groups=false skips the SCAN, which
-walks the whole keyspace, on very large databases.
-
-Exits 1 when this user may not run INFO (ACL), 3 when Redis cannot be reached.`,
-		Example: `  # on call: how is the cache doing?
-  cachectl stats --redis rediss://cache.internal:6380/0
-  # in CI: the hit rate after a warm-up
-  cachectl stats --json | jq .hit_rate`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			if err := inRange("count", opts.ScanCount, 1, maxScanCount); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runStats)
-		},
-	}
+	cmd := newCommand(f, "stats", "Print one snapshot of what Redis says about itself", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		return option.InRange("count", opts.ScanCount, 1, maxScanCount)
+	}, runF, runStats)
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
 	cmd.Flags().Int64Var(&opts.ScanCount, "count", keyspace.DefaultScanCount, "SCAN COUNT hint for the group counts")
 	return cmd

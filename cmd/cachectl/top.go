@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -32,56 +33,10 @@ type topOptions struct {
 	Now      func() time.Time
 }
 
-const topLong = `Follow the cache as it works.
-
-On a terminal, a dashboard: the server (address, version, role, uptime,
-cluster masters), clients and PING latency, memory (used against maxmemory,
-peak, fragmentation, evicted/s, expired/s), the hit rate per interval and
-since start with a sparkline, ops/s with a sparkline, and the keys of each
-group (share, average TTL, estimated memory). When --api points at the
-reference catalog server, it also shows the application's own hit rate per
-group, from its /metrics. Keys: q quit, p pause, r exact recount of the
-groups, tab next panel, ? help.
-
-The dashboard reads INFO once per interval (microseconds of server time).
-Groups are estimated every 10 intervals by sampling RANDOMKEY (a fixed,
-small cost, marked ~), and counted exactly with SCAN only at start on a
-database of at most 20,000 keys, or when you press r. Logs are held back
-while the dashboard is on screen and printed when it ends.
-
-Piped (or with --json), one line per interval instead: the time, ops/s,
-the hit rate over the interval, hits/s, misses/s, used memory, keys in the
-selected database, clients, evicted/s and expired/s, like redis-stat. With
---json each line is one JSON object. The first line covers the time since
-the server started, as vmstat's does; lines never scan the keyspace.
-
-When Redis goes away, both say "disconnected, retrying" and try again at
-least every 2 s until Redis is back; counters that a restart reset never
-show as negative rates. Ctrl-C stops the lines (exit 130).
-
---once prints one snapshot, the same as 'cachectl stats', and exits.`
-
-const topExample = `  # beside your work: the dashboard
-  cachectl top
-  # with the application's own hit rate per group
-  cachectl top --api http://127.0.0.1:8000
-  # log the cache's behaviour during a load test, one JSON object a line
-  cachectl top --interval 5s --json > cache.ndjson
-  # one snapshot
-  cachectl top --once`
-
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
 	opts := &topOptions{Schema: f.Schema, Now: time.Now}
-	cmd := &cobra.Command{
-		Use:     "top",
-		Short:   "Watch Redis live: ops/s, hit rate, memory, keys, evictions",
-		Long:    topLong,
-		Example: topExample,
-		Args:    noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
+	cmd := newCommand(f, "top", "Watch Redis live: ops/s, hit rate, memory, keys, evictions", opts,
+		[]output.Format{output.Table, output.JSON}, func(*cobra.Command) error {
 			opts.NoColor = !f.IO.ColorEnabled()
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
@@ -91,12 +46,8 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 				opts.API = api.String()
 				opts.HTTP = func() *http.Client { return client }
 			}
-			if err := inRange("interval", opts.Interval, 10*time.Millisecond, time.Hour); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runTop)
-		},
-	}
+			return option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour)
+		}, runF, runTop)
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print one snapshot (as stats does) and exit")
 	return cmd

@@ -56,6 +56,5 @@ func newExitCodesTopic() *cobra.Command {
 	return &cobra.Command{
 		Use:   "exit-codes",
 		Short: "The exit codes cachectl returns",
-		Long:  exitCodesHelp,
 	}
 }

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
-	"os"
-	"regexp"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -23,11 +20,7 @@ type warmOptions struct {
 	apiTarget
 	Verbose bool
 
-	URLs           string // file, or "-" for stdin
-	PlanFile       string // file, or "-" for stdin
-	Sitemap        string
-	Limit          int
-	Exclude        string
+	warm.Source
 	Concurrency    int
 	QPS            float64
 	Retries        int
@@ -44,54 +37,14 @@ type warmOptions struct {
 
 func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cobra.Command {
 	opts := &warmOptions{}
-	cmd := &cobra.Command{
-		Use:   "warm",
-		Short: "Fill the cache through the catalog API, and prove it in Redis",
-		Long: `Request the pages whose responses the API caches, so that users find them
-cached. The built-in plan is the one of the Django project's warmup_cache
-command, discovered from the API: all categories, all colors, top 10 sellers,
-top 10 new arrivals, top 20 popular products, filters for every main category,
-and product lists for the top 5 categories by product count. --deep also
-warms the detail, variants and recommendations of every product those lists
-returned. --plan FILE describes another API's plan with the same discovery
-steps (YAML: see the README); --urls and --sitemap warm other pages.
-
-Where the API does not answer as the plan assumes, warm says so on stderr
-(and in the JSON's warnings) and what it did instead: an ordering the API
-ignored, categories without product_count. Where the plan cannot be carried
-out (a list that is not a list, no main categories) it exits 1.
-
-With Redis reachable, warm counts the cache's keys before and after and checks
-that every key the plan names (and every key the server names in X-Cache-Key)
-now exists with a TTL. Transport errors, 429 and 5xx are retried with backoff;
-other 4xx and redirect loops are final. Exits 1 when a URL finally failed or
-a key is missing.`,
-		Example: `  # after a deploy or a cache clear (on call)
-  cachectl warm --api https://catalog.internal
-  # in CI, as JSON, failing the job on any error
-  cachectl warm --json --fail-fast
-  # your own pages, gently
-  cachectl warm --urls pages.txt -c 4 --qps 20
-  # another app's warm-up, discovered from its API
-  cachectl warm --plan warm-plan.yaml
-  # keep it warm, as a scheduler would (one line per round)
-  cachectl warm --every 10m`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.common(&opts.common, output.Table, output.JSON); err != nil {
-				return err
-			}
-			opts.Verbose = f.opts.Verbose
-			if err := f.apiTarget(&opts.apiTarget); err != nil {
-				return err
-			}
-			opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			return dispatch(cmd.Context(), opts, runF, runWarm)
-		},
-	}
+	cmd := newCommand(f, "warm", "Fill the cache through the catalog API, and prove it in Redis", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		opts.Verbose = f.opts.Verbose
+		if err := f.apiTarget(&opts.apiTarget); err != nil {
+			return err
+		}
+		opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
+		return opts.validate()
+	}, runF, runWarm)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLs, "urls", "", "warm the URLs or paths in FILE, one per line (- for stdin)")
 	fl.StringVar(&opts.PlanFile, "plan", "", "warm the plan FILE describes (YAML: lists to read, pages to build from their items; - for stdin)")
@@ -111,34 +64,15 @@ a key is missing.`,
 }
 
 func (o *warmOptions) validate() error {
+	o.In = o.IO.In
+	err := option.First(o.Source.Validate(), o.config().Validate())
 	switch {
-	case countSet(o.URLs, o.Sitemap, o.PlanFile) > 1:
-		return usageErrorf("--urls, --sitemap and --plan cannot be used together")
-	case o.Concurrency < 1 || o.Concurrency > maxConcurrency:
-		return inRange("concurrency", o.Concurrency, 1, maxConcurrency)
-	case o.Retries > maxRetries:
-		return inRange("retries", o.Retries, 0, maxRetries)
-	case o.QPS < 0:
-		return usageErrorf("--qps must not be negative")
-	case o.Retries < 0:
-		return usageErrorf("--retries must not be negative")
-	case o.RequestTimeout <= 0:
-		return usageErrorf("--request-timeout must be positive")
-	case o.MaxFailures < 0:
-		return usageErrorf("--max-failures must not be negative")
+	case err != nil:
+		return err
 	case o.Every < 0:
 		return usageErrorf("--every must be positive")
-	case (o.Limit != 0 || o.Exclude != "") && o.Sitemap == "":
-		return usageErrorf("--limit and --exclude go with --sitemap")
-	case o.Limit < 0:
-		return usageErrorf("--limit must not be negative")
-	case o.Deep && countSet(o.URLs, o.Sitemap, o.PlanFile) > 0:
+	case o.Deep && !o.Builtin():
 		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
-	}
-	if o.Exclude != "" {
-		if _, err := regexp.Compile(o.Exclude); err != nil {
-			return usageErrorf("--exclude: %v", err)
-		}
 	}
 	if o.FailFast {
 		o.MaxFailures = 1
@@ -156,80 +90,6 @@ func (o *warmOptions) config() warm.Config {
 		MaxFailures:    o.MaxFailures,
 		Header:         http.Header{"User-Agent": {"cachectl/" + build.Get().Version}},
 	}
-}
-
-func countSet(values ...string) int {
-	n := 0
-	for _, v := range values {
-		if v != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// plan builds the round's plan from --urls, --plan or --sitemap; nil is the
-// built-in plan, which warm.Round discovers itself.
-func (o *warmOptions) plan() func(context.Context, warm.Config) (warm.Plan, error) {
-	if countSet(o.URLs, o.PlanFile, o.Sitemap) == 0 {
-		return nil
-	}
-	return o.readPlan
-}
-
-// readPlan builds a plan afresh each round: files are read again, a plan
-// file's lists discovered again.
-func (o *warmOptions) readPlan(ctx context.Context, cfg warm.Config) (warm.Plan, error) {
-	switch {
-	case o.URLs != "":
-		var reqs []warm.Request
-		err := o.readInput("--urls", o.URLs, func(r io.Reader) (err error) {
-			reqs, err = warm.ParseURLList(r, o.API)
-			return err
-		})
-		return warm.Plan{Source: "urls", Requests: reqs}, err
-	case o.PlanFile != "":
-		var spec warm.Spec
-		err := o.readInput("--plan", o.PlanFile, func(r io.Reader) (err error) {
-			spec, err = warm.ParseSpec(r)
-			return err
-		})
-		if err != nil {
-			return warm.Plan{}, err
-		}
-		return warm.Discover(ctx, cfg, o.API, spec)
-	}
-	u, err := warm.Resolve(o.API, o.Sitemap)
-	if err != nil {
-		return warm.Plan{}, usageErrorf("--sitemap: %v", err)
-	}
-	var exclude *regexp.Regexp
-	if o.Exclude != "" {
-		exclude = regexp.MustCompile(o.Exclude)
-	}
-	reqs, err := warm.FetchSitemap(ctx, cfg.Client, u, warm.SitemapOptions{Limit: o.Limit, Exclude: exclude, RequestTimeout: o.RequestTimeout})
-	return warm.Plan{Source: "sitemap", Requests: reqs}, err
-}
-
-// readInput hands parse the file, or stdin for "-"; an InputError it
-// returns names the file.
-func (o *warmOptions) readInput(flag, file string, parse func(io.Reader) error) error {
-	var r io.Reader = o.IO.In
-	name := "stdin"
-	if file != "-" {
-		fh, err := os.Open(file)
-		if err != nil {
-			return usageErrorf("%s: %w", flag, err)
-		}
-		defer fh.Close()
-		r, name = fh, file
-	}
-	err := parse(r)
-	var ie *warm.InputError
-	if errors.As(err, &ie) {
-		ie.Source = name
-	}
-	return err
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
@@ -310,7 +170,7 @@ func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundCo
 		Verbose: o.Verbose && o.Format != output.JSON}
 	cfg := o.config()
 	cfg.OnResult = progress.Add
-	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.plan(), Deep: o.Deep}
+	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.Planner(o.API), Deep: o.Deep}
 	if conn != nil {
 		rc.Redis = conn.Client
 	}

@@ -1,8 +1,12 @@
-package main
+// Package config reads cachectl's optional config file (YAML): the
+// connection settings the flags and environment variables override, and
+// extra key groups. It holds no password: password_file names one.
+package config
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,24 +18,25 @@ import (
 	"github.com/cachectl/cachectl/keyspace"
 )
 
-// fileConfig is the optional config file (YAML). Flags and environment
-// variables override it. It holds no password: point password_file at one.
-type fileConfig struct {
+// File is the config file's settings. Flags and environment variables
+// override them.
+type File struct {
 	Redis        string              `yaml:"redis"`
 	User         string              `yaml:"user"`
 	PasswordFile string              `yaml:"password_file"`
 	Cluster      *bool               `yaml:"cluster"`
-	TLS          fileTLS             `yaml:"tls"`
+	TLS          TLS                 `yaml:"tls"`
 	Prefix       *string             `yaml:"prefix"`
 	KeyVersion   *int                `yaml:"key_version"`
 	Timeout      string              `yaml:"timeout"`
 	API          string              `yaml:"api"`
 	Groups       map[string][]string `yaml:"groups"`
 
-	path string
+	// Path is the file read, for messages.
+	Path string `yaml:"-"`
 }
 
-type fileTLS struct {
+type TLS struct {
 	CACert     string `yaml:"ca_cert"`
 	Cert       string `yaml:"cert"`
 	Key        string `yaml:"key"`
@@ -39,8 +44,8 @@ type fileTLS struct {
 	Insecure   *bool  `yaml:"insecure"`
 }
 
-// defaultConfigPath is $XDG_CONFIG_HOME/cachectl/config.yaml (or the OS equivalent).
-func defaultConfigPath(getenv func(string) string) string {
+// DefaultPath is $XDG_CONFIG_HOME/cachectl/config.yaml (or the OS equivalent).
+func DefaultPath(getenv func(string) string) string {
 	dir := getenv("XDG_CONFIG_HOME")
 	if dir == "" {
 		home := getenv("HOME")
@@ -55,27 +60,27 @@ func defaultConfigPath(getenv func(string) string) string {
 	return filepath.Join(dir, "cachectl", "config.yaml")
 }
 
-// loadConfig reads path. A named file must exist; the default one may not.
-func loadConfig(path string, named bool) (*fileConfig, error) {
+// Load reads path. A named file must exist; the default one may not.
+func Load(path string, named bool) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if !named && errors.Is(err, os.ErrNotExist) {
-			return &fileConfig{}, nil
+			return &File{}, nil
 		}
-		return nil, usageErrorf("config file: %w", err)
+		return nil, fmt.Errorf("config file: %w", err)
 	}
-	var c fileConfig
+	var c File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, usageErrorf("config file %s: %s", path, yamlError(err))
+		return nil, fmt.Errorf("config file %s: %s", path, yamlError(err))
 	}
-	c.path = path
+	c.Path = path
 	return &c, nil
 }
 
 // groups returns the config's extra groups in a stable order.
-func (c *fileConfig) groups() []keyspace.Group {
+func (c *File) groups() []keyspace.Group {
 	names := make([]string, 0, len(c.Groups))
 	for name := range c.Groups {
 		names = append(names, name)
@@ -88,10 +93,11 @@ func (c *fileConfig) groups() []keyspace.Group {
 	return out
 }
 
-func (c *fileConfig) schema(prefix string, version int) (keyspace.Schema, error) {
+// Schema is the key schema of prefix and version with the file's groups.
+func (c *File) Schema(prefix string, version int) (keyspace.Schema, error) {
 	s, err := keyspace.New(prefix, version).WithGroups(c.groups())
 	if err != nil {
-		return keyspace.Schema{}, usageErrorf("config file %s: %w", c.path, err)
+		return keyspace.Schema{}, fmt.Errorf("config file %s: %w", c.Path, err)
 	}
 	return s, nil
 }
@@ -102,8 +108,8 @@ func yamlError(err error) string {
 	if errors.As(err, &te) {
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
-			m = strings.Replace(m, " in type main.fileConfig", " (not a cachectl setting)", 1)
-			msgs[i] = strings.Replace(m, " in type main.fileTLS", " (not a tls setting)", 1)
+			m = strings.Replace(m, " in type config.File", " (not a cachectl setting)", 1)
+			msgs[i] = strings.Replace(m, " in type config.TLS", " (not a tls setting)", 1)
 		}
 		return strings.Join(msgs, "; ")
 	}

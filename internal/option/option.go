@@ -1,0 +1,39 @@
+// Package option checks the values a job is configured with. A value out of
+// range, or options that do not go together, is an *Error: the command line
+// reports its text as a usage error (exit 2). Domain packages use it in
+// their Config's Validate, so the rules live beside the work they guard.
+package option
+
+import (
+	"cmp"
+	"fmt"
+)
+
+// Error is an option value the job refuses.
+type Error struct{ err error }
+
+func (e *Error) Error() string { return e.err.Error() }
+func (e *Error) Unwrap() error { return e.err }
+
+// Errorf is an *Error with fmt.Errorf's text (and %w).
+func Errorf(format string, a ...any) error {
+	return &Error{fmt.Errorf(format, a...)}
+}
+
+// InRange refuses v outside [lo, hi], naming the flag and the range.
+func InRange[T cmp.Ordered](flag string, v, lo, hi T) error {
+	if v < lo || v > hi {
+		return Errorf("--%s must be from %v to %v, not %v", flag, lo, hi, v)
+	}
+	return nil
+}
+
+// First returns the first non-nil error, for a run of checks.
+func First(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
