@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,5 +256,38 @@ func TestErrors(t *testing.T) {
 	var se *StatusError
 	if !errors.As(err, &se) || se.Status != http.StatusNotFound {
 		t.Errorf("error %v, want a 404 StatusError", err)
+	}
+}
+
+// A read-only client reads, and refuses every method that may change data
+// before the request leaves: the server never sees it.
+func TestReadOnlyClientRefusesWritesBeforeSending(t *testing.T) {
+	var seen atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(api.Close)
+	u, _ := url.Parse(api.URL)
+	client, _ := NewClient(u)
+	if !ReadOnly(client) {
+		t.Fatal("ReadOnly did not take the client from NewClient")
+	}
+	get, _ := http.NewRequest(http.MethodGet, api.URL+"/api/products/", nil)
+	if resp, err := Do(client, get); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("read-only GET: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		req, _ := http.NewRequest(m, api.URL+"/api/products/1/", strings.NewReader(`{"price":"1.00"}`))
+		_, err := Do(client, req)
+		var ro *ReadOnlyError
+		if !errors.Is(err, ErrReadOnly) || !errors.As(err, &ro) || ro.Method != m {
+			t.Errorf("%s: err %v, want a read-only refusal naming %s", m, err, m)
+		}
+	}
+	if n := seen.Load(); n != 1 {
+		t.Fatalf("the server saw %d requests, want only the GET", n)
 	}
 }

@@ -48,9 +48,39 @@ type apiTransport struct {
 	creds    *url.Userinfo // nil: none
 	origin   string        // where creds may go
 	answered atomic.Bool
+	readOnly atomic.Bool // refuse every request but GET, HEAD and OPTIONS
+}
+
+// ErrReadOnly is what a read-only client returns for a request that could
+// change the API's data; errors.Is finds it in a *ReadOnlyError.
+var ErrReadOnly = errors.New("read-only")
+
+// ReadOnlyError names the request a read-only client refused to send.
+type ReadOnlyError struct{ Method, URL string }
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("read-only: refusing to send %s %s", e.Method, redact.URL(e.URL))
+}
+func (e *ReadOnlyError) Unwrap() error { return ErrReadOnly }
+
+// ReadOnly makes client (from NewClient) refuse, before anything is sent,
+// every request whose method may change data: all but GET, HEAD and
+// OPTIONS. It reports false for a client NewClient did not make.
+func ReadOnly(client *http.Client) bool {
+	t, ok := client.Transport.(*apiTransport)
+	if ok {
+		t.readOnly.Store(true)
+	}
+	return ok
 }
 
 func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.readOnly.Load() && !safeMethod(req.Method) {
+		if req.Body != nil {
+			_ = req.Body.Close() // a RoundTripper closes the body, even on error
+		}
+		return nil, &ReadOnlyError{Method: req.Method, URL: req.URL.String()}
+	}
 	if t.forAPI(req) {
 		req = req.Clone(req.Context()) // a RoundTripper must not change the caller's request
 		t.authorize(req)
@@ -60,6 +90,10 @@ func (t *apiTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.answered.Store(true)
 	}
 	return resp, err
+}
+
+func safeMethod(m string) bool {
+	return m == "" || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // forAPI says whether req goes to the API and should carry its credentials;
@@ -134,6 +168,9 @@ func Do(client *http.Client, req *http.Request) (*http.Response, error) {
 		// The client gave up following redirects (net/http closed resp's
 		// body): an answer, so a failed request with the last status.
 		return nil, &RequestError{Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode, Err: unwrapURLError(err)}
+	}
+	if ro := new(ReadOnlyError); errors.As(err, &ro) {
+		return nil, ro
 	}
 	if !Answered(client) {
 		return nil, &UnreachableError{URL: req.URL.String(), Err: err}
