@@ -101,7 +101,9 @@ func TestMonitorStates(t *testing.T) {
 		{"uncached", func(ctx context.Context) error { return ignoreNil(app.Get(ctx, "session:abc").Err()) }, Uncached,
 			func(tr Trace) bool { return len(tr.Reads)+len(tr.Writes)+len(tr.Deletes) == 0 }},
 		{"no expiry", func(ctx context.Context) error { return app.Set(ctx, prefix+"categories:all", "x", 0).Err() }, Miss,
-			func(tr Trace) bool { return len(tr.Writes) == 1 && tr.Writes[0].TTL == -1 && tr.Writes[0].TTLAfter == -1 }},
+			func(tr Trace) bool {
+				return len(tr.Writes) == 1 && tr.Writes[0].TTL == -1 && tr.Writes[0].TTLAfter == -1
+			}},
 		{"script", func(ctx context.Context) error {
 			return app.Eval(ctx, "return redis.call('SET', KEYS[1], 'v', 'EX', 60)", []string{prefix + "product_colors:all"}).Err()
 		}, Miss, func(tr Trace) bool { return len(tr.Writes) == 1 && tr.Writes[0].TTL == time.Minute }},
@@ -186,10 +188,7 @@ func TestNoiseIsNeverTheRequests(t *testing.T) {
 func TestTrackingWhereMonitorIsDenied(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor"}})
 	app := srv.Client(t)
-	opt := srv.ClientOptions()
-	opt.Username, opt.Password = "app", "pw"
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := asUser(t, srv, "app", "pw")
 	o := newObserver(t, rdb, "")
 	if o.Mechanism() != Tracking || !strings.Contains(o.Degraded(), "MONITOR refused") || !strings.Contains(o.Degraded(), "NOPERM") {
 		t.Fatalf("mechanism %s, degraded %q: want tracking, saying MONITOR was refused", o.Mechanism(), o.Degraded())
@@ -219,10 +218,7 @@ func TestTrackingWhereMonitorIsDenied(t *testing.T) {
 func TestInfoIsTheLastResort(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor -client"}})
 	app := srv.Client(t)
-	opt := srv.ClientOptions()
-	opt.Username, opt.Password = "app", "pw"
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := asUser(t, srv, "app", "pw")
 	o := newObserver(t, rdb, "")
 	if o.Mechanism() != Info || !strings.Contains(o.Degraded(), "MONITOR") || !strings.Contains(o.Degraded(), "TRACKING") {
 		t.Fatalf("mechanism %s, degraded %q: want info, naming both refusals", o.Mechanism(), o.Degraded())
@@ -236,10 +232,7 @@ func TestInfoIsTheLastResort(t *testing.T) {
 // A forced mechanism that the server refuses is an error, not a fallback.
 func TestForcedMechanismRefused(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor"}})
-	opt := srv.ClientOptions()
-	opt.Username, opt.Password = "app", "pw"
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := asUser(t, srv, "app", "pw")
 	_, err := New(context.Background(), rdb, Options{Prefix: prefix, Mechanism: Monitor})
 	if err == nil || !strings.Contains(err.Error(), "NOPERM") {
 		t.Fatalf("err %v, want MONITOR's refusal", err)
@@ -290,4 +283,13 @@ func TestMonitorOnACluster(t *testing.T) {
 	if tr.State != Miss || len(tr.Writes) != len(keys) {
 		t.Fatalf("cluster trace %+v: want %d writes across %d nodes", tr, len(keys), len(nodes))
 	}
+}
+
+// asUser is a client of srv logged in as user.
+func asUser(t *testing.T, srv *redistest.Server, user, pass string) *redis.Client {
+	opt := srv.ClientOptions()
+	opt.Username, opt.Password = user, pass
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
 }
