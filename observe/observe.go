@@ -97,6 +97,10 @@ type Trace struct {
 	// Hits and Misses are the window's keyspace_hits and keyspace_misses
 	// deltas (summed over masters): everyone's lookups, so approximate.
 	Hits, Misses int64
+	// OtherDBs are the databases other than the client's in which keys
+	// under the prefix were used during the window: an app configured with
+	// another database than the one observed.
+	OtherDBs []int
 	// Degraded says why a better mechanism did not run, e.g. "MONITOR
 	// refused: NOPERM …"; empty when the best one ran.
 	Degraded string
@@ -222,27 +226,26 @@ func (o *Observer) probe(ctx context.Context, m Mechanism) error {
 }
 
 // Observe runs request inside an observed window and returns what it did
-// to the cache. request's own error is returned with the trace (whose
-// figures are then as far as they go); an error of the observation itself
-// comes with an empty Trace.
-func (o *Observer) Observe(ctx context.Context, request func(context.Context) error) (Trace, error) {
+// to the cache. The error is the observation's; request keeps its own
+// results (and errors) in its closure.
+func (o *Observer) Observe(ctx context.Context, request func(context.Context)) (Trace, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var t Trace
-	var reqErr, err error
+	var err error
 	switch o.mech {
 	case Monitor:
-		t, reqErr, err = o.viaMonitor(ctx, request)
+		t, err = o.viaMonitor(ctx, request)
 	case Tracking:
-		t, reqErr, err = o.viaTracking(ctx, request)
+		t, err = o.viaTracking(ctx, request)
 	default:
-		t, reqErr, err = o.viaInfo(ctx, request)
+		t, err = o.viaInfo(ctx, request)
 	}
 	if err != nil {
-		return Trace{}, err
+		return Trace{}, fmt.Errorf("observe: %w", err)
 	}
 	t.Mechanism, t.Degraded = o.mech, o.degraded
-	return t, reqErr
+	return t, nil
 }
 
 // eachMaster runs fn on every master (the one server when standalone).
@@ -298,15 +301,15 @@ func infoInt(info, field string) int64 {
 }
 
 // viaInfo is the last resort: the window's hit and miss deltas alone.
-func (o *Observer) viaInfo(ctx context.Context, request func(context.Context) error) (Trace, error, error) {
+func (o *Observer) viaInfo(ctx context.Context, request func(context.Context)) (Trace, error) {
 	before, err := o.counters(ctx)
 	if err != nil {
-		return Trace{}, nil, err
+		return Trace{}, err
 	}
-	reqErr := request(ctx)
+	request(ctx)
 	after, err := o.counters(ctx)
 	if err != nil {
-		return Trace{}, reqErr, err
+		return Trace{}, err
 	}
 	t := Trace{Hits: after[0] - before[0], Misses: after[1] - before[1], State: Uncached}
 	switch {
@@ -315,7 +318,7 @@ func (o *Observer) viaInfo(ctx context.Context, request func(context.Context) er
 	case t.Hits > 0:
 		t.State = Hit
 	}
-	return t, reqErr, nil
+	return t, nil
 }
 
 func nonce() string {

@@ -53,7 +53,7 @@ func TestMonitorSeesMissThenHit(t *testing.T) {
 	key := prefix + "products:list:abc"
 	app.Set(ctx, "ecommerce:2:products:list:abc", "other version", 0)
 
-	miss, err := o.Observe(ctx, cacheView(app, key, 15*time.Minute))
+	miss, err := o.Observe(ctx, must(t, cacheView(app, key, 15*time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestMonitorSeesMissThenHit(t *testing.T) {
 	if len(miss.Reads) != 1 || miss.Reads[0].Found || miss.Misses < 1 {
 		t.Fatalf("reads %+v misses %d: want one read of an absent key", miss.Reads, miss.Misses)
 	}
-	hit, err := o.Observe(ctx, cacheView(app, key, 15*time.Minute))
+	hit, err := o.Observe(ctx, must(t, cacheView(app, key, 15*time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestMonitorStates(t *testing.T) {
 		}, Miss, func(tr Trace) bool { return len(tr.Writes) == 1 && tr.Writes[0].TTL == time.Minute }},
 	}
 	for _, c := range cases {
-		tr, err := o.Observe(ctx, c.request)
+		tr, err := o.Observe(ctx, must(t, c.request))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -133,7 +133,7 @@ func TestNoMonitorOutsideTheWindow(t *testing.T) {
 	o := newObserver(t, rdb, Monitor)
 	ctx := context.Background()
 	for i := range 3 {
-		if _, err := o.Observe(ctx, cacheView(app, fmt.Sprintf("%sproduct:%d", prefix, i), time.Minute)); err != nil {
+		if _, err := o.Observe(ctx, must(t, cacheView(app, fmt.Sprintf("%sproduct:%d", prefix, i), time.Minute))); err != nil {
 			t.Fatal(err)
 		}
 		list := app.ClientList(ctx).Val()
@@ -162,7 +162,7 @@ func TestNoiseIsNeverTheRequests(t *testing.T) {
 	noisy := 0
 	for i := range 20 {
 		key := fmt.Sprintf("%sproducts:list:%d", prefix, i)
-		tr, err := o.Observe(context.Background(), slowView(app, key, time.Minute, 5*time.Millisecond))
+		tr, err := o.Observe(context.Background(), must(t, slowView(app, key, time.Minute, 5*time.Millisecond)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,21 +195,21 @@ func TestTrackingWhereMonitorIsDenied(t *testing.T) {
 	}
 	ctx := context.Background()
 	key := prefix + "product:7"
-	miss, err := o.Observe(ctx, cacheView(app, key, time.Hour))
+	miss, err := o.Observe(ctx, must(t, cacheView(app, key, time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if miss.State != Miss || !miss.Exact || len(miss.Writes) != 1 || miss.Writes[0].Key != key || miss.Writes[0].TTLAfter < 59*time.Minute {
 		t.Fatalf("tracked miss: %+v, want %s written with its 1h TTL", miss, key)
 	}
-	hit, err := o.Observe(ctx, cacheView(app, key, time.Hour))
+	hit, err := o.Observe(ctx, must(t, cacheView(app, key, time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if hit.State != Hit || hit.Exact || len(hit.Writes) != 0 {
 		t.Fatalf("tracked hit: %+v, want an approximate HIT (from the hit counter) with no write", hit)
 	}
-	del, err := o.Observe(ctx, func(ctx context.Context) error { return app.Del(ctx, key).Err() })
+	del, err := o.Observe(ctx, must(t, func(ctx context.Context) error { return app.Del(ctx, key).Err() }))
 	if err != nil || len(del.Deletes) != 1 || del.Deletes[0].Key != key {
 		t.Fatalf("tracked delete: %+v %v, want %s deleted", del, err, key)
 	}
@@ -223,7 +223,7 @@ func TestInfoIsTheLastResort(t *testing.T) {
 	if o.Mechanism() != Info || !strings.Contains(o.Degraded(), "MONITOR") || !strings.Contains(o.Degraded(), "TRACKING") {
 		t.Fatalf("mechanism %s, degraded %q: want info, naming both refusals", o.Mechanism(), o.Degraded())
 	}
-	tr, err := o.Observe(context.Background(), cacheView(app, prefix+"product:9", time.Hour))
+	tr, err := o.Observe(context.Background(), must(t, cacheView(app, prefix+"product:9", time.Hour)))
 	if err != nil || tr.State != Miss || tr.Exact || tr.Misses < 1 {
 		t.Fatalf("info trace %+v %v: want an approximate MISS", tr, err)
 	}
@@ -245,7 +245,7 @@ func TestMonitorWithPassword(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{Password: "s3cret"})
 	app, rdb := srv.Client(t), srv.Client(t)
 	o := newObserver(t, rdb, Monitor)
-	tr, err := o.Observe(context.Background(), cacheView(app, prefix+"categories:all", time.Hour))
+	tr, err := o.Observe(context.Background(), must(t, cacheView(app, prefix+"categories:all", time.Hour)))
 	if err != nil || tr.State != Miss {
 		t.Fatalf("trace %+v %v, want a MISS", tr, err)
 	}
@@ -269,14 +269,14 @@ func TestMonitorOnACluster(t *testing.T) {
 	if len(nodes) < 2 {
 		t.Fatalf("the keys fall on %d node(s); the test needs them spread", len(nodes))
 	}
-	tr, err := o.Observe(context.Background(), func(ctx context.Context) error {
+	tr, err := o.Observe(context.Background(), must(t, func(ctx context.Context) error {
 		for _, k := range keys {
 			if err := cacheView(app, k, time.Hour)(ctx); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +292,13 @@ func asUser(t *testing.T, srv *redistest.Server, user, pass string) *redis.Clien
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	return rdb
+}
+
+// must runs the app's side of a request, failing the test on its error.
+func must(t *testing.T, request func(context.Context) error) func(context.Context) {
+	return func(ctx context.Context) {
+		if err := request(ctx); err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -128,10 +128,10 @@ func (t *tracker) close(ctx context.Context) {
 // viaTracking: markers around a guard before and after the request, as
 // with MONITOR. Keys invalidated in a guard show a concurrent writer, whose
 // other keys cannot be told from the request's: the trace is then not exact.
-func (o *Observer) viaTracking(ctx context.Context, request func(context.Context) error) (Trace, error, error) {
+func (o *Observer) viaTracking(ctx context.Context, request func(context.Context)) (Trace, error) {
 	tr, err := o.startTracking(ctx)
 	if err != nil {
-		return Trace{}, nil, err
+		return Trace{}, err
 	}
 	defer tr.close(ctx)
 	id := nonce()
@@ -139,17 +139,16 @@ func (o *Observer) viaTracking(ctx context.Context, request func(context.Context
 		return func() error { return tr.ps.Ping(ctx, markerName(id, i)) }
 	}
 	var before, after [2]int64
-	var reqErr error
 	steps := []func() error{
 		ping(0), func() error { return sleep(ctx, o.opts.Guard) }, ping(1),
 		func() (err error) { before, err = o.counters(ctx); return err },
-		func() error { reqErr = request(ctx); return nil },
+		func() error { request(ctx); return nil },
 		func() (err error) { after, err = o.counters(ctx); return err },
 		ping(2), func() error { return sleep(ctx, o.opts.Guard) }, ping(3),
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return Trace{}, reqErr, err
+			return Trace{}, err
 		}
 	}
 	wait, cancel := context.WithTimeout(ctx, o.opts.Timeout)
@@ -157,7 +156,7 @@ func (o *Observer) viaTracking(ctx context.Context, request func(context.Context
 	var at [4]int
 	for i := range 4 {
 		if at[i], err = tr.await(wait, markerName(id, i)); err != nil {
-			return Trace{}, reqErr, fmt.Errorf("tracking marker %d: %w", i, err)
+			return Trace{}, fmt.Errorf("tracking marker %d: %w", i, err)
 		}
 	}
 	guards := append(tr.between(at[0], at[1]), tr.between(at[2], at[3])...)
@@ -176,7 +175,7 @@ func (o *Observer) viaTracking(ctx context.Context, request func(context.Context
 		seen[k] = true
 		d, err := o.rdb.PTTL(ctx, k).Result()
 		if err != nil {
-			return Trace{}, reqErr, fmt.Errorf("PTTL %s: %w", k, err)
+			return Trace{}, fmt.Errorf("PTTL %s: %w", k, err)
 		}
 		if d == -2 {
 			t.Deletes = append(t.Deletes, KeyOp{Key: k})
@@ -187,7 +186,7 @@ func (o *Observer) viaTracking(ctx context.Context, request func(context.Context
 	// Other writers were at work around the window: some of the keys in it
 	// may be theirs, and tracking cannot say which.
 	t.State, t.Exact = trackedState(t), len(t.Writes) > 0 && len(guards) == 0
-	return t, reqErr, nil
+	return t, nil
 }
 
 // trackedState: a write is a MISS; without one, the hit and miss deltas

@@ -3,6 +3,7 @@ package observe
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,21 +68,20 @@ func markerName(id string, i int) string { return fmt.Sprintf("%s%s-%d", markerP
 
 // viaMonitor: markers 0 and 1 around the guard before the request, 2 and 3
 // around the guard after it.
-func (o *Observer) viaMonitor(ctx context.Context, request func(context.Context) error) (Trace, error, error) {
+func (o *Observer) viaMonitor(ctx context.Context, request func(context.Context)) (Trace, error) {
 	ss, err := o.openSessions(ctx)
 	if err != nil {
-		return Trace{}, nil, err
+		return Trace{}, err
 	}
 	defer closeSessions(ss)
 	id := nonce()
 	before, after := [2]int64{}, [2]int64{}
-	var reqErr error
 	steps := []func() error{
 		func() error { return mark(ctx, ss, id, 0) },
 		func() error { return sleep(ctx, o.opts.Guard) },
 		func() error { return mark(ctx, ss, id, 1) },
 		func() (err error) { before, err = o.counters(ctx); return err },
-		func() error { reqErr = request(ctx); return nil },
+		func() error { request(ctx); return nil },
 		func() (err error) { after, err = o.counters(ctx); return err },
 		func() error { return mark(ctx, ss, id, 2) },
 		func() error { return sleep(ctx, o.opts.Guard) },
@@ -89,7 +89,7 @@ func (o *Observer) viaMonitor(ctx context.Context, request func(context.Context)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return Trace{}, reqErr, err
+			return Trace{}, err
 		}
 	}
 	wait, cancel := context.WithTimeout(ctx, o.opts.Timeout)
@@ -97,7 +97,7 @@ func (o *Observer) viaMonitor(ctx context.Context, request func(context.Context)
 	for _, s := range ss {
 		for i := range 4 {
 			if s.at[i], err = s.mon.await(wait, markerName(id, i)); err != nil {
-				return Trace{}, reqErr, fmt.Errorf("monitor %s: marker %d: %w", s.node.Options().Addr, i, err)
+				return Trace{}, fmt.Errorf("monitor %s: marker %d: %w", s.node.Options().Addr, i, err)
 			}
 		}
 	}
@@ -108,9 +108,9 @@ func (o *Observer) viaMonitor(ctx context.Context, request func(context.Context)
 	t := w.trace()
 	t.Exact, t.Hits, t.Misses = true, after[0]-before[0], after[1]-before[1]
 	if err := o.settle(ctx, &t); err != nil {
-		return Trace{}, reqErr, err
+		return Trace{}, err
 	}
-	return t, reqErr, nil
+	return t, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -133,9 +133,10 @@ type clientOps struct {
 
 // window gathers the lines of every master's window, by client.
 type window struct {
-	busy    map[string]bool // clients active in a guard
-	clients []*clientOps
-	byName  map[string]*clientOps
+	busy     map[string]bool // clients active in a guard
+	otherDBs []int           // other databases whose keys under the prefix were used
+	clients  []*clientOps
+	byName   map[string]*clientOps
 }
 
 func (w *window) add(s *session, prefix string) {
@@ -150,7 +151,13 @@ func (w *window) add(s *session, prefix string) {
 		}
 	}
 	for _, l := range attributeScripts(s.mon.between(s.at[1], s.at[2])) {
-		if l.Client == s.addr || l.DB != s.db {
+		if l.Client == s.addr {
+			continue
+		}
+		if l.DB != s.db {
+			if len(ops(l.Args, prefix)) > 0 && !slices.Contains(w.otherDBs, l.DB) {
+				w.otherDBs = append(w.otherDBs, l.DB)
+			}
 			continue
 		}
 		name := s.node.Options().Addr + " " + l.Client
@@ -204,7 +211,7 @@ func (w *window) trace() Trace {
 		}
 		mine = append(mine, c)
 	}
-	var t Trace
+	t := Trace{OtherDBs: w.otherDBs}
 	seen := map[string]bool{}
 	for _, c := range noise {
 		for _, o := range c.ops {

@@ -101,6 +101,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newWarmCmd(f, nil),
 		newBenchCmd(f, nil),
 		newCheckCmd(f, nil),
+		newTraceCmd(f, nil),
 		newDemoCmd(f, nil),
 		newManCmd(f),
 		newCompletionCmd(),

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/render"
+	"github.com/cachectl/cachectl/observe"
+	"github.com/cachectl/cachectl/warm"
+)
+
+type traceOptions struct {
+	common
+	apiTarget
+
+	Args      []string // URLs or paths relative to --api
+	URLFile   string   // one per line, "-" for stdin
+	Mechanism string
+	Guard     time.Duration
+}
+
+func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *cobra.Command {
+	opts := &traceOptions{}
+	cmd := newCommand(f, "trace [URL...]", "Show the cache keys each URL reads, writes and deletes, as Redis sees them", opts,
+		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+			opts.Args = cmd.Flags().Args()
+			if err := f.apiTarget(&opts.apiTarget); err != nil {
+				return err
+			}
+			switch {
+			case len(opts.Args) == 0 && opts.URLFile == "":
+				return option.Errorf("name at least one URL or path, or --url-file")
+			case !slices.Contains([]string{"", "monitor", "tracking", "info"}, opts.Mechanism):
+				return option.Errorf("--mechanism: %q is not monitor, tracking or info", opts.Mechanism)
+			case opts.Guard < 0:
+				return option.Errorf("--guard must not be negative")
+			}
+			return nil
+		}, runF, runTrace)
+	cmd.Args = cobra.ArbitraryArgs
+	fl := cmd.Flags()
+	fl.StringVar(&opts.URLFile, "url-file", "", "also trace the URLs or paths in FILE, one per line (- for stdin)")
+	fl.StringVar(&opts.Mechanism, "mechanism", "", "monitor, tracking or info (default: the best the server allows)")
+	fl.DurationVar(&opts.Guard, "guard", observe.DefaultGuard, "quiet interval before and after each request that tells busy clients apart")
+	return cmd
+}
+
+func runTrace(ctx context.Context, opts *traceOptions) error {
+	urls, err := traceURLs(opts)
+	if err != nil {
+		return err
+	}
+	conn, err := opts.Redis(ctx)
+	if err != nil {
+		return err
+	}
+	obs, err := observe.New(ctx, conn.Client, observe.Options{Prefix: opts.Schema.Namespace(),
+		Mechanism: observe.Mechanism(opts.Mechanism), Guard: opts.Guard})
+	if err != nil {
+		return err
+	}
+	api := catalogapi.New(opts.API, opts.Client)
+	var probes []observe.Probe
+	failed := false
+	for _, u := range urls {
+		p, err := obs.Get(ctx, api, u)
+		if err != nil {
+			return err
+		}
+		if errors.As(p.Err, new(*catalogapi.UnreachableError)) {
+			return p.Err
+		}
+		failed = failed || p.Err != nil || !p.Response.Success()
+		probes = append(probes, p)
+	}
+	rep := render.NewTraceReport(opts.API.String(), opts.Schema.Namespace(), obs.Mechanism(), obs.Degraded(), probes)
+	if !opts.Quiet {
+		if err := render.Trace(opts.IO, opts.Format, rep); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
+}
+
+// traceURLs resolves the arguments and the file's lines against --api.
+func traceURLs(opts *traceOptions) ([]string, error) {
+	var urls []string
+	for _, a := range opts.Args {
+		u, err := warm.Resolve(opts.API, a)
+		if err != nil {
+			return nil, usageErrorf("%v", err)
+		}
+		urls = append(urls, u)
+	}
+	if opts.URLFile == "" {
+		return urls, nil
+	}
+	var r io.Reader = opts.IO.In
+	if opts.URLFile != "-" {
+		f, err := os.Open(opts.URLFile)
+		if err != nil {
+			return nil, usageErrorf("--url-file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	reqs, err := warm.ParseURLList(r, opts.API)
+	if err != nil {
+		return nil, usageErrorf("--url-file %s: %v", opts.URLFile, err)
+	}
+	for _, q := range reqs {
+		urls = append(urls, q.URL)
+	}
+	return urls, nil
+}
