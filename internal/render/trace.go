@@ -27,7 +27,7 @@ type TracedURL struct {
 	URL       string        `json:"url"`
 	Status    *int          `json:"status"`
 	LatencyMs *float64      `json:"latency_ms"`
-	Cache     string        `json:"cache"`   // as Redis showed it
+	Cache     *string       `json:"cache"`   // as Redis showed it; null without a response
 	XCache    *string       `json:"x_cache"` // as the API said it, null when it said nothing
 	Agree     *bool         `json:"agree"`   // null without X-Cache
 	Exact     bool          `json:"exact"`
