@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 )
 
@@ -120,4 +122,38 @@ func ParseURLList(r io.Reader, base *url.URL) ([]Request, error) {
 		return nil, inputErr(line+1, "%v", err)
 	}
 	return reqs, nil
+}
+
+// URLs resolves args (URLs, or paths against api) and then the lines of
+// file (one per line, as ParseURLList reads them; "-" reads stdin), for the
+// commands that take URLs to request. Errors are option errors.
+func URLs(api *url.URL, args []string, file string, stdin io.Reader) ([]string, error) {
+	var urls []string
+	for _, a := range args {
+		u, err := Resolve(api, a)
+		if err != nil {
+			return nil, option.Errorf("%v", err)
+		}
+		urls = append(urls, u)
+	}
+	if file == "" {
+		return urls, nil
+	}
+	r := stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, option.Errorf("--url-file: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	reqs, err := ParseURLList(r, api)
+	if err != nil {
+		return nil, option.Errorf("--url-file %s: %v", file, err)
+	}
+	for _, q := range reqs {
+		urls = append(urls, q.URL)
+	}
+	return urls, nil
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
 	"slices"
 	"time"
 
@@ -55,7 +53,7 @@ func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *c
 }
 
 func runTrace(ctx context.Context, opts *traceOptions) error {
-	urls, err := traceURLs(opts)
+	urls, err := warm.URLs(opts.API, opts.Args, opts.URLFile, opts.IO.In)
 	if err != nil {
 		return err
 	}
@@ -92,36 +90,4 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		return errFailed
 	}
 	return nil
-}
-
-// traceURLs resolves the arguments and the file's lines against --api.
-func traceURLs(opts *traceOptions) ([]string, error) {
-	var urls []string
-	for _, a := range opts.Args {
-		u, err := warm.Resolve(opts.API, a)
-		if err != nil {
-			return nil, usageErrorf("%v", err)
-		}
-		urls = append(urls, u)
-	}
-	if opts.URLFile == "" {
-		return urls, nil
-	}
-	var r io.Reader = opts.IO.In
-	if opts.URLFile != "-" {
-		f, err := os.Open(opts.URLFile)
-		if err != nil {
-			return nil, usageErrorf("--url-file: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	reqs, err := warm.ParseURLList(r, opts.API)
-	if err != nil {
-		return nil, usageErrorf("--url-file %s: %v", opts.URLFile, err)
-	}
-	for _, q := range reqs {
-		urls = append(urls, q.URL)
-	}
-	return urls, nil
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/format"
@@ -143,7 +144,7 @@ func Trace(ios *iostreams.IOStreams, fm output.Format, r TraceReport) error {
 				tp.AddRow("", "", "", "", row[0], row[1], row[2])
 				continue
 			}
-			tp.AddRow(u.URL, status, latency, cache, row[0], row[1], row[2])
+			tp.AddRow(strings.TrimPrefix(u.URL, r.API), status, latency, cache, row[0], row[1], row[2])
 		}
 		if u.Error != nil {
 			ios.Errorf("%s: %s", u.URL, *u.Error)
@@ -173,10 +174,11 @@ func traceRows(u TracedURL) [][3]string {
 	return rows
 }
 
+// ttlCell is the TTL the request set, or else what Redis held after it.
 func ttlCell(set, after *float64) string {
-	s := after
-	if s == nil {
-		s = set
+	s := set
+	if s == nil || (after != nil && *after == -2) {
+		s = after
 	}
 	switch {
 	case s == nil:
