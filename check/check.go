@@ -48,7 +48,7 @@ type Config struct {
 	// Groups); false ends the checklist with ErrClearRefused. Nil: no question.
 	Confirm func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error)
 	// Warm runs the built-in warm plan once, verified in Redis.
-	Warm func(ctx context.Context, rdb redis.UniversalClient) (warm.Report, warm.Verification, error)
+	Warm func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error)
 	// RedisError turns a failed Redis command into the caller's error
 	// (NOPERM, unreachable); nil: a *redisconn.Error.
 	RedisError func(conn *redisconn.Conn, command string, err error) error

@@ -60,18 +60,8 @@ func testConfig(t *testing.T) (Config, *redis.Client) {
 		},
 		Schema: schema, Groups: groups, API: catalogapi.New(base, hc).WithTimeout(10 * time.Second),
 		RedisAddr: srv.URL(),
-		Warm: func(ctx context.Context, c redis.UniversalClient) (warm.Report, warm.Verification, error) {
-			wc := warm.Config{Client: hc}
-			plan, err := warm.BuiltinPlan(ctx, wc, base)
-			if err != nil {
-				return warm.Report{}, warm.Verification{}, err
-			}
-			rep, err := warm.Run(ctx, wc, plan)
-			v := warm.Verification{Checked: true}
-			if err == nil {
-				v.Missing, err = warm.MissingKeys(ctx, c, schema, warm.ExpectedKeys(rep.Results))
-			}
-			return rep, v, err
+		Warm: func(ctx context.Context, c redis.UniversalClient) (*warm.RoundReport, error) {
+			return warm.Round(ctx, warm.RoundConfig{Config: warm.Config{Client: hc}, API: base, Schema: schema, Redis: c})
 		},
 	}
 	c := srv.Client(t)

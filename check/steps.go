@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/warm"
 )
 
 func (c *checker) connect(ctx context.Context) (result, error) {
@@ -110,12 +111,13 @@ func (c *checker) confirmClear(ctx context.Context, sel keyspace.Selection) erro
 }
 
 func (c *checker) warm(ctx context.Context) (result, error) {
-	rep, verify, err := c.cfg.Warm(ctx, c.conn.Client)
+	rep, err := c.cfg.Warm(ctx, c.conn.Client)
 	if err != nil {
 		return result{}, err
 	}
-	detail := fmt.Sprintf("%d URLs of the built-in plan, %d ok, %d failed, %d cached now, %d already cached · keys %d → %d",
-		rep.URLs, rep.OK, rep.Failed, rep.Misses, rep.Hits, verify.KeysBefore, verify.KeysAfter)
+	verify := rep.Verify
+	detail := fmt.Sprintf("%d URLs of the built-in plan, %d ok, %d failed, %s cached now, %s already cached · keys %d → %d",
+		rep.URLs, rep.OK, rep.Failed, warm.Count(rep.Misses), warm.Count(rep.Hits), verify.KeysBefore, verify.KeysAfter)
 	bypass := 0
 	for _, r := range rep.Results {
 		if r.Cache == "BYPASS" {

@@ -33,6 +33,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,17 +107,27 @@ type Trace struct {
 	Degraded string
 }
 
-// Keys returns the keys the request used as cache keys: those it read or
-// wrote, in order, without duplicates.
-func (t Trace) Keys() []string {
-	seen := map[string]bool{}
+// CacheKeys returns the request's cache keys: those it read and either
+// found or then wrote, in order. Keys it only wrote (an index, a counter)
+// or only read and did not find (a fence, a lock) are bookkeeping, not
+// where the response is cached. Under tracking, which sees no reads, every
+// key written is taken for a cache key.
+func (t Trace) CacheKeys() []string {
+	if t.Mechanism == Tracking {
+		var out []string
+		for _, w := range t.Writes {
+			out = append(out, w.Key)
+		}
+		return out
+	}
+	written := map[string]bool{}
+	for _, w := range t.Writes {
+		written[w.Key] = true
+	}
 	var out []string
-	for _, list := range [][]KeyOp{t.Reads, t.Writes} {
-		for _, k := range list {
-			if !seen[k.Key] {
-				seen[k.Key] = true
-				out = append(out, k.Key)
-			}
+	for _, r := range t.Reads {
+		if (r.Found || written[r.Key]) && !slices.Contains(out, r.Key) {
+			out = append(out, r.Key)
 		}
 	}
 	return out
@@ -326,3 +337,6 @@ func nonce() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Prefix is the PREFIX:VERSION: the Observer keeps keys under.
+func (o *Observer) Prefix() string { return o.opts.Prefix }

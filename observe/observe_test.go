@@ -73,7 +73,7 @@ func TestMonitorSeesMissThenHit(t *testing.T) {
 	if hit.State != Hit || len(hit.Writes) != 0 || len(hit.Reads) != 1 || !hit.Reads[0].Found || hit.Hits < 1 {
 		t.Fatalf("second request: %+v, want a HIT reading %s and writing nothing", hit, key)
 	}
-	if got := hit.Keys(); len(got) != 1 || got[0] != key {
+	if got := hit.CacheKeys(); len(got) != 1 || got[0] != key {
 		t.Fatalf("keys %v, want [%s]", got, key)
 	}
 }

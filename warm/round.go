@@ -42,14 +42,27 @@ type RoundReport struct {
 	OK         int          `json:"ok"`
 	Failed     int          `json:"failed"`
 	Skipped    int          `json:"skipped"`
-	Hits       int          `json:"hits"`
-	Misses     int          `json:"misses"`
+	Hits       *int         `json:"hits"`    // null when no response said, nor Redis showed, its cache state
+	Misses     *int         `json:"misses"`  // likewise
+	Unknown    int          `json:"unknown"` // successful requests whose cache state is unknown
 	Retries    int          `json:"retries"`
 	DurationMs float64      `json:"duration_ms"`
 	Results    []Result     `json:"results"`
 	Verify     Verification `json:"verify"`
 	// Warnings say where the API did not answer as the plan assumed.
 	Warnings []string `json:"warnings"`
+	// Observed says how Redis was watched; null when it was not.
+	Observed *Observed `json:"observed"`
+}
+
+// Observed is how a round's requests were observed in Redis.
+type Observed struct {
+	Mechanism string `json:"mechanism"`
+	Degraded  string `json:"degraded,omitempty"`
+	// Headers is true when the API named its keys and cache state, and
+	// warm trusted them after the first request.
+	Headers bool   `json:"headers"`
+	Error   string `json:"error,omitempty"` // an observation that failed; the round went on without
 }
 
 // BuiltinHint follows an error about an API that does not answer as the
@@ -101,7 +114,16 @@ func Round(ctx context.Context, rc RoundConfig) (*RoundReport, error) {
 		rc.OnDone()
 	}
 	rep.URLs, rep.OK, rep.Failed, rep.Skipped = res.URLs, res.OK, res.Failed, res.Skipped
-	rep.Hits, rep.Misses, rep.Retries = res.Hits, res.Misses, res.Retries
+	if res.Known > 0 {
+		rep.Hits, rep.Misses = &res.Hits, &res.Misses
+	}
+	rep.Unknown, rep.Retries = res.OK-res.Known, res.Retries
+	if w := rc.Config.Observe; w != nil {
+		rep.Observed = &Observed{Mechanism: string(w.Mechanism()), Degraded: w.Degraded(), Headers: w.Trusting()}
+		if err := w.Err(); err != nil {
+			rep.Observed.Error = err.Error()
+		}
+	}
 	rep.DurationMs = float64(res.Duration.Nanoseconds()) / 1e6
 	rep.Results = append(rep.Results, res.Results...)
 	if runErr != nil {
@@ -142,13 +164,14 @@ func (r *RoundReport) verify(ctx context.Context, rc RoundConfig) error {
 	}
 	r.Verify.Checked = true
 	r.Verify.Missing = append(r.Verify.Missing, missing...)
+	r.Verify.Coverage = coverage(r.Results, missing, r.URLs)
 	return nil
 }
 
 // Summary is the round in one line, as a schedule prints it.
 func (r *RoundReport) Summary() string {
-	s := fmt.Sprintf("%d urls, %d ok, %d failed, %d cached now, %d already hit, %d retries, %.0f ms",
-		r.URLs, r.OK, r.Failed, r.Misses, r.Hits, r.Retries, r.DurationMs)
+	s := fmt.Sprintf("%d urls, %d ok, %d failed, %s cached now, %s already hit, %d retries, %.0f ms",
+		r.URLs, r.OK, r.Failed, Count(r.Misses), Count(r.Hits), r.Retries, r.DurationMs)
 	if r.Verify.Checked {
 		s += fmt.Sprintf(", keys %d -> %d", r.Verify.KeysBefore, r.Verify.KeysAfter)
 		if len(r.Verify.Missing) > 0 {
@@ -158,8 +181,36 @@ func (r *RoundReport) Summary() string {
 	return s
 }
 
+// Count is n, or "unknown" when it could not be measured.
+func Count(n *int) string {
+	if n == nil {
+		return "unknown"
+	}
+	return fmt.Sprint(*n)
+}
+
 // Succeeded reports whether every URL was warmed and every expected key found.
 func (r *RoundReport) Succeeded() bool { return r.Failed == 0 && len(r.Verify.Missing) == 0 }
+
+// CoverageError is a round whose coverage is below the share asked for.
+type CoverageError struct {
+	Coverage Coverage
+	Min      float64
+}
+
+func (e *CoverageError) Error() string {
+	return fmt.Sprintf("coverage %d/%d (%.1f%%) is below %.1f%%: the other URLs' keys are not in Redis with a TTL",
+		e.Coverage.Covered, e.Coverage.Planned, 100*e.Coverage.Ratio, 100*e.Min)
+}
+
+// CoverageAtLeast is nil when the round covered at least min of its URLs
+// (or min is 0).
+func (r *RoundReport) CoverageAtLeast(min float64) error {
+	if min <= 0 || r.Verify.Coverage == nil || r.Verify.Coverage.Ratio >= min {
+		return nil
+	}
+	return &CoverageError{Coverage: *r.Verify.Coverage, Min: min}
+}
 
 // Transient reports whether err is the API failing this round (unreachable,
 // a failed discovery request, an unexpected shape), which a schedule

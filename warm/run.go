@@ -12,6 +12,7 @@ import (
 
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/redact"
+	"github.com/cachectl/cachectl/observe"
 )
 
 // Config says how to run a plan. The zero value of each field has a sensible meaning.
@@ -29,19 +30,30 @@ type Config struct {
 	// OnBody receives the body of each successful request marked Collect
 	// (at most 32 MB of it), never concurrently, before OnResult.
 	OnBody func(Request, []byte)
+	// Observe, when set, runs requests in windows observed in Redis, one at
+	// a time, so that the cache state and the keys each URL wrote come from
+	// Redis where the API does not say them. See NewObserving.
+	Observe *Observing
 }
 
 // Result is the outcome of one request of the plan.
 type Result struct {
-	URL       string  `json:"url"`
-	Status    int     `json:"status"`
-	Cache     string  `json:"cache"` // HIT, MISS, BYPASS, or "" when the server does not say
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	// Cache is HIT, MISS, BYPASS (or UNCACHED, observed): from X-Cache, or
+	// from Redis where the API sent none and the request was observed; ""
+	// when neither could tell.
+	Cache     string  `json:"cache"`
+	CacheFrom string  `json:"cache_from,omitempty"` // "header", "redis" or "redis-approximate"
 	LatencyMs float64 `json:"latency_ms"`
 	Attempts  int     `json:"attempts"`
 	Error     string  `json:"error"`
 	// Key is the logical cache key the response was stored under: the plan's
 	// own, or the server's X-Cache-Key header.
 	Key string `json:"key,omitempty"`
+	// Wrote is the logical keys Redis showed the request writing, with the
+	// TTL it set (observed requests only).
+	Wrote []WrittenKey `json:"wrote,omitempty"`
 
 	transport bool  // failed without any HTTP response
 	err       error // the last attempt's error
@@ -58,6 +70,7 @@ type Report struct {
 	Failed   int
 	Hits     int // already cached before this run
 	Misses   int // cached by this run
+	Known    int // successful requests whose cache state is known (Hits and Misses mean nothing without)
 	Retries  int
 	Skipped  int // not started: the run was interrupted or hit MaxFailures
 	Duration time.Duration
@@ -150,6 +163,7 @@ func (r Report) Append(o Report) Report {
 	r.Failed += o.Failed
 	r.Hits += o.Hits
 	r.Misses += o.Misses
+	r.Known += o.Known
 	r.Retries += o.Retries
 	r.Skipped += o.Skipped
 	r.Duration += o.Duration
@@ -190,6 +204,9 @@ func summarize(results []Result) Report {
 			continue
 		}
 		rep.OK++
+		if r.Cache != "" {
+			rep.Known++
+		}
 		switch r.Cache {
 		case "HIT":
 			rep.Hits++
@@ -224,10 +241,11 @@ func fetch(ctx context.Context, cfg Config, limiter *rate.Limiter, req Request, 
 		}
 		res.Attempts++
 		a, err := attemptOnce(ctx, cfg, req.URL, keepBody)
-		res.Status, res.Cache, res.LatencyMs = a.status, a.cache, float64(a.latency.Microseconds())/1000
+		res.Status, res.Cache, res.CacheFrom, res.LatencyMs = a.status, a.cache, a.cacheFrom, float64(a.latency.Microseconds())/1000
 		if a.key != "" {
 			res.Key = a.key
 		}
+		res.Wrote = a.wrote
 		res.transport = err != nil && a.status == 0
 		res.Error, res.err = "", err
 		switch {
@@ -277,6 +295,8 @@ func finish(ctx context.Context, res Result, err error) Result {
 type attempt struct {
 	status     int
 	cache, key string
+	cacheFrom  string
+	wrote      []WrittenKey
 	retryAfter time.Duration
 	latency    time.Duration
 	body       []byte // only when asked for
@@ -284,8 +304,24 @@ type attempt struct {
 
 func attemptOnce(ctx context.Context, cfg Config, url string, keepBody bool) (attempt, error) {
 	c := catalogapi.New(nil, cfg.Client).WithTimeout(cfg.RequestTimeout)
-	r, err := c.Send(ctx, catalogapi.Request{URL: url, Header: cfg.Header, Discard: !keepBody})
+	var r *catalogapi.Response
+	var err error
+	send := func(ctx context.Context) {
+		r, err = c.Send(ctx, catalogapi.Request{URL: url, Header: cfg.Header, Discard: !keepBody})
+	}
+	var tr *observe.Trace
+	if cfg.Observe != nil {
+		tr = cfg.Observe.run(ctx, send)
+	} else {
+		send(ctx)
+	}
 	a := attempt{status: r.Status, cache: r.Cache, key: r.Key, latency: r.Latency, body: r.Body}
+	if a.cache != "" {
+		a.cacheFrom = "header"
+	}
+	if tr != nil {
+		a.observed(cfg.Observe, r, *tr)
+	}
 	if s, perr := strconv.Atoi(r.Header.Get("Retry-After")); perr == nil && s > 0 {
 		a.retryAfter = time.Duration(s) * time.Second
 	}

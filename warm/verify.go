@@ -15,6 +15,18 @@ type Verification struct {
 	KeysBefore int64    `json:"keys_before"`
 	KeysAfter  int64    `json:"keys_after"`
 	Missing    []string `json:"missing"`
+	// Coverage is the share of the planned URLs whose every key now exists
+	// with a TTL; null when Redis was not read.
+	Coverage *Coverage `json:"coverage"`
+}
+
+// Coverage counts the URLs whose keys are in Redis, over those planned. A
+// URL whose key nobody named (no plan key, no X-Cache-Key, nothing
+// observed) is not covered: nothing proves it is cached.
+type Coverage struct {
+	Covered int     `json:"covered"`
+	Planned int     `json:"planned"`
+	Ratio   float64 `json:"ratio"`
 }
 
 // CountKeys counts the keys of every group of the schema (exact, one SCAN pass).
@@ -30,15 +42,51 @@ func CountKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema) 
 	return n[0], nil
 }
 
-// ExpectedKeys lists the distinct logical keys the results say were cached.
+// ExpectedKeys lists the distinct logical keys the results say were
+// cached: the plan's or the API's key, and every cache key Redis showed a
+// request writing.
 func ExpectedKeys(results []Result) []string {
 	var keys []string
 	for _, r := range results {
-		if r.OK() && r.Key != "" && !slices.Contains(keys, r.Key) {
-			keys = append(keys, r.Key)
+		if !r.OK() {
+			continue
+		}
+		for _, k := range r.keys() {
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
 	}
 	return keys
+}
+
+// keys is every logical key the result is known to be cached under.
+func (r Result) keys() []string {
+	var keys []string
+	if r.Key != "" {
+		keys = append(keys, r.Key)
+	}
+	for _, w := range r.Wrote {
+		if !slices.Contains(keys, w.Key) {
+			keys = append(keys, w.Key)
+		}
+	}
+	return keys
+}
+
+// coverage counts the results whose keys are all present, over planned.
+func coverage(results []Result, missing []string, planned int) *Coverage {
+	c := &Coverage{Planned: planned}
+	for _, r := range results {
+		keys := r.keys()
+		if r.OK() && len(keys) > 0 && !slices.ContainsFunc(keys, func(k string) bool { return slices.Contains(missing, k) }) {
+			c.Covered++
+		}
+	}
+	if planned > 0 {
+		c.Ratio = float64(c.Covered) / float64(planned)
+	}
+	return c
 }
 
 // MissingKeys returns the logical keys that do not exist in Redis with a TTL

@@ -113,7 +113,7 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 	cfg := check.Config{
 		Redis: opts.Redis, Schema: opts.Schema, Groups: groups, API: api, RedisAddr: opts.RedisAddr,
 		AdminToken: opts.AdminToken, AdminAuthScheme: opts.AdminAuthScheme, SkipClear: opts.SkipClear,
-		Warm: func(ctx context.Context, rdb redis.UniversalClient) (warm.Report, warm.Verification, error) {
+		Warm: func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
 			return checkWarm(ctx, opts, rdb)
 		},
 		RedisError: redisError,
@@ -131,13 +131,9 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 }
 
 // checkWarm is check's warm step: one round of the built-in plan, verified.
-func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (warm.Report, warm.Verification, error) {
+func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (*warm.RoundReport, error) {
 	wo := &warmOptions{apiTarget: apiTarget{Client: opts.Client}, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
-	rep, err := warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
-	if err != nil {
-		return warm.Report{}, warm.Verification{}, err
-	}
-	return warm.Report{URLs: rep.URLs, OK: rep.OK, Failed: rep.Failed, Hits: rep.Hits, Misses: rep.Misses, Results: rep.Results}, rep.Verify, nil
+	return warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
 }
 
 // newCheckPrinter prints the steps as they end, unless JSON or -q.

@@ -31,6 +31,10 @@ type warmOptions struct {
 	VerifyForced   bool // --verify given explicitly: an unreachable Redis is then an error
 	Every          time.Duration
 	Deep           bool
+	Observe        bool
+	MinCoverage    float64
+
+	observing *warm.Observing
 
 	warned []string // the warnings last printed, which a round on a schedule does not repeat
 }
@@ -60,6 +64,8 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 	fl.BoolVar(&opts.Verify, "verify", true, "read Redis before and after, and check the expected keys exist (skipped when Redis is unreachable, unless given explicitly)")
 	fl.DurationVar(&opts.Every, "every", 0, "repeat the plan on this schedule until interrupted, one summary line per round")
 	fl.BoolVar(&opts.Deep, "deep", false, "also warm detail, variants and recommendations of the products the built-in plan saw")
+	fl.BoolVar(&opts.Observe, "observe", true, "learn each URL's HIT/MISS and keys in Redis where the API does not send them (requests then go one at a time)")
+	fl.Float64Var(&opts.MinCoverage, "min-coverage", 0, "exit 1 unless this share (0-1) of the planned URLs have their key in Redis with a TTL")
 	return cmd
 }
 
@@ -73,6 +79,10 @@ func (o *warmOptions) validate() error {
 		return usageErrorf("--every must be positive")
 	case o.Deep && !o.Builtin():
 		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
+	case o.MinCoverage < 0 || o.MinCoverage > 1:
+		return usageErrorf("--min-coverage must be between 0 and 1")
+	case o.MinCoverage > 0 && !o.Verify:
+		return usageErrorf("--min-coverage needs --verify: coverage is read in Redis")
 	}
 	if o.FailFast {
 		o.MaxFailures = 1
@@ -97,6 +107,11 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	if err != nil {
 		return err
 	}
+	if conn != nil && opts.Observe {
+		if opts.observing, err = warm.NewObservingOf(ctx, conn.Client, opts.Schema); err != nil {
+			return err
+		}
+	}
 	if opts.Every > 0 {
 		return warmOnSchedule(ctx, opts, conn)
 	}
@@ -116,7 +131,7 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	if !rep.Succeeded() {
 		return errFailed
 	}
-	return nil
+	return rep.CoverageAtLeast(opts.MinCoverage)
 }
 
 // verifyConn opens Redis for --verify; nil when not verifying, or when Redis
@@ -169,7 +184,7 @@ func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundCo
 	progress := &render.WarmProgress{IO: o.IO, Bar: interactive && o.IO.IsStderrTTY() && !o.Quiet,
 		Verbose: o.Verbose && o.Format != output.JSON}
 	cfg := o.config()
-	cfg.OnResult = progress.Add
+	cfg.OnResult, cfg.Observe = progress.Add, o.observing
 	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.Planner(o.API), Deep: o.Deep}
 	if conn != nil {
 		rc.Redis = conn.Client
@@ -191,6 +206,9 @@ func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundCo
 func printWarm(opts *warmOptions, r *warm.RoundReport) error {
 	switch {
 	case opts.Format == output.JSON:
+		if !opts.Quiet {
+			render.WarmObserved(opts.IO, r.Observed)
+		}
 		return output.WriteJSON(opts.IO, r)
 	case opts.Quiet:
 		return nil

@@ -315,3 +315,93 @@ func TestWarmPlanExitsOneWhenAListIsNotAList(t *testing.T) {
 		t.Errorf("stderr %q\nwant %q", stderr, want)
 	}
 }
+
+// The Django app sends no cache header: warm learns each URL's HIT or MISS
+// and its keys in Redis. From empty, every URL is a MISS; again, every URL a
+// HIT; every URL's key is in Redis with a TTL (coverage 1).
+func TestWarmObservesWhatADjangoAppSendsNoHeaderFor(t *testing.T) {
+	t.Parallel()
+	a := startDjango(t, djangotest.Options{})
+	first, stderr := warmDjango(t, a, exitOK, "--min-coverage", "1")
+	if first.Observed == nil || first.Observed.Mechanism != "monitor" || first.Observed.Headers {
+		t.Fatalf("observed %+v, want monitor without trusting headers\n%s", first.Observed, stderr)
+	}
+	if count(first.Misses) != first.OK || count(first.Hits) != 0 || first.Unknown != 0 || first.OK == 0 {
+		t.Fatalf("first warm: %d ok, misses %d, hits %d, unknown %d; want every URL a MISS", first.OK, count(first.Misses), count(first.Hits), first.Unknown)
+	}
+	if c := first.Verify.Coverage; c == nil || c.Covered != first.URLs || c.Ratio != 1 {
+		t.Fatalf("coverage %+v of %d URLs, want all", c, first.URLs)
+	}
+	for _, r := range first.Results {
+		if r.CacheFrom != "redis" || len(r.Wrote) == 0 || r.Wrote[0].TTLS <= 0 {
+			t.Fatalf("%s: %+v, want its key written, observed in Redis, with a TTL", r.URL, r)
+		}
+	}
+	if strings.Contains(stderr, "note:") {
+		t.Errorf("a warm that observed as it should has notes:\n%s", stderr)
+	}
+	second, _ := warmDjango(t, a, exitOK)
+	if count(second.Hits) != second.OK || count(second.Misses) != 0 || second.OK != first.OK {
+		t.Fatalf("second warm: %d ok, hits %d, misses %d; want every URL a HIT", second.OK, count(second.Hits), count(second.Misses))
+	}
+}
+
+// Without observation, a Django app's cache state is unknown, not 0; URLs
+// nobody named a key for are not covered, and --min-coverage fails the run.
+func TestWarmCoverageOfURLsWithoutNamedKeys(t *testing.T) {
+	t.Parallel()
+	a := startDjango(t, djangotest.Options{})
+	urls := filepath.Join(t.TempDir(), "urls.txt")
+	os.WriteFile(urls, []byte("/api/products/3/\n/api/colors/\n/api/products/?category=7\n"), 0o644)
+
+	blind, _ := warmDjango(t, a, exitFailed, "--urls", urls, "--observe=false", "--min-coverage", "0.5")
+	if blind.Hits != nil || blind.Misses != nil || blind.Unknown != 3 {
+		t.Fatalf("unobserved: hits %v misses %v unknown %d, want null, null and 3", blind.Hits, blind.Misses, blind.Unknown)
+	}
+	if c := blind.Verify.Coverage; c == nil || c.Covered != 0 || c.Planned != 3 {
+		t.Fatalf("unobserved coverage %+v, want 0 of 3", c)
+	}
+	a.rdb.FlushDB(context.Background())
+	seen, _ := warmDjango(t, a, exitOK, "--urls", urls, "--min-coverage", "1")
+	if count(seen.Misses) != 3 || seen.Verify.Coverage.Covered != 3 {
+		t.Fatalf("observed: misses %d coverage %+v, want 3 and 3 of 3", count(seen.Misses), seen.Verify.Coverage)
+	}
+	var keys []string
+	for _, r := range seen.Results {
+		keys = append(keys, r.Key)
+	}
+	want := []string{"product:3", "product_colors:all", listKey("category=7")}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("learned keys %v, want %v", keys, want)
+	}
+}
+
+// With MONITOR denied by ACL, warm observes with CLIENT TRACKING and says
+// so: the MISSes are exact (Redis showed the writes), the HITs approximate.
+func TestWarmObservesWithTrackingWhereMonitorIsDenied(t *testing.T) {
+	t.Parallel()
+	a := startDjango(t, djangotest.Options{})
+	if err := a.redis.Client(t).Do(context.Background(), "ACL", "SETUSER", "nomonitor", "on", ">pw", "~*", "&*", "+@all", "-monitor").Err(); err != nil {
+		t.Fatal(err)
+	}
+	user := []string{"--redis", fmt.Sprintf("redis://nomonitor:pw@%s/%d", a.redis.Addr, a.DB)}
+	first, stderr := warmDjango(t, a, exitOK, user...)
+	if o := first.Observed; o == nil || o.Mechanism != "tracking" || !strings.Contains(o.Degraded, "MONITOR refused") {
+		t.Fatalf("observed %+v, want tracking and why\n%s", first.Observed, stderr)
+	}
+	if !strings.Contains(stderr, "MONITOR refused") {
+		t.Errorf("stderr does not say MONITOR was refused:\n%s", stderr)
+	}
+	if count(first.Misses) != first.OK || first.Verify.Coverage.Ratio != 1 {
+		t.Fatalf("tracked first warm: misses %d of %d, coverage %+v", count(first.Misses), first.OK, first.Verify.Coverage)
+	}
+	second, _ := warmDjango(t, a, exitOK, user...)
+	if count(second.Hits) != second.OK {
+		t.Fatalf("tracked second warm: hits %d of %d", count(second.Hits), second.OK)
+	}
+	for _, r := range second.Results {
+		if r.CacheFrom != "redis-approximate" {
+			t.Fatalf("%s: cache from %q, want redis-approximate", r.URL, r.CacheFrom)
+		}
+	}
+}

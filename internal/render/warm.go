@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/progress"
@@ -25,8 +26,11 @@ func Warm(ios *iostreams.IOStreams, r *warm.RoundReport) error {
 	if r.Skipped > 0 {
 		tp.AddRow("skipped", strconv.Itoa(r.Skipped))
 	}
-	tp.AddRow("cached now (MISS)", strconv.Itoa(r.Misses))
-	tp.AddRow("already cached (HIT)", strconv.Itoa(r.Hits))
+	tp.AddRow("cached now (MISS)", warm.Count(r.Misses))
+	tp.AddRow("already cached (HIT)", warm.Count(r.Hits))
+	if r.Unknown > 0 {
+		tp.AddRow("cache state unknown", strconv.Itoa(r.Unknown))
+	}
 	tp.AddRow("retries", strconv.Itoa(r.Retries))
 	if !ios.IsStdoutTTY() {
 		tp.AddRow("duration_ms", strconv.FormatFloat(r.DurationMs, 'f', 1, 64))
@@ -39,16 +43,39 @@ func Warm(ios *iostreams.IOStreams, r *warm.RoundReport) error {
 			missing = strings.Join(r.Verify.Missing, " ")
 		}
 		tp.AddRow("missing keys", missing)
+		if r.Observed != nil {
+			tp.AddRow("observed with", observedWith(r.Observed))
+		}
+		if c := r.Verify.Coverage; c != nil {
+			tp.AddRow("coverage", fmt.Sprintf("%d/%d (%s)", c.Covered, c.Planned, format.Percent(c.Ratio)))
+		}
 	}
 	if err := tp.Render(); err != nil {
 		return err
 	}
+	WarmObserved(ios, r.Observed)
 	for _, res := range r.Results {
 		if !res.OK() {
 			fmt.Fprintf(ios.ErrOut, "%s %s: %s (%d attempts)\n", ios.ErrColorScheme().Red("failed:"), res.URL, res.Error, res.Attempts)
 		}
 	}
 	return nil
+}
+
+// WarmObserved says on stderr what a user should know of how requests
+// were observed in Redis: a mechanism that fell back, or one that failed.
+// The ordinary case (MONITOR, or the API's own headers) is in the JSON and
+// the table, not on stderr.
+func WarmObserved(ios *iostreams.IOStreams, o *warm.Observed) {
+	if o == nil {
+		return
+	}
+	if o.Degraded != "" {
+		ios.Notef("HIT/MISS and keys observed in Redis with %s: %s", o.Mechanism, o.Degraded)
+	}
+	if o.Error != "" {
+		ios.Warnf("observing stopped working: %s", o.Error)
+	}
 }
 
 // WarmRoundLine is one round of a schedule: its time, number and news.
@@ -125,4 +152,11 @@ func warmResultLine(r warm.Result) string {
 		line += "\t" + r.Error
 	}
 	return line
+}
+
+func observedWith(o *warm.Observed) string {
+	if o.Headers {
+		return "the API's X-Cache and X-Cache-Key headers"
+	}
+	return o.Mechanism
 }

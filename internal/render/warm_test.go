@@ -9,7 +9,7 @@ import (
 
 func TestWarmTableAndFailures(t *testing.T) {
 	ios, _, out, errOut := iostreams.Test()
-	rep := &warm.RoundReport{API: "http://api", URLs: 3, OK: 2, Failed: 1, Misses: 1, Hits: 1, Retries: 2, DurationMs: 12.34,
+	rep := &warm.RoundReport{API: "http://api", URLs: 3, OK: 2, Failed: 1, Misses: new(1), Hits: new(1), Retries: 2, DurationMs: 12.34,
 		Results: []warm.Result{{URL: "http://api/a", Status: 200}, {URL: "http://api/b", Status: 500, Error: "HTTP 500", Attempts: 3}},
 		Verify:  warm.Verification{Checked: true, KeysBefore: 1, KeysAfter: 2, Missing: []string{"product:9"}}}
 	if err := Warm(ios, rep); err != nil {
