@@ -32,6 +32,14 @@ type StoreConfig struct {
 	QueryLatency time.Duration
 }
 
+// Name names the database: its file, or "in memory".
+func (c StoreConfig) Name() string {
+	if c.Path == "" {
+		return "in memory"
+	}
+	return c.Path
+}
+
 // Store is the SQLite catalog. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
