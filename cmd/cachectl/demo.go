@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,12 +82,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		return err
 	}
 	defer sb.Close()
-	world, cleanup, err := demoSecrets(sb)
+	sec, err := sb.WriteSecrets()
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	world.Schema, world.SeedProducts = opts.Schema, opts.SeedProducts
+	defer sec.Remove()
+	world := render.DemoWorld{Sandbox: sb, Schema: opts.Schema, SeedProducts: opts.SeedProducts,
+		PasswordFile: sec.PasswordFile, TokenFile: sec.TokenFile}
 	render.DemoStarted(out, world)
 
 	api := sb.API.URL
@@ -178,27 +177,4 @@ func (o *demoOptions) start(ctx context.Context) (*sandbox.Sandbox, error) {
 		}
 	}
 	return sb, nil
-}
-
-// demoSecrets writes the admin token, and the password of a Redis the demo
-// started, to private files, never onto the screen; cleanup removes them.
-func demoSecrets(sb *sandbox.Sandbox) (w render.DemoWorld, cleanup func(), err error) {
-	dir, err := os.MkdirTemp("", "cachectl-demo-secrets-")
-	if err != nil {
-		return w, nil, err
-	}
-	cleanup = func() { os.RemoveAll(dir) }
-	w = render.DemoWorld{Sandbox: sb, TokenFile: filepath.Join(dir, "admin-token")}
-	if sb.Local != nil {
-		w.PasswordFile = filepath.Join(dir, "redis-password")
-		err = os.WriteFile(w.PasswordFile, []byte(sb.Local.Password+"\n"), 0o600)
-	}
-	if err == nil {
-		err = os.WriteFile(w.TokenFile, []byte(sb.API.AdminToken), 0o600)
-	}
-	if err != nil {
-		cleanup()
-		return w, nil, err
-	}
-	return w, cleanup, nil
 }
