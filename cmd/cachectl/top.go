@@ -63,7 +63,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, topDB(conn))
 	err = inspect.Watch(ctx, conn.Client, inspect.WatchConfig{Interval: opts.Interval, Now: opts.Now}, lines.Print)
 	if ctx.Err() == nil && inspect.NotPermitted(err) {
-		return redisError(conn, "INFO", err)
+		return redisconn.CommandError(conn.Addr, "INFO", err)
 	}
 	return err
 }
