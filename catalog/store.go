@@ -20,6 +20,10 @@ const DefaultSeedProducts = 5000
 // ErrNotFound is returned by the store for a row that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// MaxSeedProducts bounds serve's --seed-products: a reference catalog, not
+// a load generator.
+const MaxSeedProducts = 1_000_000
+
 // StoreConfig says where the catalog lives and how to fill it.
 type StoreConfig struct {
 	// Path is an SQLite file; empty means a private in-memory database.

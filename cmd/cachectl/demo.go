@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -47,7 +48,7 @@ func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cob
 			return err
 		}
 		if err := option.First(
-			option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+			option.InRange("seed-products", opts.SeedProducts, 2, catalog.MaxSeedProducts),
 			option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
 			option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
 			option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),

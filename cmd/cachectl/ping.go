@@ -13,6 +13,9 @@ import (
 	"github.com/cachectl/cachectl/internal/render"
 )
 
+// maxPings bounds --count: a typo, not a benchmark.
+const maxPings = 10_000
+
 type pingOptions struct {
 	common
 	Count int

@@ -48,7 +48,7 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 	if o.SeedProducts == 0 {
 		o.Store.SeedProducts = -1 // the flag's 0 means an empty catalog
 	}
-	if err := option.First(option.InRange("seed-products", o.SeedProducts, 0, maxSeedProducts), o.Validate()); err != nil {
+	if err := option.First(option.InRange("seed-products", o.SeedProducts, 0, catalog.MaxSeedProducts), o.Validate()); err != nil {
 		return err
 	}
 	o.AdminToken = f.adminToken(tokenFlag, o.AdminToken)

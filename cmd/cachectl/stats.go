@@ -30,7 +30,7 @@ type statsGroup = render.StatsGroup
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
 	opts := &statsOptions{Schema: f.Schema}
 	cmd := newCommand(f, "stats", "Print one snapshot of what Redis says about itself", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
-		return option.InRange("count", opts.ScanCount, 1, maxScanCount)
+		return option.InRange("count", opts.ScanCount, 1, keyspace.MaxScanCount)
 	}, runF, runStats)
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
 	cmd.Flags().Int64Var(&opts.ScanCount, "count", keyspace.DefaultScanCount, "SCAN COUNT hint for the group counts")
