@@ -95,6 +95,16 @@ func (b *box) render(title string, lines []string) string {
 	return b.st.styles.frame(title, lines, b.w, b.h, b.focused, b.st.down)
 }
 
+// live renders the lines body makes for the inner width once a snapshot
+// has come, and an empty frame before.
+func (b *box) live(title string, body func(w int) []string) string {
+	if !b.st.hasSnap {
+		return b.render(title, nil)
+	}
+	w, _ := b.inner()
+	return b.render(title, body(w))
+}
+
 // sparkLines are a headline, a sparkline of vals in the height the box has
 // left, and a footer. top is the sparkline's full scale (0: its largest value).
 func (b *box) sparkLines(head string, vals []float64, top float64, foot string) []string {
@@ -149,11 +159,9 @@ func (p *clientsPanel) View() string {
 type memoryPanel struct{ box }
 
 func (p *memoryPanel) Title() string { return "memory" }
-func (p *memoryPanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *memoryPanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *memoryPanel) lines(w int) []string {
 	m, r := p.st.snap.Memory, p.st.rate
 	var lines []string
 	if m.Max > 0 {
@@ -174,21 +182,18 @@ func (p *memoryPanel) View() string {
 	if p.st.snap.Has("mem_fragmentation_ratio") {
 		frag = fmt.Sprintf("%.2f", m.Fragmentation)
 	}
-	lines = append(lines,
+	return append(lines,
 		p.fields("peak ", format.Bytes(m.Peak), "  frag ", frag),
 		p.fields("evicted ", format.Count(r.EvictedPerSec)+"/s", "  expired ", format.Count(r.ExpiredPerSec)+"/s"),
 		p.fields("policy ", orUnknown(m.Policy)))
-	return p.render(p.Title(), lines)
 }
 
 type hitRatePanel struct{ box }
 
 func (p *hitRatePanel) Title() string { return "hit rate" }
-func (p *hitRatePanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *hitRatePanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *hitRatePanel) lines(w int) []string {
 	r := p.st.rate
 	now, life := unknown, unknown
 	if r.HitRateOK && !r.SinceStart {
@@ -197,8 +202,8 @@ func (p *hitRatePanel) View() string {
 	if r.LifetimeHitRateOK {
 		life = p.value(format.Percent(r.LifetimeHitRate))
 	}
-	return p.render(p.Title(), p.sparkLines(p.label("interval ")+now+p.label("   lifetime ")+life, p.st.hitHist.last(w), 1,
-		p.fields("hits ", format.Count(r.HitsPerSec)+"/s", "   misses ", format.Count(r.MissesPerSec)+"/s")))
+	return p.sparkLines(p.label("interval ")+now+p.label("   lifetime ")+life, p.st.hitHist.last(w), 1,
+		p.fields("hits ", format.Count(r.HitsPerSec)+"/s", "   misses ", format.Count(r.MissesPerSec)+"/s"))
 }
 
 func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
@@ -214,19 +219,17 @@ func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
 type opsPanel struct{ box }
 
 func (p *opsPanel) Title() string { return "ops/s" }
-func (p *opsPanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *opsPanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *opsPanel) lines(w int) []string {
 	r := p.st.rate
 	vals := p.st.opsHist.last(w)
 	peak := 0.0
 	for _, v := range vals {
 		peak = max(peak, v)
 	}
-	return p.render(p.Title(), p.sparkLines(p.fields("now ", format.Count(r.OpsPerSec), "   peak ", format.Count(peak)), vals, 0,
-		p.fields("net in ", format.Bytes(int64(r.NetInPerSec))+"/s", "   out ", format.Bytes(int64(r.NetOutPerSec))+"/s")))
+	return p.sparkLines(p.fields("now ", format.Count(r.OpsPerSec), "   peak ", format.Count(peak)), vals, 0,
+		p.fields("net in ", format.Bytes(int64(r.NetInPerSec))+"/s", "   out ", format.Bytes(int64(r.NetOutPerSec))+"/s"))
 }
 
 type keyspacePanel struct{ box }
