@@ -80,25 +80,7 @@ type testEnv struct {
 	store *Store
 	srv   *Server
 	url   string
-	logs  *logBuffer // what the servers of this env logged
-}
-
-// logBuffer collects log lines; servers write to it from many goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs  *testwait.Buffer // what the servers of this env logged
 }
 
 type envConfig struct {
@@ -142,7 +124,7 @@ func newEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, o := range opts {
 		o(&ec)
 	}
-	e := &testEnv{t: t, logs: &logBuffer{}}
+	e := &testEnv{t: t, logs: &testwait.Buffer{}}
 	if ec.inMemory {
 		store, err := Open(context.Background(), StoreConfig{SeedProducts: 30})
 		if err != nil {

@@ -20,6 +20,10 @@ const DefaultSeedProducts = 5000
 // ErrNotFound is returned by the store for a row that does not exist.
 var ErrNotFound = errors.New("not found")
 
+// MaxSeedProducts bounds serve's --seed-products: a reference catalog, not
+// a load generator.
+const MaxSeedProducts = 1_000_000
+
 // StoreConfig says where the catalog lives and how to fill it.
 type StoreConfig struct {
 	// Path is an SQLite file; empty means a private in-memory database.
@@ -30,6 +34,14 @@ type StoreConfig struct {
 	// QueryLatency is a simulated delay added to every query made while
 	// serving a request (never to seeding), to imitate a remote database.
 	QueryLatency time.Duration
+}
+
+// Name names the database: its file, or "in memory".
+func (c StoreConfig) Name() string {
+	if c.Path == "" {
+		return "in memory"
+	}
+	return c.Path
 }
 
 // Store is the SQLite catalog. It is safe for concurrent use.

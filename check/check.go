@@ -49,9 +49,6 @@ type Config struct {
 	Confirm func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error)
 	// Warm runs the built-in warm plan once, verified in Redis.
 	Warm func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error)
-	// RedisError turns a failed Redis command into the caller's error
-	// (NOPERM, unreachable); nil: a *redisconn.Error.
-	RedisError func(conn *redisconn.Conn, command string, err error) error
 }
 
 // Step is one line of the checklist (DESIGN.md, the check JSON contract).
@@ -101,11 +98,6 @@ var ErrClearRefused = errors.New("not confirmed: nothing deleted")
 // non-nil error means it could not go on (Redis or the API unreachable,
 // interrupted, the clear refused); the report then holds the steps done so far.
 func Run(ctx context.Context, cfg Config, onStep func(Step)) (Report, error) {
-	if cfg.RedisError == nil {
-		cfg.RedisError = func(conn *redisconn.Conn, _ string, err error) error {
-			return &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
-		}
-	}
 	c := &checker{cfg: cfg, onStep: onStep}
 	c.rep = Report{Op: "check", API: redact.URL(cfg.API.Base().String()), Redis: cfg.RedisAddr, Steps: []Step{}}
 	err := c.run(ctx)
@@ -207,7 +199,7 @@ func isFatal(err error) bool {
 }
 
 func (c *checker) redisErr(command string, err error) error {
-	return c.cfg.RedisError(c.conn, command, err)
+	return redisconn.CommandError(c.conn.Addr, command, err)
 }
 
 func firstLine(s string) string {

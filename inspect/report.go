@@ -2,6 +2,8 @@ package inspect
 
 import (
 	"context"
+	"slices"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -75,4 +77,19 @@ func Identity(ctx context.Context, c redis.UniversalClient) (version, role strin
 		role = r
 	}
 	return version, role
+}
+
+// Ping sends n PINGs (at least one) and returns the last reply and the
+// median round trip; it stops at the first error.
+func Ping(ctx context.Context, c redis.UniversalClient, n int) (reply string, median time.Duration, err error) {
+	rtts := make([]time.Duration, 0, max(n, 1))
+	for range max(n, 1) {
+		start := time.Now()
+		if reply, err = c.Ping(ctx).Result(); err != nil {
+			return "", 0, err
+		}
+		rtts = append(rtts, time.Since(start))
+	}
+	slices.Sort(rtts)
+	return reply, rtts[len(rtts)/2], nil
 }

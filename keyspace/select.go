@@ -63,6 +63,15 @@ func (sel Selection) has(name string) bool {
 	return false
 }
 
+// Names are the targets' names, in order.
+func (sel Selection) Names() []string {
+	names := make([]string, len(sel))
+	for i, t := range sel {
+		names[i] = t.Name
+	}
+	return names
+}
+
 // Summary names each target with its count: "products: 2, colors: 1".
 func (sel Selection) Summary(counts []int64) string {
 	parts := make([]string, len(sel))

@@ -75,11 +75,34 @@ func (b *box) inner() (int, int)     { return max(b.w-2, 0), max(b.h-2, 0) }
 func (b *box) label(s string) string { return b.st.styles.Label.Render(s) }
 func (b *box) value(s string) string { return b.st.styles.Value.Render(s) }
 
+// fields is one line of alternating labels and values: label, value, label, ...
+func (b *box) fields(parts ...string) string {
+	var sb strings.Builder
+	for i, s := range parts {
+		if i%2 == 0 {
+			sb.WriteString(b.label(s))
+		} else {
+			sb.WriteString(b.value(s))
+		}
+	}
+	return sb.String()
+}
+
 func (b *box) render(title string, lines []string) string {
 	if b.st.down {
 		title += " · stale"
 	}
 	return b.st.styles.frame(title, lines, b.w, b.h, b.focused, b.st.down)
+}
+
+// live renders the lines body makes for the inner width once a snapshot
+// has come, and an empty frame before.
+func (b *box) live(title string, body func(w int) []string) string {
+	if !b.st.hasSnap {
+		return b.render(title, nil)
+	}
+	w, _ := b.inner()
+	return b.render(title, body(w))
 }
 
 // sparkLines are a headline, a sparkline of vals in the height the box has
@@ -109,8 +132,8 @@ func (p *serverPanel) View() string {
 		}
 		lines = append(lines,
 			p.label("redis ")+p.value(orUnknown(s.Version))+" "+p.label(orUnknown(s.Role)),
-			p.label("up    ")+p.value(format.Clock(s.UptimeS)),
-			p.label("mode  ")+p.value(mode))
+			p.fields("up    ", format.Clock(s.UptimeS)),
+			p.fields("mode  ", mode))
 	}
 	return p.render(p.Title(), lines)
 }
@@ -126,9 +149,9 @@ func (p *clientsPanel) View() string {
 			ping = format.Latency(p.st.ping)
 		}
 		lines = append(lines,
-			p.label("clients ")+p.value(format.Count(float64(p.st.snap.Clients))),
-			p.label("ping    ")+p.value(ping),
-			p.label("info    ")+p.value(format.Latency(p.st.snap.Took)))
+			p.fields("clients ", format.Count(float64(p.st.snap.Clients))),
+			p.fields("ping    ", ping),
+			p.fields("info    ", format.Latency(p.st.snap.Took)))
 	}
 	return p.render(p.Title(), lines)
 }
@@ -136,11 +159,9 @@ func (p *clientsPanel) View() string {
 type memoryPanel struct{ box }
 
 func (p *memoryPanel) Title() string { return "memory" }
-func (p *memoryPanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *memoryPanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *memoryPanel) lines(w int) []string {
 	m, r := p.st.snap.Memory, p.st.rate
 	var lines []string
 	if m.Max > 0 {
@@ -153,29 +174,26 @@ func (p *memoryPanel) View() string {
 			full = p.st.styles.Warn
 		}
 		lines = append(lines, gauge(frac, w, full, p.st.styles.Border),
-			p.label("used ")+p.value(format.Bytes(m.Used))+p.label(" of ")+p.value(format.Bytes(m.Max)))
+			p.fields("used ", format.Bytes(m.Used), " of ", format.Bytes(m.Max)))
 	} else {
-		lines = append(lines, p.label("used ")+p.value(format.Bytes(m.Used))+p.label(" (no maxmemory)"))
+		lines = append(lines, p.fields("used ", format.Bytes(m.Used), " (no maxmemory)"))
 	}
 	frag := unknown
 	if p.st.snap.Has("mem_fragmentation_ratio") {
 		frag = fmt.Sprintf("%.2f", m.Fragmentation)
 	}
-	lines = append(lines,
-		p.label("peak ")+p.value(format.Bytes(m.Peak))+p.label("  frag ")+p.value(frag),
-		p.label("evicted ")+p.value(format.Count(r.EvictedPerSec)+"/s")+p.label("  expired ")+p.value(format.Count(r.ExpiredPerSec)+"/s"),
-		p.label("policy ")+p.value(orUnknown(m.Policy)))
-	return p.render(p.Title(), lines)
+	return append(lines,
+		p.fields("peak ", format.Bytes(m.Peak), "  frag ", frag),
+		p.fields("evicted ", format.Count(r.EvictedPerSec)+"/s", "  expired ", format.Count(r.ExpiredPerSec)+"/s"),
+		p.fields("policy ", orUnknown(m.Policy)))
 }
 
 type hitRatePanel struct{ box }
 
 func (p *hitRatePanel) Title() string { return "hit rate" }
-func (p *hitRatePanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *hitRatePanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *hitRatePanel) lines(w int) []string {
 	r := p.st.rate
 	now, life := unknown, unknown
 	if r.HitRateOK && !r.SinceStart {
@@ -184,8 +202,8 @@ func (p *hitRatePanel) View() string {
 	if r.LifetimeHitRateOK {
 		life = p.value(format.Percent(r.LifetimeHitRate))
 	}
-	return p.render(p.Title(), p.sparkLines(p.label("interval ")+now+p.label("   lifetime ")+life, p.st.hitHist.last(w), 1,
-		p.label("hits ")+p.value(format.Count(r.HitsPerSec)+"/s")+p.label("   misses ")+p.value(format.Count(r.MissesPerSec)+"/s")))
+	return p.sparkLines(p.label("interval ")+now+p.label("   lifetime ")+life, p.st.hitHist.last(w), 1,
+		p.fields("hits ", format.Count(r.HitsPerSec)+"/s", "   misses ", format.Count(r.MissesPerSec)+"/s"))
 }
 
 func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
@@ -201,19 +219,17 @@ func (p *hitRatePanel) rateStyle(v float64) lipgloss.Style {
 type opsPanel struct{ box }
 
 func (p *opsPanel) Title() string { return "ops/s" }
-func (p *opsPanel) View() string {
-	w, _ := p.inner()
-	if !p.st.hasSnap {
-		return p.render(p.Title(), nil)
-	}
+func (p *opsPanel) View() string  { return p.live(p.Title(), p.lines) }
+
+func (p *opsPanel) lines(w int) []string {
 	r := p.st.rate
 	vals := p.st.opsHist.last(w)
 	peak := 0.0
 	for _, v := range vals {
 		peak = max(peak, v)
 	}
-	return p.render(p.Title(), p.sparkLines(p.label("now ")+p.value(format.Count(r.OpsPerSec))+p.label("   peak ")+p.value(format.Count(peak)), vals, 0,
-		p.label("net in ")+p.value(format.Bytes(int64(r.NetInPerSec))+"/s")+p.label("   out ")+p.value(format.Bytes(int64(r.NetOutPerSec))+"/s")))
+	return p.sparkLines(p.fields("now ", format.Count(r.OpsPerSec), "   peak ", format.Count(peak)), vals, 0,
+		p.fields("net in ", format.Bytes(int64(r.NetInPerSec))+"/s", "   out ", format.Bytes(int64(r.NetOutPerSec))+"/s"))
 }
 
 type keyspacePanel struct{ box }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -217,4 +218,28 @@ func (r *RoundReport) CoverageAtLeast(min float64) error {
 // outlives, rather than a fault of the round's own set-up.
 func Transient(err error) bool {
 	return errors.As(err, new(*UnreachableError)) || errors.As(err, new(*RequestError)) || errors.Is(err, ErrShape)
+}
+
+// Every runs a round every interval until ctx ends, and returns ctx.Err()
+// then. Each round's outcome goes to onRound (n counts from 1); an API
+// failing is that round's news (Transient) and the schedule goes on, any
+// other error ends it.
+func Every(ctx context.Context, interval time.Duration, round func() RoundConfig, onRound func(n int, rep *RoundReport, err error)) error {
+	for n := 1; ; n++ {
+		rep, err := Round(ctx, round())
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil && !Transient(err):
+			return err
+		}
+		onRound(n, rep, err)
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,5 +76,48 @@ func TestRoundHintsAtAPlanFileWhenTheAPIDoesNotFit(t *testing.T) {
 	var h interface{ Hint() string }
 	if rep != nil || !errors.Is(err, warm.ErrShape) || !errors.As(err, &h) || h.Hint() != warm.BuiltinHint || !warm.Transient(err) {
 		t.Errorf("report %v, error %v", rep, err)
+	}
+}
+
+// Every repeats the round until the context ends: the first round fills the
+// cache, the next ones find it warm, and a round whose requests fail is that
+// round's news, not the end of the schedule.
+func TestEveryRepeatsUntilCancelled(t *testing.T) {
+	var down atomic.Bool
+	api, _, schema := startCatalog(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var outcomes []string
+	err := warm.Every(ctx, time.Millisecond, func() warm.RoundConfig {
+		return warm.RoundConfig{API: api, Schema: schema}
+	}, func(n int, rep *warm.RoundReport, err error) {
+		switch {
+		case err != nil:
+			outcomes = append(outcomes, fmt.Sprintf("%d:error", n))
+		case rep.Failed > 0:
+			outcomes = append(outcomes, fmt.Sprintf("%d:failed", n))
+		case rep.Misses != nil && *rep.Misses > 0:
+			outcomes = append(outcomes, fmt.Sprintf("%d:filled", n))
+		default:
+			outcomes = append(outcomes, fmt.Sprintf("%d:warm", n))
+		}
+		down.Store(n == 2)
+		if n == 4 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Every returned %v, want context.Canceled", err)
+	}
+	if got := strings.Join(outcomes, " "); got != "1:filled 2:warm 3:failed 4:warm" {
+		t.Errorf("rounds: %s", got)
 	}
 }

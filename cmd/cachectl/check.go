@@ -93,13 +93,8 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 // checkRefusal is clear's rule: no deleting without a terminal to ask on,
 // unless told to.
 func checkRefusal(opts *checkOptions) error {
-	sel := opts.Schema.Selection()
-	names := make([]string, len(sel))
-	for i, t := range sel {
-		names[i] = t.Name
-	}
 	return hinted{usageErrorf("refusing to clear the groups %s under %q in %s without confirmation: no terminal to ask on",
-		strings.Join(names, ", "), opts.Schema.Namespace(), opts.RedisAddr),
+		strings.Join(opts.Schema.Selection().Names(), ", "), opts.Schema.Namespace(), opts.RedisAddr),
 		"add --yes to clear them, or --skip-clear on a shared environment to keep them"}
 }
 
@@ -116,7 +111,6 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 		Warm: func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
 			return checkWarm(ctx, opts, rdb)
 		},
-		RedisError: redisError,
 	}
 	if !opts.Yes {
 		cfg.Confirm = func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -36,12 +35,10 @@ type clearOptions struct {
 	Patterns   []string
 	Cascade    bool
 
-	DryRun  bool
+	// ClearConfig holds --count, --batch, --pause and --dry-run.
+	keyspace.ClearConfig
 	Yes     bool
 	MaxKeys int64
-	Count   int64
-	Batch   int
-	Pause   time.Duration
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
@@ -74,15 +71,10 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 // bound checks the sizes and, with --pause, takes the gentle SCAN COUNT
 // and UNLINK batch unless they were given (changed).
 func (o *clearOptions) bound(changed func(flag string) bool) error {
-	if err := option.First(
-		option.InRange("count", o.Count, 1, maxScanCount),
-		option.InRange("batch", o.Batch, 1, maxBatch),
-		option.InRange("pause", o.Pause, 0, maxPause),
-	); err != nil {
+	cfg := o.ClearConfig
+	cfg.Limit = o.MaxKeys
+	if err := cfg.Validate(); err != nil {
 		return err
-	}
-	if o.MaxKeys < 0 {
-		return usageErrorf("--max-keys must not be negative")
 	}
 	if o.Pause > 0 {
 		// Gentle mode: pausing only helps other clients if no single
@@ -234,7 +226,7 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 
 // clearWithProgress runs the clear, with a status line on a terminal.
 func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (keyspace.Result, error) {
-	cfg := keyspace.ClearConfig{Count: opts.Count, Batch: opts.Batch, Pause: opts.Pause, DryRun: opts.DryRun}
+	cfg := opts.ClearConfig
 	if !opts.DryRun {
 		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
 	}

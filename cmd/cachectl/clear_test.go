@@ -39,6 +39,15 @@ func seedKeys(t *testing.T, c redis.UniversalClient, keys ...string) {
 	}
 }
 
+// productKeys are the keys of products 0 to n-1 under the default schema.
+func productKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("ecommerce:1:product:%d", i)
+	}
+	return keys
+}
+
 func exists(t *testing.T, c redis.UniversalClient, keys ...string) int64 {
 	t.Helper()
 	n, err := c.Exists(context.Background(), keys...).Result()
@@ -231,11 +240,7 @@ func TestClearDryRunAndMaxKeys(t *testing.T) {
 	// --yes; --max-keys refuses a bigger clear before the first UNLINK.
 	srv := redistest.Start(t)
 	c := srv.Client(t)
-	var keys []string
-	for i := range 250 {
-		keys = append(keys, fmt.Sprintf("ecommerce:1:product:%d", i))
-	}
-	seedKeys(t, c, keys...)
+	seedKeys(t, c, productKeys(250)...)
 
 	ios, _, out, errOut := iostreams.Test()
 	if code := runCLI(t, ios, "clear", "--products", "--dry-run", "--json", "--redis", srv.URL()); code != 0 {
@@ -317,11 +322,7 @@ func TestClearOnACluster(t *testing.T) {
 	// The command line on a cluster seed: every master, exact totals.
 	cl := redistest.StartCluster(t, 3, 1)
 	c := cl.Client(t)
-	var keys []string
-	for i := range 900 {
-		keys = append(keys, fmt.Sprintf("ecommerce:1:product:%d", i))
-	}
-	seedKeys(t, c, append(keys, "ecommerce:1:product_colors:all")...)
+	seedKeys(t, c, append(productKeys(900), "ecommerce:1:product_colors:all")...)
 	ios, _, out, errOut := iostreams.Test()
 	// Several seeds, the first of them dead: the clear starts from the next.
 	seeds := "redis://127.0.0.1:1," + cl.Masters[1].Addr + "," + cl.Masters[2].Addr + "/0"
@@ -393,11 +394,7 @@ func TestClearInterruptedExits130AndReRunFinishes(t *testing.T) {
 	// 130, the user is told a re-run finishes, and it does.
 	srv := redistest.Start(t)
 	c := srv.Client(t)
-	var keys []string
-	for i := range 2000 {
-		keys = append(keys, fmt.Sprintf("ecommerce:1:product:%d", i))
-	}
-	seedKeys(t, c, keys...)
+	seedKeys(t, c, productKeys(2000)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { // Ctrl-C once deleting has begun; the clear below takes about 2s
@@ -438,11 +435,7 @@ func TestClearHintsAfterPermanentErrors(t *testing.T) {
 	seedKeys(t, renamed.Client(t), "ecommerce:1:product:1", "ecommerce:1:product:2")
 
 	cl := redistest.StartCluster(t, 3, 0)
-	var keys []string
-	for i := range 300 {
-		keys = append(keys, fmt.Sprintf("ecommerce:1:product:%d", i))
-	}
-	seedKeys(t, cl.Client(t), keys...)
+	seedKeys(t, cl.Client(t), productKeys(300)...)
 	for _, m := range cl.Masters {
 		// A user that may not ask INFO or CLUSTER INFO, nor EXISTS of
 		// keys in two slots, so that the cluster cannot be detected; and

@@ -6,13 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -49,7 +48,7 @@ func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cob
 			return err
 		}
 		if err := option.First(
-			option.InRange("seed-products", opts.SeedProducts, 2, maxSeedProducts),
+			option.InRange("seed-products", opts.SeedProducts, 2, catalog.MaxSeedProducts),
 			option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
 			option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
 			option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
@@ -84,12 +83,13 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		return err
 	}
 	defer sb.Close()
-	world, cleanup, err := demoSecrets(sb)
+	sec, err := sb.WriteSecrets()
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	world.Schema, world.SeedProducts = opts.Schema, opts.SeedProducts
+	defer sec.Remove()
+	world := render.DemoWorld{Sandbox: sb, Schema: opts.Schema, SeedProducts: opts.SeedProducts,
+		PasswordFile: sec.PasswordFile, TokenFile: sec.TokenFile}
 	render.DemoStarted(out, world)
 
 	api := sb.API.URL
@@ -178,27 +178,4 @@ func (o *demoOptions) start(ctx context.Context) (*sandbox.Sandbox, error) {
 		}
 	}
 	return sb, nil
-}
-
-// demoSecrets writes the admin token, and the password of a Redis the demo
-// started, to private files, never onto the screen; cleanup removes them.
-func demoSecrets(sb *sandbox.Sandbox) (w render.DemoWorld, cleanup func(), err error) {
-	dir, err := os.MkdirTemp("", "cachectl-demo-secrets-")
-	if err != nil {
-		return w, nil, err
-	}
-	cleanup = func() { os.RemoveAll(dir) }
-	w = render.DemoWorld{Sandbox: sb, TokenFile: filepath.Join(dir, "admin-token")}
-	if sb.Local != nil {
-		w.PasswordFile = filepath.Join(dir, "redis-password")
-		err = os.WriteFile(w.PasswordFile, []byte(sb.Local.Password+"\n"), 0o600)
-	}
-	if err == nil {
-		err = os.WriteFile(w.TokenFile, []byte(sb.API.AdminToken), 0o600)
-	}
-	if err != nil {
-		cleanup()
-		return w, nil, err
-	}
-	return w, cleanup, nil
 }

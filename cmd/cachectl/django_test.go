@@ -52,9 +52,7 @@ type djangoEnv struct {
 
 func startDjango(t *testing.T, opts djangotest.Options) *djangoEnv {
 	t.Helper()
-	srv := redistest.Start(t)
-	opts.Redis = srv.Addr
-	app := djangotest.Start(t, opts)
+	app, srv := djangotest.StartWithRedis(t, opts)
 	e := &djangoEnv{App: app, redis: srv}
 	for _, db := range []int{app.DB, 0} {
 		o := srv.ClientOptions()

@@ -13,8 +13,8 @@ import (
 
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/topfeed"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -96,7 +96,7 @@ func TestANewGroupIsOneEntry(t *testing.T) {
 		}
 		// The dashboard's keyspace panel reads the same selection.
 		sel := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Selection()
-		gs, err := topSource{conn: &redisconn.Conn{Client: c, Addr: srv.URL()}, sel: sel}.Groups(context.Background(), false)
+		gs, err := topfeed.Redis{Client: c, Selection: sel}.Groups(context.Background(), false)
 		if err != nil {
 			t.Fatal(err)
 		}

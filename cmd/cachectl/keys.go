@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -18,18 +17,15 @@ type keysOptions struct {
 	common
 	Schema func() (keyspace.Schema, error)
 
-	Groups  []string
-	Samples int
-	Count   int64
+	Groups []string
+	// SurveyConfig holds --samples and --count.
+	keyspace.SurveyConfig
 }
 
 func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cobra.Command {
 	opts := &keysOptions{Schema: f.Schema}
 	cmd := newCommand(f, "keys", "Count the cached keys per group and estimate their memory", opts, []output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
-		return option.First(
-			option.InRange("samples", opts.Samples, 1, maxSamples),
-			option.InRange("count", opts.Count, 1, maxScanCount),
-		)
+		return opts.SurveyConfig.Validate()
 	}, runF, runKeys)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
@@ -58,7 +54,7 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if err != nil {
 		return err
 	}
-	survey, err := keyspace.Survey(ctx, conn.Client, sel, keyspace.SurveyConfig{Count: opts.Count, Samples: opts.Samples})
+	survey, err := keyspace.Survey(ctx, conn.Client, sel, opts.SurveyConfig)
 	if err != nil {
 		return fmt.Errorf("survey keys on %s: %w", conn.Addr, err)
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +12,9 @@ import (
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 )
+
+// maxPings bounds --count: a typo, not a benchmark.
+const maxPings = 10_000
 
 type pingOptions struct {
 	common
@@ -35,18 +36,11 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 		return err
 	}
 	res := render.PingResult{Op: "ping", Addr: conn.Addr, Cluster: conn.Cluster, DB: conn.DB}
-	rtts := make([]time.Duration, 0, opts.Count)
-	for range opts.Count {
-		start := time.Now()
-		reply, err := conn.Client.Ping(ctx).Result()
-		if err != nil {
-			return &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
-		}
-		rtts = append(rtts, time.Since(start))
-		res.Reply = reply
+	reply, rtt, err := inspect.Ping(ctx, conn.Client, opts.Count)
+	if err != nil {
+		return &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
 	}
-	slices.Sort(rtts)
-	res.RTTMs = format.Millis(rtts[len(rtts)/2])
+	res.Reply, res.RTTMs = reply, format.Millis(rtt)
 
 	res.Version, res.Role = inspect.Identity(ctx, conn.Client)
 	if conn.Cluster {
@@ -59,6 +53,3 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 	}
 	return render.Ping(opts.IO, opts.Format, res)
 }
-
-// ms is format.Millis, for the commands that still print _ms fields themselves.
-func ms(d time.Duration) float64 { return format.Millis(d) }

@@ -30,7 +30,7 @@ type statsGroup = render.StatsGroup
 func newStatsCmd(f *factory, runF func(context.Context, *statsOptions) error) *cobra.Command {
 	opts := &statsOptions{Schema: f.Schema}
 	cmd := newCommand(f, "stats", "Print one snapshot of what Redis says about itself", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
-		return option.InRange("count", opts.ScanCount, 1, maxScanCount)
+		return option.InRange("count", opts.ScanCount, 1, keyspace.MaxScanCount)
 	}, runF, runStats)
 	cmd.Flags().BoolVar(&opts.Groups, "groups", true, "count the keys of each group exactly (a SCAN of the whole keyspace)")
 	cmd.Flags().Int64Var(&opts.ScanCount, "count", keyspace.DefaultScanCount, "SCAN COUNT hint for the group counts")
@@ -71,18 +71,13 @@ func snapshot(ctx context.Context, c common, schema func() (keyspace.Schema, err
 	return render.Stats(c.IO, c.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
 }
 
-// redisError turns a failure of command while reading Redis into the
-// exit-code contract: NOPERM is exit 1 with its own message, anything else
-// means Redis could not be reached (exit 3).
-func redisError(conn *redisconn.Conn, command string, err error) error {
-	return redisconn.CommandError(conn.Addr, command, err)
-}
-
-// readError is redisError for the command an inspect reading failed on.
+// readError classifies the failure of the command an inspect reading
+// failed on (redisconn.CommandError): NOPERM is exit 1 with its own
+// message, anything else means Redis could not be reached (exit 3).
 func readError(conn *redisconn.Conn, err error) error {
 	var ce *inspect.CommandError
 	if errors.As(err, &ce) {
-		return redisError(conn, ce.Command, ce.Err)
+		return redisconn.CommandError(conn.Addr, ce.Command, ce.Err)
 	}
-	return redisError(conn, "INFO", err)
+	return redisconn.CommandError(conn.Addr, "INFO", err)
 }

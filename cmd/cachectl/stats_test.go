@@ -172,11 +172,7 @@ func TestStatsWithoutInfoPermission(t *testing.T) {
 // In a cluster every master is asked: the keys of all of them add up.
 func TestStatsCluster(t *testing.T) {
 	cl := redistest.StartCluster(t, 3, 0)
-	cc := cl.Client(t)
-	ctx := context.Background()
-	for i := range 300 {
-		cc.Set(ctx, fmt.Sprintf("ecommerce:1:product:%d", i), "p", 0)
-	}
+	seedKeys(t, cl.Client(t), productKeys(300)...)
 	ios, _, out, errOut := iostreams.Test()
 	if code := runCachectl(t, ios, "stats", "--json", "--redis", cl.SeedURL()); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 	"github.com/cachectl/cachectl/internal/redistest"
 	"github.com/cachectl/cachectl/internal/testwait"
 )
-
-// syncBuffer is stdout shared between the running command and the test that reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSuffix(b.buf.String(), "\n"), "\n")
-}
 
 // startTop runs `cachectl top ARGS` in the background until the test cancels
 // it; the returned function cancels and returns the exit code and stderr.
@@ -70,11 +51,22 @@ func startTop(t *testing.T, ios *iostreams.IOStreams, errOut *bytes.Buffer, args
 }
 
 // waitForLines polls stdout until cond holds, for at most limit.
-func waitForLines(t *testing.T, out *syncBuffer, limit time.Duration, what string, cond func([]string) bool) []string {
+// startSeeded is a Redis holding the catalog's keys, and streams whose
+// stdout the test reads while top writes to it.
+func startSeeded(t *testing.T) (*redistest.Server, *iostreams.IOStreams, *testwait.Buffer, *bytes.Buffer) {
+	srv := redistest.Start(t)
+	seedCatalog(t, srv.Client(t))
+	ios, _, _, errOut := iostreams.Test()
+	out := &testwait.Buffer{}
+	ios.Out = out
+	return srv, ios, out, errOut
+}
+
+func waitForLines(t *testing.T, out *testwait.Buffer, limit time.Duration, what string, cond func([]string) bool) []string {
 	t.Helper()
 	var lines []string
 	testwait.Until(t, limit, what, func() error {
-		if lines = out.lines(); cond(lines) {
+		if lines = out.Lines(); cond(lines) {
 			return nil
 		}
 		return fmt.Errorf("stdout:\n%s", strings.Join(lines, "\n"))
@@ -107,7 +99,7 @@ func TestTopLinesSurviveARestart(t *testing.T) {
 	seedCatalog(t, c)
 
 	ios, _, _, errOut := iostreams.Test()
-	out := &syncBuffer{}
+	out := &testwait.Buffer{}
 	ios.Out = out
 	stop := startTop(t, ios, errOut, "--interval", "3s", "--redis", srv.URL())
 
@@ -166,11 +158,7 @@ func TestTopLinesSurviveARestart(t *testing.T) {
 // On a terminal, top runs the dashboard: q ends it with exit 0, and the
 // logs of the run are held until the screen is given back.
 func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
-	srv := redistest.Start(t)
-	seedCatalog(t, srv.Client(t))
-	ios, _, _, errOut := iostreams.Test()
-	out := &syncBuffer{}
-	ios.Out = out
+	srv, ios, out, errOut := startSeeded(t)
 	ios.SetStdoutTTY(true)
 	// q arrives after the first screen has been drawn.
 	pr, pw := io.Pipe()
@@ -178,7 +166,7 @@ func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		testwait.For(ctx, func() bool { return strings.Contains(ansi.Strip(strings.Join(out.lines(), "\n")), "keyspace by group") })
+		testwait.For(ctx, func() bool { return strings.Contains(ansi.Strip(out.String()), "keyspace by group") })
 		pw.Write([]byte("q"))
 	}()
 	code := runCachectl(t, ios, "top", "--interval", "100ms", "--api", "http://127.0.0.1:1", "--redis", srv.URL())
@@ -186,7 +174,7 @@ func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	screen := ansi.Strip(strings.Join(out.lines(), "\n"))
+	screen := ansi.Strip(out.String())
 	for _, want := range []string{"cachectl top", "hit rate", "ops/s", "memory", "keyspace by group"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("the dashboard lacks %q", want)
@@ -200,11 +188,7 @@ func TestTopOnATerminalRunsTheDashboard(t *testing.T) {
 // --json makes each line one JSON object; an interval without lookups has
 // a null hit rate rather than a made-up 0.
 func TestTopJSONLines(t *testing.T) {
-	srv := redistest.Start(t)
-	seedCatalog(t, srv.Client(t))
-	ios, _, _, errOut := iostreams.Test()
-	out := &syncBuffer{}
-	ios.Out = out
+	srv, ios, out, errOut := startSeeded(t)
 	stop := startTop(t, ios, errOut, "--json", "--interval", "50ms", "--redis", srv.URL())
 	lines := waitForLines(t, out, 5*time.Second, "three JSON lines", func(l []string) bool { return len(l) >= 3 })
 	stop()

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/output"
+	"github.com/cachectl/cachectl/internal/render"
 )
 
 func newVersionCmd(f *factory) *cobra.Command {
@@ -22,33 +20,9 @@ func newVersionCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			info := build.Get()
-			if fm == output.JSON {
-				return output.WriteJSON(f.IO, info)
-			}
-			line := "cachectl " + info.Version
-			if info.Commit != "" {
-				line += " (" + shortCommit(info.Commit)
-				if info.Date != "" {
-					line += ", " + info.Date
-				}
-				line += ")"
-			}
-			_, err = fmt.Fprintf(f.IO.Out, "%s %s\n", line, info.Go)
-			return err
+			return render.Version(f.IO, fm, build.Get())
 		},
 	}
-}
-
-func shortCommit(c string) string {
-	rev, dirty := strings.CutSuffix(c, "-dirty")
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return rev
 }
 
 // newExitCodesTopic is a help topic: `cachectl help exit-codes`.

@@ -155,27 +155,15 @@ func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
 
 // warmOnSchedule runs a round every --every, one line each, until interrupted.
 func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn) error {
-	for round := 1; ; round++ {
-		rep, err := warm.Round(ctx, opts.round(conn, false))
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case err != nil && !warm.Transient(err):
-			return err
-		case err != nil:
-			// The API failing is this round's news; the schedule goes on.
-			render.WarmRoundLine(opts.IO, time.Now(), round, firstLine(err.Error()))
-		case !opts.Quiet:
-			render.WarmRoundLine(opts.IO, time.Now(), round, rep.Summary())
-		}
-		t := time.NewTimer(opts.Every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return warm.Every(ctx, opts.Every, func() warm.RoundConfig { return opts.round(conn, false) },
+		func(n int, rep *warm.RoundReport, err error) {
+			switch {
+			case err != nil:
+				render.WarmRoundLine(opts.IO, time.Now(), n, firstLine(err.Error()))
+			case !opts.Quiet:
+				render.WarmRoundLine(opts.IO, time.Now(), n, rep.Summary())
+			}
+		})
 }
 
 // round says what one warm.Round does, with its progress on the streams

@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/internal/childproc"
+	"github.com/cachectl/cachectl/internal/redistest"
 )
 
 //go:embed all:app
@@ -251,6 +252,15 @@ func Start(t testing.TB, opts ...Options) *App {
 			t.Fatalf("djangotest: starting gunicorn (attempt %d): %v", attempt, err)
 		}
 	}
+}
+
+// StartWithRedis starts a private redis-server (redistest.Start) and the
+// app on it: o.Redis is set to its address.
+func StartWithRedis(t testing.TB, o Options) (*App, *redistest.Server) {
+	t.Helper()
+	srv := redistest.Start(t)
+	o.Redis = srv.Addr
+	return Start(t, o), srv
 }
 
 func withDefaults(o Options) Options {

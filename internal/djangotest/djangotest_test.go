@@ -41,9 +41,7 @@ func TestCachedRoutesWriteTheirSeedKeyOnce(t *testing.T) {
 		{"defaults", djangotest.Options{}},
 		{"db 3, prefix shop, version 7", djangotest.Options{DB: new(3), Prefix: "shop", Version: 7}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := start(t, tc.opts)
+		onFixture(t, tc.name, tc.opts, func(t *testing.T, f *fixture) {
 			if o := tc.opts; o.DB != nil && (f.app.DB != *o.DB || f.app.Key("k") != o.Prefix+":"+strconv.Itoa(o.Version)+":k") {
 				t.Fatalf("the app reports db %d and key %q, want db %d and %s:%d:k", f.app.DB, f.app.Key("k"), *o.DB, o.Prefix, o.Version)
 			}
@@ -157,9 +155,7 @@ func TestValuesAreEncodedAsConfigured(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := start(t, tc.opts)
+		onFixture(t, tc.name, tc.opts, func(t *testing.T, f *fixture) {
 			_, body := f.get(t, "/api/colors/")
 			tc.check(t, f.raw(t, "product_colors:all"), body)
 			// And the app reads back what it wrote.
@@ -333,9 +329,7 @@ func TestWarmupCache(t *testing.T) {
 			OrderingFields: append(djangotest.DefaultOrderingFields(), "popularity"),
 		}, "-popularity"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := start(t, tc.opts)
+		onFixture(t, tc.name, tc.opts, func(t *testing.T, f *fixture) {
 			var categories []category
 			f.getJSON(t, "/api/categories/", &categories)
 			f.flush(t)
@@ -404,9 +398,7 @@ func TestCacheHeaderMiddleware(t *testing.T) {
 
 func TestCategoryShapes(t *testing.T) {
 	t.Parallel()
-	t.Run("plain list with parent and product_count by default", func(t *testing.T) {
-		t.Parallel()
-		f := start(t, djangotest.Options{})
+	onFixture(t, "plain list with parent and product_count by default", djangotest.Options{}, func(t *testing.T, f *fixture) {
 		var list []map[string]any
 		f.getJSON(t, "/api/categories/", &list)
 		if len(list) != f.app.Catalog.Categories {
@@ -431,9 +423,7 @@ func TestCategoryShapes(t *testing.T) {
 			t.Errorf("%d main categories, want 5", mains)
 		}
 	})
-	t.Run("parent_id and no product_count", func(t *testing.T) {
-		t.Parallel()
-		f := start(t, djangotest.Options{ParentField: "parent_id", OmitProductCount: true})
+	onFixture(t, "parent_id and no product_count", djangotest.Options{ParentField: "parent_id", OmitProductCount: true}, func(t *testing.T, f *fixture) {
 		var c map[string]any
 		f.getJSON(t, "/api/categories/7/", &c)
 		if c["parent_id"] != float64(1) {
@@ -445,10 +435,8 @@ func TestCategoryShapes(t *testing.T) {
 			}
 		}
 	})
-	t.Run("paginated", func(t *testing.T) {
-		t.Parallel()
+	onFixture(t, "paginated", djangotest.Options{PaginateCategories: true, TokenAuth: true, Compressor: djangotest.Zlib}, func(t *testing.T, f *fixture) {
 		// With Token auth and zlib too: the switches compose.
-		f := start(t, djangotest.Options{PaginateCategories: true, TokenAuth: true, Compressor: djangotest.Zlib})
 		var page struct {
 			Count    int        `json:"count"`
 			Next     *string    `json:"next"`
@@ -483,9 +471,7 @@ func TestCategoryShapes(t *testing.T) {
 
 func TestOrderingFields(t *testing.T) {
 	t.Parallel()
-	t.Run("DRF ignores an unknown ordering", func(t *testing.T) {
-		t.Parallel()
-		f := start(t, djangotest.Options{})
+	onFixture(t, "DRF ignores an unknown ordering", djangotest.Options{}, func(t *testing.T, f *fixture) {
 		var plain, popular, sales productPage
 		f.getJSON(t, "/api/products/", &plain)
 		f.getJSON(t, "/api/products/?ordering=-popularity", &popular)
@@ -501,9 +487,7 @@ func TestOrderingFields(t *testing.T) {
 			t.Errorf("keys %q, want three product lists", f.keys(t))
 		}
 	})
-	t.Run("popularity when configured", func(t *testing.T) {
-		t.Parallel()
-		f := start(t, djangotest.Options{OrderingFields: append(djangotest.DefaultOrderingFields(), "popularity")})
+	onFixture(t, "popularity when configured", djangotest.Options{OrderingFields: append(djangotest.DefaultOrderingFields(), "popularity")}, func(t *testing.T, f *fixture) {
 		var popular productPage
 		f.getJSON(t, "/api/products/?ordering=-popularity", &popular)
 		if !popular.bySales() {

@@ -98,11 +98,18 @@ type fixture struct {
 	rdb   *redis.Client
 }
 
+// onFixture runs fn as a parallel subtest named name, on its own fixture
+// started with o.
+func onFixture(t *testing.T, name string, o djangotest.Options, fn func(t *testing.T, f *fixture)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		fn(t, start(t, o))
+	})
+}
+
 func start(t *testing.T, o djangotest.Options) *fixture {
 	t.Helper()
-	srv := redistest.Start(t)
-	o.Redis = srv.Addr
-	app := djangotest.Start(t, o)
+	app, srv := djangotest.StartWithRedis(t, o)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: app.DB})
 	t.Cleanup(func() { _ = rdb.Close() })
 	return &fixture{app: app, redis: srv, rdb: rdb}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cachectl/cachectl/catalog"
+
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
 
@@ -32,13 +34,5 @@ func ServeListening(ios *iostreams.IOStreams, b ServeBanner) {
 		notes += ", writes disabled: set " + b.TokenEnv
 	}
 	fmt.Fprintf(ios.ErrOut, "serving the catalog on http://%s (db %s, redis %s, keys %s*%s)\n",
-		b.Addr, ServeDB(b.DB), b.Redis, b.Namespace, notes)
-}
-
-// ServeDB names the catalog's database: its file, or "in memory".
-func ServeDB(path string) string {
-	if path == "" {
-		return "in memory"
-	}
-	return path
+		b.Addr, catalog.StoreConfig{Path: b.DB}.Name(), b.Redis, b.Namespace, notes)
 }

@@ -1,0 +1,41 @@
+package keyspace
+
+import (
+	"time"
+
+	"github.com/cachectl/cachectl/internal/option"
+)
+
+// Bounds of the sizes a clear or a survey takes. A value outside them is a
+// typo or a request Redis would pay for: a batch of 2,000,000,000 would
+// allocate gigabytes before the first UNLINK, a SCAN COUNT of millions
+// blocks Redis.
+const (
+	MaxScanCount = 100_000 // SCAN COUNT: one call stays well under a millisecond per thousand
+	MaxBatch     = 100_000 // keys per UNLINK round
+	MaxPause     = time.Minute
+	MaxSamples   = 10_000 // keys measured per group and master
+)
+
+// Validate refuses sizes outside the bounds, naming clear's flags.
+func (c ClearConfig) Validate() error {
+	if err := option.First(
+		option.InRange("count", c.Count, 1, MaxScanCount),
+		option.InRange("batch", c.Batch, 1, MaxBatch),
+		option.InRange("pause", c.Pause, 0, MaxPause),
+	); err != nil {
+		return err
+	}
+	if c.Limit < 0 {
+		return option.Errorf("--max-keys must not be negative")
+	}
+	return nil
+}
+
+// Validate refuses sizes outside the bounds, naming keys's flags.
+func (c SurveyConfig) Validate() error {
+	return option.First(
+		option.InRange("samples", c.Samples, 1, MaxSamples),
+		option.InRange("count", c.Count, 1, MaxScanCount),
+	)
+}
