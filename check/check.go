@@ -19,6 +19,7 @@ import (
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/observe"
 	"github.com/cachectl/cachectl/warm"
 )
 
@@ -113,6 +114,7 @@ type checker struct {
 	onStep func(Step)
 	rep    Report
 	conn   *redisconn.Conn
+	obs    *observe.Observer // nil until the endpoint steps, and where keys cannot be observed
 }
 
 // result is what a step function returns: ok, skipped, or a failure.

@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/observe"
 	"github.com/cachectl/cachectl/warm"
 )
 
@@ -147,6 +148,11 @@ func (c *checker) endpoints(ctx context.Context) error {
 			return err
 		}
 	}
+	// Each endpoint's MISS and HIT are proven in Redis where the server
+	// allows watching keys; INFO's counters alone cannot name a key.
+	if o, err := observe.New(ctx, c.conn.Client, observe.Options{Prefix: c.cfg.Schema.Namespace()}); err == nil && o.Mechanism() != observe.Info {
+		c.obs = o
+	}
 	for _, ep := range eps {
 		if _, err := c.do(ctx, "endpoint "+ep.Name, func(ctx context.Context) (result, error) { return c.endpoint(ctx, ep) }); err != nil {
 			return err
@@ -157,6 +163,16 @@ func (c *checker) endpoints(ctx context.Context) error {
 
 // endpoint deletes an endpoint's key, then requires a MISS and then a HIT.
 func (c *checker) endpoint(ctx context.Context, ep bench.Endpoint) (result, error) {
+	if c.obs != nil {
+		return c.observedEndpoint(ctx, ep)
+	}
+	return c.headerEndpoint(ctx, ep)
+}
+
+// headerEndpoint is endpoint where Redis cannot name the key: the server's
+// X-Cache-Key, or else the endpoint's patterns, are deleted, and X-Cache and
+// the keys' presence judge the MISS and the HIT.
+func (c *checker) headerEndpoint(ctx context.Context, ep bench.Endpoint) (result, error) {
 	first, err := c.get(ctx, ep.URL)
 	if err != nil {
 		return result{}, err

@@ -332,14 +332,25 @@ func TestDjangoCheck(t *testing.T) {
 				t.Fatalf("exit %d: %v: %s\n%s", code, err, out, errOut)
 			}
 			var inv *check.Step
+			endpoints := 0
 			for i, s := range rep.Steps {
 				if s.Name == "invalidation" {
 					inv = &rep.Steps[i]
+				}
+				if strings.HasPrefix(s.Name, "endpoint ") {
+					// The app sends no X-Cache: Redis proves the MISS and the HIT.
+					endpoints++
+					if !strings.Contains(s.Detail, "in Redis (monitor)") || !strings.Contains(s.Detail, "read it, wrote nothing") {
+						t.Errorf("%s: %q, want its MISS and HIT proven in Redis", s.Name, s.Detail)
+					}
 				}
 				t.Logf("%-24s ok=%v %s", s.Name, s.OK, s.Detail)
 			}
 			if inv == nil || !inv.OK || inv.Skipped {
 				t.Fatalf("invalidation step %+v, want it run and passed", inv)
+			}
+			if endpoints < 5 {
+				t.Errorf("%d endpoint steps, want the seed's endpoints", endpoints)
 			}
 			wantAuth := "basic auth from --api"
 			if v.opts.TokenAuth {
