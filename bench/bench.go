@@ -51,6 +51,13 @@ type Config struct {
 	Concurrency int           // requests in flight in the load phase, default 10
 	Timeout     time.Duration // per request, default 10s
 	Probes      int           // requests after the load phase that read X-Cache and X-DB-Queries, default 10
+	// Rate > 0 runs the load phase as an open loop: Rate requests per
+	// second on schedule, Requests in all, latency from when each was due.
+	// 0 keeps the closed loop of Concurrency workers.
+	Rate float64
+	// CacheState names the cache state of a load-phase response for
+	// Warm.ByCache; XCacheState (the X-Cache header, else "unknown") when nil.
+	CacheState func(*catalogapi.Response) string
 	// Progress, if set, is told what is happening ("colors: cold/warm pair 3/10, ...").
 	Progress func(msg string)
 }
@@ -102,9 +109,9 @@ func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
 	return req, nil
 }
 
-// loadRequest builds a request of a warm phase. hey's engine sends it
-// through its own client, not cfg.Client, so the API's credentials are handed
-// over here.
+// loadRequest builds a request of a warm phase. The load engine sends it
+// through its own tuned client, not cfg.Client, so the API's credentials are
+// handed over here.
 func loadRequest(cfg Config, ep Endpoint) *http.Request {
 	r, _ := newRequest(context.Background(), ep)
 	if r != nil {
@@ -159,19 +166,53 @@ type Serial struct {
 	DBQueries   float64 `json:"db_queries"` // mean X-DB-Queries; -1 when not sent
 }
 
-// Warm is the load phase: the endpoint primed, then hey's load at Concurrency.
+// Warm is the load phase: the endpoint primed, then Requests sent in a
+// closed loop at Concurrency, or in an open loop at Rate. In the open loop
+// the percentiles count from when each request was due (corrected for
+// coordinated omission) and Uncorrected from when it was sent; in the
+// closed loop the two are the same.
 type Warm struct {
-	Requests    int            `json:"requests"`
-	Concurrency int            `json:"concurrency"`
-	RPS         float64        `json:"rps"`
-	P50         float64        `json:"p50_ms"`
-	P90         float64        `json:"p90_ms"`
-	P95         float64        `json:"p95_ms"`
-	P99         float64        `json:"p99_ms"`
-	Max         float64        `json:"max_ms"`
+	Requests    int     `json:"requests"`
+	Concurrency int     `json:"concurrency"`
+	LoadModel   string  `json:"load_model"`     // "closed" or "open"
+	Rate        float64 `json:"rate,omitempty"` // open loop: requests per second asked for
+	RPS         float64 `json:"rps"`
+	Percentiles
+	Uncorrected *Percentiles `json:"uncorrected,omitempty"`
+	// ByCache splits the successful requests by cache state (CacheStates).
+	ByCache map[string]CacheFigures `json:"by_cache,omitempty"`
+	// Open loop: requests sent more than 1 ms after they were due (the
+	// schedule was not kept), the largest lag, and the connections it took.
+	Late        int            `json:"late,omitempty"`
+	MaxLagMs    float64        `json:"max_lag_ms,omitempty"`
+	Connections int            `json:"connections,omitempty"`
 	Errors      int            `json:"errors"`
 	Status      map[string]int `json:"status"`
 	DBQueries   float64        `json:"db_queries"` // mean X-DB-Queries of the probes; -1 when not sent
+}
+
+// Percentiles are a load phase's latencies, in milliseconds.
+type Percentiles struct {
+	P50  float64 `json:"p50_ms"`
+	P90  float64 `json:"p90_ms"`
+	P95  float64 `json:"p95_ms"`
+	P99  float64 `json:"p99_ms"`
+	P999 float64 `json:"p99_9_ms"`
+	Max  float64 `json:"max_ms"`
+}
+
+func percentiles(h *Histogram) Percentiles {
+	return Percentiles{
+		P50: msf(h.Percentile(50)), P90: msf(h.Percentile(90)), P95: msf(h.Percentile(95)),
+		P99: msf(h.Percentile(99)), P999: msf(h.Percentile(99.9)), Max: msf(h.Max()),
+	}
+}
+
+// CacheFigures are the load phase's responses of one cache state.
+type CacheFigures struct {
+	Requests int     `json:"requests"`
+	RPS      float64 `json:"rps"`
+	Percentiles
 }
 
 // Bucket is one bar of a latency histogram.
@@ -220,21 +261,18 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		return res, err
 	}
 
-	progress("under load, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
+	progress("under load, %s", cfg.loadText())
 	if _, err := do(ctx, cfg, ep); err != nil { // prime
 		return res, endpointErr(ep, err)
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
-	load, err := RunLoad(ctx, Load{
-		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
-		NewRequest: func() *http.Request { return loadRequest(cfg, ep) },
-	})
+	load, err := RunLoad(ctx, cfg.load([]*http.Request{loadRequest(cfg, ep)}, nil))
 	if err != nil {
 		return res, err
 	}
 	after, aerr := redisCounters(ctx, cfg.Redis)
-	res.Warm = warmFigures(load, cfg.Concurrency)
-	res.Histogram = histogram(load.Latencies, 8)
+	res.Warm = warmFigures(load, cfg)
+	res.Histogram = load.Latency.Bars(8)
 	if berr == nil && aerr == nil {
 		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
 			res.HitRatio = float64(h) / float64(h+m)
@@ -352,13 +390,33 @@ func (s *samples) serial() Serial {
 	}
 }
 
-func warmFigures(l LoadResult, concurrency int) Warm {
-	s := Sorted(l.Latencies)
+// load is the load phase of cfg over targets.
+func (c Config) load(targets []*http.Request, pick func() int) Load {
+	return Load{Requests: c.Requests, Concurrency: c.Concurrency, Rate: c.Rate, Timeout: c.Timeout,
+		Targets: targets, Pick: pick, CacheState: c.CacheState}
+}
+
+// loadText says how the load phase sends, for progress.
+func (c Config) loadText() string {
+	if c.Rate > 0 {
+		return fmt.Sprintf("%d requests in an open loop at %g/s", c.Requests, c.Rate)
+	}
+	return fmt.Sprintf("%d requests at concurrency %d", c.Requests, c.Concurrency)
+}
+
+func warmFigures(l LoadResult, cfg Config) Warm {
+	raw := percentiles(l.Uncorrected)
 	w := Warm{
-		Requests: l.Requests, Concurrency: concurrency, RPS: l.RPS(), Errors: l.Errors,
-		P50: msf(Percentile(s, 50)), P90: msf(Percentile(s, 90)), P95: msf(Percentile(s, 95)),
-		P99: msf(Percentile(s, 99)), Max: msf(Percentile(s, 100)),
-		Status: map[string]int{}, DBQueries: -1,
+		Requests: l.Requests, Concurrency: cfg.Concurrency, LoadModel: l.Model, RPS: l.RPS(), Errors: l.Errors,
+		Percentiles: percentiles(l.Latency), Uncorrected: &raw, ByCache: map[string]CacheFigures{},
+		Late: l.Late, MaxLagMs: msf(l.MaxLag), Status: map[string]int{}, DBQueries: -1,
+	}
+	if l.Model == Open {
+		w.Rate, w.Connections = cfg.Rate, l.Connections
+	}
+	for state, h := range l.ByState {
+		n := h.Latency.Count()
+		w.ByCache[state] = CacheFigures{Requests: n, RPS: float64(n) / l.Elapsed.Seconds(), Percentiles: percentiles(h.Latency)}
 	}
 	for code, n := range l.Status {
 		key := strconv.Itoa(code)
@@ -366,11 +424,6 @@ func warmFigures(l LoadResult, concurrency int) Warm {
 			key = "error"
 		}
 		w.Status[key] += n
-	}
-	for msg, n := range l.ErrorDist {
-		if !strings.HasPrefix(msg, "HTTP ") {
-			w.Status["error"] += n
-		}
 	}
 	return w
 }
@@ -385,28 +438,6 @@ func probe(ctx context.Context, cfg Config, ep Endpoint) (hitShare, dbQueries fl
 		}
 	}
 	return s.hitShare(), s.dbQueries()
-}
-
-func histogram(lats []time.Duration, n int) []Bucket {
-	if len(lats) == 0 {
-		return nil
-	}
-	s := Sorted(lats)
-	lo, hi := s[0], s[len(s)-1]
-	width := (hi - lo) / time.Duration(n)
-	if width <= 0 {
-		return []Bucket{{UpToMs: msf(hi), Count: len(s)}}
-	}
-	buckets := make([]Bucket, n)
-	for i := range buckets {
-		buckets[i].UpToMs = msf(lo + width*time.Duration(i+1))
-	}
-	buckets[n-1].UpToMs = msf(hi)
-	for _, d := range s {
-		i := min(int((d-lo)/width), n-1)
-		buckets[i].Count++
-	}
-	return buckets
 }
 
 // redisCounters sums keyspace_hits and keyspace_misses over every master.

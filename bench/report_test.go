@@ -15,9 +15,9 @@ import (
 func sample() *Report {
 	return &Report{Schema: SchemaV1, API: "http://127.0.0.1:8000", Complete: true, Endpoints: []Result{
 		{Name: "categories", Cold: Serial{Samples: 10, P50: 20}, WarmSerial: Serial{Samples: 10, P50: 1},
-			Warm: Warm{Requests: 1000, Concurrency: 10, P50: 4, P95: 2, RPS: 5000}, Speedup: 20},
+			Warm: Warm{Requests: 1000, Concurrency: 10, Percentiles: Percentiles{P50: 4, P95: 2}, RPS: 5000}, Speedup: 20},
 		{Name: "colors", Cold: Serial{Samples: 10, P50: 3}, WarmSerial: Serial{Samples: 10, P50: 1.5},
-			Warm: Warm{Requests: 1000, Concurrency: 10, P50: 6, P95: 3, RPS: 4000, Errors: 50}, Speedup: 2},
+			Warm: Warm{Requests: 1000, Concurrency: 10, Percentiles: Percentiles{P50: 6, P95: 3}, RPS: 4000, Errors: 50}, Speedup: 2},
 	}}
 }
 

@@ -14,7 +14,7 @@ func benchSample() bench.Report {
 		{Name: "product_detail",
 			Cold:       bench.Serial{Samples: 3, P50: 4.5, DBQueries: 2},
 			WarmSerial: bench.Serial{Samples: 3, P50: 0.5, Errors: 1},
-			Warm:       bench.Warm{Requests: 50, Concurrency: 4, P50: 0.75, P95: 1.25, P99: 2, RPS: 1234.4, Errors: 2, DBQueries: 0},
+			Warm:       bench.Warm{Requests: 50, Concurrency: 4, Percentiles: bench.Percentiles{P50: 0.75, P95: 1.25, P99: 2}, RPS: 1234.4, Errors: 2, DBQueries: 0},
 			Speedup:    9, HitRatio: 1,
 			Histogram: []bench.Bucket{{UpToMs: 1, Count: 40}, {UpToMs: 2, Count: 10}}},
 		{Name: "recommendations", Skipped: "HTTP 404 at the first request: the API has no such route", Optional: true},
