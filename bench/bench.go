@@ -181,8 +181,9 @@ type Warm struct {
 	Uncorrected *Percentiles `json:"uncorrected,omitempty"`
 	// ByCache splits the successful requests by cache state (CacheStates).
 	ByCache map[string]CacheFigures `json:"by_cache,omitempty"`
-	// Open loop: requests sent more than 1 ms after they were due (the
-	// schedule was not kept), the largest lag, and the connections it took.
+	// Open loop: requests due while every connection was busy, which left
+	// late (the schedule was not kept); the most any request left after it
+	// was due; the connections it took.
 	Late        int            `json:"late,omitempty"`
 	MaxLagMs    float64        `json:"max_lag_ms,omitempty"`
 	Connections int            `json:"connections,omitempty"`

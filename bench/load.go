@@ -68,10 +68,6 @@ type Load struct {
 	CacheState func(*catalogapi.Response) string
 }
 
-// lateAfter is how far behind its schedule an open-loop request may be sent
-// before it counts as late: timer wake-ups on a busy machine are this coarse.
-const lateAfter = time.Millisecond
-
 // LoadResult is what one load phase measured. Only requests that succeeded
 // (2xx/3xx) enter the histograms; everything else is an error.
 type LoadResult struct {
@@ -86,8 +82,10 @@ type LoadResult struct {
 	ErrorDist            map[string]int
 	Elapsed              time.Duration
 	Stopped              bool // ended early by the context
-	// Open loop: requests sent later than lateAfter after they were due,
-	// the largest such lag, and the connections it took.
+	// Open loop: Late counts the requests that were due while all
+	// MaxInFlight connections were busy and so left late (k6 would drop
+	// them); MaxLag is the most any request left after it was due, for
+	// whatever reason (a busy CPU too); Connections is how many it took.
 	Late        int
 	MaxLag      time.Duration
 	Connections int
@@ -243,9 +241,8 @@ func (w *worker) send(due time.Time) {
 	sent := time.Now()
 	if due.IsZero() {
 		due = sent
-	} else if lag := sent.Sub(due); lag > lateAfter {
-		w.late.Add(1)
-		for cur := w.maxLag.Load(); int64(lag) > cur && !w.maxLag.CompareAndSwap(cur, int64(lag)); cur = w.maxLag.Load() {
+	} else if lag := int64(sent.Sub(due)); lag > w.maxLag.Load() {
+		for cur := w.maxLag.Load(); lag > cur && !w.maxLag.CompareAndSwap(cur, lag); cur = w.maxLag.Load() {
 		}
 	}
 	code, header, err := w.do(i)
@@ -357,6 +354,7 @@ dispatch:
 			spawn(due)
 			continue
 		}
+		r.late.Add(1)
 		select {
 		case jobs <- due:
 		case <-ctx.Done():

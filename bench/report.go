@@ -165,18 +165,53 @@ func ReadBaseline(rd io.Reader) (*Report, error) {
 }
 
 // Phases says in one sentence what the figures of a report are: at which
-// concurrency each phase ran and what the speedup divides.
+// concurrency or rate each phase ran, in which load model, and what the
+// speedup divides.
 func (r Report) Phases() string {
 	for _, e := range r.Endpoints {
 		if e.Skipped == "" {
-			return fmt.Sprintf("cold, warm: %d pairs one request at a time, speedup = cold p50 / warm p50; load: %d requests at -c %d",
-				e.Cold.Samples, e.Warm.Requests, e.Warm.Concurrency)
+			return fmt.Sprintf("cold, warm: %d pairs one request at a time, speedup = cold p50 / warm p50; load: %s",
+				e.Cold.Samples, e.Warm.Model())
 		}
 	}
 	if m := r.Mix; m != nil {
-		return fmt.Sprintf("load: %d requests at -c %d, weighted across the endpoints", m.Warm.Requests, m.Warm.Concurrency)
+		return fmt.Sprintf("load: %s, weighted across the endpoints", m.Warm.Model())
 	}
 	return ""
+}
+
+// Model says how the load phase sent its requests.
+func (w Warm) Model() string {
+	if w.LoadModel == Open {
+		return fmt.Sprintf("%d requests at %g/s, open loop (latency from when each was due)", w.Requests, w.Rate)
+	}
+	return fmt.Sprintf("%d requests at -c %d, closed loop", w.Requests, w.Concurrency)
+}
+
+// Details are the lines a load phase adds below the table: in the open
+// loop, the figures from when due beside those from when sent and whether
+// the schedule was kept; the figures of each cache state seen.
+func (w Warm) Details() []string {
+	var out []string
+	if w.LoadModel == Open && w.Uncorrected != nil {
+		u := w.Uncorrected
+		line := fmt.Sprintf("open loop at %g/s: p50 %.2f, p99 %.2f, p99.9 %.2f ms from when due; %.2f, %.2f, %.2f ms from when sent (uncorrected); %d connections",
+			w.Rate, w.P50, w.P99, w.P999, u.P50, u.P99, u.P999, w.Connections)
+		if w.Late > 0 {
+			line += fmt.Sprintf("; schedule not kept: %d requests left late, up to %.0f ms", w.Late, w.MaxLagMs)
+		}
+		out = append(out, line)
+	}
+	var parts []string
+	for _, st := range CacheStates {
+		if c, ok := w.ByCache[st]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d (%.0f/s, p50 %.2f, p95 %.2f, p99 %.2f ms)", st, c.Requests, c.RPS, c.P50, c.P95, c.P99))
+		}
+	}
+	if len(parts) > 0 {
+		out = append(out, "by cache state: "+strings.Join(parts, ", "))
+	}
+	return out
 }
 
 // Markdown renders the report for a pull request or a CI step summary.
@@ -207,6 +242,22 @@ func (r Report) Markdown() string {
 	if m := r.Mix; m != nil {
 		fmt.Fprintf(&b, "| mix of %d | | | | %.2f ms | %.2f ms | %.2f ms | %.0f | %d | %s | |\n",
 			len(m.Picks), m.Warm.P50, m.Warm.P95, m.Warm.P99, m.Warm.RPS, m.Warm.Errors, ratioText(m.HitRatio))
+	}
+	var details []string
+	for _, e := range r.Endpoints {
+		if e.Skipped == "" {
+			for _, d := range e.Warm.Details() {
+				details = append(details, fmt.Sprintf("- %s: %s\n", e.Name, d))
+			}
+		}
+	}
+	if m := r.Mix; m != nil {
+		for _, d := range m.Warm.Details() {
+			details = append(details, fmt.Sprintf("- mix: %s\n", d))
+		}
+	}
+	if len(details) > 0 {
+		b.WriteString("\n" + strings.Join(details, ""))
 	}
 	if len(r.Thresholds) > 0 {
 		b.WriteString("\n| gate | result | detail |\n|---|---|---|\n")

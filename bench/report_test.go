@@ -155,7 +155,7 @@ func TestMarkdown(t *testing.T) {
 	Gates{MinSpeedup: 10, MaxErrorRate: -1}.Check(r)
 	md := r.Markdown()
 	for _, want := range []string{"### cachectl bench: **failed**", "| categories | 20.00 ms | 1.00 ms | 20.0x | 4.00 ms |",
-		"cold, warm: 10 pairs one request at a time, speedup = cold p50 / warm p50; load: 1000 requests at -c 10.",
+		"cold, warm: 10 pairs one request at a time, speedup = cold p50 / warm p50; load: 1000 requests at -c 10, closed loop.",
 		"| min-speedup colors | **breached** |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
