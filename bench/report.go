@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,11 +37,14 @@ type Threshold struct {
 // MaxWarmP95 and the p95 and rps regressions the load phase, MaxErrorRate all
 // of them.
 type Gates struct {
-	MinSpeedup    float64       // cold p50 / warm p50 of the pairs, per endpoint
-	MaxWarmP95    time.Duration // p95 under load, per endpoint
-	MaxErrorRate  float64       // failed / all requests, per endpoint, every phase; negative: off
-	Baseline      *Report       // a previous report
-	MaxRegression float64       // percent: p95 under load may grow, rps and speedup may shrink, by at most this much
+	MinSpeedup float64       // cold p50 / warm p50 of the pairs, per endpoint
+	MaxWarmP95 time.Duration // p95 under load, per endpoint
+	// MaxWarmP95ByCache gates the p95 under load of one cache state's
+	// responses (CacheStates), per endpoint: HIT=5ms.
+	MaxWarmP95ByCache map[string]time.Duration
+	MaxErrorRate      float64 // failed / all requests, per endpoint, every phase; negative: off
+	Baseline          *Report // a previous report
+	MaxRegression     float64 // percent: p95 under load may grow, rps and speedup may shrink, by at most this much
 }
 
 // Check applies the gates and sets Thresholds and Passed. A baseline
@@ -71,6 +75,7 @@ func (g Gates) Check(r *Report) {
 		if g.MaxWarmP95 > 0 {
 			g.maxP95(add, e.Name, e.Warm)
 		}
+		g.maxStateP95(add, e.Name, e.Warm)
 		if g.MaxErrorRate >= 0 {
 			ws := e.WarmSerial
 			total := e.Warm.Requests + e.Cold.Samples + ws.Samples
@@ -100,6 +105,7 @@ func (g Gates) Check(r *Report) {
 		if g.MaxWarmP95 > 0 {
 			g.maxP95(add, "mix", m.Warm)
 		}
+		g.maxStateP95(add, "mix", m.Warm)
 		if g.MaxErrorRate >= 0 {
 			add("max-error-rate mix", rate(m.Warm.Errors, m.Warm.Requests) <= g.MaxErrorRate, "error rate %.4f (%d of %d under load), want at most %.4f",
 				rate(m.Warm.Errors, m.Warm.Requests), m.Warm.Errors, m.Warm.Requests, g.MaxErrorRate)
@@ -116,6 +122,46 @@ func (g Gates) maxP95(add func(string, bool, string, ...any), name string, w War
 	limit := msf(g.MaxWarmP95)
 	add("max-warm-p95 "+name, w.P95 <= limit && w.Requests > w.Errors,
 		"p95 under load at -c %d: %.2f ms, want at most %.2f ms", w.Concurrency, w.P95, limit)
+}
+
+// maxStateP95 gates the p95 of each cache state named; a load phase with no
+// response of that state fails it (a HIT gate with no HIT is a cold cache).
+func (g Gates) maxStateP95(add func(string, bool, string, ...any), name string, w Warm) {
+	for _, st := range CacheStates {
+		d, ok := g.MaxWarmP95ByCache[st]
+		if !ok {
+			continue
+		}
+		limit := msf(d)
+		c, seen := w.ByCache[st]
+		if !seen {
+			add("max-warm-p95 "+st+" "+name, false, "no %s response under load, want p95 at most %.2f ms", st, limit)
+			continue
+		}
+		add("max-warm-p95 "+st+" "+name, c.P95 <= limit, "p95 of the %d %s responses under load: %.2f ms, want at most %.2f ms", c.Requests, st, c.P95, limit)
+	}
+}
+
+// ParseP95Gate reads one --max-warm-p95 value: DUR gates every response,
+// STATE=DUR (HIT=5ms) those of one cache state; state is "" for the first.
+func ParseP95Gate(s string) (state string, d time.Duration, err error) {
+	if st, dur, ok := strings.Cut(s, "="); ok {
+		state = strings.TrimSpace(st)
+		if !strings.EqualFold(state, "unknown") {
+			state = strings.ToUpper(state)
+		} else {
+			state = "unknown"
+		}
+		if !slices.Contains(CacheStates, state) {
+			return "", 0, fmt.Errorf("%q: the cache state is one of %s", s, strings.Join(CacheStates, ", "))
+		}
+		s = dur
+	}
+	d, err = time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return "", 0, fmt.Errorf("%q: want a positive duration (5ms) or STATE=DUR (HIT=5ms)", s)
+	}
+	return state, d, nil
 }
 
 // loadAt names a baseline's other concurrency, whose figures compare less well.

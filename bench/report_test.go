@@ -191,3 +191,33 @@ func TestReadEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// A p95 gate may target one cache state: the HIT responses alone, whose
+// p95 a few slow MISSes would otherwise hide or spoil.
+func TestGateOnOneCacheState(t *testing.T) {
+	r := sample()
+	r.Endpoints[0].Warm.ByCache = map[string]CacheFigures{
+		"HIT":  {Requests: 990, Percentiles: Percentiles{P95: 1.5}},
+		"MISS": {Requests: 10, Percentiles: Percentiles{P95: 40}},
+	}
+	hit, d, err := ParseP95Gate("hit=2ms")
+	if err != nil || hit != "HIT" || d != 2*time.Millisecond {
+		t.Fatalf("ParseP95Gate = %q, %s, %v", hit, d, err)
+	}
+	Gates{MaxWarmP95ByCache: map[string]time.Duration{hit: d}, MaxErrorRate: -1}.Check(r)
+	want := []string{"max-warm-p95 HIT colors"} // colors has no HIT at all
+	if got := r.Breaches(); !slices.Equal(got, want) {
+		t.Errorf("breaches = %v, want %v (%+v)", got, want, r.Thresholds)
+	}
+	if th := r.Thresholds[0]; th.Detail != "p95 of the 990 HIT responses under load: 1.50 ms, want at most 2.00 ms" {
+		t.Errorf("detail %q", th.Detail)
+	}
+	for _, bad := range []string{"WARM=5ms", "HIT=", "5", "-1ms"} {
+		if _, _, err := ParseP95Gate(bad); err == nil {
+			t.Errorf("ParseP95Gate(%q) accepted", bad)
+		}
+	}
+	if st, d, err := ParseP95Gate("5ms"); err != nil || st != "" || d != 5*time.Millisecond {
+		t.Errorf("plain 5ms: %q %s %v", st, d, err)
+	}
+}
