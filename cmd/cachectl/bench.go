@@ -29,9 +29,11 @@ type benchOptions struct {
 	Only           []string
 	ReportFile     string
 	Mix            bool
+	Rate           float64
+	Repeat         int
 
 	MinSpeedup    float64
-	MaxWarmP95    time.Duration
+	MaxWarmP95    []string
 	MaxErrorRate  float64
 	BaselineFile  string
 	MaxRegression float64
@@ -51,9 +53,10 @@ that is the job), sends one request (cold) and then the same request again
 same concurrency, 1, so it says what the cache buys, whatever the number of
 server workers.
 
-Under load: the endpoint primed, then -n requests at -c concurrency through
-hey's engine: p50/p90/p95/p99/max, requests per second, status codes and the
-Redis hit ratio during the load. A server with few workers queues here, so
+Under load: the endpoint primed, then -n requests at -c concurrency in a
+closed loop, or with --rate R in an open loop (sent on schedule, latency
+counted from when each was due): p50/p90/p95/p99/p99.9/max, requests per
+second, status codes, the Redis hit ratio, and the same split by cache state. A server with few workers queues here, so
 these figures say how it holds up under load, not what the cache buys.
 
 It also reports X-Cache agreement and database queries per request cold and
@@ -108,8 +111,10 @@ $GITHUB_STEP_SUMMARY is set, a markdown summary is appended to it.`,
 	fl.StringSliceVar(&opts.Only, "only", nil, "benchmark only these endpoints (repeat or comma-separate)")
 	fl.BoolVar(&opts.Mix, "mix", false, "one weighted warm phase across all endpoints (weights from --endpoints, else equal) instead of one per endpoint")
 	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
+	fl.Float64Var(&opts.Rate, "rate", 0, "open loop: send -n requests at R per second on schedule, latency counted from when each was due (default: closed loop at -c)")
+	fl.IntVar(&opts.Repeat, "repeat", 1, "run both phases of every endpoint N times; --baseline then compares over the repeats")
 	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 of the pairs, one request at a time, at least X")
-	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's p95 under load (at -c) at most DUR")
+	fl.StringSliceVar(&opts.MaxWarmP95, "max-warm-p95", nil, "gate: every endpoint's p95 under load at most DUR, or STATE=DUR for one cache state's responses (HIT=5ms)")
 	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint, both phases, at most R (0..1; by default any failed request fails the run)")
 	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
 	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: p95 under load may grow, rps under load and the speedup may shrink, by at most PCT percent")
@@ -129,8 +134,12 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf("--request-timeout must be positive")
 	case o.MinSpeedup < 0:
 		return usageErrorf("--min-speedup must not be negative")
-	case o.MaxWarmP95 < 0:
-		return usageErrorf("--max-warm-p95 must not be negative")
+	case o.Rate < 0:
+		return usageErrorf("--rate is requests per second, more than 0")
+	case o.Repeat < 1 || o.Repeat > 100:
+		return usageErrorf("--repeat must be between 1 and 100, not %d", o.Repeat)
+	case o.Mix && o.Repeat > 1:
+		return usageErrorf("--repeat compares endpoints one by one, which --mix does not measure")
 	case o.MaxErrorRate < 0 || o.MaxErrorRate > 1:
 		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
 	case o.MaxRegression < 0:
@@ -159,6 +168,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	cfg := bench.Config{
 		Client: opts.Client, Redis: conn.Client, Schema: opts.Schema,
 		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: opts.RequestTimeout,
+		Rate: opts.Rate, Repeat: opts.Repeat,
 	}
 	var done func()
 	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
@@ -187,7 +197,21 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 }
 
 func (o *benchOptions) gates() (bench.Gates, error) {
-	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxWarmP95: o.MaxWarmP95, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
+	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
+	for _, v := range o.MaxWarmP95 {
+		state, d, err := bench.ParseP95Gate(v)
+		switch {
+		case err != nil:
+			return gates, usageErrorf("--max-warm-p95 %w", err)
+		case state == "":
+			gates.MaxWarmP95 = d
+		default:
+			if gates.MaxWarmP95ByCache == nil {
+				gates.MaxWarmP95ByCache = map[string]time.Duration{}
+			}
+			gates.MaxWarmP95ByCache[state] = d
+		}
+	}
 	if o.BaselineFile == "" {
 		return gates, nil
 	}
