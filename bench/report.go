@@ -207,6 +207,26 @@ func (g Gates) maxStateP95(add func(string, bool, string, ...any), name string, 
 	}
 }
 
+// SetP95 sets MaxWarmP95 and MaxWarmP95ByCache from --max-warm-p95 values
+// (ParseP95Gate).
+func (g *Gates) SetP95(values []string) error {
+	for _, v := range values {
+		state, d, err := ParseP95Gate(v)
+		switch {
+		case err != nil:
+			return err
+		case state == "":
+			g.MaxWarmP95 = d
+		default:
+			if g.MaxWarmP95ByCache == nil {
+				g.MaxWarmP95ByCache = map[string]time.Duration{}
+			}
+			g.MaxWarmP95ByCache[state] = d
+		}
+	}
+	return nil
+}
+
 // ParseP95Gate reads one --max-warm-p95 value: DUR gates every response,
 // STATE=DUR (HIT=5ms) those of one cache state; state is "" for the first.
 func ParseP95Gate(s string) (state string, d time.Duration, err error) {

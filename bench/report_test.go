@@ -217,7 +217,9 @@ func TestGateOnOneCacheState(t *testing.T) {
 			t.Errorf("ParseP95Gate(%q) accepted", bad)
 		}
 	}
-	if st, d, err := ParseP95Gate("5ms"); err != nil || st != "" || d != 5*time.Millisecond {
-		t.Errorf("plain 5ms: %q %s %v", st, d, err)
+	var g Gates
+	if err := g.SetP95([]string{"5ms", "HIT=2ms", "MISS=40ms"}); err != nil || g.MaxWarmP95 != 5*time.Millisecond ||
+		g.MaxWarmP95ByCache["HIT"] != 2*time.Millisecond || g.MaxWarmP95ByCache["MISS"] != 40*time.Millisecond {
+		t.Errorf("SetP95: %v, %+v", err, g)
 	}
 }

@@ -134,12 +134,8 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf("--request-timeout must be positive")
 	case o.MinSpeedup < 0:
 		return usageErrorf("--min-speedup must not be negative")
-	case o.Rate < 0:
-		return usageErrorf("--rate is requests per second, more than 0")
-	case o.Repeat < 1 || o.Repeat > 100:
-		return usageErrorf("--repeat must be between 1 and 100, not %d", o.Repeat)
-	case o.Mix && o.Repeat > 1:
-		return usageErrorf("--repeat compares endpoints one by one, which --mix does not measure")
+	case o.Rate < 0 || o.Repeat < 1 || o.Repeat > 100 || (o.Mix && o.Repeat > 1):
+		return usageErrorf("--rate must be positive, --repeat from 1 to 100 and without --mix")
 	case o.MaxErrorRate < 0 || o.MaxErrorRate > 1:
 		return usageErrorf("--max-error-rate is a rate between 0 and 1, not %g", o.MaxErrorRate)
 	case o.MaxRegression < 0:
@@ -198,19 +194,8 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 
 func (o *benchOptions) gates() (bench.Gates, error) {
 	gates := bench.Gates{MinSpeedup: o.MinSpeedup, MaxErrorRate: o.MaxErrorRate, MaxRegression: o.MaxRegression}
-	for _, v := range o.MaxWarmP95 {
-		state, d, err := bench.ParseP95Gate(v)
-		switch {
-		case err != nil:
-			return gates, usageErrorf("--max-warm-p95 %w", err)
-		case state == "":
-			gates.MaxWarmP95 = d
-		default:
-			if gates.MaxWarmP95ByCache == nil {
-				gates.MaxWarmP95ByCache = map[string]time.Duration{}
-			}
-			gates.MaxWarmP95ByCache[state] = d
-		}
+	if err := gates.SetP95(o.MaxWarmP95); err != nil {
+		return gates, usageErrorf("--max-warm-p95 %w", err)
 	}
 	if o.BaselineFile == "" {
 		return gates, nil
