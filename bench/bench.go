@@ -52,6 +52,16 @@ type Config struct {
 	Concurrency int           // requests in flight in the load phase, default 10
 	Timeout     time.Duration // per request, default 10s
 	Probes      int           // requests after the load phase that read X-Cache and X-DB-Queries, default 10
+	// Repeat runs both phases of every endpoint this many times (default 1),
+	// for a baseline comparison that knows the noise between runs.
+	Repeat int
+	// Rate > 0 runs the load phase as an open loop: Rate requests per
+	// second on schedule, Requests in all, latency from when each was due.
+	// 0 keeps the closed loop of Concurrency workers.
+	Rate float64
+	// CacheState names the cache state of a load-phase response for
+	// Warm.ByCache; XCacheState (the X-Cache header, else "unknown") when nil.
+	CacheState func(*catalogapi.Response) string
 	// Progress, if set, is told what is happening ("colors: cold/warm pair 3/10, ...").
 	Progress func(msg string)
 }
@@ -98,6 +108,9 @@ func (c Config) withDefaults() Config {
 	if c.Probes <= 0 {
 		c.Probes = 10
 	}
+	if c.Repeat <= 0 {
+		c.Repeat = 1
+	}
 	return c
 }
 
@@ -126,9 +139,9 @@ func newRequest(ctx context.Context, ep Endpoint) (*http.Request, error) {
 	return req, nil
 }
 
-// loadRequest builds a request of a warm phase. hey's engine sends it
-// through its own client, not cfg.Client, so the API's credentials are handed
-// over here.
+// loadRequest builds a request of a warm phase. The load engine sends it
+// through its own tuned client, not cfg.Client, so the API's credentials are
+// handed over here.
 func loadRequest(cfg Config, ep Endpoint) *http.Request {
 	r, _ := newRequest(context.Background(), ep)
 	if r != nil {
@@ -163,6 +176,9 @@ type Result struct {
 	XCacheAgreement float64 `json:"xcache_agreement"`
 	// Histogram counts the load phase's latencies in 8 buckets between the fastest and the slowest.
 	Histogram []Bucket `json:"histogram,omitempty"`
+	// Repeats are each repeat's figures with --repeat N > 1; the figures
+	// above pool them all.
+	Repeats []Repeat `json:"repeats,omitempty"`
 	// Optional is the endpoint's: a skipped optional endpoint breaches no gate.
 	Optional bool `json:"-"`
 }
@@ -183,19 +199,54 @@ type Serial struct {
 	DBQueries   float64 `json:"db_queries"` // mean X-DB-Queries; -1 when not sent
 }
 
-// Warm is the load phase: the endpoint primed, then hey's load at Concurrency.
+// Warm is the load phase: the endpoint primed, then Requests sent in a
+// closed loop at Concurrency, or in an open loop at Rate. In the open loop
+// the percentiles count from when each request was due (corrected for
+// coordinated omission) and Uncorrected from when it was sent; in the
+// closed loop the two are the same.
 type Warm struct {
-	Requests    int            `json:"requests"`
-	Concurrency int            `json:"concurrency"`
-	RPS         float64        `json:"rps"`
-	P50         float64        `json:"p50_ms"`
-	P90         float64        `json:"p90_ms"`
-	P95         float64        `json:"p95_ms"`
-	P99         float64        `json:"p99_ms"`
-	Max         float64        `json:"max_ms"`
+	Requests    int     `json:"requests"`
+	Concurrency int     `json:"concurrency"`
+	LoadModel   string  `json:"load_model"`     // "closed" or "open"
+	Rate        float64 `json:"rate,omitempty"` // open loop: requests per second asked for
+	RPS         float64 `json:"rps"`
+	Percentiles
+	Uncorrected *Percentiles `json:"uncorrected,omitempty"`
+	// ByCache splits the successful requests by cache state (CacheStates).
+	ByCache map[string]CacheFigures `json:"by_cache,omitempty"`
+	// Open loop: requests due while every connection was busy, which left
+	// late (the schedule was not kept); the most any request left after it
+	// was due; the connections it took.
+	Late        int            `json:"late,omitempty"`
+	MaxLagMs    float64        `json:"max_lag_ms,omitempty"`
+	Connections int            `json:"connections,omitempty"`
 	Errors      int            `json:"errors"`
 	Status      map[string]int `json:"status"`
 	DBQueries   float64        `json:"db_queries"` // mean X-DB-Queries of the probes; -1 when not sent
+}
+
+// Percentiles are a load phase's latencies, in milliseconds.
+type Percentiles struct {
+	P50  float64 `json:"p50_ms"`
+	P90  float64 `json:"p90_ms"`
+	P95  float64 `json:"p95_ms"`
+	P99  float64 `json:"p99_ms"`
+	P999 float64 `json:"p99_9_ms"`
+	Max  float64 `json:"max_ms"`
+}
+
+func percentiles(h *Histogram) Percentiles {
+	return Percentiles{
+		P50: msf(h.Percentile(50)), P90: msf(h.Percentile(90)), P95: msf(h.Percentile(95)),
+		P99: msf(h.Percentile(99)), P999: msf(h.Percentile(99.9)), Max: msf(h.Max()),
+	}
+}
+
+// CacheFigures are the load phase's responses of one cache state.
+type CacheFigures struct {
+	Requests int     `json:"requests"`
+	RPS      float64 `json:"rps"`
+	Percentiles
 }
 
 // Bucket is one bar of a latency histogram.
@@ -235,40 +286,90 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		clear = []string{keyspace.EscapeGlob(prime.Key)}
 	}
 
-	cold, warmSerial, err := pairs(ctx, cfg, ep, clear, progress)
-	res.Cold, res.WarmSerial, res.SpeedupBasis = cold, warmSerial, SpeedupBasis
-	if cold.P50 > 0 && warmSerial.P50 > 0 {
-		res.Speedup = cold.P50 / warmSerial.P50
-	}
-	if err != nil {
-		return res, err
-	}
-
-	progress("under load, %d requests at concurrency %d", cfg.Requests, cfg.Concurrency)
-	if _, err := do(ctx, cfg, ep); err != nil { // prime
-		return res, endpointErr(ep, err)
-	}
-	before, berr := redisCounters(ctx, cfg.Redis)
-	load, err := RunLoad(ctx, Load{
-		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
-		NewRequest: func() *http.Request { return loadRequest(cfg, ep) },
-	})
-	if err != nil {
-		return res, err
-	}
-	after, aerr := redisCounters(ctx, cfg.Redis)
-	res.Warm = warmFigures(load, cfg.Concurrency)
-	res.Histogram = histogram(load.Latencies, 8)
-	if berr == nil && aerr == nil {
-		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
-			res.HitRatio = float64(h) / float64(h+m)
+	var allCold, allWarm samples
+	var all LoadResult
+	var hits, misses int64
+	for r := range cfg.Repeat {
+		if cfg.Repeat > 1 {
+			progress("repeat %d/%d", r+1, cfg.Repeat)
 		}
-	}
-	if load.Stopped {
-		return res, ctx.Err()
+		rep, c, w, load, err := runOnce(ctx, cfg, ep, clear, progress)
+		allCold.merge(c)
+		allWarm.merge(w)
+		all.add(load)
+		hits, misses = hits+rep.hits, misses+rep.misses
+		if cfg.Repeat > 1 {
+			res.Repeats = append(res.Repeats, rep.Repeat)
+		}
+		res.Cold, res.WarmSerial, res.SpeedupBasis = allCold.serial(), allWarm.serial(), SpeedupBasis
+		res.Speedup = speedup(res.Cold, res.WarmSerial)
+		if load.Latency != nil {
+			res.Warm = warmFigures(all, cfg)
+			res.Histogram = all.Latency.Bars(8)
+		}
+		if hits+misses > 0 {
+			res.HitRatio = float64(hits) / float64(hits+misses)
+		}
+		if err != nil || load.Stopped {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return res, err
+		}
 	}
 	res.XCacheAgreement, res.Warm.DBQueries = probe(ctx, cfg, ep)
 	return res, ctx.Err()
+}
+
+// Repeat is one run of both phases of an endpoint, as --repeat keeps them;
+// the Result's own figures pool every repeat's requests.
+type Repeat struct {
+	Cold       Serial  `json:"cold"`
+	WarmSerial Serial  `json:"warm_serial"`
+	Speedup    float64 `json:"speedup"`
+	Warm       Warm    `json:"warm"`
+	HitRatio   float64 `json:"hit_ratio"`
+}
+
+type repeatRun struct {
+	Repeat
+	hits, misses int64
+}
+
+func speedup(cold, warm Serial) float64 {
+	if cold.P50 > 0 && warm.P50 > 0 {
+		return cold.P50 / warm.P50
+	}
+	return 0
+}
+
+// runOnce runs the pairs and then the load phase once.
+func runOnce(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (rep repeatRun, cold, warm samples, load LoadResult, err error) {
+	rep.HitRatio = -1
+	cold, warm, err = pairs(ctx, cfg, ep, clear, progress)
+	rep.Cold, rep.WarmSerial = cold.serial(), warm.serial()
+	rep.Speedup = speedup(rep.Cold, rep.WarmSerial)
+	if err != nil {
+		return rep, cold, warm, load, err
+	}
+	progress("under load, %s", cfg.loadText())
+	if _, err := do(ctx, cfg, ep); err != nil { // prime
+		return rep, cold, warm, load, endpointErr(ep, err)
+	}
+	before, berr := redisCounters(ctx, cfg.Redis)
+	load, err = RunLoad(ctx, cfg.load([]*http.Request{loadRequest(cfg, ep)}, nil))
+	if err != nil {
+		return rep, cold, warm, load, err
+	}
+	after, aerr := redisCounters(ctx, cfg.Redis)
+	rep.Warm = warmFigures(load, cfg)
+	if berr == nil && aerr == nil {
+		rep.hits, rep.misses = after[0]-before[0], after[1]-before[1]
+		if rep.hits+rep.misses > 0 {
+			rep.HitRatio = float64(rep.hits) / float64(rep.hits+rep.misses)
+		}
+	}
+	return rep, cold, warm, load, nil
 }
 
 // absent says why an endpoint cannot be measured when its first response
@@ -292,21 +393,20 @@ func endpointErr(ep Endpoint, err error) error {
 // pairs takes cfg.ColdSamples cold/warm pairs, one request at a time, as
 // hyperfine's --prepare does: clear the endpoint's keys, request (cold),
 // request again (warm).
-func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm Serial, err error) {
-	var c, w samples
+func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm samples, err error) {
 	for i := range cfg.ColdSamples {
 		progress("cold/warm pair %d/%d, one request at a time", i+1, cfg.ColdSamples)
 		if err = clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
 			break
 		}
-		if err = c.take(ctx, cfg, ep); err != nil {
+		if err = cold.take(ctx, cfg, ep); err != nil {
 			break
 		}
-		if err = w.take(ctx, cfg, ep); err != nil {
+		if err = warm.take(ctx, cfg, ep); err != nil {
 			break
 		}
 	}
-	return c.serial(), w.serial(), err
+	return cold, warm, err
 }
 
 // samples collects what requests sent one at a time saw.
@@ -316,6 +416,13 @@ type samples struct {
 	hits, misses     int
 	withCache        int // responses with an X-Cache header
 	queries, counted int // X-DB-Queries summed, and the responses that sent it
+}
+
+// merge adds o's requests to s.
+func (s *samples) merge(o samples) {
+	s.n, s.errors, s.hits, s.misses = s.n+o.n, s.errors+o.errors, s.hits+o.hits, s.misses+o.misses
+	s.withCache, s.queries, s.counted = s.withCache+o.withCache, s.queries+o.queries, s.counted+o.counted
+	s.lats = append(s.lats, o.lats...)
 }
 
 // take sends one request and counts it; only the context's end is an error.
@@ -376,13 +483,33 @@ func (s *samples) serial() Serial {
 	}
 }
 
-func warmFigures(l LoadResult, concurrency int) Warm {
-	s := Sorted(l.Latencies)
+// load is the load phase of cfg over targets.
+func (c Config) load(targets []*http.Request, pick func() int) Load {
+	return Load{Requests: c.Requests, Concurrency: c.Concurrency, Rate: c.Rate, Timeout: c.Timeout,
+		Targets: targets, Pick: pick, CacheState: c.CacheState}
+}
+
+// loadText says how the load phase sends, for progress.
+func (c Config) loadText() string {
+	if c.Rate > 0 {
+		return fmt.Sprintf("%d requests in an open loop at %g/s", c.Requests, c.Rate)
+	}
+	return fmt.Sprintf("%d requests at concurrency %d", c.Requests, c.Concurrency)
+}
+
+func warmFigures(l LoadResult, cfg Config) Warm {
+	raw := percentiles(l.Uncorrected)
 	w := Warm{
-		Requests: l.Requests, Concurrency: concurrency, RPS: l.RPS(), Errors: l.Errors,
-		P50: msf(Percentile(s, 50)), P90: msf(Percentile(s, 90)), P95: msf(Percentile(s, 95)),
-		P99: msf(Percentile(s, 99)), Max: msf(Percentile(s, 100)),
-		Status: map[string]int{}, DBQueries: -1,
+		Requests: l.Requests, Concurrency: cfg.Concurrency, LoadModel: l.Model, RPS: l.RPS(), Errors: l.Errors,
+		Percentiles: percentiles(l.Latency), Uncorrected: &raw, ByCache: map[string]CacheFigures{},
+		Late: l.Late, MaxLagMs: msf(l.MaxLag), Status: map[string]int{}, DBQueries: -1,
+	}
+	if l.Model == Open {
+		w.Rate, w.Connections = cfg.Rate, l.Connections
+	}
+	for state, h := range l.ByState {
+		n := h.Latency.Count()
+		w.ByCache[state] = CacheFigures{Requests: n, RPS: float64(n) / l.Elapsed.Seconds(), Percentiles: percentiles(h.Latency)}
 	}
 	for code, n := range l.Status {
 		key := strconv.Itoa(code)
@@ -390,11 +517,6 @@ func warmFigures(l LoadResult, concurrency int) Warm {
 			key = "error"
 		}
 		w.Status[key] += n
-	}
-	for msg, n := range l.ErrorDist {
-		if !strings.HasPrefix(msg, "HTTP ") {
-			w.Status["error"] += n
-		}
 	}
 	return w
 }
@@ -409,28 +531,6 @@ func probe(ctx context.Context, cfg Config, ep Endpoint) (hitShare, dbQueries fl
 		}
 	}
 	return s.hitShare(), s.dbQueries()
-}
-
-func histogram(lats []time.Duration, n int) []Bucket {
-	if len(lats) == 0 {
-		return nil
-	}
-	s := Sorted(lats)
-	lo, hi := s[0], s[len(s)-1]
-	width := (hi - lo) / time.Duration(n)
-	if width <= 0 {
-		return []Bucket{{UpToMs: msf(hi), Count: len(s)}}
-	}
-	buckets := make([]Bucket, n)
-	for i := range buckets {
-		buckets[i].UpToMs = msf(lo + width*time.Duration(i+1))
-	}
-	buckets[n-1].UpToMs = msf(hi)
-	for _, d := range s {
-		i := min(int((d-lo)/width), n-1)
-		buckets[i].Count++
-	}
-	return buckets
 }
 
 // redisCounters sums keyspace_hits and keyspace_misses over every master.

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
-	"sync/atomic"
 )
 
 // Mix is one weighted warm phase across several endpoints, as traffic
-// arrives in production. hey reports no per-request URL, so the figures are
-// those of the mix as a whole; Picks says how many requests went to each endpoint.
+// arrives in production. The figures are those of the mix as a whole;
+// Picks says how many requests went to each endpoint.
 type Mix struct {
 	Warm     Warm           `json:"warm"`
 	HitRatio float64        `json:"hit_ratio"` // Redis keyspace hits / (hits+misses) during the phase; -1 when unknown
@@ -56,36 +55,34 @@ func RunMix(ctx context.Context, cfg Config, all []Endpoint) (Mix, error) {
 	if len(eps) == 0 {
 		return mix, errors.New("mix: every endpoint was skipped")
 	}
-	picks := make([]atomic.Int64, len(eps))
 	if cfg.Progress != nil {
 		cfg.Progress("mix: under load, weighted across all endpoints")
 	}
 	before, berr := redisCounters(ctx, cfg.Redis)
-	load, err := RunLoad(ctx, Load{
-		Requests: cfg.Requests, Concurrency: cfg.Concurrency, Timeout: cfg.Timeout,
-		NewRequest: func() *http.Request {
-			n := rand.IntN(total)
-			i := 0
-			for cum[i] <= n {
-				i++
-			}
-			picks[i].Add(1)
-			return loadRequest(cfg, eps[i])
-		},
-		Template: func() *http.Request { return loadRequest(cfg, eps[0]) },
-	})
+	targets := make([]*http.Request, len(eps))
+	for i, ep := range eps {
+		targets[i] = loadRequest(cfg, ep)
+	}
+	load, err := RunLoad(ctx, cfg.load(targets, func() int {
+		n := rand.IntN(total)
+		i := 0
+		for cum[i] <= n {
+			i++
+		}
+		return i
+	}))
 	if err != nil {
 		return mix, err
 	}
 	after, aerr := redisCounters(ctx, cfg.Redis)
-	mix.Warm = warmFigures(load, cfg.Concurrency)
+	mix.Warm = warmFigures(load, cfg)
 	if berr == nil && aerr == nil {
 		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {
 			mix.HitRatio = float64(h) / float64(h+m)
 		}
 	}
 	for i, ep := range eps {
-		mix.Picks[ep.Name] += int(picks[i].Load())
+		mix.Picks[ep.Name] += load.Picks[i]
 	}
 	return mix, ctx.Err()
 }

@@ -15,9 +15,9 @@ import (
 func sample() *Report {
 	return &Report{Schema: SchemaV1, API: "http://127.0.0.1:8000", Complete: true, Endpoints: []Result{
 		{Name: "categories", Cold: Serial{Samples: 10, P50: 20}, WarmSerial: Serial{Samples: 10, P50: 1},
-			Warm: Warm{Requests: 1000, Concurrency: 10, P50: 4, P95: 2, RPS: 5000}, Speedup: 20},
+			Warm: Warm{Requests: 1000, Concurrency: 10, Percentiles: Percentiles{P50: 4, P95: 2}, RPS: 5000}, Speedup: 20},
 		{Name: "colors", Cold: Serial{Samples: 10, P50: 3}, WarmSerial: Serial{Samples: 10, P50: 1.5},
-			Warm: Warm{Requests: 1000, Concurrency: 10, P50: 6, P95: 3, RPS: 4000, Errors: 50}, Speedup: 2},
+			Warm: Warm{Requests: 1000, Concurrency: 10, Percentiles: Percentiles{P50: 6, P95: 3}, RPS: 4000, Errors: 50}, Speedup: 2},
 	}}
 }
 
@@ -155,7 +155,7 @@ func TestMarkdown(t *testing.T) {
 	Gates{MinSpeedup: 10, MaxErrorRate: -1}.Check(r)
 	md := r.Markdown()
 	for _, want := range []string{"### cachectl bench: **failed**", "| categories | 20.00 ms | 1.00 ms | 20.0x | 4.00 ms |",
-		"cold, warm: 10 pairs one request at a time, speedup = cold p50 / warm p50; load: 1000 requests at -c 10.",
+		"cold, warm: 10 pairs one request at a time, speedup = cold p50 / warm p50; load: 1000 requests at -c 10, closed loop.",
 		"| min-speedup colors | **breached** |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
@@ -189,5 +189,37 @@ func TestReadEndpoints(t *testing.T) {
 		if _, err := ReadEndpoints(p, api); err == nil {
 			t.Errorf("%s accepted", name)
 		}
+	}
+}
+
+// A p95 gate may target one cache state: the HIT responses alone, whose
+// p95 a few slow MISSes would otherwise hide or spoil.
+func TestGateOnOneCacheState(t *testing.T) {
+	r := sample()
+	r.Endpoints[0].Warm.ByCache = map[string]CacheFigures{
+		"HIT":  {Requests: 990, Percentiles: Percentiles{P95: 1.5}},
+		"MISS": {Requests: 10, Percentiles: Percentiles{P95: 40}},
+	}
+	hit, d, err := ParseP95Gate("hit=2ms")
+	if err != nil || hit != "HIT" || d != 2*time.Millisecond {
+		t.Fatalf("ParseP95Gate = %q, %s, %v", hit, d, err)
+	}
+	Gates{MaxWarmP95ByCache: map[string]time.Duration{hit: d}, MaxErrorRate: -1}.Check(r)
+	want := []string{"max-warm-p95 HIT colors"} // colors has no HIT at all
+	if got := r.Breaches(); !slices.Equal(got, want) {
+		t.Errorf("breaches = %v, want %v (%+v)", got, want, r.Thresholds)
+	}
+	if th := r.Thresholds[0]; th.Detail != "p95 of the 990 HIT responses under load: 1.50 ms, want at most 2.00 ms" {
+		t.Errorf("detail %q", th.Detail)
+	}
+	for _, bad := range []string{"WARM=5ms", "HIT=", "5", "-1ms"} {
+		if _, _, err := ParseP95Gate(bad); err == nil {
+			t.Errorf("ParseP95Gate(%q) accepted", bad)
+		}
+	}
+	var g Gates
+	if err := g.SetP95([]string{"5ms", "HIT=2ms", "MISS=40ms"}); err != nil || g.MaxWarmP95 != 5*time.Millisecond ||
+		g.MaxWarmP95ByCache["HIT"] != 2*time.Millisecond || g.MaxWarmP95ByCache["MISS"] != 40*time.Millisecond {
+		t.Errorf("SetP95: %v, %+v", err, g)
 	}
 }

@@ -30,6 +30,8 @@ func (s Suite) Run(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
+	fp := fingerprint(ctx, cfg, eps)
+	rep.Fingerprint = &fp
 	var runErr error
 	if s.Mix {
 		mix, err := RunMix(ctx, cfg, eps)

@@ -40,6 +40,10 @@ func TestSuiteMeasuresTheBuiltinEndpointsAndGates(t *testing.T) {
 		if e.Skipped != "" || e.Cold.Samples != 2 || e.Warm.Requests != 20 {
 			t.Errorf("%s: skipped %q, %d cold samples, %d requests under load", e.Name, e.Skipped, e.Cold.Samples, e.Warm.Requests)
 		}
+		// Primed, every request under load is a HIT, and the split says so.
+		if hit := e.Warm.ByCache["HIT"]; hit.Requests != 20 || len(e.Warm.ByCache) != 1 || hit.P50 <= 0 || e.Warm.LoadModel != bench.Closed {
+			t.Errorf("%s: by cache %+v, model %q", e.Name, e.Warm.ByCache, e.Warm.LoadModel)
+		}
 	}
 
 	s.Endpoints = []bench.Endpoint{{Name: rep.Endpoints[0].Name, URL: rep.Endpoints[0].URL}}

@@ -27,7 +27,11 @@ func (c *checker) observedEndpoint(ctx context.Context, ep bench.Endpoint) (resu
 		return c.headerEndpoint(ctx, ep)
 	}
 	if len(keys) == 0 {
-		return failed("Redis showed no cache key: the request %s (%s)", describeTrace(first.Trace), c.obs.Mechanism()), nil
+		how := string(c.obs.Mechanism())
+		if h := first.Response.Cache; h != "" {
+			how += "; X-Cache: " + h
+		}
+		return failed("Redis showed no cache key: the request %s (%s)", describeTrace(first.Trace), how), nil
 	}
 	what := c.logical(keys)
 	if err := c.conn.Client.Unlink(ctx, keys...).Err(); err != nil {
@@ -54,15 +58,12 @@ func (c *checker) observedEndpoint(ctx context.Context, ep bench.Endpoint) (resu
 	if h := hit.Response.Cache; h != "" && h != "HIT" {
 		return failed("second request read %s and wrote nothing, yet said X-Cache: %s", what, h), nil
 	}
-	detail := fmt.Sprintf("MISS %.1f ms wrote %s (TTL %s) → HIT %.1f ms read it, wrote nothing",
-		format.Millis(miss.Response.Latency), what, ttls, format.Millis(hit.Response.Latency))
-	if hit.Response.Latency > 0 {
-		detail += fmt.Sprintf(" (%.1fx)", float64(miss.Response.Latency)/float64(hit.Response.Latency))
-	}
+	proof := fmt.Sprintf("in Redis (%s): wrote it with TTL %s, then read it and wrote nothing", c.obs.Mechanism(), ttls)
 	if !hit.Trace.Exact {
-		detail += " · HIT from INFO's counters (" + string(c.obs.Mechanism()) + " sees no reads)"
+		proof = fmt.Sprintf("in Redis (%s): wrote it with TTL %s, then wrote nothing and hit (INFO's counters: %s sees no reads)",
+			c.obs.Mechanism(), ttls, c.obs.Mechanism())
 	}
-	return passed("%s · in Redis (%s)", detail, c.obs.Mechanism()), nil
+	return passed("%s · %s · %s", missThenHit(miss.Response, hit.Response, true), what, proof), nil
 }
 
 // observed is one GET of u in an observed window; bad says why the request

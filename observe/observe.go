@@ -107,11 +107,11 @@ type Trace struct {
 	Degraded string
 }
 
-// CacheKeys returns the request's cache keys: those it read and either
-// found or then wrote, in order. Keys it only wrote (an index, a counter)
-// or only read and did not find (a fence, a lock) are bookkeeping, not
-// where the response is cached. Under tracking, which sees no reads, every
-// key written is taken for a cache key.
+// CacheKeys returns the request's cache keys, in order: on a MISS, the keys
+// it read and then wrote; otherwise those it read and found. Keys it only
+// wrote (an index, a counter), or only read beside a MISS (a fence, a
+// lock), are bookkeeping, not where the response is cached. Under
+// tracking, which sees no reads, every key written is taken for one.
 func (t Trace) CacheKeys() []string {
 	if t.Mechanism == Tracking {
 		var out []string
@@ -124,13 +124,19 @@ func (t Trace) CacheKeys() []string {
 	for _, w := range t.Writes {
 		written[w.Key] = true
 	}
-	var out []string
+	var stored, found []string
 	for _, r := range t.Reads {
-		if (r.Found || written[r.Key]) && !slices.Contains(out, r.Key) {
-			out = append(out, r.Key)
+		switch {
+		case written[r.Key] && !slices.Contains(stored, r.Key):
+			stored = append(stored, r.Key)
+		case r.Found && !slices.Contains(found, r.Key):
+			found = append(found, r.Key)
 		}
 	}
-	return out
+	if len(stored) > 0 {
+		return stored
+	}
+	return found
 }
 
 // Options configure an Observer.

@@ -302,3 +302,23 @@ func must(t *testing.T, request func(context.Context) error) func(context.Contex
 		}
 	}
 }
+
+// A MISS's cache key is what it read and then wrote: a fence it found and
+// an index it only wrote are not; a HIT's is what it read and found.
+func TestCacheKeys(t *testing.T) {
+	key, fence, index := prefix+"products:list:1", prefix+"catalog:fence:lists", prefix+"catalog:index:lists"
+	miss := Trace{Mechanism: Monitor,
+		Reads:  []KeyOp{{Key: key}, {Key: fence, Found: true}},
+		Writes: []KeyOp{{Key: key}, {Key: index}}}
+	if got := miss.CacheKeys(); len(got) != 1 || got[0] != key {
+		t.Errorf("MISS cache keys %v, want [%s]", got, key)
+	}
+	hit := Trace{Mechanism: Monitor, Reads: []KeyOp{{Key: key, Found: true}, {Key: prefix + "lock", Found: false}}}
+	if got := hit.CacheKeys(); len(got) != 1 || got[0] != key {
+		t.Errorf("HIT cache keys %v, want [%s]", got, key)
+	}
+	tracked := Trace{Mechanism: Tracking, Writes: []KeyOp{{Key: key}}}
+	if got := tracked.CacheKeys(); len(got) != 1 || got[0] != key {
+		t.Errorf("tracked cache keys %v, want [%s]", got, key)
+	}
+}

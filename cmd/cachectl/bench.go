@@ -29,8 +29,11 @@ type benchOptions struct {
 	Only           []string
 	ReportFile     string
 	Mix            bool
+	Rate           float64
+	Repeat         int
 
 	bench.Gates
+	P95          []string // --max-warm-p95: DUR, or STATE=DUR
 	BaselineFile string
 }
 
@@ -60,7 +63,9 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	fl.BoolVar(&opts.Mix, "mix", false, "one weighted warm phase across all endpoints (weights from --endpoints, else equal) instead of one per endpoint")
 	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
 	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 of the pairs, one request at a time, at least X")
-	fl.DurationVar(&opts.MaxWarmP95, "max-warm-p95", 0, "gate: every endpoint's p95 under load (at -c) at most DUR")
+	fl.Float64Var(&opts.Rate, "rate", 0, "open loop: send -n requests at R per second on schedule, latency counted from when each was due (default: closed loop at -c)")
+	fl.IntVar(&opts.Repeat, "repeat", 1, "run both phases of every endpoint N times; --baseline then compares over the repeats")
+	fl.StringSliceVar(&opts.P95, "max-warm-p95", nil, "gate: every endpoint's p95 under load at most DUR, or STATE=DUR for one cache state's responses (HIT=5ms)")
 	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint, both phases, at most R (0..1; by default any failed request fails the run)")
 	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
 	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: p95 under load may grow, rps under load and the speedup may shrink, by at most PCT percent")
@@ -72,6 +77,8 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return err
 	}
 	switch {
+	case o.Rate < 0 || o.Repeat < 1 || o.Repeat > 100 || (o.Mix && o.Repeat > 1):
+		return usageErrorf("--rate must be positive, --repeat from 1 to 100 and without --mix")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
 	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != ""):
@@ -83,7 +90,7 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 // config is the bench's engine settings; runBench adds the Redis client.
 func (o *benchOptions) config() bench.Config {
 	return bench.Config{Client: o.Client, Schema: o.Schema, ColdSamples: o.ColdSamples, Requests: o.Requests,
-		Concurrency: o.Concurrency, Timeout: o.RequestTimeout}
+		Concurrency: o.Concurrency, Timeout: o.RequestTimeout, Rate: o.Rate, Repeat: o.Repeat}
 }
 
 func runBench(ctx context.Context, opts *benchOptions) error {
@@ -129,6 +136,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 
 func (o *benchOptions) gates() (bench.Gates, error) {
 	gates := o.Gates
+	if err := gates.SetP95(o.P95); err != nil {
+		return gates, usageErrorf("--max-warm-p95 %w", err)
+	}
 	if o.BaselineFile == "" {
 		return gates, nil
 	}

@@ -340,7 +340,7 @@ func TestDjangoCheck(t *testing.T) {
 				if strings.HasPrefix(s.Name, "endpoint ") {
 					// The app sends no X-Cache: Redis proves the MISS and the HIT.
 					endpoints++
-					if !strings.Contains(s.Detail, "in Redis (monitor)") || !strings.Contains(s.Detail, "read it, wrote nothing") {
+					if !strings.Contains(s.Detail, "in Redis (monitor): wrote it with TTL") || !strings.Contains(s.Detail, "then read it and wrote nothing") {
 						t.Errorf("%s: %q, want its MISS and HIT proven in Redis", s.Name, s.Detail)
 					}
 				}

@@ -149,10 +149,22 @@ func benchNotes(ios *iostreams.IOStreams, rep bench.Report) {
 		}
 		fmt.Fprintf(ios.Out, "mix requests: %s\n", strings.Join(parts, ", "))
 	}
+	for _, e := range rep.Endpoints {
+		if e.Skipped == "" {
+			for _, d := range e.Warm.Details() {
+				fmt.Fprintf(ios.Out, "%s %s\n", e.Name, d)
+			}
+		}
+	}
+	if m := rep.Mix; m != nil {
+		for _, d := range m.Warm.Details() {
+			fmt.Fprintf(ios.Out, "mix %s\n", d)
+		}
+	}
 	if ios.IsStdoutTTY() {
 		for _, e := range rep.Endpoints {
 			if e.Skipped == "" {
-				fmt.Fprintf(ios.Out, "\n%s latency under load (-c %d)\n%s", e.Name, e.Warm.Concurrency, benchHistogram(e.Histogram, 40))
+				fmt.Fprintf(ios.Out, "\n%s latency under load (%s)\n%s", e.Name, e.Warm.Model(), benchHistogram(e.Histogram, 40))
 			}
 		}
 	}

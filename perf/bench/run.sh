@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `cachectl bench`'s warm phase beside the hey command-line tool (the same
-# engine, so the wrapper should cost nothing) and wrk, at the same
+# `cachectl bench`'s warm phase beside the hey command-line tool (the engine
+# bench used before its own) and wrk, at the same
 # concurrency, on a static endpoint (/healthz) and on a cached route
 # (/api/categories/) of `cachectl serve` over a private redis-server.
 # One run each; prints rps and p50 and the ratios to hey and wrk.
