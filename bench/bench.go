@@ -18,6 +18,7 @@ import (
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/observe"
 )
 
 // Endpoint is one thing to benchmark.
@@ -64,6 +65,9 @@ type Config struct {
 	CacheState func(*catalogapi.Response) string
 	// Progress, if set, is told what is happening ("colors: cold/warm pair 3/10, ...").
 	Progress func(msg string)
+	// Observer, when set, traces each endpoint's first request in Redis to
+	// learn its own cache keys where the API does not name them.
+	Observer *observe.Observer
 }
 
 // Bounds of Config: beyond them a run is a typo, or a cost the API pays.
@@ -181,6 +185,15 @@ type Result struct {
 	Repeats []Repeat `json:"repeats,omitempty"`
 	// Optional is the endpoint's: a skipped optional endpoint breaches no gate.
 	Optional bool `json:"-"`
+	// Keys are what each cold sample clears: the endpoint's own cache keys
+	// (logical), or the endpoint's patterns where no key could be learned.
+	Keys []string `json:"keys"`
+	// KeysFrom says how Keys were learned: "header" (X-Cache-Key),
+	// "redis" (the endpoint traced in Redis), or "patterns" (--endpoints).
+	KeysFrom string `json:"keys_from"`
+	// Invalid says why the cold/warm pairs mean nothing (a cold sample that
+	// was a HIT, a clear that matched no key); the endpoint then fails.
+	Invalid string `json:"invalid,omitempty"`
 }
 
 // Serial is one half of the cold/warm pairs, sent one request at a time:
@@ -272,8 +285,8 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		}
 	}
 
-	// Learn the exact key when the server names it, so only that key is cleared.
-	prime, err := do(ctx, cfg, ep)
+	// Learn the endpoint's own keys, so that only they are cleared.
+	prime, keys, err := learn(ctx, cfg, ep)
 	if err != nil {
 		return res, endpointErr(ep, err)
 	}
@@ -281,10 +294,12 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		res.Skipped = reason
 		return res, nil
 	}
-	clear := ep.Clear
-	if prime.Key != "" {
-		clear = []string{keyspace.EscapeGlob(prime.Key)}
+	res.Keys, res.KeysFrom = keys.names, keys.from
+	if keys.invalid != "" {
+		res.Invalid = keys.invalid
+		return res, nil
 	}
+	clear := keys.patterns()
 
 	var allCold, allWarm samples
 	var all LoadResult
@@ -294,6 +309,11 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 			progress("repeat %d/%d", r+1, cfg.Repeat)
 		}
 		rep, c, w, load, err := runOnce(ctx, cfg, ep, clear, progress)
+		var cold *ColdError
+		if errors.As(err, &cold) {
+			res.Invalid = cold.Reason
+			return res, nil
+		}
 		allCold.merge(c)
 		allWarm.merge(w)
 		all.add(load)
@@ -396,11 +416,22 @@ func endpointErr(ep Endpoint, err error) error {
 func pairs(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (cold, warm samples, err error) {
 	for i := range cfg.ColdSamples {
 		progress("cold/warm pair %d/%d, one request at a time", i+1, cfg.ColdSamples)
-		if err = clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
+		var n int64
+		if n, err = clearKeys(ctx, cfg.Redis, cfg.Schema, clear); err != nil {
 			break
 		}
+		cleared := cfg.Redis != nil && len(clear) > 0
+		if n == 0 && cleared {
+			// The request before stored nothing there: the cold sample
+			// would be as warm as the warm one.
+			return cold, warm, &ColdError{Reason: fmt.Sprintf("clearing %s before cold sample %d deleted no key: the endpoint does not cache there, so cold and warm would be alike", strings.Join(clear, " "), i+1)}
+		}
+		hits := cold.hits
 		if err = cold.take(ctx, cfg, ep); err != nil {
 			break
+		}
+		if cold.hits > hits && cleared {
+			return cold, warm, &ColdError{Reason: fmt.Sprintf("cold sample %d said X-Cache: HIT right after %s was cleared: the endpoint is cached under another key", i+1, strings.Join(clear, " "))}
 		}
 		if err = warm.take(ctx, cfg, ep); err != nil {
 			break
@@ -560,29 +591,33 @@ func redisCounters(ctx context.Context, c redis.UniversalClient) ([2]int64, erro
 // clearKeys makes an endpoint cold: each literal logical key is unlinked
 // directly; the globs are cleared together by keyspace.Clear (one SCAN pass
 // over every master). Nothing outside the given patterns is touched.
-func clearKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema, patterns []string) error {
+func clearKeys(ctx context.Context, c redis.UniversalClient, s keyspace.Schema, patterns []string) (int64, error) {
 	if c == nil || len(patterns) == 0 {
-		return nil
+		return 0, nil
 	}
 	var sel keyspace.Selection
+	var deleted int64
 	for _, p := range patterns {
 		if lit, exact := keyspace.LiteralPrefix(keyspace.EscapeGlob(s.Namespace()) + p); exact {
-			if err := c.Unlink(ctx, lit).Err(); err != nil {
-				return fmt.Errorf("clear %s: %w", lit, err)
+			n, err := c.Unlink(ctx, lit).Result()
+			if err != nil {
+				return deleted, fmt.Errorf("clear %s: %w", lit, err)
 			}
+			deleted += n
 			continue
 		}
 		t, err := s.Pattern(p)
 		if err != nil {
-			return err
+			return deleted, err
 		}
 		sel = append(sel, t)
 	}
 	if len(sel) == 0 {
-		return nil
+		return deleted, nil
 	}
-	if _, err := keyspace.Clear(ctx, c, sel, keyspace.ClearConfig{}); err != nil {
-		return fmt.Errorf("clear %s: %w", strings.Join(patterns, " "), err)
+	res, err := keyspace.Clear(ctx, c, sel, keyspace.ClearConfig{})
+	if err != nil {
+		return deleted, fmt.Errorf("clear %s: %w", strings.Join(patterns, " "), err)
 	}
-	return nil
+	return deleted + res.Deleted, nil
 }

@@ -24,7 +24,7 @@ func TestClearKeysTouchesOnlyTheEndpointsKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := clearKeys(ctx, c, keyspace.New("ecommerce", 1), []string{"products:list:*", "product:7"}); err != nil {
+	if _, err := clearKeys(ctx, c, keyspace.New("ecommerce", 1), []string{"products:list:*", "product:7"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := c.Exists(ctx, gone...).Val(); n != 0 {

@@ -95,6 +95,10 @@ func (g Gates) Check(r *Report) {
 			}
 			continue
 		}
+		if e.Invalid != "" {
+			add("cold "+e.Name, false, "%s", e.Invalid)
+			continue
+		}
 		if g.MinSpeedup > 0 {
 			add("min-speedup "+e.Name, e.Speedup >= g.MinSpeedup, "serial speedup %.1fx (cold p50 / warm p50, one request at a time), want at least %.1fx", e.Speedup, g.MinSpeedup)
 		}

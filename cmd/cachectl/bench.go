@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
+	"github.com/cachectl/cachectl/observe"
 )
 
 type benchOptions struct {
@@ -108,6 +109,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	}
 	cfg := opts.config()
 	cfg.Redis = conn.Client
+	if cfg.Observer, err = observe.New(ctx, conn.Client, observe.Options{Prefix: opts.Schema.Namespace()}); err != nil {
+		return err
+	}
 	var done func()
 	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
 	suite := bench.Suite{Config: cfg, API: opts.API, Endpoints: eps, Mix: opts.Mix, Gates: gates}

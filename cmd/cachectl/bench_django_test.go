@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ func (d *djangoBench) bench(t *testing.T, wantCode int, args ...string) (map[str
 	ios, _, out, errOut := iostreams.Test()
 	args = append(append([]string{"bench", "--json"}, d.args...), args...)
 	code := runCLI(t, ios, args...)
+	if out.Len() == 0 {
+		t.Fatalf("%s: exit %d and no report\nstderr: %s", strings.Join(args, " "), code, errOut)
+	}
 	rep := decodeReport(t, out.Bytes())
 	if code != wantCode {
 		var gates []string
@@ -147,5 +151,74 @@ func TestBenchNamesEndpointsTheDjangoAppLacks(t *testing.T) {
 	rep, _ = d.bench(t, exitOK, append(small, "--only", "colors")...)
 	if rep["passed"] != true {
 		t.Errorf("--only colors: passed %v", rep["passed"])
+	}
+}
+
+// The Django app sends no X-Cache-Key: bench learns each endpoint's own key
+// in Redis and its cold samples clear exactly that key. Every other key,
+// of the same families too, is still there after the run.
+func TestBenchClearsOnlyTheEndpointsOwnKeys(t *testing.T) {
+	t.Parallel()
+	e := startDjango(t, djangotest.Options{})
+	e.fill(t) // lists, filters and every other family, and a session
+	before := e.keys(t)
+	// Other traffic under the prefix all along: none of it is the endpoints'.
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil; i++ {
+			e.rdb.Set(ctx, e.App.Key(fmt.Sprintf("noise:%d", i%50)), "x", time.Minute)
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	d := &djangoBench{app: e.App, rdb: e.rdb, args: e.flags()}
+	rep, _ := d.bench(t, exitOK, "--only", "product_list,filters", "--cold-samples", "3", "-n", "20", "-c", "2")
+	stop()
+	<-done
+	own := map[string]bool{}
+	for _, ep := range rep["endpoints"].([]any) {
+		m := ep.(map[string]any)
+		if m["keys_from"] != "redis" {
+			t.Fatalf("%s: keys from %v, want learned in Redis", m["name"], m["keys_from"])
+		}
+		keys := m["keys"].([]any)
+		if len(keys) != 1 || !strings.HasPrefix(keys[0].(string), "products:") {
+			t.Fatalf("%s: keys %v, want its one key", m["name"], keys)
+		}
+		own[e.App.Key(keys[0].(string))] = true
+	}
+	after := e.keys(t)
+	for _, k := range before {
+		if !own[k] && !slices.Contains(after, k) {
+			t.Errorf("bench deleted %s, which is not the benchmarked endpoints' own", k)
+		}
+	}
+	for k := range own {
+		if !slices.Contains(after, k) {
+			t.Errorf("%s is not back after the run", k)
+		}
+	}
+}
+
+// An --endpoints clear pattern that matches nothing while the app sends no
+// header and Redis cannot name keys (INFO only): cold and warm would be
+// alike; the endpoint fails with why, instead of reporting 1.0x.
+func TestBenchFailsAnEndpointThatCannotBeMadeCold(t *testing.T) {
+	t.Parallel()
+	e := startDjango(t, djangotest.Options{})
+	if err := e.redis.Client(t).Do(context.Background(), "ACL", "SETUSER", "infoonly", "on", ">pw", "~*", "+@all", "-monitor", "-client|tracking").Err(); err != nil {
+		t.Fatal(err)
+	}
+	eps := filepath.Join(t.TempDir(), "endpoints.yaml")
+	os.WriteFile(eps, []byte("- name: detail\n  url: /api/products/3/\n  clear: [\"nothing:here:*\"]\n"), 0o644)
+	d := &djangoBench{app: e.App, rdb: e.rdb, args: append(e.flags(), "--redis", fmt.Sprintf("redis://infoonly:pw@%s/%d", e.redis.Addr, e.App.DB))}
+	rep, stderr := d.bench(t, exitFailed, "--endpoints", eps, "--cold-samples", "3", "-n", "10", "-c", "1")
+	ep := rep["endpoints"].([]any)[0].(map[string]any)
+	if why, _ := ep["invalid"].(string); !strings.Contains(why, "deleted no key") {
+		t.Fatalf("endpoint invalid %q, want the clear that matched nothing named\n%s", why, stderr)
+	}
+	if !strings.Contains(stderr, "cold detail") {
+		t.Errorf("stderr does not name the failed gate:\n%s", stderr)
 	}
 }
