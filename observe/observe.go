@@ -147,7 +147,8 @@ type Options struct {
 	// Mechanism forces one; "" picks the best the server allows.
 	Mechanism Mechanism
 	// Guard is each of the quiet intervals before and after the request in
-	// which busy clients are recognised; default DefaultGuard.
+	// which busy clients are recognised; 0 is DefaultGuard, negative none
+	// (cheapest, for a server with no other traffic).
 	Guard time.Duration
 	// Timeout bounds the wait for the end marker; default 5s.
 	Timeout time.Duration
@@ -178,8 +179,11 @@ func New(ctx context.Context, rdb redis.UniversalClient, opts Options) (*Observe
 	if opts.Prefix == "" {
 		return nil, errors.New("observe: no key prefix")
 	}
-	if opts.Guard <= 0 {
+	switch {
+	case opts.Guard == 0:
 		opts.Guard = DefaultGuard
+	case opts.Guard < 0:
+		opts.Guard = 0
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 5 * time.Second

@@ -48,7 +48,7 @@ func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *c
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLFile, "url-file", "", "also trace the URLs or paths in FILE, one per line (- for stdin)")
 	fl.StringVar(&opts.Mechanism, "mechanism", "", "monitor, tracking or info (default: the best the server allows)")
-	fl.DurationVar(&opts.Guard, "guard", observe.DefaultGuard, "quiet interval before and after each request that tells busy clients apart")
+	fl.DurationVar(&opts.Guard, "guard", observe.DefaultGuard, "quiet interval before and after each request that tells busy clients apart (0: none)")
 	return cmd
 }
 
@@ -61,8 +61,12 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	if err != nil {
 		return err
 	}
+	guard := opts.Guard
+	if guard == 0 {
+		guard = -1 // --guard 0: none
+	}
 	obs, err := observe.New(ctx, conn.Client, observe.Options{Prefix: opts.Schema.Namespace(),
-		Mechanism: observe.Mechanism(opts.Mechanism), Guard: opts.Guard})
+		Mechanism: observe.Mechanism(opts.Mechanism), Guard: guard})
 	if err != nil {
 		return err
 	}
