@@ -170,8 +170,8 @@ func noKeyReason(t Trace) string {
 	switch {
 	case t.Mechanism == Info:
 		return "only INFO counters could be observed (MONITOR and CLIENT TRACKING refused), and they name no keys"
-	case t.Mechanism == Tracking && len(t.Reads)+len(t.Writes) == 0 && t.Hits > 0:
-		return "CLIENT TRACKING sees only writes and the request wrote nothing (a HIT): it names a key on a MISS only"
+	case t.Mechanism == Tracking && len(t.Writes) == 0:
+		return "CLIENT TRACKING (MONITOR refused) sees writes only, and the request wrote nothing: an already cached URL shows no key this way"
 	case len(t.Reads)+len(t.Writes)+len(t.Deletes) == 0:
 		return "the request issued no command on the cache's keys"
 	case len(t.Writes) == 0:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -144,4 +145,53 @@ func TestClearURLUsesXCacheKey(t *testing.T) {
 		t.Fatalf("product:5 exists %d after --rewarm", n)
 	}
 
+}
+
+// On a terminal the prompt lists the learned keys by name; only y deletes,
+// and the summary says what went.
+func TestClearURLAsksOnATerminal(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	for _, answer := range []string{"n\n", "y\n"} {
+		c.get(t, "/api/products/5/")
+		ios, in, out, errOut := iostreams.Test()
+		ios.SetStdinTTY(true)
+		ios.SetStderrTTY(true)
+		ios.SetStdoutTTY(true)
+		in.WriteString(answer)
+		code := runCLI(t, ios, "clear", "--redis", "redis://"+c.Redis.Addr, "--api", c.URL, "--url", "/api/products/5/")
+		if !strings.Contains(errOut.String(), "about to delete 1 keys under \"ecommerce:1:\"") || !strings.Contains(errOut.String(), "\n  product:5\ndelete them? [y/N]") {
+			t.Fatalf("prompt:\n%s", errOut)
+		}
+		left := c.RDB.Exists(t.Context(), c.Schema.Key("product:5")).Val()
+		switch {
+		case answer == "n\n" && (code != exitFailed || left != 1 || !strings.Contains(errOut.String(), "not confirmed: nothing deleted")):
+			t.Fatalf("answer n: exit %d, product:5 exists %d\n%s", code, left, errOut)
+		case answer == "y\n" && (code != 0 || left != 0 || !strings.Contains(out.String(), "deleted 1 keys from redis://")):
+			t.Fatalf("answer y: exit %d, product:5 exists %d\n%s%s", code, left, out, errOut)
+		}
+	}
+}
+
+// With MONITOR denied, the key is learned by CLIENT TRACKING from the
+// request's write: an uncached URL (a MISS) is cleared by name; an already
+// cached one (a HIT, no write) is an error that says why.
+func TestDjangoClearURLWhereMonitorIsDenied(t *testing.T) {
+	e := startDjango(t, djangotest.Options{})
+	if err := e.redis.Client(t).Do(t.Context(), "ACL", "SETUSER", "nomonitor", "on", ">pw", "~*", "&*", "+@all", "-monitor").Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.fill(t)
+	e.rdb.Del(t.Context(), e.App.Key("product:3"))
+	before := e.keys(t)
+	ios, _, out, errOut := iostreams.Test()
+	args := append([]string{"clear", "--json", "--yes", "--url", "/api/products/3/", "--url", "/api/products/5/"}, e.flags()...)
+	code := runCLI(t, ios, append(args, "--redis", fmt.Sprintf("redis://nomonitor:pw@%s/%d", e.redis.Addr, e.App.DB))...)
+	r := decodeClearURL(t, out.String())
+	if code != exitFailed || r.Deleted != 1 || r.URLs[0].Source != "tracking" || r.URLs[0].Keys[0].Logical != "product:3" ||
+		r.URLs[1].Error == nil || !strings.Contains(*r.URLs[1].Error, "CLIENT TRACKING (MONITOR refused) sees writes only") {
+		t.Fatalf("exit %d: %+v\n%s", code, r, errOut)
+	}
+	if g := diff(before, e.keys(t)); len(g) != 0 {
+		t.Fatalf("deleted %v, keys that were there before", g)
+	}
 }
