@@ -39,11 +39,16 @@ type clearOptions struct {
 	keyspace.ClearConfig
 	Yes     bool
 	MaxKeys int64
+
+	clearURLOptions
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
-	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}}
+	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}, clearURLOptions: clearURLOptions{API: f.API}}
 	cmd := newCommand(f, "clear {"+strings.Join(clearTargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		if err := opts.urlTarget(cmd.Flags().Changed); err != nil {
+			return err
+		}
 		return opts.bound(cmd.Flags().Changed)
 	}, runF, runClear)
 	fl := cmd.Flags()
@@ -54,6 +59,9 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	fl.BoolVar(&opts.Cascade, "cascade", false, "with --product-id: also the products:* listings that may embed it")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "count what would be deleted, delete nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking (needed without a terminal)")
+	fl.StringArrayVar(&opts.URLs, "url", nil, "the key(s) this URL or path (relative to --api) uses, learned with one GET; repeatable")
+	fl.StringVar(&opts.URLFile, "url-file", "", "also the URLs or paths in FILE, one per line (- for stdin)")
+	fl.BoolVar(&opts.Rewarm, "rewarm", false, "with --url: request each URL again and prove its key is back with a TTL")
 	fl.Int64Var(&opts.MaxKeys, "max-keys", 0, "refuse when more than N keys match (0: no limit)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
@@ -134,14 +142,20 @@ func clearTargetFlags() []string {
 	for _, g := range keyspace.Builtin() {
 		flags = append(flags, "--"+g.Name)
 	}
-	return append(flags, "--product-id N", "--group NAME", "--pattern GLOB")
+	return append(flags, "--product-id N", "--group NAME", "--pattern GLOB", "--url URL")
 }
 
 // errNothingToClear ends a clear whose count found no key: nothing to
 // confirm, nothing touched.
 var errNothingToClear = errors.New("nothing to clear")
 
+// errNotConfirmed is a prompt answered with anything but yes.
+var errNotConfirmed = errors.New("not confirmed: nothing deleted")
+
 func runClear(ctx context.Context, opts *clearOptions) error {
+	if opts.byURL() {
+		return runClearURLs(ctx, opts)
+	}
 	schema, err := opts.Schema()
 	if err != nil {
 		return err
@@ -211,17 +225,26 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 	case opts.MaxKeys > 0 && total > opts.MaxKeys:
 		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
 			"narrow the selection, or raise --max-keys if that many is expected"}
-	case prompt:
-		ok, err := render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total)
+	}
+	return confirmClear(opts, func() (bool, error) { return render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total) },
+		total, sel.Summary(counts), where)
+}
+
+// confirmClear is a gate's last step before deleting n keys (summary) from
+// where: --yes passes, a terminal asks, and without one it refuses (exit 2).
+func confirmClear(opts *clearOptions, ask func() (bool, error), n int64, summary, where string) error {
+	switch {
+	case opts.Yes:
+		return nil
+	case opts.IO.CanPrompt():
+		ok, err := ask()
 		if err == nil && !ok {
-			err = errors.New("not confirmed: nothing deleted")
+			err = errNotConfirmed
 		}
 		return err
-	case !opts.Yes:
-		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", total, sel.Summary(counts), where),
-			"add --yes to delete them, or --dry-run to only count"}
 	}
-	return nil
+	return hinted{usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", n, summary, where),
+		"add --yes to delete them, or --dry-run to only count"}
 }
 
 // clearWithProgress runs the clear, with a status line on a terminal.

@@ -182,6 +182,11 @@ func ClearTarget(conn *redisconn.Conn) string {
 func AskClear(ctx context.Context, ios *iostreams.IOStreams, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection, counts []int64, total int64) (bool, error) {
 	fmt.Fprintf(ios.ErrOut, "about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
 		total, schema.Namespace(), ClearTarget(conn), sel.Summary(counts))
+	return askYes(ctx, ios)
+}
+
+// askYes reads the answer to a question already asked: only y or yes agree.
+func askYes(ctx context.Context, ios *iostreams.IOStreams) (bool, error) {
 	answer := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(ios.In).ReadString('\n')
