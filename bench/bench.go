@@ -28,15 +28,21 @@ type Endpoint struct {
 	Method  string            `json:"method,omitempty" yaml:"method"`
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
 	// Clear lists the logical keys (globs inside PREFIX:VERSION:) that make the
-	// endpoint cold. When the server names its key in X-Cache-Key, that key
-	// alone is cleared instead.
-	Clear  []string `json:"clear,omitempty" yaml:"clear"`
-	Weight int      `json:"weight,omitempty" yaml:"weight"` // share of a --mix phase
+	// endpoint cold where its own key cannot be learned (X-Cache-Key, or
+	// traced in Redis): that key alone is cleared when it can.
+	Clear []string `json:"clear,omitempty" yaml:"clear"`
+	// Cold false runs only the load phase: an endpoint with no cache key
+	// has no cold/warm pair to measure.
+	Cold   *bool `json:"cold,omitempty" yaml:"cold"`
+	Weight int   `json:"weight,omitempty" yaml:"weight"` // share of a --mix phase
 	// Optional endpoints that answer their first request with a 404 or 410
 	// are skipped with a reason; any other endpoint then breaches a gate.
 	// The built-in endpoints are optional: not every app has them all.
 	Optional bool `json:"optional,omitempty" yaml:"optional"`
 }
+
+// warmOnly reports an endpoint with cold: false.
+func (ep Endpoint) warmOnly() bool { return ep.Cold != nil && !*ep.Cold }
 
 // DefaultPairs is how many cold/warm pairs an endpoint gets by default. The
 // speedup gate reads their medians, which 10 samples leave noisy on a busy
@@ -191,6 +197,8 @@ type Result struct {
 	// KeysFrom says how Keys were learned: "header" (X-Cache-Key),
 	// "redis" (the endpoint traced in Redis), or "patterns" (--endpoints).
 	KeysFrom string `json:"keys_from"`
+	// WarmOnly is an endpoint with cold: false: no pairs, no speedup.
+	WarmOnly bool `json:"warm_only,omitempty"`
 	// Invalid says why the cold/warm pairs mean nothing (a cold sample that
 	// was a HIT, a clear that matched no key); the endpoint then fails.
 	Invalid string `json:"invalid,omitempty"`
@@ -287,6 +295,9 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 
 	// Learn the endpoint's own keys, so that only they are cleared.
 	prime, keys, err := learn(ctx, cfg, ep)
+	if ep.warmOnly() {
+		keys = learned{from: "none"}
+	}
 	if err != nil {
 		return res, endpointErr(ep, err)
 	}
@@ -294,7 +305,7 @@ func Run(ctx context.Context, cfg Config, ep Endpoint) (Result, error) {
 		res.Skipped = reason
 		return res, nil
 	}
-	res.Keys, res.KeysFrom = keys.names, keys.from
+	res.Keys, res.KeysFrom, res.WarmOnly = append([]string{}, keys.names...), keys.from, ep.warmOnly()
 	if keys.invalid != "" {
 		res.Invalid = keys.invalid
 		return res, nil
@@ -366,7 +377,9 @@ func speedup(cold, warm Serial) float64 {
 // runOnce runs the pairs and then the load phase once.
 func runOnce(ctx context.Context, cfg Config, ep Endpoint, clear []string, progress func(string, ...any)) (rep repeatRun, cold, warm samples, load LoadResult, err error) {
 	rep.HitRatio = -1
-	cold, warm, err = pairs(ctx, cfg, ep, clear, progress)
+	if !ep.warmOnly() {
+		cold, warm, err = pairs(ctx, cfg, ep, clear, progress)
+	}
 	rep.Cold, rep.WarmSerial = cold.serial(), warm.serial()
 	rep.Speedup = speedup(rep.Cold, rep.WarmSerial)
 	if err != nil {

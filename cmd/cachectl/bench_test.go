@@ -334,7 +334,7 @@ func TestBenchCountsErrorsAndKeepsThemOutOfPercentiles(t *testing.T) {
 		})
 	})
 	eps := filepath.Join(t.TempDir(), "endpoints.yaml")
-	if err := os.WriteFile(eps, []byte("- name: flaky\n  url: /flaky\n"), 0o600); err != nil {
+	if err := os.WriteFile(eps, []byte("- name: flaky\n  url: /flaky\n  cold: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"--endpoints", eps, "--cold-samples", "4", "-n", "40", "-c", "2"}

@@ -249,7 +249,7 @@ func TestAPICredentialsStayWithTheAPI(t *testing.T) {
 	if err := os.WriteFile(urls, []byte("/away/\n/api/categories/\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	spec := fmt.Sprintf("- name: elsewhere\n  url: %s/page\n- name: away\n  url: /away/\n", elsewhere.URL)
+	spec := fmt.Sprintf("- name: elsewhere\n  url: %s/page\n  cold: false\n- name: away\n  url: /away/\n  cold: false\n", elsewhere.URL)
 	if err := os.WriteFile(eps, []byte(spec), 0o600); err != nil {
 		t.Fatal(err)
 	}
