@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/catalogapi"
-	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/keyspace"
@@ -389,12 +387,12 @@ func runOnce(ctx context.Context, cfg Config, ep Endpoint, clear []string, progr
 	if _, err := do(ctx, cfg, ep); err != nil { // prime
 		return rep, cold, warm, load, endpointErr(ep, err)
 	}
-	before, berr := redisCounters(ctx, cfg.Redis)
+	before, berr := observe.Counters(ctx, cfg.Redis)
 	load, err = RunLoad(ctx, cfg.load([]*http.Request{loadRequest(cfg, ep)}, nil))
 	if err != nil {
 		return rep, cold, warm, load, err
 	}
-	after, aerr := redisCounters(ctx, cfg.Redis)
+	after, aerr := observe.Counters(ctx, cfg.Redis)
 	rep.Warm = warmFigures(load, cfg)
 	if berr == nil && aerr == nil {
 		rep.hits, rep.misses = after[0]-before[0], after[1]-before[1]
@@ -575,30 +573,6 @@ func probe(ctx context.Context, cfg Config, ep Endpoint) (hitShare, dbQueries fl
 		}
 	}
 	return s.hitShare(), s.dbQueries()
-}
-
-// redisCounters sums keyspace_hits and keyspace_misses over every master.
-func redisCounters(ctx context.Context, c redis.UniversalClient) ([2]int64, error) {
-	var total [2]int64
-	if c == nil {
-		return total, errors.New("no redis")
-	}
-	var mu sync.Mutex
-	err := keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
-		text, err := node.Info(ctx, "stats").Result()
-		if err != nil {
-			return err
-		}
-		info := inspect.ParseInfo(text)
-		h, _ := info.Int("keyspace_hits")
-		m, _ := info.Int("keyspace_misses")
-		mu.Lock()
-		total[0] += h
-		total[1] += m
-		mu.Unlock()
-		return nil
-	})
-	return total, err
 }
 
 // clearKeys makes an endpoint cold: each literal logical key is unlinked

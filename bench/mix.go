@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+
+	"github.com/cachectl/cachectl/observe"
 )
 
 // Mix is one weighted warm phase across several endpoints, as traffic
@@ -58,7 +60,7 @@ func RunMix(ctx context.Context, cfg Config, all []Endpoint) (Mix, error) {
 	if cfg.Progress != nil {
 		cfg.Progress("mix: under load, weighted across all endpoints")
 	}
-	before, berr := redisCounters(ctx, cfg.Redis)
+	before, berr := observe.Counters(ctx, cfg.Redis)
 	targets := make([]*http.Request, len(eps))
 	for i, ep := range eps {
 		targets[i] = loadRequest(cfg, ep)
@@ -74,7 +76,7 @@ func RunMix(ctx context.Context, cfg Config, all []Endpoint) (Mix, error) {
 	if err != nil {
 		return mix, err
 	}
-	after, aerr := redisCounters(ctx, cfg.Redis)
+	after, aerr := observe.Counters(ctx, cfg.Redis)
 	mix.Warm = warmFigures(load, cfg)
 	if berr == nil && aerr == nil {
 		if h, m := after[0]-before[0], after[1]-before[1]; h+m > 0 {

@@ -34,12 +34,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // Mechanism is how a window was observed.
@@ -293,15 +295,24 @@ func (o *Observer) masters(ctx context.Context) ([]*redis.Client, error) {
 }
 
 // counters sums keyspace_hits and keyspace_misses over the masters.
-func (o *Observer) counters(ctx context.Context) ([2]int64, error) {
-	var mu sync.Mutex
+func (o *Observer) counters(ctx context.Context) ([2]int64, error) { return Counters(ctx, o.rdb) }
+
+// Counters sums INFO's keyspace_hits and keyspace_misses over every master
+// of c: everyone's lookups, so a window's deltas are approximate.
+func Counters(ctx context.Context, c redis.UniversalClient) ([2]int64, error) {
 	var total [2]int64
-	err := o.eachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-		info, err := n.Info(ctx, "stats").Result()
+	if c == nil {
+		return total, errors.New("no redis")
+	}
+	var mu sync.Mutex
+	err := keyspace.ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
+		text, err := node.Info(ctx, "stats").Result()
 		if err != nil {
 			return fmt.Errorf("INFO stats: %w", err)
 		}
-		h, m := infoInt(info, "keyspace_hits"), infoInt(info, "keyspace_misses")
+		info := inspect.ParseInfo(text)
+		h, _ := info.Int("keyspace_hits")
+		m, _ := info.Int("keyspace_misses")
 		mu.Lock()
 		total[0] += h
 		total[1] += m
@@ -309,16 +320,6 @@ func (o *Observer) counters(ctx context.Context) ([2]int64, error) {
 		return nil
 	})
 	return total, err
-}
-
-func infoInt(info, field string) int64 {
-	for _, l := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(l), field+":"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	return 0
 }
 
 // viaInfo is the last resort: the window's hit and miss deltas alone.
