@@ -36,6 +36,15 @@ func (o *clearURLOptions) urlTarget(changed func(flag string) bool) error {
 			return usageErrorf("--url combines with no other target flag: drop %s", f)
 		}
 	}
+	// A URL's keys are unlinked by name: there is no SCAN to tune or bound.
+	for _, name := range []string{"max-keys", "count", "batch", "pause"} {
+		if changed(name) {
+			return usageErrorf("--%s tunes a SCAN, which --url does not run: drop it", name)
+		}
+	}
+	if o.Rewarm && changed("dry-run") {
+		return usageErrorf("--rewarm requests the URLs again after deleting, which --dry-run does not do")
+	}
 	return nil
 }
 
