@@ -42,6 +42,25 @@ type Endpoint struct {
 // warmOnly reports an endpoint with cold: false.
 func (ep Endpoint) warmOnly() bool { return ep.Cold != nil && !*ep.Cold }
 
+// Writes reports whether benchmarking ep changes anything: its cold phase
+// deletes its cache keys, and a method but GET or HEAD may change the
+// API's data. A warm-only GET endpoint only reads.
+func (ep Endpoint) Writes() bool {
+	m := strings.ToUpper(ep.Method)
+	return !ep.warmOnly() || (m != "" && m != http.MethodGet && m != http.MethodHead)
+}
+
+// Writers names the endpoints of eps that Writes.
+func Writers(eps []Endpoint) []string {
+	var names []string
+	for _, ep := range eps {
+		if ep.Writes() {
+			names = append(names, ep.Name)
+		}
+	}
+	return names
+}
+
 // DefaultPairs is how many cold/warm pairs an endpoint gets by default. The
 // speedup gate reads their medians, which 10 samples leave noisy on a busy
 // CI runner; 30 pairs take well under a second on a cached endpoint.

@@ -45,6 +45,11 @@ type Config struct {
 
 	// SkipClear keeps the groups' keys (shared environments).
 	SkipClear bool
+	// ReadOnly, when it names the switch that set it, skips every step that
+	// writes: the clear, the endpoints' MISS then HIT, the write probe.
+	ReadOnly string
+	// Cleared, if set, is told what the clear step deleted (the audit trail).
+	Cleared func(keyspace.Result, error)
 	// Confirm asks before the clear deletes total keys (counts per target of
 	// Groups); false ends the checklist with ErrClearRefused. Nil: no question.
 	Confirm func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error)

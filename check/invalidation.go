@@ -23,6 +23,9 @@ type probe struct {
 // exactly the right keys went: the product's own and the listings, not
 // another product's detail nor the colors. The price is put back after.
 func (c *checker) invalidation(ctx context.Context) (result, error) {
+	if c.cfg.ReadOnly != "" {
+		return skipped("skipped: read-only (%s): the write probe changes a product through the API", c.cfg.ReadOnly), nil
+	}
 	if c.cfg.AdminToken == "" && c.cfg.AdminAuthScheme != catalogapi.SchemeBasic {
 		return skipped("skipped: no admin token (--admin-token or CACHECTL_ADMIN_TOKEN) to write through the API"), nil
 	}

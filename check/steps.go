@@ -64,7 +64,10 @@ func (c *checker) api(ctx context.Context) (result, error) {
 }
 
 func (c *checker) clear(ctx context.Context) (result, error) {
-	if c.cfg.SkipClear {
+	switch {
+	case c.cfg.ReadOnly != "":
+		return skipped("skipped: read-only (%s): the keys already cached stay", c.cfg.ReadOnly), nil
+	case c.cfg.SkipClear:
 		return skipped("skipped (--skip-clear): the keys already cached stay"), nil
 	}
 	sel := c.cfg.Groups
@@ -74,6 +77,9 @@ func (c *checker) clear(ctx context.Context) (result, error) {
 		}
 	}
 	res, err := keyspace.Clear(ctx, c.conn.Client, sel, keyspace.ClearConfig{})
+	if c.cfg.Cleared != nil {
+		c.cfg.Cleared(res, err)
+	}
 	if err != nil {
 		if isFatal(err) {
 			return result{}, err
@@ -141,6 +147,12 @@ func (c *checker) warm(ctx context.Context) (result, error) {
 
 // endpoints runs one step per endpoint bench knows.
 func (c *checker) endpoints(ctx context.Context) error {
+	if c.cfg.ReadOnly != "" {
+		_, err := c.do(ctx, "endpoints", func(context.Context) (result, error) {
+			return skipped("skipped: read-only (%s): a MISS then a HIT needs each endpoint's key deleted", c.cfg.ReadOnly), nil
+		})
+		return err
+	}
 	api := c.cfg.API
 	eps, err := bench.DefaultEndpoints(ctx, api.HTTP(), api.Base(), api.Timeout())
 	if err != nil {

@@ -21,6 +21,8 @@ type benchOptions struct {
 	common
 	apiTarget
 	Getenv func(string) string
+	// Deleted is the keys the connection has deleted, for the audit trail.
+	Deleted func() int64
 
 	Requests       int
 	Concurrency    int
@@ -42,7 +44,7 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	opts := &benchOptions{}
 	cmd := newCommand(f, "bench", "Measure cold against warm latency per endpoint, with gates for CI", opts,
 		[]output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
-			opts.Getenv = f.Getenv
+			opts.Getenv, opts.Deleted = f.Getenv, f.deletes.Count
 			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
@@ -115,7 +117,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	var done func()
 	cfg.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
 	suite := bench.Suite{Config: cfg, API: opts.API, Endpoints: eps, Mix: opts.Mix, Gates: gates}
+	start := time.Now()
 	rep, runErr := suite.Run(ctx)
+	opts.audited(ctx, eps, start, rep, runErr)
 	done()
 	if runErr != nil && ctx.Err() == nil {
 		return runErr

@@ -14,10 +14,12 @@ import (
 
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
+	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
 
@@ -82,7 +84,7 @@ func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	if !opts.SkipClear && !opts.Yes && !opts.IO.CanPrompt() {
+	if !opts.SkipClear && !opts.Yes && !opts.IO.CanPrompt() && opts.ReadOnlyBy == "" {
 		return checkRefusal(opts)
 	}
 	pr := newCheckPrinter(opts)
@@ -107,7 +109,8 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 		WithHeader(http.Header{"User-Agent": {"cachectl/" + build.Get().Version}})
 	cfg := check.Config{
 		Redis: opts.Redis, Schema: opts.Schema, Groups: groups, API: api, RedisAddr: opts.RedisAddr,
-		AdminToken: opts.AdminToken, AdminAuthScheme: opts.AdminAuthScheme, SkipClear: opts.SkipClear,
+		AdminToken: opts.AdminToken, AdminAuthScheme: opts.AdminAuthScheme, SkipClear: opts.SkipClear, ReadOnly: opts.ReadOnlyBy,
+		Cleared: func(res keyspace.Result, err error) { opts.record(ctx, audit.OfClear("check", res, err)) },
 		Warm: func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
 			return checkWarm(ctx, opts, rdb)
 		},

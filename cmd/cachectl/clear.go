@@ -181,6 +181,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		return err
 	}
 	res, clearErr := clearWithProgress(ctx, opts, conn, sel)
+	opts.audited(ctx, res, clearErr)
 	if errors.Is(clearErr, keyspace.ErrMatchAll) {
 		return clearErr
 	}

@@ -82,6 +82,7 @@ func runClearURLs(ctx context.Context, opts *clearOptions) error {
 				int64(len(keys)), strings.Join(keys, ", "), render.ClearTarget(conn))
 			return err == nil, err
 		}})
+	opts.auditedURLs(ctx, res, err)
 	rep := render.NewClearURLReport(conn.Addr, prefix, res)
 	if err != nil && res.Complete {
 		render.ClearURLProblems(opts.IO, rep)

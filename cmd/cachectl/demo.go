@@ -43,7 +43,7 @@ type demoOptions struct {
 
 func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
 	opts := &demoOptions{IO: f.IO}
-	cmd := newPlainCommand("demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
+	cmd := newPlainCommand(f, "demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
 		if _, err := f.format(output.Table); err != nil {
 			return err
 		}

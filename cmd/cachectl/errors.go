@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -54,6 +55,22 @@ func (e hinted) Error() string { return e.err.Error() }
 func (e hinted) Unwrap() error { return e.err }
 func (e hinted) Hint() string  { return e.hint }
 
+// readOnlyError refuses, up front, a run that would write while read-only:
+// by names the switch that set it, what says what the run would write.
+type readOnlyError struct{ by, what string }
+
+func (e readOnlyError) Error() string { return fmt.Sprintf("read-only (%s): %s", e.by, e.what) }
+func (e readOnlyError) Unwrap() error { return redisconn.ErrReadOnly }
+func (e readOnlyError) Hint() string {
+	switch e.by {
+	case "--read-only":
+		return "drop --read-only to allow it"
+	case envReadOnly:
+		return "unset " + envReadOnly + " to allow it"
+	}
+	return "set read_only: false in the config file, or " + envReadOnly + "=0, to allow it"
+}
+
 // partialError is a job that stopped part way, with some of its work done (a
 // clear that did not finish): exit 1, and a hint that says how to finish.
 type partialError struct{ hinted }
@@ -81,7 +98,8 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
 		errors.Is(err, keyspace.ErrInvalidID),
-		errors.Is(err, warm.ErrInput):
+		errors.Is(err, warm.ErrInput),
+		errors.Is(err, redisconn.ErrReadOnly), errors.Is(err, catalogapi.ErrReadOnly):
 		return exitUsage
 	case errors.Is(err, redisconn.ErrNotPermitted),
 		errors.As(err, new(partialError)),

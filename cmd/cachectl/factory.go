@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
@@ -39,6 +41,10 @@ type factory struct {
 	// from argv, before the environment and config file fill the flags in.
 	redisFlagSet bool
 	apiFlagSet   bool
+	// readOnlyBy names the switch that made the run read-only, "" when it is not.
+	readOnlyBy string
+	// deletes counts the keys the connection deletes, for the audit trail.
+	deletes audit.Deletes
 
 	conn   *redisconn.Conn
 	api    *http.Client
@@ -99,6 +105,8 @@ func (f *factory) redisConfig() (redisconn.Config, error) {
 		ForceCluster: o.Cluster,
 		Timeout:      o.Timeout,
 		Logger:       f.Logger(),
+		ReadOnly:     o.ReadOnly,
+		Hooks:        []redis.Hook{&f.deletes},
 		TLS: redisconn.TLS{
 			CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey,
 			ServerName: o.TLSServerName, Insecure: o.TLSInsecure,
@@ -195,6 +203,9 @@ func (f *factory) API() (*url.URL, *http.Client, error) {
 		f.warnf("warning: a password in --api is visible to other users of this machine; use %s", envAPI)
 	}
 	f.api, f.apiURL = warm.NewClient(u)
+	if f.opts.ReadOnly {
+		catalogapi.ReadOnly(f.api)
+	}
 	return f.apiURL, f.api, nil
 }
 
@@ -232,6 +243,11 @@ type common struct {
 	Redis  func(context.Context) (*redisconn.Conn, error)
 	Format output.Format
 	Quiet  bool
+	// ReadOnlyBy names the switch that made the run read-only; "" when it is not.
+	ReadOnlyBy string
+	// Record appends a destructive action's line to the audit trail; nil
+	// records nothing (options a test builds by hand).
+	Record func(context.Context, audit.Entry)
 }
 
 // common fills c from the global flags: the output format among those the
@@ -241,7 +257,7 @@ func (f *factory) common(c *common, supported ...output.Format) error {
 	if err != nil {
 		return err
 	}
-	*c = common{IO: f.IO, Redis: f.Redis, Format: fm, Quiet: f.opts.Quiet}
+	*c = common{IO: f.IO, Redis: f.Redis, Format: fm, Quiet: f.opts.Quiet, ReadOnlyBy: f.readOnlyBy, Record: f.record}
 	return nil
 }
 
@@ -254,7 +270,7 @@ func (c *common) base() *common { return c }
 // run, or the test's runF with the options instead.
 func newCommand[O interface{ base() *common }](f *factory, use, short string, opts O, formats []output.Format,
 	prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
-	return newPlainCommand(use, short, opts, func(cmd *cobra.Command) error {
+	return newPlainCommand(f, use, short, opts, func(cmd *cobra.Command) error {
 		if err := f.common(opts.base(), formats...); err != nil {
 			return err
 		}
@@ -264,11 +280,14 @@ func newCommand[O interface{ base() *common }](f *factory, use, short string, op
 
 // newPlainCommand is newCommand for the options that do not embed common
 // (serve, demo): prepare alone fills them.
-func newPlainCommand[O any](use, short string, opts O, prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
+func newPlainCommand[O any](f *factory, use, short string, opts O, prepare func(*cobra.Command) error, runF, run func(context.Context, O) error) *cobra.Command {
 	return &cobra.Command{
 		Use: use, Short: short, Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := prepare(cmd); err != nil {
+				return err
+			}
+			if err := f.refuseWrites(opts); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -277,6 +296,42 @@ func newPlainCommand[O any](use, short string, opts O, prepare func(*cobra.Comma
 			return run(cmd.Context(), opts)
 		},
 	}
+}
+
+// writer is the options of a command that may write: writes says what
+// this run would write, "" when it only reads.
+type writer interface{ writes() string }
+
+// refuseWrites refuses a run that would write, up front, when read-only.
+func (f *factory) refuseWrites(opts any) error {
+	if w, ok := opts.(writer); ok && f.readOnlyBy != "" && w.writes() != "" {
+		return readOnlyError{by: f.readOnlyBy, what: w.writes()}
+	}
+	return nil
+}
+
+// record appends e, a destructive action, to the audit trail (and its
+// stream with --audit-stream). A line that cannot be written is a warning,
+// even with -q; the action's result and exit code stand.
+func (f *factory) record(ctx context.Context, e audit.Entry) {
+	t := audit.Trail{Path: f.auditPath()}
+	if f.conn != nil {
+		e.Redis = f.conn.Addr
+		if f.opts.AuditStream {
+			t.Stream, t.Redis = audit.StreamKey(f.opts.Prefix), f.conn.Client
+		}
+	}
+	if err := t.Record(ctx, e); err != nil {
+		f.IO.Warnf("the audit trail did not get this action's line: %s", firstLine(err.Error()))
+	}
+}
+
+// auditPath is --audit-file, else the trail in the XDG state directory.
+func (f *factory) auditPath() string {
+	if f.opts.AuditFile != "" {
+		return f.opts.AuditFile
+	}
+	return audit.DefaultPath(f.Getenv)
 }
 
 // apiTarget is what the options of the catalog API's commands share: the

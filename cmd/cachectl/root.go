@@ -26,6 +26,8 @@ const (
 	envAPI           = "CACHECTL_API_URL"
 	envTimeout       = "CACHECTL_TIMEOUT"
 	envConfig        = "CACHECTL_CONFIG"
+	envReadOnly      = "CACHECTL_READ_ONLY"
+	envAuditFile     = "CACHECTL_AUDIT_FILE"
 	envNoColor       = "NO_COLOR"
 )
 
@@ -54,6 +56,9 @@ type globalOptions struct {
 	Verbose       bool
 	Quiet         bool
 	Config        string
+	ReadOnly      bool
+	AuditFile     string
+	AuditStream   bool
 }
 
 func newRootCmd(f *factory) *cobra.Command {
@@ -90,6 +95,9 @@ func newRootCmd(f *factory) *cobra.Command {
 	pf.BoolVarP(&o.Verbose, "verbose", "v", false, "log more to stderr")
 	pf.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors and the result's exit code")
 	pf.StringVar(&o.Config, "config", "", "config file (env "+envConfig+"; default $XDG_CONFIG_HOME/cachectl/config.yaml)")
+	pf.BoolVar(&o.ReadOnly, "read-only", false, "refuse whatever would delete or write Redis or send the API anything but a GET (env "+envReadOnly+")")
+	pf.StringVar(&o.AuditFile, "audit-file", "", "the audit trail of destructive actions (env "+envAuditFile+"; default $XDG_STATE_HOME/cachectl/audit.jsonl)")
+	pf.BoolVar(&o.AuditStream, "audit-stream", false, "also add each audit line to the Redis stream PREFIX:cachectl:audit")
 
 	cmd.AddCommand(
 		newClearCmd(f, nil),
@@ -103,6 +111,7 @@ func newRootCmd(f *factory) *cobra.Command {
 		newCheckCmd(f, nil),
 		newTraceCmd(f, nil),
 		newDemoCmd(f, nil),
+		newAuditCmd(f, nil),
 		newManCmd(f),
 		newCompletionCmd(),
 		newVersionCmd(f),
@@ -143,10 +152,15 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 		{"key-version", envKeyVersion, optional(cfg.KeyVersion)},
 		{"timeout", envTimeout, cfg.Timeout},
 		{"api", envAPI, cfg.API},
+		{"audit-file", envAuditFile, cfg.Audit.File},
+		{"audit-stream", "", optional(cfg.Audit.Stream)},
 	} {
 		if err := f.setFlag(flags, cfg, s.flag, s.env, s.file); err != nil {
 			return err
 		}
+	}
+	if err := f.resolveReadOnly(flags); err != nil {
+		return err
 	}
 	if f.Getenv(envNoColor) != "" {
 		o.NoColor = true
@@ -155,6 +169,29 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 		f.IO.SetColorEnabled(false)
 	}
 	return o.validate(flags)
+}
+
+// resolveReadOnly sets --read-only from the flag, else CACHECTL_READ_ONLY
+// (1, true or yes; 0, false or no), else the config file, and remembers
+// which of them turned it on: refusals name it.
+func (f *factory) resolveReadOnly(flags *pflag.FlagSet) error {
+	o, v := &f.opts, f.Getenv(envReadOnly)
+	switch {
+	case flags.Changed("read-only"):
+		f.readOnlyBy = "--read-only"
+	case v != "":
+		on, ok := map[string]bool{"1": true, "true": true, "yes": true, "0": false, "false": false, "no": false}[strings.ToLower(v)]
+		if !ok {
+			return usageErrorf("%s=%q: want 1, true or yes (0, false or no for off)", envReadOnly, v)
+		}
+		o.ReadOnly, f.readOnlyBy = on, envReadOnly
+	case f.cfg.ReadOnly != nil:
+		o.ReadOnly, f.readOnlyBy = *f.cfg.ReadOnly, "read_only in "+f.cfg.Path
+	}
+	if !o.ReadOnly {
+		f.readOnlyBy = ""
+	}
+	return nil
 }
 
 // loadFileConfig reads the config file --config or CACHECTL_CONFIG names

@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("REDIS_SOCK", sockDir+"/redis.sock")
 			// No config file or environment of the machine leaks in.
 			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/.config")
+			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state") // the audit trail
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -27,7 +27,7 @@ type serveOptions struct {
 
 func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *cobra.Command {
 	opts := &serveOptions{IO: f.IO}
-	cmd := newPlainCommand("serve", "Run the reference catalog API, cached in Redis like the Django app", opts,
+	cmd := newPlainCommand(f, "serve", "Run the reference catalog API, cached in Redis like the Django app", opts,
 		func(cmd *cobra.Command) error { return opts.complete(f, cmd.Flags().Changed("admin-token")) }, runF, runServe)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to listen on")

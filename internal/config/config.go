@@ -31,6 +31,10 @@ type File struct {
 	Timeout      string              `yaml:"timeout"`
 	API          string              `yaml:"api"`
 	Groups       map[string][]string `yaml:"groups"`
+	// ReadOnly refuses every command that would delete or write Redis or
+	// send the API anything but a GET (--read-only).
+	ReadOnly *bool `yaml:"read_only"`
+	Audit    Audit `yaml:"audit"`
 
 	// Path is the file read, for messages.
 	Path string `yaml:"-"`
@@ -42,6 +46,12 @@ type TLS struct {
 	Key        string `yaml:"key"`
 	ServerName string `yaml:"server_name"`
 	Insecure   *bool  `yaml:"insecure"`
+}
+
+// Audit is where the trail of destructive actions goes.
+type Audit struct {
+	File   string `yaml:"file"`   // --audit-file
+	Stream *bool  `yaml:"stream"` // --audit-stream
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/cachectl/config.yaml (or the OS equivalent).
@@ -109,6 +119,7 @@ func yamlError(err error) string {
 		msgs := make([]string, len(te.Errors))
 		for i, m := range te.Errors {
 			m = strings.Replace(m, " in type config.File", " (not a cachectl setting)", 1)
+			m = strings.Replace(m, " in type config.Audit", " (not an audit setting)", 1)
 			msgs[i] = strings.Replace(m, " in type config.TLS", " (not a tls setting)", 1)
 		}
 		return strings.Join(msgs, "; ")

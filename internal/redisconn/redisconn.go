@@ -51,6 +51,12 @@ type Config struct {
 	TLS          TLS
 	Timeout      time.Duration // dial, read and write timeout of each command
 	Logger       *slog.Logger
+	// ReadOnly makes the client refuse every command that could change the
+	// data set (see ReadOnly), on every node of a cluster.
+	ReadOnly bool
+	// Hooks see every command sent to the server, or to each node of a
+	// cluster (not to the cluster client, so a command is seen once).
+	Hooks []redis.Hook
 }
 
 // Conn is an open, verified connection.
@@ -248,6 +254,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		o := *opt
 		o.Addr = seed
 		single = redis.NewClient(&o)
+		cfg.hook(single)
 		sctx, scancel := context.WithTimeout(ctx, opt.DialTimeout)
 		err := single.Ping(sctx).Err()
 		scancel()
@@ -305,6 +312,10 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	co := ClusterOptions(opt)
 	co.Addrs = live // go-redis loads the slot map from any of them
 	cc := redis.NewClusterClient(co)
+	cc.OnNewNode(cfg.hook) // before the first command makes a node
+	if cfg.ReadOnly {
+		ReadOnly(cc) // refused before it is routed
+	}
 	if err := cc.Ping(ctx).Err(); err != nil {
 		cc.Close()
 		if NotPermitted(err) {
@@ -317,6 +328,16 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	log.Debug("redis cluster detected", "addr", addr)
 	return &Conn{Client: cc, Cluster: true, Addr: addr, Seeds: seeds}, nil
+}
+
+// hook adds cfg's hooks to the client of one server.
+func (cfg Config) hook(c *redis.Client) {
+	if cfg.ReadOnly {
+		ReadOnly(c)
+	}
+	for _, h := range cfg.Hooks {
+		c.AddHook(h)
+	}
 }
 
 // NewClient builds a client from opt without connecting: a cluster client

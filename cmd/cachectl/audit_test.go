@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cachectl/cachectl/internal/audit"
+	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/testwait"
+)
+
+// auditEnv is an environment whose state directory is a temporary one.
+func auditEnv(t *testing.T) (map[string]string, string) {
+	dir := t.TempDir()
+	return map[string]string{"HOME": dir, "XDG_CONFIG_HOME": dir, "XDG_STATE_HOME": dir}, filepath.Join(dir, "cachectl", "audit.jsonl")
+}
+
+func runEnv(ctx context.Context, env map[string]string, args ...string) (int, string, string) {
+	ios, _, out, errOut := iostreams.Test()
+	code := execute(ctx, ios, args, func(k string) string { return env[k] })
+	return code, out.String(), errOut.String()
+}
+
+// A clear leaves one line with its targets and counts, and none of the
+// password of the URL it was given; a dry run leaves none; the team stream
+// gets the same line and no clear can match it; `cachectl audit` shows them.
+func TestClearWritesOneAuditLine(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{Password: "s3cret-pw"})
+	c := srv.Client(t)
+	seedKeys(t, c, productKeys(30)...)
+	seedKeys(t, c, "ecommerce:1:categories:all", "ecommerce:1:category:1", "ecommerce:1:category:2")
+	env, path := auditEnv(t)
+	url := "redis://:s3cret-pw@" + srv.Addr + "/0"
+	ctx := context.Background()
+
+	if code, _, stderr := runEnv(ctx, env, "clear", "--all", "--dry-run", "--redis", url); code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a dry run wrote an audit line: it deleted nothing")
+	}
+	if code, _, stderr := runEnv(ctx, env, "clear", "--products", "--categories", "--yes", "--audit-stream", "--redis", url); code != 0 {
+		t.Fatalf("clear: exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "s3cret-pw") {
+		t.Fatalf("the trail holds the password: %s", raw)
+	}
+	got, bad, err := audit.Read(path)
+	if err != nil || bad != 0 || len(got) != 1 {
+		t.Fatalf("trail %+v (%d bad, %v), want one line", got, bad, err)
+	}
+	e := got[0]
+	if e.Command != "clear" || !slices.Equal(e.Targets, []string{"products", "categories"}) || !slices.Equal(e.Counts, []int64{30, 3}) ||
+		e.Deleted != 33 || !e.Complete || e.User == "" || e.Host == "" || !strings.Contains(e.Redis, srv.Addr) || e.DurationMs <= 0 || e.Time.IsZero() {
+		t.Errorf("entry %+v: want clear of products 30 and categories 3, complete, with user, host and server", e)
+	}
+
+	// The stream lives outside PREFIX:VERSION:, so clear --all keeps it.
+	if code, _, stderr := runEnv(ctx, env, "clear", "--all", "--yes", "--redis", url); code != 0 {
+		t.Fatalf("clear --all: exit %d: %s", code, stderr)
+	}
+	if n := c.XLen(ctx, audit.StreamKey("ecommerce")).Val(); n != 1 {
+		t.Errorf("stream %s has %d entries after clear --all, want the 1 it was given", audit.StreamKey("ecommerce"), n)
+	}
+
+	for _, args := range [][]string{{"audit", "--json"}, {"audit", "--json", "--stream", "--redis", url}} {
+		code, out, stderr := runEnv(ctx, env, args...)
+		var entries []audit.Entry
+		if err := json.Unmarshal([]byte(out), &entries); err != nil || code != 0 || len(entries) == 0 || entries[0].Deleted != 33 {
+			t.Errorf("%s: exit %d, %v, %q %s: want the clear's line first", strings.Join(args, " "), code, err, out, stderr)
+		}
+	}
+	code, out, _ := runEnv(ctx, env, "audit", "--limit", "1")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[1], "\tclear\tall\t") {
+		t.Errorf("audit --limit 1: exit %d, %q: want the header and the clear --all line", code, out)
+	}
+}
+
+// An interrupted clear is on record as incomplete, with what it deleted,
+// in the file and in the stream (written under a fresh context).
+func TestInterruptedClearIsOnRecordAsIncomplete(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	seedKeys(t, c, productKeys(2000)...)
+	env, path := auditEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { // Ctrl-C once deleting has begun
+		testwait.For(ctx, func() bool { return c.DBSize(context.Background()).Val() != 2000 })
+		cancel()
+	}()
+	code, _, stderr := runEnv(ctx, env, "clear", "--products", "--yes", "--batch", "10", "--pause", "10ms", "--audit-stream", "--redis", srv.URL())
+	if code != exitInterrupted {
+		t.Fatalf("exit %d, want 130: %s", code, stderr)
+	}
+	got, _, err := audit.Read(path)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("trail %+v (%v), want one line", got, err)
+	}
+	left := c.DBSize(context.Background()).Val() - 1 // the stream
+	if e := got[0]; e.Complete || e.Error == "" || e.Deleted == 0 || e.Deleted != 2000-left {
+		t.Errorf("entry %+v with %d keys left: want complete=false, an error and the keys deleted", e, left)
+	}
+	if n := c.XLen(context.Background(), audit.StreamKey("ecommerce")).Val(); n != 1 {
+		t.Errorf("stream has %d entries, want the interrupted clear's", n)
+	}
+}
+
+// A trail that cannot be written is a warning; the clear's result stands.
+func TestAuditFailureIsAWarning(t *testing.T) {
+	srv := redistest.Start(t)
+	seedKeys(t, srv.Client(t), productKeys(3)...)
+	env, _ := auditEnv(t)
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o600)
+	code, out, stderr := runEnv(context.Background(), env, "clear", "--products", "--yes", "--audit-file", filepath.Join(blocker, "audit.jsonl"), "--redis", srv.URL())
+	if code != 0 || !strings.Contains(out, "products\t3\t3") || !strings.Contains(stderr, "warning: the audit trail did not get this action's line") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want the clear done and a warning", code, out, stderr)
+	}
+}
