@@ -64,3 +64,33 @@ func TestReadOnlyRefusesWritesBeforeSending(t *testing.T) {
 }
 
 var xadd = redis.XAddArgs{Stream: "ecommerce:cachectl:audit", Values: []any{"a", "b"}}
+
+// On a cluster, Config.ReadOnly covers every node: a command sent to a
+// master directly (ForEachMaster, as keyspace's surveys do) is refused too.
+func TestReadOnlyClusterRefusesOnEveryNode(t *testing.T) {
+	cl := redistest.StartCluster(t, 3, 0)
+	admin := cl.Client(t)
+	ctx := context.Background()
+	admin.Set(ctx, "ecommerce:1:product:1", "x", 0)
+	conn, err := Open(ctx, Config{URL: cl.SeedURL(), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cc := conn.Client.(*redis.ClusterClient)
+	if err := cc.Unlink(ctx, "ecommerce:1:product:1").Err(); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("cluster UNLINK: %v, want a read-only refusal", err)
+	}
+	err = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		if err := n.Ping(ctx).Err(); err != nil {
+			return err
+		}
+		return n.FlushDB(ctx).Err()
+	})
+	if !errors.Is(err, ErrReadOnly) {
+		t.Errorf("FLUSHDB on a master: %v, want a read-only refusal", err)
+	}
+	if admin.Exists(ctx, "ecommerce:1:product:1").Val() != 1 {
+		t.Fatal("the key is gone: a write went through")
+	}
+}
