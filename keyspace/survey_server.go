@@ -202,9 +202,9 @@ func mergeKeySizes(into, add []KeySizeDistrib) []KeySizeDistrib {
 // its number and its statistics as name/value pairs (a RESP2 array, or a
 // map under RESP3):
 //
-//	1) 1) (integer) 12426
-//	   2) 1) "key-count"
-//	      2) (integer) 45
+//  1. 1) (integer) 12426
+//  2. 1) "key-count"
+//  2. (integer) 45
 func ParseSlotStats(reply any) ([]SlotStat, error) {
 	rows, ok := reply.([]any)
 	if !ok {

@@ -18,7 +18,7 @@ type keysOptions struct {
 	Schema func() (keyspace.Schema, error)
 
 	Groups []string
-	// SurveyConfig holds --samples and --count.
+	// SurveyConfig holds --samples, --count and --biggest.
 	keyspace.SurveyConfig
 }
 
@@ -31,6 +31,7 @@ func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cob
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
 	fl.IntVar(&opts.Samples, "samples", 5, "keys measured per group (on each master)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
+	fl.IntVar(&opts.Biggest, "biggest", keyspace.DefaultBiggest, "largest keys kept per group (an estimate beyond the size budget)")
 	return cmd
 }
 
@@ -58,11 +59,15 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if err != nil {
 		return fmt.Errorf("survey keys on %s: %w", conn.Addr, err)
 	}
+	server, err := keyspace.ServerKeyFigures(ctx, conn.Client)
+	if err != nil {
+		return fmt.Errorf("read key figures on %s: %w", conn.Addr, err)
+	}
 	if opts.Quiet {
 		return nil
 	}
 	if !slices.ContainsFunc(survey, func(s keyspace.TargetSurvey) bool { return s.Keys > 0 }) {
 		defer printElsewhere(ctx, opts.IO, conn, schema)
 	}
-	return render.Keys(opts.IO, opts.Format, survey)
+	return render.Keys(opts.IO, opts.Format, survey, &server)
 }
