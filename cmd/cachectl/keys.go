@@ -29,7 +29,7 @@ func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cob
 	}, runF, runKeys)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
-	fl.IntVar(&opts.Samples, "samples", 5, "keys measured per group (on each master)")
+	fl.IntVar(&opts.Samples, "samples", keyspace.DefaultSamples, "keys measured per group (on each master)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Biggest, "biggest", keyspace.DefaultBiggest, "largest keys kept per group (an estimate beyond the size budget)")
 	return cmd

@@ -176,8 +176,9 @@ func TestTheCommandsOnlyWire(t *testing.T) {
 	// leaves, never raise it. (Raised for new commands' wiring only: trace,
 	// clear --url with the gate it shares with clear, warm's --observe and
 	// --min-coverage, bench's observer: 2286 -> 2537; keys --biggest and
-	// the server's own key figures: 2537 -> 2542.)
-	const maxLines, maxFunc, maxFlagsOnly = 2542, 60, 100
+	// the server's own key figures: 2537 -> 2542; the exporter command:
+	// 2542 -> 2592.)
+	const maxLines, maxFunc, maxFlagsOnly = 2592, 60, 100
 	lines := 0
 	for _, f := range sources(t, "cmd/cachectl") {
 		lines += strings.Count(string(f.src), "\n")

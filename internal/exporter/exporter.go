@@ -38,8 +38,9 @@ type HitRatioSource interface {
 	HitRatios(ctx context.Context) (map[string]float64, error)
 }
 
-// Config is what an Exporter surveys and how often.
+// Config is what an Exporter surveys, how often, and where Run listens.
 type Config struct {
+	Listen    string // HOST:PORT for Run; DefaultListen when ""
 	Client    redis.UniversalClient
 	Selection keyspace.Selection
 	Survey    keyspace.SurveyConfig
@@ -53,9 +54,36 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Validate refuses a refresh interval outside 1s..24h, naming the flag.
+// Validate refuses a refresh interval outside 1s..24h and a listen
+// address that is not HOST:PORT, naming the flags.
 func (c Config) Validate() error {
-	return option.InRange("refresh", c.Refresh, MinRefresh, MaxRefresh)
+	if c.Listen != "" {
+		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+			return option.Errorf("--listen %q: want HOST:PORT: %v", c.Listen, err)
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return option.Errorf("--listen %q: the port must be a number from 0 to 65535", c.Listen)
+		}
+	}
+	return option.First(
+		option.InRange("refresh", c.Refresh, MinRefresh, MaxRefresh),
+		option.InRange("samples", c.Survey.Samples, 1, keyspace.MaxSamples),
+	)
+}
+
+// Run listens on cfg.Listen, tells onListen (when set) the bound address,
+// and serves until ctx ends (Serve).
+func Run(ctx context.Context, cfg Config, onListen func(net.Addr)) error {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	if onListen != nil {
+		onListen(ln.Addr())
+	}
+	return New(cfg).Serve(ctx, ln)
 }
 
 // Exporter holds the last survey and serves it as metrics.
@@ -129,7 +157,7 @@ func (e *Exporter) Handler() http.Handler {
 }
 
 // Serve runs the refresher and serves /metrics on ln until ctx ends, then
-// shuts down; onListen, when set, is told the address first.
+// shuts down.
 func (e *Exporter) Serve(ctx context.Context, ln net.Listener) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", e.Handler())

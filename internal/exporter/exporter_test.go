@@ -2,14 +2,18 @@ package exporter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -206,6 +210,50 @@ func TestRefreshValidated(t *testing.T) {
 	for _, d := range []time.Duration{0, 500 * time.Millisecond, 48 * time.Hour} {
 		if err := (Config{Refresh: d}).Validate(); err == nil || !strings.Contains(err.Error(), "refresh") {
 			t.Errorf("refresh %s: %v, want an error naming --refresh", d, err)
+		}
+	}
+}
+
+func TestGrafanaDashboardQueriesExportedMetrics(t *testing.T) {
+	// The shipped dashboard is valid JSON and every metric it queries is one
+	// the exporter describes: a renamed metric would leave a panel empty.
+	raw, err := os.ReadFile("../../docs/grafana/cachectl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("docs/grafana/cachectl.json: %v", err)
+	}
+	known := map[string]bool{}
+	ch := make(chan *prometheus.Desc, 32)
+	collector{New(Config{HitRatio: ratios{}})}.Describe(ch)
+	close(ch)
+	for d := range ch {
+		known[regexp.MustCompile(`fqName: "([^"]+)"`).FindStringSubmatch(d.String())[1]] = true
+	}
+	if len(dash.Panels) < 5 {
+		t.Fatalf("%d panels", len(dash.Panels))
+	}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range regexp.MustCompile(`cachectl_[a-z_]+`).FindAllString(tg.Expr, -1) {
+				if !known[name] {
+					t.Errorf("panel %q queries %s, which the exporter does not export", p.Title, name)
+				}
+			}
+		}
+	}
+	for _, want := range []string{"cachectl_group_keys", "cachectl_group_memory_bytes", "cachectl_group_ttl_seconds", "cachectl_group_hit_ratio"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the dashboard has no panel over %s", want)
 		}
 	}
 }
