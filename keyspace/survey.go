@@ -118,7 +118,8 @@ type TargetSurvey struct {
 	TTLHistogram   []TTLBucket   // over the samples; Upper -1 = no TTL
 	// Biggest are the SurveyConfig.Biggest largest keys by MEMORY USAGE among
 	// those sized while scanning (up to SizeBudget per master) and the
-	// samples, largest first: the true biggest only when Exact["biggest"].
+	// samples, largest first, each with its TTL: the true biggest only when
+	// Exact["biggest"].
 	Biggest []KeySample
 	Nodes   []NodeSurvey // per master, on a cluster; nil on a single server
 	// Skew warns when one node holds far more of the target's keys than its
@@ -246,6 +247,7 @@ func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
 	for _, b := range ttlBounds {
 		t.TTLHistogram = append(t.TTLHistogram, TTLBucket{Upper: b})
 	}
+	mean := meanSize(parts)
 	for _, p := range parts {
 		t.Keys += p.keys
 		t.Samples = append(t.Samples, p.samples...)
@@ -254,21 +256,7 @@ func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
 		for _, k := range p.big.keys {
 			big.add(k, cfg.Biggest)
 		}
-		nodeMem := int64(-1)
-		if n := len(p.samples); n > 0 || p.keys == 0 {
-			var bytes int64
-			ok := true
-			for _, s := range p.samples {
-				bytes += s.Bytes
-				ok = ok && s.Bytes >= 0
-			}
-			if ok {
-				nodeMem = 0
-				if n > 0 {
-					nodeMem = int64(float64(bytes) / float64(n) * float64(p.keys))
-				}
-			}
-		}
+		nodeMem := nodeMemory(p, mean)
 		if nodeMem < 0 || t.MemoryEst < 0 {
 			t.MemoryEst = -1
 		} else {
@@ -297,9 +285,6 @@ func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
 			}
 		}
 	}
-	if len(t.Samples) == 0 && t.Keys > 0 {
-		t.MemoryEst = 0 // nothing sampled: keys vanished since SCAN saw them
-	}
 	slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
 	if t.TTLSamples > 0 {
 		t.AvgTTL = ttlSum / time.Duration(t.TTLSamples)
@@ -314,6 +299,42 @@ func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
 	t.Exact["biggest"] = allSized
 	t.Skew = skew(name, t.Keys, t.Nodes)
 	return t
+}
+
+// meanSize is the mean MEMORY USAGE of every sample of a target, -1 when
+// a size is unknown (MEMORY refused), 0 without samples.
+func meanSize(parts []nodePart) float64 {
+	var bytes, n int64
+	for _, p := range parts {
+		for _, s := range p.samples {
+			if s.Bytes < 0 {
+				return -1
+			}
+			bytes += s.Bytes
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(bytes) / float64(n)
+}
+
+// nodeMemory estimates a master's part of a target: its own mean sampled
+// size times its keys; where all its sampled keys vanished since SCAN saw
+// them, the target's mean size stands in. -1 when a size is unknown.
+func nodeMemory(p nodePart, mean float64) int64 {
+	if mean < 0 {
+		return -1
+	}
+	if len(p.samples) == 0 {
+		return int64(mean * float64(p.keys))
+	}
+	var bytes int64
+	for _, s := range p.samples {
+		bytes += s.Bytes
+	}
+	return int64(float64(bytes) / float64(len(p.samples)) * float64(p.keys))
 }
 
 // skew names the node that holds more than SkewFactor times its share of

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -17,17 +18,18 @@ type sizing struct {
 	key    string
 }
 
-// sizeKeys reads MEMORY USAGE of one page's keys in one pipeline and keeps
-// the largest per target. A refusal (NOPERM) stops sizing for that target on
-// this node; a key gone since SCAN is skipped.
+// sizeKeys reads MEMORY USAGE and PTTL of one page's keys in one pipeline
+// and keeps the largest per target. A refusal of MEMORY (NOPERM) stops
+// sizing for that target on this node; a key gone since SCAN is skipped.
 func sizeKeys(ctx context.Context, node *redis.Client, page []sizing, np []nodePart, n int) error {
 	if len(page) == 0 {
 		return nil
 	}
-	cmds := make([]*redis.IntCmd, len(page))
+	mems := make([]*redis.IntCmd, len(page))
+	ttls := make([]*redis.DurationCmd, len(page))
 	_, err := node.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, s := range page {
-			cmds[i] = p.MemoryUsage(ctx, s.key)
+			mems[i], ttls[i] = p.MemoryUsage(ctx, s.key), p.PTTL(ctx, s.key)
 		}
 		return nil
 	})
@@ -36,12 +38,16 @@ func sizeKeys(ctx context.Context, node *redis.Client, page []sizing, np []nodeP
 		return fmt.Errorf("size keys on %s: %w", NodeAddr(node), err)
 	}
 	for i, s := range page {
-		b, err := cmds[i].Result()
+		b, err := mems[i].Result()
+		ttl, terr := ttls[i].Result()
 		switch {
 		case isNoPerm(err):
 			np[s.target].noSize = true
-		case err == nil:
-			np[s.target].big.add(KeySample{Key: s.key, TTL: -1, Bytes: b}, n)
+		case err == nil && terr == nil && ttl != -2*time.Nanosecond && ttl != -2:
+			if ttl < 0 {
+				ttl = -1
+			}
+			np[s.target].big.add(KeySample{Key: s.key, TTL: ttl, Bytes: b}, n)
 		}
 	}
 	return nil
@@ -60,8 +66,8 @@ func (t *topKeys) Pop() any {
 	return k
 }
 
-// add offers k; a key already kept is updated in place (a sample's entry
-// carries its TTL, the scan's does not).
+// add offers k; a key already kept is updated in place, so a key both
+// sized while scanning and sampled is kept once.
 func (t *topKeys) add(k KeySample, n int) {
 	for i := range t.keys {
 		if t.keys[i].Key == k.Key {

@@ -122,6 +122,9 @@ func TestSurveyBiggestFindsPlantedKeys(t *testing.T) {
 	if b[0].Bytes < 100_000 || b[1].Bytes < 50_000 || b[0].Bytes > 200_000 {
 		t.Errorf("sizes %d and %d for 100 KB and 50 KB values", b[0].Bytes, b[1].Bytes)
 	}
+	if b[0].TTL < 59*time.Minute || b[0].TTL > time.Hour {
+		t.Errorf("biggest key's TTL %s, want its hour", b[0].TTL)
+	}
 	if !got[0].Exact["biggest"] {
 		t.Errorf("1503 keys, all within the size budget: the biggest are exact")
 	}
