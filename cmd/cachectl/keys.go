@@ -59,12 +59,12 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if err != nil {
 		return fmt.Errorf("survey keys on %s: %w", conn.Addr, err)
 	}
+	if opts.Quiet {
+		return nil
+	}
 	server, err := keyspace.ServerKeyFigures(ctx, conn.Client)
 	if err != nil {
 		return fmt.Errorf("read key figures on %s: %w", conn.Addr, err)
-	}
-	if opts.Quiet {
-		return nil
 	}
 	if !slices.ContainsFunc(survey, func(s keyspace.TargetSurvey) bool { return s.Keys > 0 }) {
 		defer printElsewhere(ctx, opts.IO, conn, schema)
