@@ -15,6 +15,7 @@ const (
 	MaxBatch     = 100_000 // keys per UNLINK round
 	MaxPause     = time.Minute
 	MaxSamples   = 10_000 // keys measured per group and master
+	MaxBiggest   = 1_000  // biggest keys kept per group
 )
 
 // Validate refuses sizes outside the bounds, naming clear's flags.
@@ -37,5 +38,6 @@ func (c SurveyConfig) Validate() error {
 	return option.First(
 		option.InRange("samples", c.Samples, 1, MaxSamples),
 		option.InRange("count", c.Count, 1, MaxScanCount),
+		option.InRange("biggest", c.Biggest, 1, MaxBiggest),
 	)
 }

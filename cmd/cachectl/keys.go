@@ -18,7 +18,7 @@ type keysOptions struct {
 	Schema func() (keyspace.Schema, error)
 
 	Groups []string
-	// SurveyConfig holds --samples and --count.
+	// SurveyConfig holds --samples, --count and --biggest.
 	keyspace.SurveyConfig
 }
 
@@ -29,8 +29,9 @@ func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cob
 	}, runF, runKeys)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
-	fl.IntVar(&opts.Samples, "samples", 5, "keys measured per group (on each master)")
+	fl.IntVar(&opts.Samples, "samples", keyspace.DefaultSamples, "keys measured per group (on each master)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
+	fl.IntVar(&opts.Biggest, "biggest", keyspace.DefaultBiggest, "largest keys kept per group (an estimate beyond the size budget)")
 	return cmd
 }
 
@@ -61,8 +62,12 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if opts.Quiet {
 		return nil
 	}
+	server, err := keyspace.ServerKeyFigures(ctx, conn.Client)
+	if err != nil {
+		return fmt.Errorf("read key figures on %s: %w", conn.Addr, err)
+	}
 	if !slices.ContainsFunc(survey, func(s keyspace.TargetSurvey) bool { return s.Keys > 0 }) {
 		defer printElsewhere(ctx, opts.IO, conn, schema)
 	}
-	return render.Keys(opts.IO, opts.Format, survey)
+	return render.Keys(opts.IO, opts.Format, survey, &server)
 }

@@ -102,6 +102,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	cmd.AddCommand(
 		newClearCmd(f, nil),
 		newKeysCmd(f, nil),
+		newExporterCmd(f, nil),
 		newPingCmd(f, nil),
 		newStatsCmd(f, nil),
 		newTopCmd(f, nil),

@@ -176,8 +176,9 @@ func TestTheCommandsOnlyWire(t *testing.T) {
 	// leaves, never raise it. (Raised for new commands' wiring only: trace,
 	// clear --url with the gate it shares with clear, warm's --observe and
 	// --min-coverage, bench's observer: 2286 -> 2537; --read-only's
-	// switches and refusals, the audit trail and `cachectl audit`: -> 2807.)
-	const maxLines, maxFunc, maxFlagsOnly = 2807, 60, 100
+	// switches and refusals, the audit trail and `cachectl audit`: -> 2807;
+	// keys --biggest and the server's own key figures, the exporter: -> 2862.)
+	const maxLines, maxFunc, maxFlagsOnly = 2862, 60, 100
 	lines := 0
 	for _, f := range sources(t, "cmd/cachectl") {
 		lines += strings.Count(string(f.src), "\n")

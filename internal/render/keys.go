@@ -14,11 +14,30 @@ import (
 	"github.com/cachectl/cachectl/keyspace"
 )
 
-// keysSample and keysGroup make up the `keys` JSON contract (DESIGN.md).
+// keysSample and keysGroup make up the `keys` JSON contract (DESIGN.md);
+// fields are only ever added.
 type keysSample struct {
 	Key   string `json:"key"`
 	TTLs  int64  `json:"ttl_s"` // -1: no expiry
 	Bytes int64  `json:"bytes"`
+}
+
+type keysBig struct {
+	Key   string `json:"key"`
+	Bytes int64  `json:"bytes"`
+}
+
+type keysBucket struct {
+	UpperS *float64 `json:"upper_s"` // -1: no expiry; null: beyond the last bound
+	Count  int      `json:"count"`
+}
+
+type keysNode struct {
+	Addr        string  `json:"addr"`
+	ID          string  `json:"id"`
+	Keys        int64   `json:"keys"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	SlotShare   float64 `json:"slot_share"`
 }
 
 type keysGroup struct {
@@ -26,6 +45,43 @@ type keysGroup struct {
 	MemoryBytesEst int64        `json:"memory_bytes_est"`
 	AvgTTLs        float64      `json:"avg_ttl_s"`
 	Samples        []keysSample `json:"samples"`
+
+	MemoryBytes      int64             `json:"memory_bytes"` // the same estimate as memory_bytes_est
+	TTLP50s          float64           `json:"ttl_p50_s"`
+	TTLP90s          float64           `json:"ttl_p90_s"`
+	NoTTL            int64             `json:"no_ttl"`
+	ExpiringSoon     float64           `json:"expiring_soon"`
+	TTLHistogram     []keysBucket      `json:"ttl_histogram"`
+	Biggest          []keysBig         `json:"biggest"`
+	BiggestEstimated bool              `json:"biggest_estimated"`
+	Nodes            []keysNode        `json:"nodes,omitempty"`
+	Skew             string            `json:"skew,omitempty"`
+	Exact            map[string]bool   `json:"exact"`
+	Source           map[string]string `json:"source"`
+}
+
+type keysSlot struct {
+	Slot int   `json:"slot"`
+	Keys int64 `json:"keys"`
+}
+
+type keysServerNode struct {
+	Addr     string     `json:"addr"`
+	Keys     int64      `json:"keys"`
+	TopSlots []keysSlot `json:"top_slots"`
+	Source   string     `json:"source"`
+}
+
+type keysSizes struct {
+	DB   int              `json:"db"`
+	Type string           `json:"type"`
+	Bins map[string]int64 `json:"bins"` // lower bound in bytes or items -> keys
+}
+
+type keysServer struct {
+	KeySizes       []keysSizes      `json:"key_sizes"`
+	KeySizesSource string           `json:"key_sizes_source"`
+	Nodes          []keysServerNode `json:"nodes,omitempty"`
 }
 
 // KeysReport is the JSON of `cachectl keys`.
@@ -33,13 +89,26 @@ type KeysReport struct {
 	Op        string               `json:"op"`
 	Groups    map[string]keysGroup `json:"groups"`
 	TotalKeys int64                `json:"total_keys"`
+	Server    *keysServer          `json:"server,omitempty"`
+	Skew      []string             `json:"skew,omitempty"`
 }
 
-// NewKeysReport is the JSON document of a survey.
-func NewKeysReport(survey []keyspace.TargetSurvey) KeysReport {
+// groupSources says where each of a group's figures comes from: counts
+// from SCAN, the rest from the sampled keys.
+var groupSources = map[string]string{
+	"keys": keyspace.SourceScan, "memory": "memory usage sample", "ttl": "pttl sample",
+	"biggest": "memory usage while scanning",
+}
+
+// NewKeysReport is the JSON document of a survey; server, when not nil,
+// adds what the server itself says of its keys.
+func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigures) KeysReport {
 	res := KeysReport{Op: "keys", Groups: map[string]keysGroup{}}
 	for _, s := range survey {
-		g := keysGroup{Keys: s.Keys, MemoryBytesEst: s.MemoryEst, AvgTTLs: s.AvgTTL.Seconds(), Samples: []keysSample{}}
+		g := keysGroup{Keys: s.Keys, MemoryBytesEst: s.MemoryEst, AvgTTLs: s.AvgTTL.Seconds(), Samples: []keysSample{},
+			MemoryBytes: s.MemoryEst, TTLP50s: s.TTLP50.Seconds(), TTLP90s: s.TTLP90.Seconds(),
+			NoTTL: s.NoTTL, ExpiringSoon: s.ExpiringSoon, Biggest: []keysBig{},
+			BiggestEstimated: !s.Exact["biggest"], Skew: s.Skew, Exact: s.Exact, Source: groupSources}
 		for _, k := range s.Samples {
 			ttl := int64(-1)
 			if k.TTL >= 0 {
@@ -47,28 +116,84 @@ func NewKeysReport(survey []keyspace.TargetSurvey) KeysReport {
 			}
 			g.Samples = append(g.Samples, keysSample{Key: k.Key, TTLs: ttl, Bytes: k.Bytes})
 		}
+		for _, b := range s.TTLHistogram {
+			var up *float64
+			if b.Upper != keyspace.TTLOver {
+				v := b.Upper.Seconds()
+				if b.Upper < 0 {
+					v = -1
+				}
+				up = &v
+			}
+			g.TTLHistogram = append(g.TTLHistogram, keysBucket{UpperS: up, Count: b.Count})
+		}
+		for _, b := range s.Biggest {
+			g.Biggest = append(g.Biggest, keysBig{Key: b.Key, Bytes: b.Bytes})
+		}
+		for _, n := range s.Nodes {
+			g.Nodes = append(g.Nodes, keysNode{Addr: n.Addr, ID: n.ID, Keys: n.Keys, MemoryBytes: n.MemoryEst, SlotShare: n.SlotShare})
+		}
+		if s.Skew != "" {
+			res.Skew = append(res.Skew, s.Skew)
+		}
 		res.Groups[s.Name] = g
 		res.TotalKeys += s.Keys
+	}
+	if server != nil {
+		res.Server = newKeysServer(*server)
 	}
 	return res
 }
 
+func newKeysServer(f keyspace.ServerFigures) *keysServer {
+	out := &keysServer{KeySizes: []keysSizes{}, KeySizesSource: f.KeySizesSource}
+	for _, d := range f.KeySizes {
+		ks := keysSizes{DB: d.DB, Type: d.Type, Bins: map[string]int64{}}
+		for _, b := range d.Bins {
+			ks.Bins[strconv.FormatInt(b.Min, 10)] = b.Count
+		}
+		out.KeySizes = append(out.KeySizes, ks)
+	}
+	for _, n := range f.Nodes {
+		sn := keysServerNode{Addr: n.Addr, Keys: n.Keys, TopSlots: []keysSlot{}, Source: n.Source}
+		for _, s := range n.TopSlots {
+			sn.TopSlots = append(sn.TopSlots, keysSlot{Slot: s.Slot, Keys: s.Keys})
+		}
+		out.Nodes = append(out.Nodes, sn)
+	}
+	return out
+}
+
 // Keys prints a survey of the groups: JSON, a markdown table, or the table
-// per group, to which a person also gets a few sample keys per group.
-func Keys(ios *iostreams.IOStreams, fm output.Format, survey []keyspace.TargetSurvey) error {
+// per group, to which a person also gets the biggest keys, the masters of a
+// cluster and a few sample keys per group. Skew warnings go to stderr.
+func Keys(ios *iostreams.IOStreams, fm output.Format, survey []keyspace.TargetSurvey, server *keyspace.ServerFigures) error {
 	switch fm {
 	case output.JSON:
-		return output.WriteJSON(ios, NewKeysReport(survey))
+		return output.WriteJSON(ios, NewKeysReport(survey, server))
 	case output.Markdown:
 		return keysTable(ios, survey, true).RenderMarkdown(ios.Out)
 	}
+	defer func() {
+		for _, s := range survey {
+			if s.Skew != "" {
+				ios.Warnf("skew: %s", s.Skew)
+			}
+		}
+	}()
 	if err := keysTable(ios, survey, ios.IsStdoutTTY()).Render(); err != nil {
 		return err
 	}
 	if !ios.IsStdoutTTY() {
 		return nil
 	}
-	// Scripts use --json for the samples.
+	// Scripts use --json for the biggest keys, the nodes and the samples.
+	if err := keysBiggest(ios, survey); err != nil {
+		return err
+	}
+	if err := keysNodes(ios, survey); err != nil {
+		return err
+	}
 	tp := output.NewTable(ios, "SAMPLE", "GROUP", "TTL", "SIZE")
 	for _, s := range survey {
 		for _, k := range s.Samples[:min(3, len(s.Samples))] {
@@ -83,13 +208,45 @@ func Keys(ios *iostreams.IOStreams, fm output.Format, survey []keyspace.TargetSu
 	return tp.Render()
 }
 
+func keysBiggest(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey) error {
+	tp := output.NewTable(ios, "BIGGEST (EST.)", "GROUP", "SIZE")
+	rows := 0
+	for _, s := range survey {
+		for _, k := range s.Biggest {
+			tp.AddRow(keysDisplay(k.Key), s.Name, format.Size(k.Bytes))
+			rows++
+		}
+	}
+	if rows == 0 {
+		return nil
+	}
+	fmt.Fprintln(ios.Out)
+	return tp.Render()
+}
+
+func keysNodes(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey) error {
+	tp := output.NewTable(ios, "NODE", "GROUP", "KEYS", "MEMORY (EST.)", "SLOTS")
+	rows := 0
+	for _, s := range survey {
+		for _, n := range s.Nodes {
+			tp.AddRow(n.Addr, s.Name, strconv.FormatInt(n.Keys, 10), format.Size(n.MemoryEst), format.Percent(n.SlotShare))
+			rows++
+		}
+	}
+	if rows == 0 {
+		return nil
+	}
+	fmt.Fprintln(ios.Out)
+	return tp.Render()
+}
+
 // keysTable is the per-group table: human units for a person, raw numbers for a pipe.
 func keysTable(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey, human bool) *output.TablePrinter {
 	var tp *output.TablePrinter
 	if human {
-		tp = output.NewTable(ios, "GROUP", "KEYS", "MEMORY (EST.)", "AVG TTL")
+		tp = output.NewTable(ios, "GROUP", "KEYS", "MEMORY (EST.)", "AVG TTL", "TTL P50/P90", "NO TTL", "SOON")
 	} else {
-		tp = output.NewTable(ios, "group", "keys", "memory_bytes_est", "avg_ttl_s")
+		tp = output.NewTable(ios, "group", "keys", "memory_bytes_est", "avg_ttl_s", "ttl_p50_s", "ttl_p90_s", "no_ttl", "expiring_soon")
 	}
 	var keys, mem int64
 	for _, s := range survey {
@@ -104,14 +261,23 @@ func keysTable(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey, human b
 			if s.TTLSamples > 0 {
 				ttl = s.AvgTTL.Round(time.Second).String()
 			}
-			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), format.Size(s.MemoryEst), ttl)
+			pct, soon := "-", "-"
+			if s.TTLSamples > 0 {
+				pct = format.TTL(s.TTLP50) + "/" + format.TTL(s.TTLP90)
+			}
+			if len(s.Samples) > 0 {
+				soon = format.Percent(s.ExpiringSoon)
+			}
+			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), format.Size(s.MemoryEst), ttl, pct, keysApprox(s.NoTTL, s.Exact["no_ttl"]), soon)
 		} else {
 			tp.AddRow(s.Name, strconv.FormatInt(s.Keys, 10), strconv.FormatInt(s.MemoryEst, 10),
-				strconv.FormatFloat(s.AvgTTL.Seconds(), 'f', 1, 64))
+				strconv.FormatFloat(s.AvgTTL.Seconds(), 'f', 1, 64),
+				strconv.FormatFloat(s.TTLP50.Seconds(), 'f', 1, 64), strconv.FormatFloat(s.TTLP90.Seconds(), 'f', 1, 64),
+				strconv.FormatInt(s.NoTTL, 10), strconv.FormatFloat(s.ExpiringSoon, 'f', 4, 64))
 		}
 	}
 	if human {
-		tp.AddRow("total", strconv.FormatInt(keys, 10), format.Size(mem), "")
+		tp.AddRow("total", strconv.FormatInt(keys, 10), format.Size(mem), "", "", "", "")
 	}
 	return tp
 }
@@ -123,4 +289,12 @@ func keysDisplay(k string) string {
 		return k
 	}
 	return strconv.Quote(k)
+}
+
+// keysApprox marks an estimated count with "~".
+func keysApprox(n int64, exact bool) string {
+	if exact {
+		return strconv.FormatInt(n, 10)
+	}
+	return "~" + strconv.FormatInt(n, 10)
 }
