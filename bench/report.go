@@ -58,6 +58,7 @@ type Gates struct {
 	MaxErrorRate      float64 // failed / all requests, per endpoint, every phase; negative: off
 	Baseline          *Report // a previous report
 	MaxRegression     float64 // percent: p95 under load may grow, rps and speedup may shrink, by at most this much
+	MaxStampedeWrites int     // cache writes of a stampede, per endpoint; 0: off
 }
 
 // Check applies the gates and sets Thresholds and Passed. A baseline
@@ -106,6 +107,7 @@ func (g Gates) Check(r *Report) {
 			g.maxP95(add, e.Name, e.Warm)
 		}
 		g.maxStateP95(add, e.Name, e.Warm)
+		g.stampedeGate(add, e.Name, e.Stampede)
 		if g.MaxErrorRate >= 0 {
 			ws := e.WarmSerial
 			total := e.Warm.Requests + e.Cold.Samples + ws.Samples
@@ -396,6 +398,7 @@ func (r Report) Markdown() string {
 	if len(details) > 0 {
 		b.WriteString("\n" + strings.Join(details, ""))
 	}
+	b.WriteString(r.stampedeMarkdown())
 	if len(r.Thresholds) > 0 {
 		b.WriteString("\n| gate | result | detail |\n|---|---|---|\n")
 		for _, t := range r.Thresholds {
@@ -438,6 +441,8 @@ func (g Gates) Validate() error {
 		return option.Errorf("--max-error-rate is a rate between 0 and 1, not %g", g.MaxErrorRate)
 	case g.MaxRegression < 0:
 		return option.Errorf("--max-regression is a percent, 0 or more")
+	case g.MaxStampedeWrites < 0:
+		return option.Errorf("--max-stampede-writes must not be negative")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -77,6 +78,9 @@ func (s *Server) serveCached(w http.ResponseWriter, r *http.Request, e entry, lo
 		}
 		return marshal(v)
 	})
+	if state == cacheHit && s.cfg.HitLatency > 0 {
+		slowHit(r.Context(), s.cfg.HitLatency)
+	}
 	w.Header().Set("X-Cache", state)
 	// The logical key (without PREFIX:VERSION:) lets warm verify and bench
 	// clear exactly this response's key, even when its name holds a hash.
@@ -302,3 +306,22 @@ func (s *Server) getFilters(w http.ResponseWriter, r *http.Request, _ []int64) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// slowHit holds a HIT for d. Go's timers are coarse below a millisecond on
+// an idle process (a 100µs sleep can take 1ms), so the last millisecond is
+// spun: the delay is then d, as precise as a slower code path would be.
+func slowHit(ctx context.Context, d time.Duration) {
+	end := time.Now().Add(d)
+	if d > 2*time.Millisecond {
+		t := time.NewTimer(d - time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
+	for time.Now().Before(end) && ctx.Err() == nil {
+		runtime.Gosched()
+	}
+}

@@ -35,8 +35,8 @@ func (rc RunConfig) Validate() error {
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return option.Errorf("--listen %q: the port must be a number from 0 to 65535", rc.Listen)
 	}
-	if rc.Store.QueryLatency < 0 || rc.RedisTimeout <= 0 {
-		return option.Errorf("--db-latency must be 0 or more and --cache-timeout positive")
+	if rc.Store.QueryLatency < 0 || rc.HitLatency < 0 || rc.RedisTimeout <= 0 {
+		return option.Errorf("--db-latency and --hit-latency must be 0 or more and --cache-timeout positive")
 	}
 	if rc.ShutdownTimeout <= 0 {
 		return option.Errorf("--shutdown-timeout must be positive")

@@ -59,6 +59,10 @@ type Config struct {
 	ClearArgs []string
 	// Logger receives the access log and cache state changes; nil discards.
 	Logger *slog.Logger
+	// HitLatency is a SIMULATION, off when 0: every cache HIT waits this
+	// long before it is answered, a slower warm path (more work per hit) to
+	// prove that a bench baseline notices one. The cold path is unchanged.
+	HitLatency time.Duration
 }
 
 // RedisOptions returns a copy of opt tuned for serving: every call bounded

@@ -34,6 +34,7 @@ type benchOptions struct {
 	Mix            bool
 	Rate           float64
 	Repeat         int
+	Stampede       int
 
 	bench.Gates
 	P95          []string // --max-warm-p95: DUR, or STATE=DUR
@@ -68,6 +69,8 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 of the pairs, one request at a time, at least X")
 	fl.Float64Var(&opts.Rate, "rate", 0, "open loop: send -n requests at R per second on schedule, latency counted from when each was due (default: closed loop at -c)")
 	fl.IntVar(&opts.Repeat, "repeat", 1, "run both phases of every endpoint N times; --baseline then compares over the repeats")
+	fl.IntVar(&opts.Stampede, "stampede", 0, "end each endpoint with N concurrent requests at its just-cleared key: origin queries, cache writes, latency")
+	fl.IntVar(&opts.MaxStampedeWrites, "max-stampede-writes", 0, "gate with --stampede: every endpoint's key stored at most K times by the N requests (1: they coalesce)")
 	fl.StringSliceVar(&opts.P95, "max-warm-p95", nil, "gate: every endpoint's p95 under load at most DUR, or STATE=DUR for one cache state's responses (HIT=5ms)")
 	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint, both phases, at most R (0..1; by default any failed request fails the run)")
 	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
@@ -84,8 +87,10 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf("--rate must be positive, --repeat from 1 to 100 and without --mix")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
-	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != ""):
-		return usageErrorf("--min-speedup and --baseline compare endpoints, which --mix does not measure one by one")
+	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != "" || o.Stampede > 0):
+		return usageErrorf("--min-speedup, --baseline and --stampede are per endpoint, which --mix does not measure one by one")
+	case o.MaxStampedeWrites > 0 && o.Stampede == 0:
+		return usageErrorf("--max-stampede-writes goes with --stampede")
 	}
 	return nil
 }
@@ -93,7 +98,7 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 // config is the bench's engine settings; runBench adds the Redis client.
 func (o *benchOptions) config() bench.Config {
 	return bench.Config{Client: o.Client, Schema: o.Schema, ColdSamples: o.ColdSamples, Requests: o.Requests,
-		Concurrency: o.Concurrency, Timeout: o.RequestTimeout, Rate: o.Rate, Repeat: o.Repeat}
+		Concurrency: o.Concurrency, Timeout: o.RequestTimeout, Rate: o.Rate, Repeat: o.Repeat, Stampede: o.Stampede}
 }
 
 func runBench(ctx context.Context, opts *benchOptions) error {

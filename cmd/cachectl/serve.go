@@ -36,6 +36,8 @@ func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *c
 	fl.StringVar(&opts.AdminToken, "admin-token", "", "token that writes must present (unsafe on the command line: prefer "+envAdminToken+")")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "serve every read from the database, still invalidating on writes")
 	fl.DurationVar(&opts.Store.QueryLatency, "db-latency", 0, "simulated delay added to each database query (simulation, off by default)")
+	fl.DurationVar(&opts.HitLatency, "hit-latency", 0, "simulated delay added to each cache HIT (simulation: a slower warm path, to test regression gates)")
+	_ = fl.MarkHidden("hit-latency")
 	fl.DurationVar(&opts.RedisTimeout, "cache-timeout", catalog.DefaultRedisTimeout, "longest a request waits for Redis before serving from the database")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", catalog.DefaultShutdownTimeout, "longest a graceful shutdown takes: requests in flight, then invalidations Redis missed")
 	return cmd

@@ -161,6 +161,7 @@ func benchNotes(ios *iostreams.IOStreams, rep bench.Report) {
 			fmt.Fprintf(ios.Out, "mix %s\n", d)
 		}
 	}
+	benchStampede(ios, rep)
 	if ios.IsStdoutTTY() {
 		for _, e := range rep.Endpoints {
 			if e.Skipped == "" {
