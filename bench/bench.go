@@ -200,6 +200,9 @@ type Result struct {
 	// Invalid says why the cold/warm pairs mean nothing (a cold sample that
 	// was a HIT, a clear that matched no key); the endpoint then fails.
 	Invalid string `json:"invalid,omitempty"`
+	// DurationMs is how long the endpoint's whole run took, every phase
+	// and repeat (a JUnit testcase's time).
+	DurationMs float64 `json:"duration_ms,omitempty"`
 }
 
 // Serial is one half of the cold/warm pairs, sent one request at a time:
