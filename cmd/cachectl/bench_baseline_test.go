@@ -16,6 +16,7 @@ import (
 
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/catalog"
+	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
 	"github.com/cachectl/cachectl/internal/sandbox"
@@ -255,5 +256,32 @@ func TestBenchBaselineOfAnotherCatalogSizeIsNotComparable(t *testing.T) {
 	hist := readHistory(t, filepath.Join(env["CACHECTL_BASELINE_DIR"], "history.jsonl"))
 	if len(hist) != 2 || hist[1].Baseline == nil || hist[1].Baseline.Verdict != bench.NotComparable {
 		t.Errorf("history %+v: want the second run not comparable", hist)
+	}
+}
+
+// Against the Django fixture: the fingerprint counts its products from
+// DRF's page, a run saved by name compares with the next one, and the
+// JUnit report has a testcase per built-in endpoint the app serves.
+func TestBenchNamedBaselineAgainstDjango(t *testing.T) {
+	d := startDjangoBench(t, djangotest.Options{})
+	dir := t.TempDir()
+	small := []string{"--cold-samples", "3", "-n", "30", "-c", "2", "--repeat", "3", "--only", "product_detail,categories", "--baseline-dir", dir}
+	rep, _ := d.bench(t, exitOK, append(small, "--save-baseline", "django")...)
+	fp, _ := rep["fingerprint"].(map[string]any)
+	if got := num(t, fp, "dataset", "products"); got != djangotest.DefaultProducts {
+		t.Errorf("dataset.products = %v, want the fixture's %d", got, djangotest.DefaultProducts)
+	}
+	xmlFile := filepath.Join(t.TempDir(), "bench.xml")
+	rep, _ = d.bench(t, exitOK, append(small, "--baseline", "django", "--max-regression", "100", "--report", xmlFile)...)
+	if cmp, _ := rep["comparison"].(map[string]any); cmp == nil || cmp["comparable"] != true {
+		t.Errorf("comparison %v: want the Django run compared with its named baseline", rep["comparison"])
+	}
+	var doc junitDoc
+	data, _ := os.ReadFile(xmlFile)
+	if err := xml.Unmarshal(data, &doc); err != nil || len(doc.Suites) != 1 || doc.Suites[0].Failures != 0 {
+		t.Fatalf("JUnit report (%v):\n%s", err, data)
+	}
+	if h := readHistory(t, filepath.Join(dir, "history.jsonl")); len(h) != 2 || h[1].Baseline == nil || h[1].Baseline.Name != "django" {
+		t.Errorf("history %+v: want both runs, the second against django", h)
 	}
 }
