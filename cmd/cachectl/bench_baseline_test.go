@@ -99,9 +99,9 @@ func TestBenchSavesANamedBaselineAndComparesWithIt(t *testing.T) {
 	if rep.Comparison == nil || !rep.Comparison.Comparable || len(rep.Comparison.Comparisons) == 0 {
 		t.Fatalf("comparison %+v: want one with the named baseline", rep.Comparison)
 	}
-	for _, cmp := range rep.Comparison.Comparisons {
-		if cmp.Verdict == bench.Regressed || cmp.Repeats != [2]int{3, 3} {
-			t.Errorf("%s %s: %s over %v repeats, want no regression over 3 and 3", cmp.Endpoint, cmp.Figure, cmp.Verdict, cmp.Repeats)
+	for _, x := range rep.Comparison.Comparisons {
+		if x.Verdict == bench.Regressed || x.Repeats != [2]int{3, 3} {
+			t.Errorf("%s %s: %s over %v repeats, want no regression over 3 and 3", x.Endpoint, x.Figure, x.Verdict, x.Repeats)
 		}
 	}
 
@@ -273,7 +273,7 @@ func TestBenchNamedBaselineAgainstDjango(t *testing.T) {
 	}
 	xmlFile := filepath.Join(t.TempDir(), "bench.xml")
 	rep, _ = d.bench(t, exitOK, append(small, "--baseline", "django", "--max-regression", "100", "--report", xmlFile)...)
-	if cmp, _ := rep["comparison"].(map[string]any); cmp == nil || cmp["comparable"] != true {
+	if c, _ := rep["comparison"].(map[string]any); c == nil || c["comparable"] != true {
 		t.Errorf("comparison %v: want the Django run compared with its named baseline", rep["comparison"])
 	}
 	var doc junitDoc
