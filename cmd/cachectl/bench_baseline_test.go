@@ -89,9 +89,10 @@ func TestBenchSavesANamedBaselineAndComparesWithIt(t *testing.T) {
 	}
 
 	// The same server against its own baseline: compared, no regression.
-	// (--max-regression 100: a run of 60 requests is noisy, and a real
-	// regression is another test's job.)
-	out, _ = benchWithEnv(t, c, env, exitOK, "--json", "--repeat", "3", "--baseline", "main", "--max-regression", "100")
+	// (--max-regression 300: runs of 60 requests on a machine shared with
+	// other work move their p50 by 2x; telling a real regression from that
+	// noise is TestBaselineComparison's job, in bench.)
+	out, _ = benchWithEnv(t, c, env, exitOK, "--json", "--repeat", "3", "--baseline", "main", "--max-regression", "300")
 	var rep bench.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
@@ -271,15 +272,32 @@ func TestBenchNamedBaselineAgainstDjango(t *testing.T) {
 	if got := num(t, fp, "dataset", "products"); got != djangotest.DefaultProducts {
 		t.Errorf("dataset.products = %v, want the fixture's %d", got, djangotest.DefaultProducts)
 	}
+	// The second run may be slower: gunicorn's sync workers on a machine
+	// shared with other work swing by 2x from run to run. Whatever its
+	// verdict, it was compared, and only a regression gate may fail.
 	xmlFile := filepath.Join(t.TempDir(), "bench.xml")
-	rep, _ = d.bench(t, exitOK, append(small, "--baseline", "django", "--max-regression", "100", "--report", xmlFile)...)
+	ios, _, out, errOut := iostreams.Test()
+	args := append(append([]string{"bench", "--json"}, d.args...), append(small, "--baseline", "django", "--report", xmlFile)...)
+	if code := runCLI(t, ios, args...); code != exitOK && code != exitFailed {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	rep = decodeReport(t, out.Bytes())
 	if c, _ := rep["comparison"].(map[string]any); c == nil || c["comparable"] != true {
 		t.Errorf("comparison %v: want the Django run compared with its named baseline", rep["comparison"])
 	}
+	breached := 0
+	for _, th := range rep["thresholds"].([]any) {
+		if m := th.(map[string]any); m["ok"] != true {
+			breached++
+			if name, _ := m["name"].(string); !strings.HasPrefix(name, "regression ") {
+				t.Errorf("gate %s breached: %v", name, m["detail"])
+			}
+		}
+	}
 	var doc junitDoc
 	data, _ := os.ReadFile(xmlFile)
-	if err := xml.Unmarshal(data, &doc); err != nil || len(doc.Suites) != 1 || doc.Suites[0].Failures != 0 {
-		t.Fatalf("JUnit report (%v):\n%s", err, data)
+	if err := xml.Unmarshal(data, &doc); err != nil || len(doc.Suites) != 1 || doc.Suites[0].Failures != breached {
+		t.Fatalf("JUnit report (%v), want %d failures:\n%s", err, breached, data)
 	}
 	if h := readHistory(t, filepath.Join(dir, "history.jsonl")); len(h) != 2 || h[1].Baseline == nil || h[1].Baseline.Name != "django" {
 		t.Errorf("history %+v: want both runs, the second against django", h)
