@@ -226,6 +226,9 @@ type Result struct {
 	Invalid string `json:"invalid,omitempty"`
 	// Stampede is the endpoint's stampede with Config.Stampede > 0.
 	Stampede *Stampede `json:"stampede,omitempty"`
+	// DurationMs is how long the endpoint's whole run took, every phase
+	// and repeat (a JUnit testcase's time).
+	DurationMs float64 `json:"duration_ms,omitempty"`
 }
 
 // Serial is one half of the cold/warm pairs, sent one request at a time:

@@ -30,6 +30,8 @@ type Fingerprint struct {
 	Requests    int      `json:"requests"`
 	Repeat      int      `json:"repeat"`
 	Endpoints   []string `json:"endpoints"` // the dataset: "name /path?query", in order
+	// Dataset is the catalog's size, where the API says it.
+	Dataset *Dataset `json:"dataset,omitempty"`
 }
 
 // fingerprint takes the environment of a run of cfg over eps.
@@ -77,7 +79,8 @@ func cpuModel() string {
 // those under f; "" when they can. Versions of cachectl, Go and Redis may
 // differ (comparing them is a reason to run a baseline), the machine and
 // the load may not. Endpoints are matched by name, so the dataset differs
-// only where an endpoint of both has another path.
+// only where an endpoint of both has another path, or where both know the
+// catalog's size and it differs.
 func (f Fingerprint) Comparable(base *Fingerprint) string {
 	if base == nil {
 		return "the baseline has no fingerprint (written before fingerprints): save a new one"
@@ -96,6 +99,9 @@ func (f Fingerprint) Comparable(base *Fingerprint) string {
 		diff("rate", f.Rate, base.Rate)
 	} else {
 		diff("concurrency", f.Concurrency, base.Concurrency)
+	}
+	if f.Dataset != nil && base.Dataset != nil && *f.Dataset != *base.Dataset {
+		why = append(why, fmt.Sprintf("dataset %d products, baseline %d", f.Dataset.Products, base.Dataset.Products))
 	}
 	paths := map[string]string{}
 	for _, e := range base.Endpoints {

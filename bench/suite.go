@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"net/url"
+	"time"
 
 	"github.com/cachectl/cachectl/internal/redact"
 )
@@ -31,6 +32,7 @@ func (s Suite) Run(ctx context.Context) (Report, error) {
 		}
 	}
 	fp := fingerprint(ctx, cfg, eps)
+	fp.Dataset = datasetOf(ctx, cfg, s.API)
 	rep.Fingerprint = &fp
 	var runErr error
 	if s.Mix {
@@ -40,7 +42,9 @@ func (s Suite) Run(ctx context.Context) (Report, error) {
 		eps = nil
 	}
 	for _, ep := range eps {
+		start := time.Now()
 		res, err := Run(ctx, cfg, ep)
+		res.DurationMs = msf(time.Since(start))
 		if err != nil && ctx.Err() == nil {
 			return rep, err
 		}

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
@@ -38,14 +40,18 @@ type benchOptions struct {
 
 	bench.Gates
 	P95          []string // --max-warm-p95: DUR, or STATE=DUR
-	BaselineFile string
+	BaselineFile string   // --baseline: a name in BaselineDir, or a file
+	SaveBaseline string
+	BaselineDir  string // --baseline-dir, else CACHECTL_BASELINE_DIR, else in $XDG_DATA_HOME
+	History      string
 }
 
 func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *cobra.Command {
 	opts := &benchOptions{}
 	cmd := newCommand(f, "bench", "Measure cold against warm latency per endpoint, with gates for CI", opts,
-		[]output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
+		[]output.Format{output.Table, output.JSON, output.Markdown, output.JUnit}, func(cmd *cobra.Command) error {
 			opts.Getenv, opts.Deleted = f.Getenv, f.deletes.Count
+			opts.BaselineDir = cmp.Or(opts.BaselineDir, f.Getenv("CACHECTL_BASELINE_DIR"), filepath.Join(config.Dir(f.Getenv, config.DataHome), "baselines"))
 			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
@@ -65,7 +71,7 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	fl.StringVar(&opts.EndpointsFile, "endpoints", "", "YAML or JSON file of endpoints (name, url, method, headers, clear, weight)")
 	fl.StringSliceVar(&opts.Only, "only", nil, "benchmark only these endpoints (repeat or comma-separate)")
 	fl.BoolVar(&opts.Mix, "mix", false, "one weighted warm phase across all endpoints (weights from --endpoints, else equal) instead of one per endpoint")
-	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, else the --format)")
+	fl.StringVar(&opts.ReportFile, "report", "", "also write the report to FILE (its format follows the file's extension: .json, .md, .xml for JUnit, else the --format)")
 	fl.Float64Var(&opts.MinSpeedup, "min-speedup", 0, "gate: every endpoint's cold p50 / warm p50 of the pairs, one request at a time, at least X")
 	fl.Float64Var(&opts.Rate, "rate", 0, "open loop: send -n requests at R per second on schedule, latency counted from when each was due (default: closed loop at -c)")
 	fl.IntVar(&opts.Repeat, "repeat", 1, "run both phases of every endpoint N times; --baseline then compares over the repeats")
@@ -73,7 +79,10 @@ func newBenchCmd(f *factory, runF func(context.Context, *benchOptions) error) *c
 	fl.IntVar(&opts.MaxStampedeWrites, "max-stampede-writes", 0, "gate with --stampede: every endpoint's key stored at most K times by the N requests (1: they coalesce)")
 	fl.StringSliceVar(&opts.P95, "max-warm-p95", nil, "gate: every endpoint's p95 under load at most DUR, or STATE=DUR for one cache state's responses (HIT=5ms)")
 	fl.Float64Var(&opts.MaxErrorRate, "max-error-rate", 0, "gate: failed / all requests of every endpoint, both phases, at most R (0..1; by default any failed request fails the run)")
-	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with a previous --json report")
+	fl.StringVar(&opts.BaselineFile, "baseline", "", "gate: compare with baseline NAME (--save-baseline), or FILE (a previous --json report; a value with a / or ending in .json)")
+	fl.StringVar(&opts.SaveBaseline, "save-baseline", "", "save this run's report as baseline NAME in --baseline-dir, when it passed")
+	fl.StringVar(&opts.BaselineDir, "baseline-dir", "", "directory of named baselines and their history.jsonl (env CACHECTL_BASELINE_DIR; default $XDG_DATA_HOME/cachectl/baselines)")
+	fl.StringVar(&opts.History, "history", "", "append one JSON line per run to FILE (default with a named baseline: history.jsonl in --baseline-dir)")
 	fl.Float64Var(&opts.MaxRegression, "max-regression", 20, "with --baseline: p95 under load may grow, rps under load and the speedup may shrink, by at most PCT percent")
 	return cmd
 }
@@ -87,10 +96,12 @@ func (o *benchOptions) validate(cmd *cobra.Command) error {
 		return usageErrorf("--rate must be positive, --repeat from 1 to 100 and without --mix")
 	case cmd.Flags().Changed("max-regression") && o.BaselineFile == "":
 		return usageErrorf("--max-regression goes with --baseline")
-	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != "" || o.Stampede > 0):
-		return usageErrorf("--min-speedup, --baseline and --stampede are per endpoint, which --mix does not measure one by one")
+	case o.Mix && (o.MinSpeedup > 0 || o.BaselineFile != "" || o.SaveBaseline != "" || o.Stampede > 0):
+		return usageErrorf("--min-speedup, --baseline, --save-baseline and --stampede are per endpoint, which --mix does not measure one by one")
 	case o.MaxStampedeWrites > 0 && o.Stampede == 0:
 		return usageErrorf("--max-stampede-writes goes with --stampede")
+	case o.SaveBaseline != "":
+		return bench.ValidBaselineName("save-baseline", o.SaveBaseline)
 	}
 	return nil
 }
@@ -135,6 +146,12 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err := writeBenchOutputs(opts, rep); err != nil {
 		return err
 	}
+	keeper := bench.Keeper{Baselines: bench.Baselines{Dir: opts.BaselineDir}, SaveAs: opts.SaveBaseline, Baseline: opts.BaselineFile, History: opts.History}
+	if saved, err := keeper.Keep(rep, time.Now()); err != nil {
+		return err
+	} else if opts.SaveBaseline != "" && !saved && !opts.Quiet {
+		opts.IO.Warnf("baseline %s not saved: a run that did not pass never replaces one", opts.SaveBaseline)
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -152,18 +169,11 @@ func (o *benchOptions) gates() (bench.Gates, error) {
 	if err := gates.SetP95(o.P95); err != nil {
 		return gates, usageErrorf("--max-warm-p95 %w", err)
 	}
-	if o.BaselineFile == "" {
-		return gates, nil
+	var err error
+	if o.BaselineFile != "" {
+		gates.Baseline, err = bench.Baselines{Dir: o.BaselineDir}.Open(o.BaselineFile)
 	}
-	fh, err := os.Open(o.BaselineFile)
-	if err != nil {
-		return gates, usageErrorf("--baseline: %w", err)
-	}
-	defer fh.Close()
-	if gates.Baseline, err = bench.ReadBaseline(fh); err != nil {
-		return gates, usageErrorf("--baseline %s: %w", o.BaselineFile, err)
-	}
-	return gates, nil
+	return gates, err
 }
 
 // endpoints are those of --endpoints, or the API's built-in ones, narrowed by --only.

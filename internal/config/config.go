@@ -56,18 +56,36 @@ type Audit struct {
 
 // DefaultPath is $XDG_CONFIG_HOME/cachectl/config.yaml (or the OS equivalent).
 func DefaultPath(getenv func(string) string) string {
-	dir := getenv("XDG_CONFIG_HOME")
+	dir := Dir(getenv, ConfigHome)
 	if dir == "" {
-		home := getenv("HOME")
-		if home == "" {
-			if d, err := os.UserConfigDir(); err == nil {
-				return filepath.Join(d, "cachectl", "config.yaml")
-			}
-			return ""
-		}
-		dir = filepath.Join(home, ".config")
+		return ""
 	}
-	return filepath.Join(dir, "cachectl", "config.yaml")
+	return filepath.Join(dir, "config.yaml")
+}
+
+// The XDG base directories cachectl keeps files in, by the variable that
+// names each.
+const (
+	ConfigHome = "XDG_CONFIG_HOME" // the config file; default ~/.config
+	DataHome   = "XDG_DATA_HOME"   // bench's named baselines and history; default ~/.local/share
+	StateHome  = "XDG_STATE_HOME"  // default ~/.local/state
+)
+
+// Dir is cachectl's directory in the XDG base directory that env names:
+// $env/cachectl, else under $HOME at the spec's default, else (no HOME, as
+// on Windows) in the OS's user config directory. "" when there is none.
+func Dir(getenv func(string) string, env string) string {
+	if dir := getenv(env); dir != "" {
+		return filepath.Join(dir, "cachectl")
+	}
+	defaults := map[string]string{ConfigHome: ".config", DataHome: filepath.Join(".local", "share"), StateHome: filepath.Join(".local", "state")}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, defaults[env], "cachectl")
+	}
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "cachectl")
+	}
+	return ""
 }
 
 // Load reads path. A named file must exist; the default one may not.

@@ -35,3 +35,27 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("missing named file: %v", err)
 	}
 }
+
+// TestDirFollowsXDG: each base directory's variable wins, then the spec's
+// default under $HOME; the config file and bench's baselines use the same rule.
+func TestDirFollowsXDG(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		base string
+		want string
+	}{
+		{map[string]string{"XDG_DATA_HOME": "/x/data", "HOME": "/home/u"}, DataHome, "/x/data/cachectl"},
+		{map[string]string{"HOME": "/home/u"}, DataHome, "/home/u/.local/share/cachectl"},
+		{map[string]string{"HOME": "/home/u"}, StateHome, "/home/u/.local/state/cachectl"},
+		{map[string]string{"HOME": "/home/u"}, ConfigHome, "/home/u/.config/cachectl"},
+		{map[string]string{"XDG_CONFIG_HOME": "/x/cfg", "XDG_DATA_HOME": "/x/data"}, ConfigHome, "/x/cfg/cachectl"},
+	} {
+		getenv := func(k string) string { return tc.env[k] }
+		if got := Dir(getenv, tc.base); got != filepath.FromSlash(tc.want) {
+			t.Errorf("Dir(%v, %s) = %q, want %q", tc.env, tc.base, got, tc.want)
+		}
+	}
+	if got := DefaultPath(func(k string) string { return map[string]string{"HOME": "/home/u"}[k] }); got != filepath.FromSlash("/home/u/.config/cachectl/config.yaml") {
+		t.Errorf("DefaultPath = %q", got)
+	}
+}

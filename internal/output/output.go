@@ -20,15 +20,18 @@ const (
 	Table    Format = "table"
 	JSON     Format = "json"
 	Markdown Format = "markdown"
+	// JUnit is a JUnit XML document, for CI test reports; bench alone
+	// writes it, and every other command refuses it.
+	JUnit Format = "junit"
 )
 
-// ParseFormat accepts table, json and markdown.
+// ParseFormat accepts table, json, markdown and junit.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case Table, JSON, Markdown:
+	case Table, JSON, Markdown, JUnit:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown format %q (use table, json or markdown)", s)
+	return "", fmt.Errorf("unknown format %q (use table, json or markdown; junit for bench)", s)
 }
 
 // WriteJSON writes v as one JSON document: indented for a person, one compact

@@ -65,7 +65,7 @@ func TestJSONCompactWhenPipedIndentedOnTerminal(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
-	for _, s := range []string{"table", "JSON", "markdown"} {
+	for _, s := range []string{"table", "JSON", "markdown", "junit"} {
 		if _, err := ParseFormat(s); err != nil {
 			t.Errorf("ParseFormat(%q): %v", s, err)
 		}

@@ -25,6 +25,8 @@ func Bench(ios *iostreams.IOStreams, format output.Format, rep bench.Report) err
 	case output.Markdown:
 		_, err := io.WriteString(ios.Out, rep.Markdown())
 		return err
+	case output.JUnit:
+		return BenchJUnit(ios.Out, rep)
 	}
 	if err := benchTable(ios, rep, benchColumns); err != nil {
 		return err
@@ -207,13 +209,15 @@ func benchOrNA(v float64, prec int) string {
 }
 
 // BenchReportFile writes rep to the file at path, in the format its
-// extension names (.json, .md), else in fm.
+// extension names (.json, .md, .xml: JUnit), else in fm.
 func BenchReportFile(path string, fm output.Format, rep bench.Report) error {
 	switch {
 	case strings.HasSuffix(path, ".json"):
 		fm = output.JSON
 	case strings.HasSuffix(path, ".md"):
 		fm = output.Markdown
+	case strings.HasSuffix(path, ".xml"):
+		fm = output.JUnit
 	}
 	return benchWriteFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666, func(w io.Writer) error {
 		return Bench(&iostreams.IOStreams{Out: w}, fm, rep)
