@@ -89,7 +89,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	pf.IntVar(&o.KeyVersion, "key-version", keyspace.DefaultVersion, "django-redis VERSION (env "+envKeyVersion+")")
 	pf.DurationVar(&o.Timeout, "timeout", 3*time.Second, "timeout of each Redis command and of connecting (env "+envTimeout+")")
 	pf.StringVar(&o.API, "api", defaultAPI, "catalog API base URL for warm, bench, check and top (env "+envAPI+")")
-	pf.StringVar(&o.Format, "format", "", "output format: table, json or markdown (default: table)")
+	pf.StringVar(&o.Format, "format", "", "output format: table, json or markdown; bench also junit (default: table)")
 	pf.BoolVar(&o.JSON, "json", false, "same as --format json")
 	pf.BoolVar(&o.NoColor, "no-color", false, "disable colour (env "+envNoColor+")")
 	pf.BoolVarP(&o.Verbose, "verbose", "v", false, "log more to stderr")
