@@ -28,7 +28,7 @@ var readOnlyClass = map[string]string{
 	"clear": "refused", "bench": "refused", "serve": "refused", "demo": "refused with --redis",
 	"check": "subset",
 	"keys":  "read", "stats": "read", "ping": "read", "top": "read", "warm": "read", "trace": "read",
-	"audit": "read", "man": "read", "completion": "read", "version": "read", "exit-codes": "read", "help": "read",
+	"audit": "read", "exporter": "read", "man": "read", "completion": "read", "version": "read", "exit-codes": "read", "help": "read",
 }
 
 func TestEveryCommandIsClassifiedForReadOnly(t *testing.T) {
