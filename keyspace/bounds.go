@@ -26,6 +26,9 @@ func (c ClearConfig) Validate() error {
 	); err != nil {
 		return err
 	}
+	if c.MaxImpact > 0 && c.Pause > 0 {
+		return option.Errorf("--pause and --max-impact do not go together: --max-impact chooses the pauses itself, --pause is the manual control")
+	}
 	if c.Limit < 0 {
 		return option.Errorf("--max-keys must not be negative")
 	}
@@ -37,5 +40,6 @@ func (c SurveyConfig) Validate() error {
 	return option.First(
 		option.InRange("samples", c.Samples, 1, MaxSamples),
 		option.InRange("count", c.Count, 1, MaxScanCount),
+		option.InRange("max-impact", c.MaxImpact, 0, MaxImpactLimit),
 	)
 }

@@ -21,6 +21,9 @@ const DefaultSamples = 20
 type SurveyConfig struct {
 	Count   int64 // SCAN COUNT hint; DefaultScanCount when 0
 	Samples int   // keys measured per target and master; DefaultSamples when 0
+	// MaxImpact, when positive, paces the SCAN on each master as
+	// ClearConfig.MaxImpact paces a clear.
+	MaxImpact time.Duration
 }
 
 // KeySample is one measured key.
@@ -60,11 +63,14 @@ func Survey(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Sur
 	for i, t := range sel {
 		out[i].Name = t.Name
 	}
-	var mu sync.Mutex
+	var (
+		mu  sync.Mutex
+		imp impacts
+	)
 	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
 		counts := make([]int64, len(sel))
 		picks := make([][]string, len(sel))
-		err := ScanNode(ctx, node, match, cfg.Count, func(keys []string) error {
+		err := imp.scan(ctx, node, match, cfg.Count, cfg.MaxImpact, func(keys []string) error {
 			for _, k := range keys {
 				i := sel.Classify(k)
 				if i < 0 {
