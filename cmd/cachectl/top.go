@@ -28,7 +28,7 @@ type topOptions struct {
 	Once     bool
 	// MaxImpact paces the exact group counts (--once, and the recount).
 	MaxImpact time.Duration
-	Now      func() time.Time
+	Now       func() time.Time
 }
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
