@@ -29,15 +29,22 @@ type GroupCount struct {
 // pass over every master (keyspace.Count). It costs a full walk of the
 // keyspace: use it on demand, not on every dashboard tick.
 func CountGroups(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, scanCount int64) ([]GroupCount, error) {
-	n, err := keyspace.Count(ctx, c, sel, scanCount)
+	out, _, err := CountGroupsPaced(ctx, c, sel, keyspace.CountConfig{Count: scanCount})
+	return out, err
+}
+
+// CountGroupsPaced is CountGroups, paced when cfg.MaxImpact is positive
+// (keyspace.CountPaced); the Impact is nil when it is not.
+func CountGroupsPaced(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, cfg keyspace.CountConfig) ([]GroupCount, *keyspace.Impact, error) {
+	n, imp, err := keyspace.CountPaced(ctx, c, sel, cfg)
 	if err != nil {
-		return nil, err
+		return nil, imp, err
 	}
 	out := make([]GroupCount, len(sel))
 	for i, t := range sel {
 		out[i] = GroupCount{Name: t.Name, Keys: n[i], Exact: true}
 	}
-	return out, nil
+	return out, imp, nil
 }
 
 // Sampling defaults. 10,000 samples put the 95% margin of a group's share of

@@ -16,6 +16,8 @@ type Report struct {
 	Snapshot Snapshot
 	// Groups is nil when no groups were counted.
 	Groups []GroupCount
+	// Impact is what pacing the count measured; nil when it was not paced.
+	Impact *keyspace.Impact
 }
 
 // GroupsEmpty reports whether groups were counted and none holds a key.
@@ -44,6 +46,12 @@ func (e *CommandError) Unwrap() error { return e.Err }
 // Read takes one snapshot and counts the groups of sel exactly (one SCAN
 // pass; none when sel is nil). Errors are *CommandError.
 func Read(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, scanCount int64) (Report, error) {
+	return ReadPaced(ctx, c, sel, keyspace.CountConfig{Count: scanCount})
+}
+
+// ReadPaced is Read with the group count paced when cfg.MaxImpact is
+// positive (keyspace.CountPaced).
+func ReadPaced(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, cfg keyspace.CountConfig) (Report, error) {
 	snap, err := Take(ctx, c)
 	if err != nil {
 		return Report{}, &CommandError{Command: "INFO", Err: err}
@@ -52,7 +60,7 @@ func Read(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, 
 	if sel == nil {
 		return rep, nil
 	}
-	if rep.Groups, err = CountGroups(ctx, c, sel, scanCount); err != nil {
+	if rep.Groups, rep.Impact, err = CountGroupsPaced(ctx, c, sel, cfg); err != nil {
 		return Report{}, &CommandError{Command: "SCAN", Err: err}
 	}
 	if rep.Groups == nil {

@@ -27,6 +27,9 @@ func (c ClearConfig) Validate() error {
 	); err != nil {
 		return err
 	}
+	if c.MaxImpact > 0 && c.Pause > 0 {
+		return option.Errorf("--pause and --max-impact do not go together: --max-impact chooses the pauses itself, --pause is the manual control")
+	}
 	if c.Limit < 0 {
 		return option.Errorf("--max-keys must not be negative")
 	}
@@ -39,5 +42,6 @@ func (c SurveyConfig) Validate() error {
 		option.InRange("samples", c.Samples, 1, MaxSamples),
 		option.InRange("count", c.Count, 1, MaxScanCount),
 		option.InRange("biggest", c.Biggest, 1, MaxBiggest),
+		option.InRange("max-impact", c.MaxImpact, 0, MaxImpactLimit),
 	)
 }

@@ -27,6 +27,10 @@ type ClearConfig struct {
 	// (incomplete, with ErrLimit) rather than queue one more. It makes
 	// --max-keys hold even for keys written after the counting pass.
 	Limit int64
+	// MaxImpact, when positive, paces the clear on each master to keep the
+	// p99 latency other clients see within MaxImpact of its idle value
+	// (see Controller), starting from Count, Batch and Pause.
+	MaxImpact time.Duration
 	// Progress, when set, is called after every SCAN page and UNLINK round with
 	// the running totals. Calls never overlap; it must return quickly.
 	Progress func(Progress)
@@ -64,6 +68,8 @@ type Result struct {
 	// failover, a restart or a slot move made it start over.
 	Passes   int
 	Duration time.Duration
+	// Impact is what the pacing measured; nil without MaxImpact.
+	Impact *Impact
 }
 
 // ErrLimit is wrapped by Clear's error when more keys matched than ClearConfig.Limit.
@@ -164,6 +170,9 @@ func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Clea
 	res.Errors = cl.failed
 	res.Passes = cl.passes
 	res.Duration = time.Since(start)
+	if res.Impact = cl.impacts.result(res.Deleted); cfg.DryRun {
+		res.Impact = cl.impacts.result(res.Matched)
+	}
 	if err != nil {
 		ce, ok := err.(*ClearError)
 		if !ok {
@@ -381,7 +390,14 @@ func (cl *clearer) pass(ctx context.Context, opt *redis.Options, nodeID string) 
 			return &ServerChangedError{Addr: opt.Addr, Was: scanner.id, Now: unlinker.id}
 		}
 	}
-	err = cl.clearNode(ctx, scanner, unlinker)
+	var pc *pacer
+	if cl.cfg.MaxImpact > 0 {
+		if pc, err = startPacer(ctx, opt, cl.cfg.MaxImpact, Pace{cl.cfg.Count, cl.cfg.Batch, cl.cfg.Pause}); err != nil {
+			return err
+		}
+		defer func() { cl.impacts.add(pc.finish()) }()
+	}
+	err = cl.clearNode(ctx, scanner, unlinker, pc)
 	if ctx.Err() != nil || !scanner.id.known() {
 		return err
 	}
@@ -410,6 +426,7 @@ type clearer struct {
 	queued             atomic.Int64 // keys queued for UNLINK on every master, against Limit
 	matched, deleted   []atomic.Int64
 	passes, failed     int // set between passes only
+	impacts            impacts
 
 	progressMu sync.Mutex
 }
@@ -428,6 +445,9 @@ func (cl *clearer) startPass() {
 		}
 	}
 }
+
+// pace is the configured pace, which a pacer adapts.
+func (cl *clearer) pace() Pace { return Pace{cl.cfg.Count, cl.cfg.Batch, cl.cfg.Pause} }
 
 func (cl *clearer) snapshot() Progress {
 	p := Progress{ScanCalls: cl.scanCalls.Load(), Scanned: cl.scanned.Load()}
@@ -457,14 +477,14 @@ type batch struct {
 // this goroutine; the channel between them holds one batch, so at most three
 // batches (filling, queued, unlinking) are in memory per master. unlinker
 // is nil in a dry run.
-func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) error {
+func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned, pc *pacer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	queue := make(chan batch, 1)
 	scanErr := make(chan error, 1)
 	go func() {
 		defer close(queue)
-		scanErr <- cl.scan(ctx, scanner, queue)
+		scanErr <- cl.scan(ctx, scanner, queue, pc)
 	}()
 
 	var (
@@ -483,8 +503,8 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) err
 			continue
 		}
 		cl.report()
-		if cl.cfg.Pause > 0 {
-			Sleep(ctx, cl.cfg.Pause)
+		if pause := pc.pace(cl.pace()).Pause; pause > 0 {
+			Sleep(ctx, pause)
 		}
 	}
 	serr := <-scanErr
@@ -501,7 +521,7 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned) err
 
 // scan walks the node and queues batches of keys that belong to a target.
 // A key SCAN returns twice within one batch is queued once.
-func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) error {
+func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch, pc *pacer) error {
 	// Room for a batch grows as keys come, so a huge Batch costs only what
 	// the keys found need.
 	hint := min(cl.cfg.Batch, 1024)
@@ -522,7 +542,7 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) erro
 	}
 	page := func(cursor uint64) (keys []string, next uint64, err error) {
 		err = p.do(ctx, func(c *redis.Conn) error {
-			keys, next, err = c.Scan(ctx, cursor, cl.match, cl.cfg.Count).Result()
+			keys, next, err = c.Scan(ctx, cursor, cl.match, pc.pace(cl.pace()).Count).Result()
 			return err
 		})
 		return keys, next, err
@@ -544,7 +564,7 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) erro
 			cl.matched[i].Add(1)
 			cur.keys = append(cur.keys, k)
 			cur.targets = append(cur.targets, i)
-			if len(cur.keys) >= cl.cfg.Batch {
+			if len(cur.keys) >= pc.pace(cl.pace()).Batch {
 				if err := send(); err != nil {
 					return err
 				}
@@ -554,6 +574,9 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch) erro
 	}, func() {
 		cl.scanCalls.Add(1)
 		cl.report()
+		if pause := pc.pace(cl.pace()).Pause; pc != nil && cl.cfg.DryRun && pause > 0 {
+			Sleep(ctx, pause) // no UNLINK rounds to pause after
+		}
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -82,15 +84,35 @@ func scanPages(ctx context.Context, addr string, page func(cursor uint64) ([]str
 // Count returns the exact number of keys of each target of sel, in one SCAN
 // pass over every master. A key is counted once, in the first target it belongs to.
 func Count(ctx context.Context, c redis.UniversalClient, sel Selection, count int64) ([]int64, error) {
+	n, _, err := CountPaced(ctx, c, sel, CountConfig{Count: count})
+	return n, err
+}
+
+// CountConfig tunes CountPaced.
+type CountConfig struct {
+	Count int64 // SCAN COUNT hint; DefaultScanCount when 0
+	// MaxImpact, when positive, paces the SCAN on each master as
+	// ClearConfig.MaxImpact paces a clear.
+	MaxImpact time.Duration
+}
+
+// CountPaced is Count, paced when cfg.MaxImpact is positive; the Impact is
+// nil when it is not.
+func CountPaced(ctx context.Context, c redis.UniversalClient, sel Selection, cfg CountConfig) ([]int64, *Impact, error) {
 	match, err := sel.ScanMatch()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	totals := make([]int64, len(sel))
-	var mu sync.Mutex
+	var (
+		mu      sync.Mutex
+		imp     impacts
+		scanned atomic.Int64
+	)
 	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
 		local := make([]int64, len(sel))
-		err := ScanNode(ctx, node, match, count, func(keys []string) error {
+		err := imp.scan(ctx, node, match, cfg.Count, cfg.MaxImpact, func(keys []string) error {
+			scanned.Add(int64(len(keys)))
 			for _, k := range keys {
 				if i := sel.Classify(k); i >= 0 {
 					local[i]++
@@ -105,5 +127,29 @@ func Count(ctx context.Context, c redis.UniversalClient, sel Selection, count in
 		mu.Unlock()
 		return err
 	})
-	return totals, err
+	return totals, imp.result(scanned.Load()), err
+}
+
+// scan is ScanNode, paced when budget is positive, its Impact added to s.
+func (s *impacts) scan(ctx context.Context, node *redis.Client, match string, count int64, budget time.Duration, fn func(keys []string) error) error {
+	if budget <= 0 {
+		return ScanNode(ctx, node, match, count, fn)
+	}
+	if count <= 0 {
+		count = DefaultScanCount
+	}
+	start := Pace{Count: count, Batch: DefaultBatch}
+	pc, err := startPacer(ctx, node.Options(), budget, start)
+	if err != nil {
+		return err
+	}
+	defer func() { s.add(pc.finish()) }()
+	page := func(cursor uint64) ([]string, uint64, error) {
+		return node.Scan(ctx, cursor, match, pc.pace(start).Count).Result()
+	}
+	return scanPages(ctx, NodeAddr(node), page, fn, func() {
+		if p := pc.pace(start).Pause; p > 0 {
+			Sleep(ctx, p)
+		}
+	})
 }

@@ -48,6 +48,9 @@ type SurveyConfig struct {
 	// SizeBudget is how many keys per target and master are sized while
 	// scanning, for Biggest; DefaultSizeBudget when 0, none when negative.
 	SizeBudget int
+	// MaxImpact, when positive, paces the SCAN on each master as
+	// ClearConfig.MaxImpact paces a clear.
+	MaxImpact time.Duration
 }
 
 func (c SurveyConfig) withDefaults() SurveyConfig {
@@ -187,7 +190,8 @@ func surveyNode(ctx context.Context, node *redis.Client, sel Selection, match st
 	np := make([]nodePart, len(sel))
 	picks := make([][]string, len(sel))
 	var toSize []sizing
-	err := ScanNode(ctx, node, match, cfg.Count, func(keys []string) error {
+	var imp impacts
+	err := imp.scan(ctx, node, match, cfg.Count, cfg.MaxImpact, func(keys []string) error {
 		toSize = toSize[:0]
 		for _, k := range keys {
 			i := sel.Classify(k)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -65,6 +66,7 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	fl.Int64Var(&opts.MaxKeys, "max-keys", 0, "refuse when more than N keys match (0: no limit)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
+	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, "keep other clients' p99 latency within DUR of its idle value, adapting --count, --batch and pauses as it goes (e.g. 1ms)")
 	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms); implies --count 100 --batch 100 unless given")
 	// One flag per group of the registry; a name taken by another flag
 	// stays reachable with --group.
@@ -81,7 +83,7 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 func (o *clearOptions) bound(changed func(flag string) bool) error {
 	cfg := o.ClearConfig
 	cfg.Limit = o.MaxKeys
-	if err := cfg.Validate(); err != nil {
+	if err := option.First(keyspace.CheckMaxImpact(o.MaxImpact, changed("max-impact")), cfg.Validate()); err != nil {
 		return err
 	}
 	if o.Pause > 0 {
@@ -211,7 +213,7 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 	if opts.DryRun || !prompt && opts.Yes && opts.MaxKeys <= 0 {
 		return nil
 	}
-	counts, err := keyspace.Count(ctx, conn.Client, sel, opts.Count)
+	counts, _, err := keyspace.CountPaced(ctx, conn.Client, sel, keyspace.CountConfig{Count: opts.Count, MaxImpact: opts.MaxImpact})
 	if err != nil {
 		return fmt.Errorf("count keys on %s: %w", conn.Addr, err)
 	}

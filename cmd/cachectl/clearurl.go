@@ -37,7 +37,7 @@ func (o *clearURLOptions) urlTarget(changed func(flag string) bool) error {
 		}
 	}
 	// A URL's keys are unlinked by name: there is no SCAN to tune or bound.
-	for _, name := range []string{"max-keys", "count", "batch", "pause"} {
+	for _, name := range []string{"max-keys", "count", "batch", "pause", "max-impact"} {
 		if changed(name) {
 			return usageErrorf("--%s tunes a SCAN, which --url does not run: drop it", name)
 		}

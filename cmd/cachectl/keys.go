@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -25,13 +26,14 @@ type keysOptions struct {
 func newKeysCmd(f *factory, runF func(context.Context, *keysOptions) error) *cobra.Command {
 	opts := &keysOptions{Schema: f.Schema}
 	cmd := newCommand(f, "keys", "Count the cached keys per group and estimate their memory", opts, []output.Format{output.Table, output.JSON, output.Markdown}, func(cmd *cobra.Command) error {
-		return opts.SurveyConfig.Validate()
+		return option.First(keyspace.CheckMaxImpact(opts.MaxImpact, cmd.Flags().Changed("max-impact")), opts.SurveyConfig.Validate())
 	}, runF, runKeys)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Groups, "group", nil, "only these groups (default: every group of the schema)")
 	fl.IntVar(&opts.Samples, "samples", keyspace.DefaultSamples, "keys measured per group (on each master)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Biggest, "biggest", keyspace.DefaultBiggest, "largest keys kept per group (an estimate beyond the size budget)")
+	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, maxImpactUsage)
 	return cmd
 }
 

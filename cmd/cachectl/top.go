@@ -26,13 +26,15 @@ type topOptions struct {
 	NoColor  bool
 	Interval time.Duration
 	Once     bool
-	Now      func() time.Time
+	// MaxImpact paces the exact group counts (--once, and the recount).
+	MaxImpact time.Duration
+	Now       func() time.Time
 }
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
 	opts := &topOptions{Schema: f.Schema, Now: time.Now}
 	cmd := newCommand(f, "top", "Watch Redis live: ops/s, hit rate, memory, keys, evictions", opts,
-		[]output.Format{output.Table, output.JSON}, func(*cobra.Command) error {
+		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
 			opts.NoColor = !f.IO.ColorEnabled()
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
@@ -42,10 +44,11 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 				opts.API = api.String()
 				opts.HTTP = func() *http.Client { return client }
 			}
-			return option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour)
+			return option.First(option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour), keyspace.CheckMaxImpact(opts.MaxImpact, cmd.Flags().Changed("max-impact")))
 		}, runF, runTop)
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print one snapshot (as stats does) and exit")
+	cmd.Flags().DurationVar(&opts.MaxImpact, "max-impact", 0, "pace the exact group counts (--once, r) as stats --max-impact does")
 	return cmd
 }
 
@@ -70,7 +73,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 
 // runTopOnce prints one snapshot with the exact group counts, as stats does.
 func runTopOnce(ctx context.Context, opts *topOptions) error {
-	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.DefaultScanCount)
+	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.CountConfig{Count: keyspace.DefaultScanCount, MaxImpact: opts.MaxImpact})
 }
 
 // topDB is the database whose keys top shows: a cluster has only db 0.
@@ -106,7 +109,7 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 		sel = schema.Selection()
 	}
 	cfg := tui.Config{
-		Source:   topfeed.Redis{Client: conn.Client, Selection: sel},
+		Source:   topfeed.Redis{Client: conn.Client, Selection: sel, MaxImpact: opts.MaxImpact},
 		Addr:     conn.Addr,
 		Interval: opts.Interval,
 		DB:       topDB(conn),

@@ -35,6 +35,7 @@ type ClearReport struct {
 	Errors     int                   `json:"errors"`
 	Passes     int                   `json:"passes"`
 	DurationMs float64               `json:"duration_ms"`
+	Impact     *ImpactReport         `json:"impact,omitempty"`
 }
 
 // Clear prints the result of a clear of addr (redacted) that took d: one
@@ -44,7 +45,7 @@ func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace
 		out := ClearReport{
 			Op: "clear", Target: addr, Groups: map[string]clearGroup{},
 			Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
-			Errors: res.Errors, Passes: res.Passes, DurationMs: format.Millis(d),
+			Errors: res.Errors, Passes: res.Passes, DurationMs: format.Millis(d), Impact: impactReport(res.Impact),
 		}
 		for _, t := range res.Targets {
 			out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}
@@ -65,8 +66,16 @@ func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace
 		return err
 	}
 	if !ios.IsStdoutTTY() {
+		if res.Impact != nil { // not in the parseable table
+			ios.Notef("%s", ImpactLine(*res.Impact))
+		}
 		return nil
 	}
+	defer func() {
+		if res.Impact != nil {
+			fmt.Fprintln(ios.Out, ImpactLine(*res.Impact))
+		}
+	}()
 	switch {
 	case res.DryRun:
 		fmt.Fprintf(ios.Out, "dry run: %d keys would be deleted from %s; nothing was deleted\n", res.Matched, addr)

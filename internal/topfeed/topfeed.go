@@ -21,6 +21,8 @@ type Redis struct {
 	Client redis.UniversalClient
 	// Selection is the groups to count; nil leaves the keyspace panel empty.
 	Selection keyspace.Selection
+	// MaxImpact paces the exact count (keyspace.SurveyConfig.MaxImpact).
+	MaxImpact time.Duration
 }
 
 // Snapshot is one INFO reading.
@@ -52,7 +54,7 @@ func (r Redis) Groups(ctx context.Context, exact bool) ([]tui.Group, error) {
 		}
 		return out, nil
 	}
-	survey, err := keyspace.Survey(ctx, r.Client, r.Selection, keyspace.SurveyConfig{})
+	survey, err := keyspace.Survey(ctx, r.Client, r.Selection, keyspace.SurveyConfig{MaxImpact: r.MaxImpact})
 	if err != nil {
 		return nil, err
 	}
