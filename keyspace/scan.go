@@ -3,7 +3,6 @@ package keyspace
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -82,28 +81,5 @@ func scanPages(ctx context.Context, addr string, page func(cursor uint64) ([]str
 // Count returns the exact number of keys of each target of sel, in one SCAN
 // pass over every master. A key is counted once, in the first target it belongs to.
 func Count(ctx context.Context, c redis.UniversalClient, sel Selection, count int64) ([]int64, error) {
-	match, err := sel.ScanMatch()
-	if err != nil {
-		return nil, err
-	}
-	totals := make([]int64, len(sel))
-	var mu sync.Mutex
-	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
-		local := make([]int64, len(sel))
-		err := ScanNode(ctx, node, match, count, func(keys []string) error {
-			for _, k := range keys {
-				if i := sel.Classify(k); i >= 0 {
-					local[i]++
-				}
-			}
-			return nil
-		})
-		mu.Lock()
-		for i, n := range local {
-			totals[i] += n
-		}
-		mu.Unlock()
-		return err
-	})
-	return totals, err
+	return CountWhere(ctx, c, sel, count, Conditions{})
 }
