@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // PlanFormat names the layout of a plan file; a reader refuses any other.
@@ -407,4 +410,45 @@ func (c *collector) found(addr string, keys []string, targets []int) {
 	for i, k := range keys {
 		n.found = append(n.found, foundKey{k, targets[i]})
 	}
+}
+
+// SavePlan and LoadPlan name clear's flags in their errors, as
+// ClearConfig.Validate does.
+
+// SavePlan writes p to the file at path, gzipped when the name ends in
+// ".gz"; "-" writes it to stdout.
+func SavePlan(path string, stdout io.Writer, p *Plan) error {
+	if path == "-" {
+		return WritePlan(stdout, p, false)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return option.Errorf("--plan: %v", err)
+	}
+	err = WritePlan(f, p, strings.HasSuffix(path, ".gz"))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write the plan to %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadPlan reads the plan at path ("-": stdin) with ReadPlan.
+func LoadPlan(path string, stdin io.Reader) (*Plan, error) {
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, option.Errorf("--apply: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	p, err := ReadPlan(r)
+	if err != nil {
+		return nil, fmt.Errorf("--apply %s: %w", path, err)
+	}
+	return p, nil
 }

@@ -81,6 +81,7 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
 		errors.Is(err, keyspace.ErrInvalidID),
+		errors.Is(err, keyspace.ErrPlanRefused), errors.Is(err, keyspace.ErrBadPlan),
 		errors.Is(err, warm.ErrInput):
 		return exitUsage
 	case errors.Is(err, redisconn.ErrNotPermitted),
