@@ -33,7 +33,7 @@ func (c ClearConfig) Validate() error {
 	if c.Limit < 0 {
 		return option.Errorf("--max-keys must not be negative")
 	}
-	return nil
+	return c.Conditions.validate()
 }
 
 // Validate refuses sizes outside the bounds, naming keys's flags.

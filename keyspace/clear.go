@@ -34,6 +34,9 @@ type ClearConfig struct {
 	// Progress, when set, is called after every SCAN page and UNLINK round with
 	// the running totals. Calls never overlap; it must return quickly.
 	Progress func(Progress)
+	// Conditions narrow the selection by TTL; each key is checked again
+	// atomically as it is unlinked.
+	Conditions Conditions
 }
 
 // Progress is a running total of a Clear over every master.
@@ -135,6 +138,11 @@ func (e *ClearError) Unwrap() []error { return []error{ErrIncomplete, e.Cause} }
 // cancelled ctx, a change that outlasted the passes) ends with
 // Result.Complete false, the totals so far, and a *ClearError.
 func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg ClearConfig) (Result, error) {
+	return clearWatched(ctx, c, sel, cfg, nil)
+}
+
+// clearWatched is Clear with a watch on its passes (plan.go), or none.
+func clearWatched(ctx context.Context, c redis.UniversalClient, sel Selection, cfg ClearConfig, watch passWatch) (Result, error) {
 	start := time.Now()
 	res := Result{DryRun: cfg.DryRun, Targets: make([]TargetResult, len(sel))}
 	for i, t := range sel {
@@ -150,7 +158,7 @@ func Clear(ctx context.Context, c redis.UniversalClient, sel Selection, cfg Clea
 	if cfg.Batch <= 0 {
 		cfg.Batch = DefaultBatch
 	}
-	cl := &clearer{sel: sel, cfg: cfg, match: match,
+	cl := &clearer{sel: sel, cfg: cfg, match: match, watch: watch,
 		matched: make([]atomic.Int64, len(sel)), deleted: make([]atomic.Int64, len(sel))}
 	switch c := c.(type) {
 	case *redis.ClusterClient:
@@ -380,6 +388,11 @@ func (cl *clearer) pass(ctx context.Context, opt *redis.Options, nodeID string) 
 	if nodeID != "" && scanner.id.NodeID != "" && scanner.id.NodeID != nodeID {
 		return &ServerChangedError{Addr: opt.Addr, Was: serverID{NodeID: nodeID}, Now: scanner.id}
 	}
+	if cl.watch != nil {
+		if err := cl.watch.node(opt.Addr, scanner.id); err != nil {
+			return err
+		}
+	}
 	var unlinker *pinned
 	if !cl.cfg.DryRun {
 		if unlinker, err = openPinned(ctx, client, cl.cluster); err != nil {
@@ -421,6 +434,7 @@ type clearer struct {
 	cfg     ClearConfig
 	match   string
 	cluster bool
+	watch   passWatch // nil for a plain clear
 
 	scanCalls, scanned atomic.Int64
 	queued             atomic.Int64 // keys queued for UNLINK on every master, against Limit
@@ -438,6 +452,9 @@ type clearer struct {
 func (cl *clearer) startPass() {
 	cl.passes++
 	cl.queued.Store(0)
+	if cl.watch != nil {
+		cl.watch.startPass()
+	}
 	if cl.cfg.DryRun && cl.passes > 1 {
 		cl.scanned.Store(0)
 		for i := range cl.matched {
@@ -547,13 +564,14 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch, pc *
 		})
 		return keys, next, err
 	}
-	err := scanPages(ctx, p.addr(), page, func(keys []string) error {
-		cl.scanned.Add(int64(len(keys)))
-		for _, k := range keys {
-			i := cl.sel.Classify(k)
-			if i < 0 {
-				continue
-			}
+	err := scanPages(ctx, p.addr(), page, func(page []string) error {
+		cl.scanned.Add(int64(len(page)))
+		keys, targets, err := cl.admit(ctx, p, page)
+		if err != nil {
+			return err
+		}
+		for j, k := range keys {
+			i := targets[j]
 			if _, dup := seen[k]; dup {
 				continue
 			}
@@ -599,10 +617,11 @@ func (cl *clearer) unlink(ctx context.Context, p *pinned, b batch) (moved int64,
 		var cmds []sent
 		moved = 0
 		_, perr := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if cl.cluster {
+			if cond := cl.cfg.Conditions; cl.cluster || cond.Active() {
 				cmds = make([]sent, 0, len(b.keys))
 				for i, k := range b.keys {
-					cmds = append(cmds, sent{p.Unlink(ctx, k), b.targets[i]})
+					cmd := cond.unlink(ctx, p, k)
+					cmds = append(cmds, sent{cmd, b.targets[i]})
 				}
 				return nil
 			}

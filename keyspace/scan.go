@@ -94,6 +94,9 @@ type CountConfig struct {
 	// MaxImpact, when positive, paces the SCAN on each master as
 	// ClearConfig.MaxImpact paces a clear.
 	MaxImpact time.Duration
+	// Conditions narrow the count to the keys that meet them (checked with
+	// one pipelined PTTL per SCAN page).
+	Conditions Conditions
 }
 
 // CountPaced is Count, paced when cfg.MaxImpact is positive; the Impact is
@@ -111,14 +114,14 @@ func CountPaced(ctx context.Context, c redis.UniversalClient, sel Selection, cfg
 	)
 	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
 		local := make([]int64, len(sel))
-		err := imp.scan(ctx, node, match, cfg.Count, cfg.MaxImpact, func(keys []string) error {
-			scanned.Add(int64(len(keys)))
-			for _, k := range keys {
-				if i := sel.Classify(k); i >= 0 {
-					local[i]++
-				}
+		err := imp.scan(ctx, node, match, cfg.Count, cfg.MaxImpact, func(page []string) error {
+			scanned.Add(int64(len(page)))
+			keys, targets := classify(sel, page)
+			_, targets, err := cfg.Conditions.filter(ctx, node, NodeAddr(node), keys, targets)
+			for _, i := range targets {
+				local[i]++
 			}
-			return nil
+			return err
 		})
 		mu.Lock()
 		for i, n := range local {

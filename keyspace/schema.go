@@ -205,12 +205,18 @@ var unlikeKeys = []string{"a", "Z9", ":", "session:abc", "product:1:variants", "
 // Target is a set of keys to act on, as full Redis glob patterns whose
 // namespace part is escaped.
 type Target struct {
-	Name  string
-	Globs []string
+	Name  string   `json:"name"`
+	Globs []string `json:"globs"`
+	// Old, when set, makes the target the keys of other versions than the
+	// current one (OldVersions); Globs then only guide SCAN.
+	Old *OldVersions `json:"old_versions,omitempty"`
 }
 
 // Match reports whether key belongs to the target.
 func (t Target) Match(key string) bool {
+	if t.Old != nil {
+		return t.Old.match(key)
+	}
 	for _, g := range t.Globs {
 		if Match(g, key) {
 			return true

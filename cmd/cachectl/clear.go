@@ -42,12 +42,16 @@ type clearOptions struct {
 	MaxKeys int64
 
 	clearURLOptions
+	clearPlanOptions
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
 	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}, clearURLOptions: clearURLOptions{API: f.API}}
 	cmd := newCommand(f, "clear {"+strings.Join(clearTargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
 		if err := opts.urlTarget(cmd.Flags().Changed); err != nil {
+			return err
+		}
+		if err := opts.planTarget(cmd.Flags()); err != nil {
 			return err
 		}
 		return opts.bound(cmd.Flags().Changed)
@@ -67,6 +71,7 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
 	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, "keep other clients' p99 latency within DUR of its idle value, adapting --count, --batch and pauses as it goes (e.g. 1ms)")
+	opts.planFlags(fl)
 	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms); implies --count 100 --batch 100 unless given")
 	// One flag per group of the registry; a name taken by another flag
 	// stays reachable with --group.
@@ -133,6 +138,8 @@ func (o *clearOptions) selection(s keyspace.Schema) (keyspace.Selection, error) 
 	case len(sel) == 0:
 		flags := clearTargetFlags()
 		return nil, usageErrorf("say what to clear: %s or %s", strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1])
+	case o.OldVersions:
+		return s.OldVersions(sel), nil
 	}
 	return sel, nil
 }
@@ -158,6 +165,9 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if opts.byURL() {
 		return runClearURLs(ctx, opts)
 	}
+	if opts.Apply != "" {
+		return runClearApply(ctx, opts)
+	}
 	schema, err := opts.Schema()
 	if err != nil {
 		return err
@@ -173,6 +183,9 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if conn.Assumed && !opts.Quiet {
 		opts.IO.Warnf("this user may not run INFO or CLUSTER INFO, so a cluster cannot be told from a single server:" +
 			" clearing this server only (give --cluster if it is a cluster node)")
+	}
+	if opts.Plan != "" {
+		return runClearPlan(ctx, opts, schema, conn, sel)
 	}
 	if err := clearGate(ctx, opts, schema, conn, sel); errors.Is(err, errNothingToClear) {
 		if !opts.Quiet {
@@ -213,7 +226,7 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 	if opts.DryRun || !prompt && opts.Yes && opts.MaxKeys <= 0 {
 		return nil
 	}
-	counts, _, err := keyspace.CountPaced(ctx, conn.Client, sel, keyspace.CountConfig{Count: opts.Count, MaxImpact: opts.MaxImpact})
+	counts, _, err := keyspace.CountPaced(ctx, conn.Client, sel, keyspace.CountConfig{Count: opts.Count, MaxImpact: opts.MaxImpact, Conditions: opts.Conditions})
 	if err != nil {
 		return fmt.Errorf("count keys on %s: %w", conn.Addr, err)
 	}

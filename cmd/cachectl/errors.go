@@ -98,6 +98,7 @@ func exitCode(ctx context.Context, err error) int {
 		errors.Is(err, keyspace.ErrMatchAll),
 		errors.Is(err, keyspace.ErrUnknownGroup),
 		errors.Is(err, keyspace.ErrInvalidID),
+		errors.Is(err, keyspace.ErrPlanRefused), errors.Is(err, keyspace.ErrBadPlan),
 		errors.Is(err, warm.ErrInput),
 		errors.Is(err, redisconn.ErrReadOnly), errors.Is(err, catalogapi.ErrReadOnly):
 		return exitUsage

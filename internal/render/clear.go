@@ -42,27 +42,9 @@ type ClearReport struct {
 // JSON document, or a table per target, with a closing sentence for a person.
 func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace.Result, d time.Duration) error {
 	if fm == output.JSON {
-		out := ClearReport{
-			Op: "clear", Target: addr, Groups: map[string]clearGroup{},
-			Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
-			Errors: res.Errors, Passes: res.Passes, DurationMs: format.Millis(d), Impact: impactReport(res.Impact),
-		}
-		for _, t := range res.Targets {
-			out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}
-		}
-		return output.WriteJSON(ios, out)
+		return output.WriteJSON(ios, newClearReport(addr, res, d))
 	}
-	tp := output.NewTable(ios, "GROUP", "MATCHED", "DELETED")
-	if !ios.IsStdoutTTY() {
-		tp = output.NewTable(ios, "group", "matched", "deleted")
-	}
-	for _, t := range res.Targets {
-		tp.AddRow(t.Name, strconv.FormatInt(t.Matched, 10), strconv.FormatInt(t.Deleted, 10))
-	}
-	if len(res.Targets) > 1 {
-		tp.AddRow("total", strconv.FormatInt(res.Matched, 10), strconv.FormatInt(res.Deleted, 10))
-	}
-	if err := tp.Render(); err != nil {
+	if err := clearTable(ios, res); err != nil {
 		return err
 	}
 	if !ios.IsStdoutTTY() {
@@ -85,6 +67,33 @@ func Clear(ios *iostreams.IOStreams, fm output.Format, addr string, res keyspace
 		fmt.Fprintf(ios.Out, "incomplete: deleted %d keys from %s before stopping\n", res.Deleted, addr)
 	}
 	return nil
+}
+
+func newClearReport(addr string, res keyspace.Result, d time.Duration) ClearReport {
+	out := ClearReport{
+		Op: "clear", Target: addr, Groups: map[string]clearGroup{},
+		Matched: res.Matched, Deleted: res.Deleted, Complete: res.Complete, DryRun: res.DryRun,
+		Errors: res.Errors, Passes: res.Passes, DurationMs: format.Millis(d), Impact: impactReport(res.Impact),
+	}
+	for _, t := range res.Targets {
+		out.Groups[t.Name] = clearGroup{Matched: t.Matched, Deleted: t.Deleted}
+	}
+	return out
+}
+
+// clearTable is a table of the targets of res: matched and deleted.
+func clearTable(ios *iostreams.IOStreams, res keyspace.Result) error {
+	tp := output.NewTable(ios, "GROUP", "MATCHED", "DELETED")
+	if !ios.IsStdoutTTY() {
+		tp = output.NewTable(ios, "group", "matched", "deleted")
+	}
+	for _, t := range res.Targets {
+		tp.AddRow(t.Name, strconv.FormatInt(t.Matched, 10), strconv.FormatInt(t.Deleted, 10))
+	}
+	if len(res.Targets) > 1 {
+		tp.AddRow("total", strconv.FormatInt(res.Matched, 10), strconv.FormatInt(res.Deleted, 10))
+	}
+	return tp.Render()
 }
 
 // ClearProgress is a clear's status line on stderr, redrawn at most ten
