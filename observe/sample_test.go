@@ -18,8 +18,13 @@ import (
 // window is open, runs traffic; it returns the report.
 func sampleWhileMonitoring(t *testing.T, srv *redistest.Server, cfg SampleConfig, traffic func()) SampleReport {
 	t.Helper()
-	rdb := srv.Client(t)
 	cfg.Selection = keyspace.New("ecommerce", 1).Selection()
+	return sampleWhileMonitoringClient(t, srv, srv.Client(t), cfg, traffic)
+}
+
+// sampleWhileMonitoringClient is sampleWhileMonitoring through rdb.
+func sampleWhileMonitoringClient(t *testing.T, srv *redistest.Server, rdb *redis.Client, cfg SampleConfig, traffic func()) SampleReport {
+	t.Helper()
 	type result struct {
 		r   SampleReport
 		err error
