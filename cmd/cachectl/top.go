@@ -21,11 +21,12 @@ import (
 type topOptions struct {
 	common
 	Schema   func() (keyspace.Schema, error)
-	HTTP     func() *http.Client
+	HTTP     *http.Client
 	API      string // the catalog API whose /metrics the dashboard reads; "" for none
 	NoColor  bool
 	Interval time.Duration
 	Once     bool
+	NoSample bool
 	Now      func() time.Time
 }
 
@@ -40,12 +41,13 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 					return err
 				}
 				opts.API = api.String()
-				opts.HTTP = func() *http.Client { return client }
+				opts.HTTP = client
 			}
 			return option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour)
 		}, runF, runTop)
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print one snapshot (as stats does) and exit")
+	cmd.Flags().BoolVar(&opts.NoSample, "no-sample", false, "do not sample Redis's commands for the hit rate per group")
 	return cmd
 }
 
@@ -61,6 +63,14 @@ func runTop(ctx context.Context, opts *topOptions) error {
 		return err
 	}
 	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, topDB(conn))
+	if opts.Format == output.JSON { // only JSON lines carry the groups
+		rates, err := topRates(ctx, opts, conn)
+		if err != nil {
+			return err
+		}
+		defer rates.Close()
+		lines.Rates = rates
+	}
 	err = inspect.Watch(ctx, conn.Client, inspect.WatchConfig{Interval: opts.Interval, Now: opts.Now}, lines.Print)
 	if ctx.Err() == nil && inspect.NotPermitted(err) {
 		return redisconn.CommandError(conn.Addr, "INFO", err)
@@ -97,24 +107,33 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	var sel keyspace.Selection
-	if opts.Schema != nil {
-		schema, err := opts.Schema()
-		if err != nil {
-			return err
-		}
-		sel = schema.Selection()
+	rates, err := topRates(ctx, opts, conn)
+	if err != nil {
+		return err
 	}
+	defer rates.Close()
 	cfg := tui.Config{
-		Source:   topfeed.Redis{Client: conn.Client, Selection: sel},
+		Source:   topfeed.Redis{Client: conn.Client, Selection: rates.Selection},
+		App:      rates.App,
 		Addr:     conn.Addr,
 		Interval: opts.Interval,
 		DB:       topDB(conn),
 		NoColor:  opts.NoColor,
 	}
-	if opts.API != "" && opts.HTTP != nil {
-		cfg.App = topfeed.Metrics{API: opts.API, Client: opts.HTTP()}
-	}
 	logs.Hold()
 	return tui.Run(ctx, cfg, opts.IO.In, opts.IO.Out, opts.IO.TerminalWidth())
+}
+
+// topRates is where the hit rate per group comes from: the API's /metrics,
+// else sampling Redis (unless --no-sample).
+func topRates(ctx context.Context, opts *topOptions, conn *redisconn.Conn) (*topfeed.HitRates, error) {
+	var sel keyspace.Selection
+	if opts.Schema != nil {
+		schema, err := opts.Schema()
+		if err != nil {
+			return nil, err
+		}
+		sel = schema.Selection()
+	}
+	return topfeed.ChooseHitRates(ctx, topfeed.Metrics{API: opts.API, Client: opts.HTTP}, conn.Client, sel, !opts.NoSample), nil
 }
