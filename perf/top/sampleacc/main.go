@@ -197,7 +197,7 @@ func (d *driver) discover(ctx context.Context, n int) error {
 		ID int64 `json:"id"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&cats); err != nil {
-		return fmt.Errorf("categories: %w", err)
+		return fmt.Errorf("the category list: %w", err)
 	}
 	for _, c := range cats {
 		d.cats = append(d.cats, c.ID)
