@@ -315,7 +315,12 @@ func (p *keyspacePanel) View() string {
 
 type appPanel struct{ box }
 
-func (p *appPanel) Title() string { return "app hit rate (from /metrics)" }
+func (p *appPanel) Title() string {
+	if p.st.app.cur.Sampled {
+		return "hit rate by group (sampled)"
+	}
+	return "app hit rate (from /metrics)"
+}
 func (p *appPanel) View() string {
 	w, _ := p.inner()
 	a := p.st.app
@@ -349,12 +354,18 @@ func (p *appPanel) View() string {
 		life := unknown
 		if v, ok := appRate(cur); ok {
 			life = format.Percent(v)
+			if cur.Sampled {
+				life += fmt.Sprintf(" ±%.0f", 100*max(v-cur.Lo, cur.Hi-v))
+			}
 		}
 		cells := []string{truncate(n, 12), now, life}
 		if wide {
 			cells = append(cells, perSec)
 		}
 		lines = append(lines, cols(widths, cells...))
+	}
+	if a.cur.Note != "" {
+		lines = append(lines, "", p.label(a.cur.Note))
 	}
 	return p.render(p.Title(), lines)
 }

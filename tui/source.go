@@ -42,14 +42,23 @@ type Group struct {
 	MemoryKnown bool
 }
 
-// AppStats are cumulative cache lookups by group as the application counted them.
+// AppStats are cumulative cache lookups by group as the application counted
+// them, or as sampling Redis's commands saw them (Sampled).
 type AppStats struct {
 	Groups map[string]AppGroup
+	// Sampled says the figures are a sample of Redis's commands, not the
+	// application's own counts; Note then says how they were sampled and
+	// what it cost Redis.
+	Sampled bool
+	Note    string
 }
 
 // AppGroup holds one group's cumulative lookup counters.
 type AppGroup struct {
 	Hits, Misses, Bypass float64
+	// Lo and Hi bound a sampled hit rate (95%); Sampled marks it.
+	Lo, Hi  float64
+	Sampled bool
 }
 
 // Config is what the dashboard needs besides its Source.

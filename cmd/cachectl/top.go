@@ -21,13 +21,14 @@ import (
 type topOptions struct {
 	common
 	Schema   func() (keyspace.Schema, error)
-	HTTP     func() *http.Client
+	HTTP     *http.Client
 	API      string // the catalog API whose /metrics the dashboard reads; "" for none
 	NoColor  bool
 	Interval time.Duration
 	Once     bool
 	// MaxImpact paces the exact group counts (--once, and the recount).
 	MaxImpact time.Duration
+	NoSample  bool
 	Now       func() time.Time
 }
 
@@ -42,13 +43,14 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 					return err
 				}
 				opts.API = api.String()
-				opts.HTTP = func() *http.Client { return client }
+				opts.HTTP = client
 			}
 			return option.First(option.InRange("interval", opts.Interval, 10*time.Millisecond, time.Hour), keyspace.CheckMaxImpact(opts.MaxImpact, cmd.Flags().Changed("max-impact")))
 		}, runF, runTop)
 	cmd.Flags().DurationVar(&opts.Interval, "interval", time.Second, "time between two lines")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "print one snapshot (as stats does) and exit")
 	cmd.Flags().DurationVar(&opts.MaxImpact, "max-impact", 0, "pace the exact group counts (--once, r) as stats --max-impact does")
+	cmd.Flags().BoolVar(&opts.NoSample, "no-sample", false, "do not sample Redis's commands for the hit rate per group")
 	return cmd
 }
 
@@ -64,6 +66,14 @@ func runTop(ctx context.Context, opts *topOptions) error {
 		return err
 	}
 	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, topDB(conn))
+	if opts.Format == output.JSON { // only JSON lines carry the groups
+		rates, err := topRates(ctx, opts, conn)
+		if err != nil {
+			return err
+		}
+		defer rates.Close()
+		lines.Rates = rates
+	}
 	err = inspect.Watch(ctx, conn.Client, inspect.WatchConfig{Interval: opts.Interval, Now: opts.Now}, lines.Print)
 	if ctx.Err() == nil && inspect.NotPermitted(err) {
 		return redisconn.CommandError(conn.Addr, "INFO", err)
@@ -100,24 +110,33 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	var sel keyspace.Selection
-	if opts.Schema != nil {
-		schema, err := opts.Schema()
-		if err != nil {
-			return err
-		}
-		sel = schema.Selection()
+	rates, err := topRates(ctx, opts, conn)
+	if err != nil {
+		return err
 	}
+	defer rates.Close()
 	cfg := tui.Config{
-		Source:   topfeed.Redis{Client: conn.Client, Selection: sel, MaxImpact: opts.MaxImpact},
+		Source:   topfeed.Redis{Client: conn.Client, Selection: rates.Selection, MaxImpact: opts.MaxImpact},
+		App:      rates.App,
 		Addr:     conn.Addr,
 		Interval: opts.Interval,
 		DB:       topDB(conn),
 		NoColor:  opts.NoColor,
 	}
-	if opts.API != "" && opts.HTTP != nil {
-		cfg.App = topfeed.Metrics{API: opts.API, Client: opts.HTTP()}
-	}
 	logs.Hold()
 	return tui.Run(ctx, cfg, opts.IO.In, opts.IO.Out, opts.IO.TerminalWidth())
+}
+
+// topRates is where the hit rate per group comes from: the API's /metrics,
+// else sampling Redis (unless --no-sample).
+func topRates(ctx context.Context, opts *topOptions, conn *redisconn.Conn) (*topfeed.HitRates, error) {
+	var sel keyspace.Selection
+	if opts.Schema != nil {
+		schema, err := opts.Schema()
+		if err != nil {
+			return nil, err
+		}
+		sel = schema.Selection()
+	}
+	return topfeed.ChooseHitRates(ctx, topfeed.Metrics{API: opts.API, Client: opts.HTTP}, conn.Client, sel, !opts.NoSample), nil
 }

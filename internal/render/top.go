@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/observe"
+	"github.com/cachectl/cachectl/tui"
 )
 
 // TopLines prints top's line mode, one line per reading: fixed-width
@@ -23,6 +26,15 @@ type TopLines struct {
 	human   bool
 	db      int
 	started bool // the header is printed with the first line, so an error alone prints nothing on stdout
+	// Rates, when set, gives JSON lines the groups' hit rates.
+	Rates HitRateSource
+}
+
+// HitRateSource is where top's lines read the hit rate per group
+// (topfeed.HitRates): the app's /metrics, or sampling Redis.
+type HitRateSource interface {
+	Stats(ctx context.Context) (tui.AppStats, error)
+	Sample() (observe.SampleReport, bool)
 }
 
 // NewTopLines prints the keys of database db, as JSON when json is set.
@@ -50,6 +62,29 @@ type topLine struct {
 	SinceStart      bool     `json:"since_start,omitempty"`
 	Reset           bool     `json:"reset,omitempty"`
 	Error           string   `json:"error,omitempty"`
+	// Groups are the hit rates per group, cumulative since top started
+	// (sampled) or since the app started (app).
+	Groups map[string]topGroup `json:"groups,omitempty"`
+	Sample *topSample          `json:"sample,omitempty"`
+}
+
+type topGroup struct {
+	HitRate *float64 `json:"hit_rate"` // null: no lookups seen
+	Lo      *float64 `json:"hit_rate_lo,omitempty"`
+	Hi      *float64 `json:"hit_rate_hi,omitempty"`
+	Source  string   `json:"hit_rate_source"` // "sampled" or "app"
+	Lookups float64  `json:"lookups"`
+}
+
+// topSample is how the sampled hit rates were sampled and what it cost.
+type topSample struct {
+	WindowMs       float64  `json:"window_ms"`
+	PeriodMs       float64  `json:"period_ms"`
+	Windows        int      `json:"windows"`
+	AddedCPU       *float64 `json:"added_cpu"` // share of one core; null until measured
+	CPUBudget      float64  `json:"cpu_budget"`
+	CommandsPerSec float64  `json:"commands_per_sec"`
+	Widened        string   `json:"widened,omitempty"`
 }
 
 const topColumns = "%-8s %10s %8s %10s %10s %12s %10s %7s %9s %9s\n"
@@ -62,7 +97,9 @@ func (p *TopLines) Print(r inspect.Reading) {
 		return
 	}
 	if p.json {
-		_ = output.WriteJSON(p.ios, topJSON(r, p.db))
+		l := topJSON(r, p.db)
+		p.hitRates(&l)
+		_ = output.WriteJSON(p.ios, l)
 		return
 	}
 	rt, s := r.Rate, r.Snapshot
@@ -130,4 +167,39 @@ func topRedisCause(err error) string {
 		return cause
 	}
 	return err.Error()
+}
+
+// hitRates adds the groups' hit rates to l, when there are any.
+func (p *TopLines) hitRates(l *topLine) {
+	if p.Rates == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	st, err := p.Rates.Stats(ctx)
+	cancel()
+	if err != nil {
+		return
+	}
+	l.Groups = make(map[string]topGroup, len(st.Groups))
+	for name, g := range st.Groups {
+		tg := topGroup{Source: "app", Lookups: g.Hits + g.Misses + g.Bypass}
+		if g.Sampled {
+			tg.Source = "sampled"
+		}
+		if tg.Lookups > 0 {
+			rate := g.Hits / tg.Lookups
+			tg.HitRate = &rate
+			if g.Sampled {
+				tg.Lo, tg.Hi = &g.Lo, &g.Hi
+			}
+		}
+		l.Groups[name] = tg
+	}
+	if s, ok := p.Rates.Sample(); ok {
+		l.Sample = &topSample{WindowMs: format.Millis(s.Window), PeriodMs: format.Millis(s.Period), Windows: s.Windows,
+			CPUBudget: s.Budget, CommandsPerSec: s.Cost.CommandsPerSec, Widened: s.Widened}
+		if s.Cost.Known {
+			l.Sample.AddedCPU = &s.Cost.Added
+		}
+	}
 }

@@ -84,7 +84,7 @@ func (m Metrics) App(ctx context.Context) (tui.AppStats, error) {
 	}
 	stats := tui.AppStats{Groups: make(map[string]tui.AppGroup, len(met.Groups))}
 	for name, g := range met.Groups {
-		stats.Groups[name] = tui.AppGroup(g)
+		stats.Groups[name] = tui.AppGroup{Hits: g.Hits, Misses: g.Misses, Bypass: g.Bypass}
 	}
 	return stats, nil
 }
