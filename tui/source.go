@@ -29,6 +29,58 @@ type AppSource interface {
 	App(ctx context.Context) (AppStats, error)
 }
 
+// DetailSource reads one group closely, on demand: the drill-down (Enter)
+// and the dry run of clearing it (d). It only reads; nothing in the
+// dashboard deletes.
+type DetailSource interface {
+	// Detail surveys the group's keys: the exact count, the spread of their
+	// TTLs and the biggest of the keys measured.
+	Detail(ctx context.Context, group string) (GroupDetail, error)
+	// Count is the exact number of keys a clear of the group would delete,
+	// counted as `clear --dry-run` counts them.
+	Count(ctx context.Context, group string) (int64, error)
+}
+
+// GroupDetail is what a survey of one group found.
+type GroupDetail struct {
+	Name string
+	// Keys is the exact count (one SCAN pass).
+	Keys int64
+	// Sampled is how many keys were measured (PTTL and MEMORY USAGE); the
+	// figures below come from them and are estimates unless Sampled == Keys.
+	Sampled int
+	// Memory is the estimated memory of the group's keys in bytes.
+	Memory      int64
+	MemoryKnown bool
+	// TTLP50 and TTLP90 are percentiles of the TTLs of the keys that expire;
+	// TTLKnown is false when none of those measured does.
+	TTLP50, TTLP90 time.Duration
+	TTLKnown       bool
+	// NoTTL is the number of keys without a TTL; ExpiringSoon the share of
+	// keys that expire within the next minute.
+	NoTTL        int64
+	ExpiringSoon float64
+	// Histogram counts keys by TTL, shortest first; a bucket with Upper < 0
+	// holds the keys without a TTL.
+	Histogram []TTLBucket
+	// Biggest are the largest keys measured, largest first (an estimate:
+	// MEMORY USAGE samples nested values).
+	Biggest []KeySize
+}
+
+// TTLBucket counts the keys whose TTL is at most Upper (and more than the
+// previous bucket's); Upper < 0 is the bucket of keys without a TTL.
+type TTLBucket struct {
+	Upper time.Duration
+	Count int64
+}
+
+// KeySize is one key and its MEMORY USAGE in bytes.
+type KeySize struct {
+	Key   string
+	Bytes int64
+}
+
 // Group is the key count of one keyspace group, with what is known of its
 // keys' TTL and memory.
 type Group struct {
@@ -57,6 +109,13 @@ type Config struct {
 	Source Source
 	// App is nil when there is no application to ask.
 	App AppSource
+	// Detail is nil when groups cannot be surveyed one by one: Enter and d
+	// then say so.
+	Detail DetailSource
+	// ClearArgs are the flags, free of secrets, that point `cachectl clear`
+	// at the same Redis and schema; the dry-run view prints them after
+	// `cachectl clear --group NAME`.
+	ClearArgs []string
 	// Addr is the redacted Redis address shown in the header.
 	Addr string
 	// Interval between two INFO readings; 1 s when 0.
