@@ -1,9 +1,11 @@
 package keyspace
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -14,13 +16,54 @@ import (
 	"github.com/cachectl/cachectl/internal/redisconn"
 )
 
-// DefaultSamples is how many keys per target Survey measures on each master.
-const DefaultSamples = 20
+// Survey defaults.
+const (
+	// DefaultSamples is how many keys per target Survey measures on each master.
+	DefaultSamples = 20
+	// DefaultSoon is the TTL below which a key counts as expiring soon.
+	DefaultSoon = time.Minute
+	// DefaultBiggest is how many of the largest keys a survey keeps per target.
+	DefaultBiggest = 5
+	// DefaultSizeBudget is how many keys per target and master have their
+	// MEMORY USAGE read while SCAN walks them, to find the biggest keys: a
+	// group that small is searched exhaustively; beyond it the random sample
+	// adds candidates. One MEMORY USAGE of a string costs about a microsecond
+	// of server time (perf/survey figures in docs/decisions.md).
+	DefaultSizeBudget = 2000
+	// SkewMinKeys is the size below which a group is too small for skew to matter.
+	SkewMinKeys = 1000
+	// SkewFactor: a node holding more than this times its share of the slots
+	// of a group's keys is skewed.
+	SkewFactor = 2.0
+)
 
 // SurveyConfig tunes Survey.
 type SurveyConfig struct {
 	Count   int64 // SCAN COUNT hint; DefaultScanCount when 0
 	Samples int   // keys measured per target and master; DefaultSamples when 0
+	// Soon is the TTL below which a key expires soon; DefaultSoon when 0.
+	Soon time.Duration
+	// Biggest is how many of the largest keys to keep per target; DefaultBiggest when 0.
+	Biggest int
+	// SizeBudget is how many keys per target and master are sized while
+	// scanning, for Biggest; DefaultSizeBudget when 0, none when negative.
+	SizeBudget int
+}
+
+func (c SurveyConfig) withDefaults() SurveyConfig {
+	if c.Samples <= 0 {
+		c.Samples = DefaultSamples
+	}
+	if c.Soon <= 0 {
+		c.Soon = DefaultSoon
+	}
+	if c.Biggest <= 0 {
+		c.Biggest = DefaultBiggest
+	}
+	if c.SizeBudget == 0 {
+		c.SizeBudget = DefaultSizeBudget
+	}
+	return c
 }
 
 // KeySample is one measured key.
@@ -30,6 +73,31 @@ type KeySample struct {
 	Bytes int64         // MEMORY USAGE; -1 when the user may not run it
 }
 
+// TTLBucket is one bar of a TTL histogram: the sampled keys whose TTL is at
+// most Upper and above the previous bucket's. Upper is -1 for the keys that
+// never expire, and TTLOver for those beyond the last bound.
+type TTLBucket struct {
+	Upper time.Duration
+	Count int
+}
+
+// TTLOver is the Upper of the histogram's last bucket: longer than every bound.
+const TTLOver = time.Duration(math.MaxInt64)
+
+// ttlBounds are the histogram's upper bounds, around the TTLs caches use.
+var ttlBounds = []time.Duration{
+	10 * time.Second, time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, TTLOver,
+}
+
+// NodeSurvey is one master's part of a target, on a cluster.
+type NodeSurvey struct {
+	Addr, ID  string
+	Keys      int64   // exact count from SCAN on that master
+	MemoryEst int64   // its mean sampled size times its Keys; -1 when unknown
+	SlotShare float64 // the share of the cluster's hash slots it serves, 0..1
+}
+
 // TargetSurvey describes the keys of one target.
 type TargetSurvey struct {
 	Name string
@@ -37,92 +105,276 @@ type TargetSurvey struct {
 	// Samples are keys picked uniformly at random (reservoir sampling) on each
 	// master and measured with PTTL and MEMORY USAGE.
 	Samples []KeySample
-	// MemoryEst is the mean sampled size times Keys: an estimate; -1 when
-	// MEMORY USAGE is not permitted for the user.
+	// MemoryEst is the mean sampled size times Keys (per master, summed): an
+	// estimate; -1 when MEMORY USAGE is not permitted for the user.
 	MemoryEst int64
 	// AvgTTL is the mean TTL of the sampled keys that expire; TTLSamples says how many did.
 	AvgTTL     time.Duration
 	TTLSamples int
+
+	TTLP50, TTLP90 time.Duration // percentiles of the sampled keys that expire
+	NoTTL          int64         // keys without an expiry: sampled share × Keys (estimate)
+	ExpiringSoon   float64       // share of sampled keys whose TTL is below SurveyConfig.Soon
+	TTLHistogram   []TTLBucket   // over the samples; Upper -1 = no TTL
+	// Biggest are the SurveyConfig.Biggest largest keys by MEMORY USAGE among
+	// those sized while scanning (up to SizeBudget per master) and the
+	// samples, largest first: the true biggest only when Exact["biggest"].
+	Biggest []KeySample
+	Nodes   []NodeSurvey // per master, on a cluster; nil on a single server
+	// Skew warns when one node holds far more of the target's keys than its
+	// share of the slots ("" otherwise): more than SkewFactor times its share,
+	// for a target of at least SkewMinKeys keys.
+	Skew string
+	// Exact says which figures are exact: "keys" always; "ttl" and "no_ttl"
+	// when every key was sampled, "biggest" when every key was sized;
+	// "memory" never (MEMORY USAGE itself estimates aggregates).
+	Exact map[string]bool
+}
+
+// nodePart is what one master's pass found for one target.
+type nodePart struct {
+	m       master
+	keys    int64
+	samples []KeySample
+	big     topKeys
+	sized   int64 // keys sized while scanning
+	noSize  bool  // MEMORY USAGE was refused
 }
 
 // Survey counts the keys of every target of sel exactly in one SCAN pass over
-// every master, and measures a random sample of each. A key counts in the
-// first target it belongs to. It reads only; memory is bounded by the sample size.
+// every master, and measures a random sample of each: PTTL and MEMORY USAGE.
+// While scanning it also sizes up to SizeBudget keys per target and master,
+// to find the biggest. A key counts in the first target it belongs to. It
+// reads only; memory is bounded by the sample size and budget.
 func Survey(ctx context.Context, c redis.UniversalClient, sel Selection, cfg SurveyConfig) ([]TargetSurvey, error) {
 	match, err := sel.ScanMatch()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Samples <= 0 {
-		cfg.Samples = DefaultSamples
-	}
-	out := make([]TargetSurvey, len(sel))
-	for i, t := range sel {
-		out[i].Name = t.Name
-	}
-	var mu sync.Mutex
-	err = ForEachMaster(ctx, c, func(ctx context.Context, node *redis.Client) error {
-		counts := make([]int64, len(sel))
-		picks := make([][]string, len(sel))
-		err := ScanNode(ctx, node, match, cfg.Count, func(keys []string) error {
-			for _, k := range keys {
-				i := sel.Classify(k)
-				if i < 0 {
-					continue
-				}
-				counts[i]++
-				// Reservoir sampling: every key seen so far is equally likely to be kept.
-				if len(picks[i]) < cfg.Samples {
-					picks[i] = append(picks[i], k)
-				} else if j := rand.Int64N(counts[i]); j < int64(cfg.Samples) {
-					picks[i][j] = k
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		samples, err := measure(ctx, node, picks)
+	cfg = cfg.withDefaults()
+	var (
+		mu    sync.Mutex
+		parts = make([][]nodePart, len(sel)) // by target, then master
+	)
+	err = eachSurveyedMaster(ctx, c, func(ctx context.Context, node *redis.Client, m master) error {
+		np, err := surveyNode(ctx, node, sel, match, cfg)
 		if err != nil {
 			return err
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		for i := range sel {
-			out[i].Keys += counts[i]
-			out[i].Samples = append(out[i].Samples, samples[i]...)
+			np[i].m = m
+			parts[i] = append(parts[i], np[i])
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range out {
-		t := &out[i]
-		slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
-		var bytes int64
-		var ttl time.Duration
-		sized := true
-		for _, s := range t.Samples {
-			bytes += s.Bytes
-			sized = sized && s.Bytes >= 0
-			if s.TTL >= 0 {
-				ttl += s.TTL
-				t.TTLSamples++
-			}
-		}
-		if n := len(t.Samples); n > 0 {
-			t.MemoryEst = int64(float64(bytes) / float64(n) * float64(t.Keys))
-		}
-		if !sized {
-			t.MemoryEst = -1
-		}
-		if t.TTLSamples > 0 {
-			t.AvgTTL = ttl / time.Duration(t.TTLSamples)
-		}
+	out := make([]TargetSurvey, len(sel))
+	for i, t := range sel {
+		slices.SortFunc(parts[i], func(a, b nodePart) int { return cmpString(a.m.Addr, b.m.Addr) })
+		out[i] = summarize(t.Name, parts[i], cfg)
 	}
 	return out, nil
+}
+
+// surveyNode is one master's pass: count, reservoir-sample and size keys per
+// target, then measure the samples.
+func surveyNode(ctx context.Context, node *redis.Client, sel Selection, match string, cfg SurveyConfig) ([]nodePart, error) {
+	np := make([]nodePart, len(sel))
+	picks := make([][]string, len(sel))
+	var toSize []sizing
+	err := ScanNode(ctx, node, match, cfg.Count, func(keys []string) error {
+		toSize = toSize[:0]
+		for _, k := range keys {
+			i := sel.Classify(k)
+			if i < 0 {
+				continue
+			}
+			p := &np[i]
+			p.keys++
+			// Reservoir sampling: every key seen so far is equally likely to be kept.
+			if len(picks[i]) < cfg.Samples {
+				picks[i] = append(picks[i], k)
+			} else if j := rand.Int64N(p.keys); j < int64(cfg.Samples) {
+				picks[i][j] = k
+			}
+			if !p.noSize && p.sized < int64(cfg.SizeBudget) {
+				p.sized++
+				toSize = append(toSize, sizing{target: i, key: k})
+			}
+		}
+		return sizeKeys(ctx, node, toSize, np, cfg.Biggest)
+	})
+	if err != nil {
+		return nil, err
+	}
+	samples, err := measure(ctx, node, picks)
+	if err != nil {
+		return nil, err
+	}
+	for i := range np {
+		np[i].samples = samples[i]
+		for _, s := range samples[i] {
+			if s.Bytes >= 0 {
+				np[i].big.add(s, cfg.Biggest)
+			}
+		}
+	}
+	return np, nil
+}
+
+// summarize turns the masters' parts of one target into its survey. Each
+// master's samples stand for its own keys: a sample from a master with many
+// keys weighs more than one from a master with few.
+func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
+	t := TargetSurvey{Name: name, Exact: map[string]bool{"keys": true, "memory": false}}
+	var (
+		ttls      []weighted
+		ttlSum    time.Duration
+		noTTL     float64
+		soon      float64
+		weightAll float64
+		allSample = true
+		allSized  = true
+		big       topKeys
+	)
+	t.TTLHistogram = make([]TTLBucket, 0, len(ttlBounds)+1)
+	t.TTLHistogram = append(t.TTLHistogram, TTLBucket{Upper: -1})
+	for _, b := range ttlBounds {
+		t.TTLHistogram = append(t.TTLHistogram, TTLBucket{Upper: b})
+	}
+	for _, p := range parts {
+		t.Keys += p.keys
+		t.Samples = append(t.Samples, p.samples...)
+		allSample = allSample && int64(len(p.samples)) >= p.keys
+		allSized = allSized && !p.noSize && p.sized >= p.keys
+		for _, k := range p.big.keys {
+			big.add(k, cfg.Biggest)
+		}
+		nodeMem := int64(-1)
+		if n := len(p.samples); n > 0 || p.keys == 0 {
+			var bytes int64
+			ok := true
+			for _, s := range p.samples {
+				bytes += s.Bytes
+				ok = ok && s.Bytes >= 0
+			}
+			if ok {
+				nodeMem = 0
+				if n > 0 {
+					nodeMem = int64(float64(bytes) / float64(n) * float64(p.keys))
+				}
+			}
+		}
+		if nodeMem < 0 || t.MemoryEst < 0 {
+			t.MemoryEst = -1
+		} else {
+			t.MemoryEst += nodeMem
+		}
+		if p.m.Cluster {
+			t.Nodes = append(t.Nodes, NodeSurvey{Addr: p.m.Addr, ID: p.m.ID, Keys: p.keys, MemoryEst: nodeMem,
+				SlotShare: float64(p.m.Slots) / numSlots})
+		}
+		if len(p.samples) == 0 {
+			continue
+		}
+		w := float64(p.keys) / float64(len(p.samples))
+		for _, s := range p.samples {
+			weightAll += w
+			t.TTLHistogram[bucketOf(s.TTL)].Count++
+			if s.TTL < 0 {
+				noTTL += w
+				continue
+			}
+			ttlSum += s.TTL
+			t.TTLSamples++
+			ttls = append(ttls, weighted{s.TTL, w})
+			if s.TTL < cfg.Soon {
+				soon += w
+			}
+		}
+	}
+	if len(t.Samples) == 0 && t.Keys > 0 {
+		t.MemoryEst = 0 // nothing sampled: keys vanished since SCAN saw them
+	}
+	slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
+	if t.TTLSamples > 0 {
+		t.AvgTTL = ttlSum / time.Duration(t.TTLSamples)
+		t.TTLP50, t.TTLP90 = percentile(ttls, 0.5), percentile(ttls, 0.9)
+	}
+	if weightAll > 0 {
+		t.NoTTL = int64(math.Round(noTTL))
+		t.ExpiringSoon = soon / weightAll
+	}
+	t.Biggest = big.sorted()
+	t.Exact["ttl"], t.Exact["no_ttl"] = allSample, allSample
+	t.Exact["biggest"] = allSized
+	t.Skew = skew(name, t.Keys, t.Nodes)
+	return t
+}
+
+// skew names the node that holds more than SkewFactor times its share of
+// the slots of a target's keys, the worst first; "" when none does or the
+// target has fewer than SkewMinKeys keys.
+func skew(name string, keys int64, nodes []NodeSurvey) string {
+	if keys < SkewMinKeys || len(nodes) < 2 {
+		return ""
+	}
+	worst, ratio := -1, SkewFactor
+	for i, n := range nodes {
+		if n.SlotShare <= 0 {
+			continue
+		}
+		share := float64(n.Keys) / float64(keys)
+		if r := share / n.SlotShare; r > ratio {
+			worst, ratio = i, r
+		}
+	}
+	if worst < 0 {
+		return ""
+	}
+	n := nodes[worst]
+	return fmt.Sprintf("%s: node %s holds %.0f%% of the keys for %.0f%% of the slots (hash tags or a hot key pattern pin them there)",
+		name, n.Addr, 100*float64(n.Keys)/float64(keys), 100*n.SlotShare)
+}
+
+func bucketOf(ttl time.Duration) int {
+	if ttl < 0 {
+		return 0
+	}
+	for i, b := range ttlBounds {
+		if ttl <= b {
+			return i + 1
+		}
+	}
+	return len(ttlBounds)
+}
+
+type weighted struct {
+	d time.Duration
+	w float64
+}
+
+// percentile is the weighted nearest-rank percentile: the smallest value
+// whose cumulative weight reaches q of the total. With every key sampled
+// it is the exact percentile of the keys.
+func percentile(v []weighted, q float64) time.Duration {
+	slices.SortFunc(v, func(a, b weighted) int { return cmp.Compare(a.d, b.d) })
+	var total float64
+	for _, x := range v {
+		total += x.w
+	}
+	var cum float64
+	for _, x := range v {
+		cum += x.w
+		if cum >= q*total-1e-9*total {
+			return x.d
+		}
+	}
+	return v[len(v)-1].d
 }
 
 func cmpString(a, b string) int {

@@ -1,0 +1,71 @@
+package keyspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// master is one server that owns keys, as a survey sees it.
+type master struct {
+	Addr, ID string
+	Slots    int  // hash slots it serves; 0 on a standalone server
+	Cluster  bool // a cluster master (Slots and ID mean something)
+}
+
+// eachSurveyedMaster is ForEachMaster that also tells fn which master it
+// runs on: its address, and on a cluster its node id and slot count, from
+// the same view of the cluster that counting and clearing use.
+func eachSurveyedMaster(ctx context.Context, c redis.UniversalClient, fn func(ctx context.Context, node *redis.Client, m master) error) error {
+	switch c := c.(type) {
+	case *redis.Client:
+		return fn(ctx, c, master{Addr: NodeAddr(c)})
+	case *redis.ClusterClient:
+		tmpl, addrs, err := nodeTemplate(ctx, c)
+		if err != nil {
+			return fmt.Errorf("load the cluster's nodes: %w", err)
+		}
+		v, err := viewCluster(ctx, tmpl, addrs)
+		if err != nil {
+			return err
+		}
+		if first, n := unserved(v.owners()); n > 0 {
+			return fmt.Errorf("%d slots are served by no master that answered (slot %d first): their keys cannot be reached", n, first)
+		}
+		errs := v.eachMaster(tmpl, func(o *redis.Options, mv masterView) error {
+			node := redis.NewClient(o)
+			defer node.Close()
+			return fn(ctx, node, master{Addr: mv.Addr, ID: mv.ID, Slots: countSlots(mv.Slots), Cluster: true})
+		})
+		return errors.Join(errs...)
+	default:
+		return fmt.Errorf("unsupported redis client %T", c)
+	}
+}
+
+// countSlots counts the slots of a CLUSTER NODES slot list ("0-5460 5462").
+// Migration markers ("[42->-id]") are not slots the node serves.
+func countSlots(ranges string) int {
+	n := 0
+	for r := range strings.FieldsSeq(ranges) {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			continue
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				continue
+			}
+		}
+		if b >= a {
+			n += b - a + 1
+		}
+	}
+	return n
+}
