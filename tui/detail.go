@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,6 +153,10 @@ func (m *Model) detailLines(w int) []string {
 		mem = "~" + format.Bytes(d.Memory)
 	}
 	measured := fmt.Sprintf("%d of %d keys measured", d.Sampled, d.Keys)
+	ttlKind := " (estimate)"
+	if d.TTLExact {
+		ttlKind = " (exact)"
+	}
 	p50, p90 := unknown, unknown
 	if d.TTLKnown {
 		p50, p90 = format.TTL(d.TTLP50), format.TTL(d.TTLP90)
@@ -161,9 +166,19 @@ func (m *Model) detailLines(w int) []string {
 			label(" estimate · "+measured),
 		label("ttl p50 ") + value(p50) + label(" · p90 ") + value(p90) +
 			label(" · no ttl ") + value(format.Count(float64(d.NoTTL))) +
-			label(" · expiring soon ") + value(format.Percent(d.ExpiringSoon)),
-		"",
+			label(" · expiring within "+format.TTL(d.Soon)+" ") + value(format.Percent(d.ExpiringSoon)) + label(ttlKind),
 	}
+	if d.Skew != "" {
+		lines = append(lines, s.Warn.Render("skew: "+d.Skew))
+	}
+	if len(d.Nodes) > 0 {
+		parts := make([]string, len(d.Nodes))
+		for i, n := range d.Nodes {
+			parts[i] = n.Addr + " " + format.Count(float64(n.Keys))
+		}
+		lines = append(lines, label("per master: ")+strings.Join(parts, " · "))
+	}
+	lines = append(lines, "")
 	left, right := m.biggestLines(d), m.histogramLines(d)
 	if w >= 70 {
 		lw := w * 11 / 20
@@ -181,32 +196,61 @@ func (m *Model) detailLines(w int) []string {
 // biggestLines lists the biggest keys measured, at most ten.
 func (m *Model) biggestLines(d GroupDetail) []string {
 	label := m.st.styles.Label.Render
-	lines := []string{m.st.styles.Title.Render("biggest keys") + label(" · estimate (MEMORY USAGE)")}
+	which := "of the keys sized"
+	if d.BiggestExact {
+		which = "every key sized"
+	}
+	lines := []string{m.st.styles.Title.Render("biggest keys") + label(" · estimate"), label("MEMORY USAGE, " + which)}
 	if len(d.Biggest) == 0 {
-		return append(lines, label("none measured"))
+		return append(lines, label("none sized"))
 	}
 	for _, k := range d.Biggest[:min(len(d.Biggest), 10)] {
-		lines = append(lines, fmt.Sprintf("%7s  %s", "~"+format.Bytes(k.Bytes), k.Key))
+		lines = append(lines, fmt.Sprintf("%7s  %s", "~"+format.Size(k.Bytes), k.Key))
 	}
 	return lines
 }
 
-// histogramLines draws one bar per TTL bucket, the keys without a TTL last.
+// histogramLines draws one bar per TTL bucket from the shortest to the
+// longest TTL measured, then the keys without a TTL.
 func (m *Model) histogramLines(d GroupDetail) []string {
 	s := m.st.styles
-	lines := []string{s.Title.Render("ttl histogram") + s.Label.Render(" · keys measured")}
+	lines := []string{s.Title.Render("ttl histogram"), s.Label.Render(fmt.Sprintf("of the %d keys measured", d.Sampled))}
 	var most int64
+	var bars, none []TTLBucket
 	for _, b := range d.Histogram {
 		most = max(most, b.Count)
+		if b.Upper < 0 {
+			none = append(none, b)
+		} else {
+			bars = append(bars, b)
+		}
 	}
 	if most == 0 {
 		return append(lines, s.Label.Render("no keys measured"))
 	}
+	// Only the span of TTLs that occur: empty buckets at either end say nothing.
+	first := slices.IndexFunc(bars, func(b TTLBucket) bool { return b.Count > 0 })
+	last := len(bars) - 1
+	for last >= 0 && bars[last].Count == 0 {
+		last--
+	}
+	prev := "0s"
+	var shown []TTLBucket
+	if first >= 0 {
+		if first > 0 {
+			prev = format.TTL(bars[first-1].Upper)
+		}
+		shown = bars[first : last+1]
+	}
 	const barW = 20
-	for _, b := range d.Histogram {
+	for _, b := range append(shown, none...) {
 		name := "no ttl"
-		if b.Upper >= 0 {
+		switch {
+		case b.Upper == TTLOver:
+			name = ">" + prev
+		case b.Upper >= 0:
 			name = "≤" + format.TTL(b.Upper)
+			prev = format.TTL(b.Upper)
 		}
 		n := int(math.Round(float64(b.Count) / float64(most) * barW))
 		if b.Count > 0 {

@@ -45,8 +45,10 @@ func (f *fakeRedis) Detail(_ context.Context, group string) (GroupDetail, error)
 	return GroupDetail{
 		Name: group, Keys: 21 + f.extraKeys, Sampled: 21, Memory: 9000, MemoryKnown: true,
 		TTLP50: 14 * time.Minute, TTLP90: 28 * time.Minute, TTLKnown: true, NoTTL: 2, ExpiringSoon: 0.05,
-		Histogram: []TTLBucket{{time.Minute, 1}, {15 * time.Minute, 10}, {30 * time.Minute, 8}, {-1, 2}},
-		Biggest:   []KeySize{{"ecommerce:1:" + group + ":big", 102400}, {"ecommerce:1:" + group + ":1", 300}},
+		Soon: time.Minute, TTLExact: true,
+		Histogram: []TTLBucket{{-1, 2}, {10 * time.Second, 0}, {time.Minute, 1}, {5 * time.Minute, 0},
+			{15 * time.Minute, 10}, {30 * time.Minute, 8}, {time.Hour, 0}, {TTLOver, 0}},
+		Biggest: []KeySize{{"ecommerce:1:" + group + ":big", 102400}, {"ecommerce:1:" + group + ":1", 300}},
 	}, nil
 }
 

@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/cachectl/cachectl/inspect"
@@ -57,22 +58,42 @@ type GroupDetail struct {
 	TTLP50, TTLP90 time.Duration
 	TTLKnown       bool
 	// NoTTL is the number of keys without a TTL; ExpiringSoon the share of
-	// keys that expire within the next minute.
+	// keys that expire soon (within Soon).
 	NoTTL        int64
 	ExpiringSoon float64
-	// Histogram counts keys by TTL, shortest first; a bucket with Upper < 0
-	// holds the keys without a TTL.
+	Soon         time.Duration
+	// TTLExact is set when every key was measured: the TTL figures are
+	// then counts, not estimates.
+	TTLExact bool
+	// Histogram counts the measured keys by TTL, shortest first; a bucket
+	// with Upper < 0 holds the keys without a TTL, one with Upper TTLOver
+	// those beyond the last bound.
 	Histogram []TTLBucket
-	// Biggest are the largest keys measured, largest first (an estimate:
-	// MEMORY USAGE samples nested values).
-	Biggest []KeySize
+	// Biggest are the largest keys sized, largest first (MEMORY USAGE: an
+	// estimate); BiggestExact is set when every key of the group was sized.
+	Biggest      []KeySize
+	BiggestExact bool
+	// Nodes are the group's keys per master, on a cluster; Skew warns when
+	// one master holds far more of them than its share of the slots.
+	Nodes []NodeKeys
+	Skew  string
 }
+
+// TTLOver is the Upper of the bucket of TTLs beyond every bound.
+const TTLOver = time.Duration(math.MaxInt64)
 
 // TTLBucket counts the keys whose TTL is at most Upper (and more than the
 // previous bucket's); Upper < 0 is the bucket of keys without a TTL.
 type TTLBucket struct {
 	Upper time.Duration
 	Count int64
+}
+
+// NodeKeys is one master's share of a group.
+type NodeKeys struct {
+	Addr   string
+	Keys   int64
+	Memory int64 // estimate; < 0 when unknown
 }
 
 // KeySize is one key and its MEMORY USAGE in bytes.
