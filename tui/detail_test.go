@@ -1,10 +1,14 @@
 package tui
 
 import (
+	"image/color"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 func (h *harness) typeText(s string) {
@@ -219,5 +223,33 @@ func TestGoldenGroupScreens(t *testing.T) {
 			}
 			golden(t, tt.name, h.screen())
 		})
+	}
+}
+
+// The new screens look the same in colour, on a dark and on a light
+// terminal, as without: colour changes no cell; values are bright white
+// only on the dark one.
+func TestGroupScreensInColour(t *testing.T) {
+	for _, keys := range [][]string{{"/", "c"}, {"enter"}, {"d"}} {
+		plain := newHarness(t, false)
+		plain.size(80, 24)
+		for _, k := range keys {
+			plain.press(k)
+		}
+		for _, bg := range []color.Color{color.Black, color.White} {
+			h := newColorHarness(t, false, true)
+			h.send(tea.BackgroundColorMsg{Color: bg})
+			h.size(80, 24)
+			for _, k := range keys {
+				h.press(k)
+			}
+			got := h.m.View().Content
+			if ansi.Strip(got) != plain.screen() {
+				t.Errorf("%v on %v: the colours change the screen:\n%s", keys, bg, ansi.Strip(got))
+			}
+			if brightWhite := slices.Contains(sgrParams(got), "97"); brightWhite != (bg == color.Black) {
+				t.Errorf("%v on %v: bright white %v", keys, bg, brightWhite)
+			}
+		}
 	}
 }
