@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -33,6 +34,25 @@ type (
 		stats AppStats
 		err   error
 	}
+	detailMsg struct {
+		seq    int
+		detail GroupDetail
+		err    error
+	}
+	dryRunMsg struct {
+		seq  int
+		keys int64
+		err  error
+	}
+)
+
+// screen is what the body of the dashboard shows.
+type screen int
+
+const (
+	screenPanels screen = iota
+	screenDetail        // Enter: one group's biggest keys and TTLs
+	screenDryRun        // d: what clearing one group would delete
 )
 
 // historyLen is how many intervals the sparklines remember: wider than any screen.
@@ -58,6 +78,13 @@ type Model struct {
 	width, height int
 	paused        bool
 	showHelp      bool
+
+	screen    screen
+	filter    textinput.Model
+	filtering bool // the filter's input has the keys
+	// detail is the group Enter or d opened; seq tells its answers from
+	// those of a group opened before.
+	detail groupView
 
 	polling, counting, fetchingApp bool
 	wantExact                      bool
@@ -93,6 +120,9 @@ func New(cfg Config) *Model {
 		},
 	}
 	st.cfg = &m.cfg
+	m.filter = textinput.New()
+	m.filter.Prompt = "/"
+	m.filter.Placeholder = "part of a group name"
 	m.setBackground(true)
 	return m
 }
@@ -103,9 +133,14 @@ func New(cfg Config) *Model {
 func (m *Model) setBackground(isDark bool) {
 	m.st.styles = DefaultStyles(isDark, m.cfg.NoColor)
 	m.help.Styles = help.DefaultStyles(isDark)
+	fs := textinput.DefaultStyles(isDark)
 	if m.cfg.NoColor {
 		m.help.Styles = help.Styles{}
+		fs = textinput.Styles{Cursor: fs.Cursor}
 	}
+	// A steady cursor: a blinking one would redraw the screen twice a second.
+	fs.Cursor.Blink = false
+	m.filter.SetStyles(fs)
 }
 
 // Init reads Redis (and the application) right away and starts the clock.
@@ -140,18 +175,47 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.fetchingApp = false
 		m.appFetched(msg)
 		return m, nil
+	case detailMsg:
+		m.detail.surveyed(msg, m.cfg.Now())
+		return m, nil
+	case dryRunMsg:
+		m.detail.counted(msg, m.cfg.Now())
+		return m, nil
 	}
 	return m, nil
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
+	case msg.String() == "ctrl+c":
+		return tea.Quit
+	case m.filtering:
+		return m.filterKey(msg)
 	case key.Matches(msg, m.keys.Quit):
 		return tea.Quit
 	case key.Matches(msg, m.keys.Help):
 		m.showHelp = !m.showHelp
-	case msg.String() == "esc":
-		m.showHelp = false
+	case m.showHelp:
+		if key.Matches(msg, m.keys.Close) {
+			m.showHelp = false
+		}
+	case m.screen != screenPanels:
+		return m.viewKey(msg)
+	case key.Matches(msg, m.keys.Close):
+		m.setFilter("")
+	case key.Matches(msg, m.keys.Filter):
+		m.filtering = true
+		m.filter.SetValue(m.st.filter)
+		m.filter.CursorEnd()
+		return m.filter.Focus()
+	case key.Matches(msg, m.keys.Up):
+		m.moveSelection(-1)
+	case key.Matches(msg, m.keys.Down):
+		m.moveSelection(1)
+	case key.Matches(msg, m.keys.Open):
+		return m.open(screenDetail, m.st.selectedGroup())
+	case key.Matches(msg, m.keys.DryRun):
+		return m.open(screenDryRun, m.st.selectedGroup())
 	case key.Matches(msg, m.keys.Pause):
 		m.paused = !m.paused
 	case key.Matches(msg, m.keys.Recount):
@@ -369,6 +433,10 @@ func (m *Model) render() string {
 		body = m.st.styles.frame("help", m.helpLines(w-2), w, bodyH, true, false)
 	case m.down && inspect.NotPermitted(m.downErr):
 		body = m.st.styles.frame("not permitted", messageLines(m.nopermText(), w-4), w, bodyH, true, false)
+	case m.screen == screenDetail:
+		body = m.st.styles.frame("group "+m.detail.group+" · details", m.detailLines(w-2), w, bodyH, true, false)
+	case m.screen == screenDryRun:
+		body = m.st.styles.frame("dry run · clear group "+m.detail.group, m.dryRunLines(w-2), w, bodyH, true, false)
 	default:
 		body = m.layout(w, bodyH)
 	}
@@ -402,6 +470,9 @@ func (m *Model) header(w int) string {
 	default:
 		right = s.Good.Render("live") + " · every " + m.cfg.Interval.String() + " · " + m.lastOK.Format("15:04:05")
 	}
+	if m.st.filter != "" {
+		right = s.Warn.Render("filter "+strconv.Quote(m.st.filter)) + " · " + right
+	}
 	if ansi.StringWidth(left)+ansi.StringWidth(right) >= w {
 		left = m.cfg.Addr
 	}
@@ -414,8 +485,15 @@ func (m *Model) header(w int) string {
 
 // footer is the keys, or while Redis is away, why.
 func (m *Model) footer(w int) string {
-	if m.down && !inspect.NotPermitted(m.downErr) {
+	switch {
+	case m.filtering:
+		keys := m.help.ShortHelpView(m.keys.filterHelp())
+		m.filter.SetWidth(max(w-ansi.StringWidth(keys)-4, 10))
+		return fit(m.filter.View()+"  "+keys, w)
+	case m.down && !inspect.NotPermitted(m.downErr):
 		return fit(m.st.styles.Bad.Render("✗ ")+reason(m.downErr)+m.st.styles.Help.Render(" · q quit"), w)
+	case m.screen != screenPanels && !m.showHelp:
+		return fit(m.help.ShortHelpView(m.keys.viewHelp()), w)
 	}
 	return fit(m.help.ShortHelpView(m.keys.ShortHelp()), w)
 }
@@ -447,7 +525,10 @@ func (m *Model) helpLines(w int) []string {
 		"and counted exactly with SCAN at start on a small database or when you press r.\n" +
 		"The hit rate is keyspace_hits / (hits + misses): per interval, and since the server started.\n" +
 		"With --api, the app panel shows the application's own hit rate per group from its /metrics " +
-		"(a bypass, served from the database while Redis is away, counts as a miss).\n\n" +
+		"(a bypass, served from the database while Redis is away, counts as a miss).\n" +
+		"/ narrows the groups to those whose name holds what you type; enter on a group surveys it " +
+		"(its biggest keys and a TTL histogram), d counts what clearing it would delete and prints " +
+		"the cachectl clear command line to run. Nothing is deleted from inside top.\n\n" +
 		"Press ? or esc to go back."
 	return messageLines(text, w-2)
 }

@@ -34,6 +34,29 @@ type fakeRedis struct {
 	groupsErr   error
 	extraKeys   int64
 	pingLatency time.Duration
+	detailCalls []string // the group of each Detail call
+	countCalls  []string // the group of each Count call
+}
+
+func (f *fakeRedis) Detail(_ context.Context, group string) (GroupDetail, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.detailCalls = append(f.detailCalls, group)
+	return GroupDetail{
+		Name: group, Keys: 21 + f.extraKeys, Sampled: 21, Memory: 9000, MemoryKnown: true,
+		TTLP50: 14 * time.Minute, TTLP90: 28 * time.Minute, TTLKnown: true, NoTTL: 2, ExpiringSoon: 0.05,
+		Soon: time.Minute, TTLExact: true,
+		Histogram: []TTLBucket{{-1, 2}, {10 * time.Second, 0}, {time.Minute, 1}, {5 * time.Minute, 0},
+			{15 * time.Minute, 10}, {30 * time.Minute, 8}, {time.Hour, 0}, {TTLOver, 0}},
+		Biggest: []KeySize{{"ecommerce:1:" + group + ":big", 102400}, {"ecommerce:1:" + group + ":1", 300}},
+	}, nil
+}
+
+func (f *fakeRedis) Count(_ context.Context, group string) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.countCalls = append(f.countCalls, group)
+	return 21 + f.extraKeys, nil
 }
 
 func (f *fakeRedis) Snapshot(context.Context) (inspect.Snapshot, error) {
@@ -112,8 +135,9 @@ func newHarness(t *testing.T, withApp bool) *harness { return newColorHarness(t,
 // newColorHarness is newHarness with colour when color is set.
 func newColorHarness(t *testing.T, withApp, color bool) *harness {
 	h := &harness{t: t, redis: &fakeRedis{now: t0, pingLatency: 250 * time.Microsecond}}
-	cfg := Config{Source: h.redis, Addr: "redis://127.0.0.1:6379/0", NoColor: !color,
-		Now: func() time.Time { h.redis.mu.Lock(); defer h.redis.mu.Unlock(); return h.redis.now }}
+	cfg := Config{Source: h.redis, Detail: h.redis, Addr: "redis://127.0.0.1:6379/0", NoColor: !color,
+		ClearArgs: []string{"--redis", "redis://127.0.0.1:6379/0", "--prefix", "shop"},
+		Now:       func() time.Time { h.redis.mu.Lock(); defer h.redis.mu.Unlock(); return h.redis.now }}
 	if withApp {
 		h.app = &fakeApp{}
 		cfg.App = h.app
@@ -164,6 +188,16 @@ func (h *harness) press(k string) {
 		msg = tea.KeyPressMsg{Code: tea.KeyTab}
 	case "ctrl+c":
 		msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	case "enter":
+		msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "up":
+		msg = tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		msg = tea.KeyPressMsg{Code: tea.KeyDown}
+	case "backspace":
+		msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
 	default:
 		msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 	}
@@ -366,7 +400,7 @@ func TestKeys(t *testing.T) {
 
 	// ?: help, and back.
 	h.press("?")
-	h.wantScreen("help", "exact recount", "RANDOMKEY")
+	h.wantScreen("help", "r recount", "RANDOMKEY")
 	h.notOnScreen("ops/s")
 	h.press("?")
 	h.wantScreen("ops/s")

@@ -34,6 +34,10 @@ type state struct {
 	counting      bool
 	countingExact bool
 	perKey        map[string]perKey
+	// filter narrows the groups shown to those whose name holds it (any
+	// case); selected is the group Enter and d act on.
+	filter   string
+	selected string
 
 	app appState
 }
@@ -276,11 +280,15 @@ func (p *keyspacePanel) View() string {
 		widths = append(widths, -8)
 		head = append(head, "±95%")
 	}
-	lines := []string{p.label(cols(widths, head...))}
+	lines := []string{"  " + p.label(cols(widths, head...))}
 	total := p.st.snap.Keys(p.st.cfg.DB)
 	var sum int64
 	for _, g := range p.st.groups {
 		sum += g.Keys
+	}
+	selected := p.st.selectedGroup()
+	shown := p.st.visibleGroups()
+	for _, g := range shown {
 		mark := ""
 		if !g.Exact {
 			mark = "~"
@@ -303,13 +311,21 @@ func (p *keyspacePanel) View() string {
 			}
 			cells = append(cells, m)
 		}
-		lines = append(lines, cols(widths, cells...))
+		row := "  " + cols(widths, cells...)
+		if g.Name == selected {
+			row = p.st.styles.Selected.Render("▸ " + cols(widths, cells...))
+		}
+		lines = append(lines, row)
 	}
-	other := max(total-sum, 0)
-	lines = append(lines, p.label(cols(widths[:3], "other", format.Count(float64(other)), "")),
-		"",
-		p.label(fmt.Sprintf("db%d %s keys · counted %s · r recounts", p.st.cfg.DB, format.Count(float64(total)),
-			p.st.groupsAt.Format("15:04:05"))))
+	foot := fmt.Sprintf("db%d %s keys · counted %s · r recounts", p.st.cfg.DB, format.Count(float64(total)),
+		p.st.groupsAt.Format("15:04:05"))
+	if p.st.filter != "" {
+		foot = fmt.Sprintf("%d of %d groups match %q · esc shows all", len(shown), len(p.st.groups), p.st.filter)
+	} else {
+		other := max(total-sum, 0)
+		lines = append(lines, "  "+p.label(cols(widths[:3], "other", format.Count(float64(other)), "")))
+	}
+	lines = append(lines, "", p.label(foot))
 	return p.render(p.Title(), lines)
 }
 

@@ -5,6 +5,7 @@ package tui
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/cachectl/cachectl/inspect"
@@ -27,6 +28,78 @@ type Source interface {
 // server's /metrics). An error means there is no such panel to show.
 type AppSource interface {
 	App(ctx context.Context) (AppStats, error)
+}
+
+// DetailSource reads one group closely, on demand: the drill-down (Enter)
+// and the dry run of clearing it (d). It only reads; nothing in the
+// dashboard deletes.
+type DetailSource interface {
+	// Detail surveys the group's keys: the exact count, the spread of their
+	// TTLs and the biggest of the keys measured.
+	Detail(ctx context.Context, group string) (GroupDetail, error)
+	// Count is the exact number of keys a clear of the group would delete,
+	// counted as `clear --dry-run` counts them.
+	Count(ctx context.Context, group string) (int64, error)
+}
+
+// GroupDetail is what a survey of one group found.
+type GroupDetail struct {
+	Name string
+	// Keys is the exact count (one SCAN pass).
+	Keys int64
+	// Sampled is how many keys were measured (PTTL and MEMORY USAGE); the
+	// figures below come from them and are estimates unless Sampled == Keys.
+	Sampled int
+	// Memory is the estimated memory of the group's keys in bytes.
+	Memory      int64
+	MemoryKnown bool
+	// TTLP50 and TTLP90 are percentiles of the TTLs of the keys that expire;
+	// TTLKnown is false when none of those measured does.
+	TTLP50, TTLP90 time.Duration
+	TTLKnown       bool
+	// NoTTL is the number of keys without a TTL; ExpiringSoon the share of
+	// keys that expire soon (within Soon).
+	NoTTL        int64
+	ExpiringSoon float64
+	Soon         time.Duration
+	// TTLExact is set when every key was measured: the TTL figures are
+	// then counts, not estimates.
+	TTLExact bool
+	// Histogram counts the measured keys by TTL, shortest first; a bucket
+	// with Upper < 0 holds the keys without a TTL, one with Upper TTLOver
+	// those beyond the last bound.
+	Histogram []TTLBucket
+	// Biggest are the largest keys sized, largest first (MEMORY USAGE: an
+	// estimate); BiggestExact is set when every key of the group was sized.
+	Biggest      []KeySize
+	BiggestExact bool
+	// Nodes are the group's keys per master, on a cluster; Skew warns when
+	// one master holds far more of them than its share of the slots.
+	Nodes []NodeKeys
+	Skew  string
+}
+
+// TTLOver is the Upper of the bucket of TTLs beyond every bound.
+const TTLOver = time.Duration(math.MaxInt64)
+
+// TTLBucket counts the keys whose TTL is at most Upper (and more than the
+// previous bucket's); Upper < 0 is the bucket of keys without a TTL.
+type TTLBucket struct {
+	Upper time.Duration
+	Count int64
+}
+
+// NodeKeys is one master's share of a group.
+type NodeKeys struct {
+	Addr   string
+	Keys   int64
+	Memory int64 // estimate; < 0 when unknown
+}
+
+// KeySize is one key and its MEMORY USAGE in bytes.
+type KeySize struct {
+	Key   string
+	Bytes int64
 }
 
 // Group is the key count of one keyspace group, with what is known of its
@@ -66,6 +139,13 @@ type Config struct {
 	Source Source
 	// App is nil when there is no application to ask.
 	App AppSource
+	// Detail is nil when groups cannot be surveyed one by one: Enter and d
+	// then say so.
+	Detail DetailSource
+	// ClearArgs are the flags, free of secrets, that point `cachectl clear`
+	// at the same Redis and schema; the dry-run view prints them after
+	// `cachectl clear --group NAME`.
+	ClearArgs []string
 	// Addr is the redacted Redis address shown in the header.
 	Addr string
 	// Interval between two INFO readings; 1 s when 0.

@@ -22,6 +22,8 @@ type Styles struct {
 	Header        lipgloss.Style
 	Spark         lipgloss.Style
 	Help          lipgloss.Style
+	// Selected is the row of the selected group.
+	Selected lipgloss.Style
 }
 
 // DefaultStyles are the dashboard's colours for a terminal with a dark
@@ -34,6 +36,7 @@ func DefaultStyles(isDark, noColor bool) Styles {
 		return Styles{
 			FocusedBorder: bold, Title: bold, FocusedTitle: bold.Reverse(true),
 			Bad: bold, Warn: bold, Header: bold, Stale: lipgloss.NewStyle().Faint(true),
+			Selected: bold,
 		}
 	}
 	ld, c := lipgloss.LightDark(isDark), lipgloss.Color
@@ -52,6 +55,7 @@ func DefaultStyles(isDark, noColor bool) Styles {
 		Header:        lipgloss.NewStyle().Bold(true),
 		Spark:         fg("2", "10"),
 		Help:          fg("8", "8"),
+		Selected:      fg("4", "12").Bold(true),
 	}
 }
 

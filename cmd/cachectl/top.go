@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,6 +32,8 @@ type topOptions struct {
 	MaxImpact time.Duration
 	NoSample  bool
 	Now       func() time.Time
+	// ClearArgs point the dry-run view's `cachectl clear` line at this Redis.
+	ClearArgs []string
 }
 
 func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra.Command {
@@ -37,6 +41,7 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 	cmd := newCommand(f, "top", "Watch Redis live: ops/s, hit rate, memory, keys, evictions", opts,
 		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
 			opts.NoColor = !f.IO.ColorEnabled()
+			opts.ClearArgs = topClearArgs(&f.opts)
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
 				if err != nil {
@@ -115,8 +120,9 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 		return err
 	}
 	defer rates.Close()
+	src := topfeed.Redis{Client: conn.Client, Selection: rates.Selection, MaxImpact: opts.MaxImpact}
 	cfg := tui.Config{
-		Source:   topfeed.Redis{Client: conn.Client, Selection: rates.Selection, MaxImpact: opts.MaxImpact},
+		Source: src, Detail: src, ClearArgs: opts.ClearArgs,
 		App:      rates.App,
 		Addr:     conn.Addr,
 		Interval: opts.Interval,
@@ -139,4 +145,22 @@ func topRates(ctx context.Context, opts *topOptions, conn *redisconn.Conn) (*top
 		sel = schema.Selection()
 	}
 	return topfeed.ChooseHitRates(ctx, topfeed.Metrics{API: opts.API, Client: opts.HTTP}, conn.Client, sel, !opts.NoSample), nil
+}
+
+// topClearArgs are serve's clearArgs, the URL's user name (not a lone user
+// part: redis-cli reads that as a password), the config file and the schema.
+func topClearArgs(o *globalOptions) []string {
+	args := clearArgs(o)
+	if u, err := url.Parse(o.RedisURL); err == nil && o.User == "" && u.User != nil {
+		if _, ok := u.User.Password(); ok && u.User.Username() != "" {
+			args = append(args, "--user", u.User.Username())
+		}
+	}
+	defaults := map[string]string{"--prefix": keyspace.DefaultPrefix, "--key-version": strconv.Itoa(keyspace.DefaultVersion)}
+	for _, f := range [][2]string{{"--config", o.Config}, {"--prefix", o.Prefix}, {"--key-version", strconv.Itoa(o.KeyVersion)}} {
+		if f[1] != defaults[f[0]] { // --config's default is ""
+			args = append(args, f[0], f[1])
+		}
+	}
+	return args
 }
