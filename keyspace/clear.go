@@ -34,6 +34,11 @@ type ClearConfig struct {
 	// Progress, when set, is called after every SCAN page and UNLINK round with
 	// the running totals. Calls never overlap; it must return quickly.
 	Progress func(Progress)
+	// Wrap, when set, is called on every client the clear opens to scan
+	// and delete, before its first command: the caller's connection hooks
+	// (redisconn's read-only refusal) then hold for the clear's own
+	// connections too.
+	Wrap func(*redis.Client)
 	// Conditions narrow the selection by TTL; each key is checked again
 	// atomically as it is unlinked.
 	Conditions Conditions
@@ -380,6 +385,9 @@ func mergeAddrs(have, more []string) []string {
 func (cl *clearer) pass(ctx context.Context, opt *redis.Options, nodeID string) error {
 	client := redis.NewClient(passOptions(opt))
 	defer client.Close()
+	if cl.cfg.Wrap != nil {
+		cl.cfg.Wrap(client)
+	}
 	scanner, err := openPinned(ctx, client, cl.cluster)
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", opt.Addr, err)

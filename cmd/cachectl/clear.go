@@ -266,6 +266,7 @@ func confirmClear(opts *clearOptions, ask func() (bool, error), n int64, summary
 // clearWithProgress runs the clear, with a status line on a terminal.
 func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (keyspace.Result, error) {
 	cfg := opts.ClearConfig
+	cfg.Wrap = conn.Hook // --read-only holds on the clear's own connections too
 	if !opts.DryRun {
 		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
 	}

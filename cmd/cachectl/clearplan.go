@@ -101,6 +101,7 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 		}
 		return err
 	}}
+	cfg.Wrap = conn.Hook
 	res, err := keyspace.Apply(ctx, conn.Client, p, cfg)
 	switch {
 	case errors.Is(err, keyspace.ErrPlanRefused):

@@ -73,6 +73,9 @@ type Conn struct {
 	// cluster (INFO and CLUSTER INFO not permitted) and standalone was assumed:
 	// commands that must reach every master should say so.
 	Assumed bool
+	// Hook adds the connection's hooks (read-only, …) to another client
+	// of the same server, such as one a clear opens for itself.
+	Hook func(*redis.Client)
 }
 
 // Close closes the client.
@@ -303,7 +306,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 			single.Close()
 			return nil, fmt.Errorf("%w: %s names %d servers, but %s is not a cluster node: give one address", ErrConfig, addr, len(seeds), single.Options().Addr)
 		}
-		return &Conn{Client: single, Addr: addr, DB: opt.DB, Assumed: assumed, Seeds: seeds}, nil
+		return &Conn{Client: single, Addr: addr, DB: opt.DB, Assumed: assumed, Seeds: seeds, Hook: cfg.hook}, nil
 	}
 	single.Close()
 	if opt.DB != 0 {
@@ -327,7 +330,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 		return nil, fail(err)
 	}
 	log.Debug("redis cluster detected", "addr", addr)
-	return &Conn{Client: cc, Cluster: true, Addr: addr, Seeds: seeds}, nil
+	return &Conn{Client: cc, Cluster: true, Addr: addr, Seeds: seeds, Hook: cfg.hook}, nil
 }
 
 // hook adds cfg's hooks to the client of one server.
