@@ -2,7 +2,6 @@ package keyspace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,23 +24,9 @@ func eachSurveyedMaster(ctx context.Context, c redis.UniversalClient, fn func(ct
 	case *redis.Client:
 		return fn(ctx, c, master{Addr: NodeAddr(c)})
 	case *redis.ClusterClient:
-		tmpl, addrs, err := nodeTemplate(ctx, c)
-		if err != nil {
-			return fmt.Errorf("load the cluster's nodes: %w", err)
-		}
-		v, err := viewCluster(ctx, tmpl, addrs)
-		if err != nil {
-			return err
-		}
-		if first, n := unserved(v.owners()); n > 0 {
-			return fmt.Errorf("%d slots are served by no master that answered (slot %d first): their keys cannot be reached", n, first)
-		}
-		errs := v.eachMaster(tmpl, func(o *redis.Options, mv masterView) error {
-			node := redis.NewClient(o)
-			defer node.Close()
+		return eachViewedMaster(ctx, c, func(ctx context.Context, node *redis.Client, mv masterView) error {
 			return fn(ctx, node, master{Addr: mv.Addr, ID: mv.ID, Slots: countSlots(mv.Slots), Cluster: true})
 		})
-		return errors.Join(errs...)
 	default:
 		return fmt.Errorf("unsupported redis client %T", c)
 	}

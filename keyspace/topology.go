@@ -311,6 +311,14 @@ func (v clusterView) live(seed string) string {
 // forEachViewedMaster runs fn on every master of a fresh view of the
 // cluster, in parallel, with a client of its own.
 func forEachViewedMaster(ctx context.Context, cc *redis.ClusterClient, fn func(ctx context.Context, node *redis.Client) error) error {
+	return eachViewedMaster(ctx, cc, func(ctx context.Context, node *redis.Client, _ masterView) error {
+		return fn(ctx, node)
+	})
+}
+
+// eachViewedMaster is forEachViewedMaster that also tells fn which master
+// of the view it runs on. It refuses a view in which a slot has no master.
+func eachViewedMaster(ctx context.Context, cc *redis.ClusterClient, fn func(ctx context.Context, node *redis.Client, m masterView) error) error {
 	tmpl, addrs, err := nodeTemplate(ctx, cc)
 	if err != nil {
 		return fmt.Errorf("load the cluster's nodes: %w", err)
@@ -322,10 +330,10 @@ func forEachViewedMaster(ctx context.Context, cc *redis.ClusterClient, fn func(c
 	if first, n := unserved(v.owners()); n > 0 {
 		return fmt.Errorf("%d slots are served by no master that answered (slot %d first): their keys cannot be reached", n, first)
 	}
-	errs := v.eachMaster(tmpl, func(o *redis.Options, _ masterView) error {
+	errs := v.eachMaster(tmpl, func(o *redis.Options, m masterView) error {
 		node := redis.NewClient(o)
 		defer node.Close()
-		return fn(ctx, node)
+		return fn(ctx, node, m)
 	})
 	return errors.Join(errs...)
 }
