@@ -19,7 +19,7 @@ import (
 // --max-regression 10: a change counts when it is over 10% and its interval
 // excludes no change.
 // The server is in-process so that 60 runs of 3 repeats take about 75 s;
-// perf/bench-aa.sh does the A/A part against `cachectl serve` itself.
+// perf/bench/aa.sh does both against `cachectl serve` itself.
 func TestBaselineComparisonNeitherCriesWolfNorMissesA25PercentSlowdown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("60 benchmark runs")
