@@ -70,7 +70,7 @@ fi
 say "$(go version), $(redis-server --version | cut -d' ' -f1-3)"
 go vet ./...
 if [ "$#" -gt 0 ]; then
-  go test -race "$@"
+  go test -race -timeout 15m "$@"
 else
-  go test -race ./...
+  go test -race -timeout 15m ./...
 fi
