@@ -141,8 +141,13 @@ func TestReadOnlyRefusesEveryWritePath(t *testing.T) {
 	postFile := filepath.Join(dir, "post.yaml")
 	os.WriteFile(coldFile, []byte("- {name: colors, url: /api/colors/}\n"), 0o600)
 	os.WriteFile(postFile, []byte("- {name: stock, url: /api/variants/1/reduce_stock/, method: POST, cold: false}\n"), 0o600)
+	plan := filepath.Join(dir, "all.plan.json")
+	if code, _, stderr := fx.run(t, "", "clear", "--all", "--plan", plan); code != exitOK {
+		t.Fatalf("clear --plan without read-only: exit %d: %s", code, stderr)
+	}
 	paths := map[string][]string{
 		"clear":                     {"clear", "--products", "--yes"},
+		"clear --apply":             {"clear", "--apply", plan, "--yes"},
 		"clear --all":               {"clear", "--all", "--yes"},
 		"clear --pattern":           {"clear", "--pattern", "session:*", "--yes"},
 		"clear --url":               {"clear", "--url", "/api/categories/", "--yes"},
@@ -207,6 +212,7 @@ func TestReadOnlyAllowsTheReadingPaths(t *testing.T) {
 		"top --once":        {"top", "--once"},
 		"trace":             {"trace", "/api/colors/"},
 		"clear --dry-run":   {"clear", "--all", "--dry-run"},
+		"clear --plan":      {"clear", "--all", "--plan", filepath.Join(t.TempDir(), "p.json")},
 		"clear --url --dry": {"clear", "--url", "/api/colors/", "--dry-run"},
 		"warm":              {"warm"},
 		"bench warm-only":   {"bench", "--endpoints", warmOnly, "-n", "5"},

@@ -21,13 +21,15 @@ func (o *clearOptions) writes() string {
 		return ""
 	case o.byURL():
 		return "clear --url deletes the keys the URLs use; --dry-run only lists them"
+	case o.Apply != "":
+		return "clear --apply deletes the plan's keys; --plan only writes a plan"
 	}
 	return "clear deletes keys; --dry-run only counts"
 }
 
-// countsOnly says whether this clear deletes nothing: --dry-run (and
-// --plan, which writes a plan file only, once clear has it).
-func (o *clearOptions) countsOnly() bool { return o.DryRun }
+// countsOnly says whether this clear deletes nothing: --dry-run, and
+// --plan, which writes a plan file only.
+func (o *clearOptions) countsOnly() bool { return o.DryRun || o.Plan != "" }
 
 func (o *benchOptions) writes() string {
 	if o.EndpointsFile != "" {
