@@ -128,3 +128,34 @@ func TestAuditFailureIsAWarning(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q: want the clear done and a warning", code, out, stderr)
 	}
 }
+
+// clear --apply is on record with the keys it deleted; a refused apply,
+// which deletes nothing, is not.
+func TestClearApplyWritesOneAuditLine(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	seedKeys(t, c, productKeys(12)...)
+	env, path := auditEnv(t)
+	ctx := context.Background()
+	plan := filepath.Join(t.TempDir(), "products.plan.json")
+	if code, _, stderr := runEnv(ctx, env, "clear", "--products", "--plan", plan, "--redis", srv.URL()); code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, stderr)
+	}
+	seedKeys(t, c, "ecommerce:1:product:900") // drift: one added
+	if code, _, _ := runEnv(ctx, env, "clear", "--apply", plan, "--yes", "--redis", srv.URL()); code != 2 {
+		t.Fatalf("apply with drift: exit %d, want 2 (refused)", code)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a refused apply wrote an audit line: it deleted nothing")
+	}
+	if code, _, stderr := runEnv(ctx, env, "clear", "--apply", plan, "--allow-drift", "1", "--yes", "--redis", srv.URL()); code != 0 {
+		t.Fatalf("apply: exit %d: %s", code, stderr)
+	}
+	got, bad, err := audit.Read(path)
+	if err != nil || bad != 0 || len(got) != 1 {
+		t.Fatalf("trail %+v (%d bad, %v), want one line", got, bad, err)
+	}
+	if e := got[0]; e.Command != "clear --apply" || e.Deleted != 12 || !e.Complete {
+		t.Errorf("entry %+v: want clear --apply, 12 deleted, complete", e)
+	}
+}

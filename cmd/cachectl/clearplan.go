@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
@@ -109,6 +110,7 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 	case err != nil && !errors.As(err, new(*keyspace.ClearError)):
 		return err
 	}
+	opts.record(ctx, audit.OfClear("clear --apply", res.Result, err))
 	if !opts.Quiet {
 		if perr := render.ClearApply(opts.IO, opts.Format, conn.Addr, res); perr != nil {
 			return perr
