@@ -27,7 +27,7 @@ SPORT=$(free_port)
 pids+=($!)
 URL=http://127.0.0.1:$SPORT/
 wait_http "$URL"
-printf -- '- name: static\n  url: /\n' >"$work/endpoints.yaml"
+printf -- '- name: static\n  url: /\n  cold: false\n' >"$work/endpoints.yaml"
 
 # A rough request count that takes about SECONDS_EACH at the rate wrk reaches.
 probe=$(wrk -t2 -c"$CONNS" -d1s "$URL" | awk '/Requests\/sec:/{printf "%d", $2}')
@@ -37,7 +37,7 @@ run_wrk() { wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" "$URL" | awk '/Requests\/sec
 run_hey() { "$work/hey" -n "$N" -c "$CONNS" "$URL" | awk '/Requests\/sec:/{print $2}'; }
 run_bench() {
 	"$work/cachectl" bench --api "http://127.0.0.1:$SPORT" --redis "redis://127.0.0.1:$RPORT/0" \
-		--endpoints "$work/endpoints.yaml" --cold-samples 1 -n "$N" -c "$CONNS" --json | jq -r '.endpoints[0].warm.rps'
+		--endpoints "$work/endpoints.yaml" -n "$N" -c "$CONNS" --json | jq -r '.endpoints[0].warm.rps'
 }
 median() { sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
