@@ -159,3 +159,32 @@ func TestClearApplyWritesOneAuditLine(t *testing.T) {
 		t.Errorf("entry %+v: want clear --apply, 12 deleted, complete", e)
 	}
 }
+
+// bench's cold phase deletes each endpoint's keys: the run is on record
+// with its endpoints and the keys it deleted; a warm-only run is not.
+func TestBenchColdPhaseWritesOneAuditLine(t *testing.T) {
+	fx := startReadOnlyFixture(t)
+	env, path := auditEnv(t)
+	env[envRedisURL], env[envAPI] = fx.redis.URL(), fx.api
+	ctx := context.Background()
+	warmOnly := filepath.Join(t.TempDir(), "warm.yaml")
+	os.WriteFile(warmOnly, []byte("- {name: colors, url: /api/colors/, cold: false}\n"), 0o600)
+	if code, _, stderr := runEnv(ctx, env, "bench", "--endpoints", warmOnly, "-n", "5"); code != 0 {
+		t.Fatalf("warm-only bench: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a warm-only bench wrote an audit line: it deleted nothing")
+	}
+	cold := filepath.Join(t.TempDir(), "cold.yaml")
+	os.WriteFile(cold, []byte("- {name: colors, url: /api/colors/}\n"), 0o600)
+	if code, _, stderr := runEnv(ctx, env, "bench", "--endpoints", cold, "-n", "5", "--cold-samples", "2"); code != 0 {
+		t.Fatalf("bench: exit %d: %s", code, stderr)
+	}
+	got, bad, err := audit.Read(path)
+	if err != nil || bad != 0 || len(got) != 1 {
+		t.Fatalf("trail %+v (%d bad, %v), want one line", got, bad, err)
+	}
+	if e := got[0]; e.Command != "bench" || !slices.Contains(e.Targets, "colors") || e.Deleted < 2 {
+		t.Errorf("entry %+v: want bench naming colors, with at least the 2 cold samples' deletions", e)
+	}
+}
