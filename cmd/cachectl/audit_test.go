@@ -188,3 +188,31 @@ func TestBenchColdPhaseWritesOneAuditLine(t *testing.T) {
 		t.Errorf("entry %+v: want bench naming colors, with at least the 2 cold samples' deletions", e)
 	}
 }
+
+// check's clear step deletes the groups' keys: the run is on record with
+// what it deleted; with --skip-clear it deletes nothing and writes no line.
+func TestCheckClearWritesAnAuditLine(t *testing.T) {
+	fx := startReadOnlyFixture(t)
+	env, path := auditEnv(t)
+	env[envRedisURL], env[envAPI], env[envAdminToken] = fx.redis.URL(), fx.api, fx.token
+	ctx := context.Background()
+	code, out, stderr := runEnv(ctx, env, "check", "--skip-clear")
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("check --skip-clear (exit %d) wrote an audit line:\n%s%s", code, out, stderr)
+	}
+	code, out, stderr = runEnv(ctx, env, "check", "--yes")
+	got, bad, err := audit.Read(path)
+	if err != nil || bad != 0 || len(got) == 0 {
+		t.Fatalf("check --yes (exit %d): trail %+v (%d bad, %v), want its clear on record\n%s%s", code, got, bad, err, out, stderr)
+	}
+	var cleared int64
+	for _, e := range got {
+		if !strings.HasPrefix(e.Command, "check") {
+			t.Errorf("entry %+v: want check's", e)
+		}
+		cleared += e.Deleted
+	}
+	if cleared < 20 {
+		t.Errorf("check's lines %+v delete %d keys, want at least the 20 seeded products", got, cleared)
+	}
+}
