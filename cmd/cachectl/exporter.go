@@ -10,6 +10,7 @@ import (
 	"github.com/cachectl/cachectl/internal/exporter"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
+	"github.com/cachectl/cachectl/internal/topfeed"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -18,6 +19,7 @@ type exporterOptions struct {
 	Schema func() (keyspace.Schema, error)
 	Logger func() *slog.Logger
 	exporter.Config
+	NoSample bool
 }
 
 func newExporterCmd(f *factory, runF func(context.Context, *exporterOptions) error) *cobra.Command {
@@ -28,6 +30,7 @@ func newExporterCmd(f *factory, runF func(context.Context, *exporterOptions) err
 	fl.StringVar(&opts.Listen, "listen", exporter.DefaultListen, "address to serve /metrics on")
 	fl.DurationVar(&opts.Refresh, "refresh", exporter.DefaultRefresh, "time between surveys (each one SCAN pass); scrapes read the last")
 	fl.IntVar(&opts.Survey.Samples, "samples", 100, "keys measured per group and master for memory and TTL estimates")
+	fl.BoolVar(&opts.NoSample, "no-sample", false, "do not sample Redis's commands for cachectl_group_hit_ratio")
 	return cmd
 }
 
@@ -41,6 +44,11 @@ func runExporter(ctx context.Context, opts *exporterOptions) error {
 		return err
 	}
 	opts.Client, opts.Selection, opts.Config.Logger = conn.Client, schema.Selection(), opts.Logger()
+	if !opts.NoSample { // the hit ratio per group, sampled as top samples it
+		rates := topfeed.ChooseHitRates(ctx, topfeed.Metrics{}, conn.Client, opts.Selection, true)
+		defer rates.Close()
+		opts.HitRatio = rates
+	}
 	return exporter.Run(ctx, opts.Config, func(addr net.Addr) {
 		if !opts.Quiet {
 			render.ExporterListening(opts.IO, addr.String(), conn.Addr, len(opts.Selection), opts.Refresh)

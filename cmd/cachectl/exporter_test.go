@@ -59,3 +59,46 @@ func TestExporterServesMetricsAndStopsCleanly(t *testing.T) {
 		t.Errorf("interrupted exporter exit %d, want 0: %s", c, errOut)
 	}
 }
+
+// Without an API's counters, the exporter samples Redis's commands for
+// each group's hit ratio, as top does: products always found, categories
+// never, so their gauges read 1 and 0.
+func TestExporterSamplesTheHitRatioPerGroup(t *testing.T) {
+	srv := redistest.Start(t)
+	seedKeys(t, srv.Client(t), productKeys(20)...)
+	runApp(t, srv.Client(t))
+	ios, _, _, _ := iostreams.Test()
+	errOut := &testwait.Buffer{}
+	ios.ErrOut = errOut
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() {
+		env := map[string]string{"HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+		code <- execute(ctx, ios, []string{"exporter", "--listen", "127.0.0.1:0", "--refresh", "1s", "--redis", srv.URL()}, func(k string) string { return env[k] })
+	}()
+	defer func() { cancel(); <-code }()
+	banner := regexp.MustCompile(`serving metrics on (http://127\.0\.0\.1:\d+/metrics)`)
+	var url string
+	testwait.Until(t, 10*time.Second, "the listening banner", func() error {
+		m := banner.FindStringSubmatch(errOut.String())
+		if m == nil {
+			return fmt.Errorf("stderr: %q", errOut.String())
+		}
+		url = m[1]
+		return nil
+	})
+	testwait.Until(t, 20*time.Second, "sampled hit ratios", func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{`cachectl_group_hit_ratio{exact="false",group="products"} 1`, `cachectl_group_hit_ratio{exact="false",group="categories"} 0`} {
+			if !strings.Contains(string(body), want) {
+				return fmt.Errorf("no %s in:\n%s", want, body)
+			}
+		}
+		return nil
+	})
+}

@@ -163,3 +163,22 @@ func (h *HitRates) Stats(ctx context.Context) (tui.AppStats, error) {
 }
 
 var errNoHitRates = errors.New("no per-group hit rate: the API has no /metrics and sampling is off")
+
+// HitRatios are the groups' hit ratios (hits / lookups) for the exporter's
+// cachectl_group_hit_ratio: the API's counters or the sampled ones; a group
+// with no lookup yet has none, and before the first sampling window (or
+// where MONITOR is refused) there are none at all: the survey's other
+// figures stand without them.
+func (h *HitRates) HitRatios(ctx context.Context) (map[string]float64, error) {
+	out := map[string]float64{}
+	st, err := h.Stats(ctx)
+	if err != nil {
+		return out, nil
+	}
+	for name, g := range st.Groups {
+		if n := g.Hits + g.Misses; n > 0 {
+			out[name] = g.Hits / n
+		}
+	}
+	return out, nil
+}
