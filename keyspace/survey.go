@@ -93,12 +93,29 @@ var ttlBounds = []time.Duration{
 	time.Hour, 6 * time.Hour, 24 * time.Hour, 7 * 24 * time.Hour, TTLOver,
 }
 
-// NodeSurvey is one master's part of a target, on a cluster.
+// TTLFigures describe the expiries of a target's keys (or of one master's
+// part of them), from the sampled keys, each weighing for its master's keys.
+type TTLFigures struct {
+	// AvgTTL is the mean TTL of the sampled keys that expire; TTLSamples says how many did.
+	AvgTTL     time.Duration
+	TTLSamples int
+
+	TTLP50, TTLP90 time.Duration // percentiles of the sampled keys that expire
+	NoTTL          int64         // keys without an expiry: sampled share × Keys (estimate)
+	ExpiringSoon   float64       // share of sampled keys whose TTL is below SurveyConfig.Soon
+	TTLHistogram   []TTLBucket   // over the samples; Upper -1 = no TTL
+}
+
+// NodeSurvey is one master's part of a target, on a cluster: every figure
+// of the target, for the keys that master holds.
 type NodeSurvey struct {
 	Addr, ID  string
 	Keys      int64   // exact count from SCAN on that master
 	MemoryEst int64   // its mean sampled size times its Keys; -1 when unknown
 	SlotShare float64 // the share of the cluster's hash slots it serves, 0..1
+	TTLFigures
+	Biggest []KeySample     // its largest keys, as TargetSurvey.Biggest
+	Exact   map[string]bool // as TargetSurvey.Exact, for this master's figures
 }
 
 // TargetSurvey describes the keys of one target.
@@ -111,14 +128,7 @@ type TargetSurvey struct {
 	// MemoryEst is the mean sampled size times Keys (per master, summed): an
 	// estimate; -1 when MEMORY USAGE is not permitted for the user.
 	MemoryEst int64
-	// AvgTTL is the mean TTL of the sampled keys that expire; TTLSamples says how many did.
-	AvgTTL     time.Duration
-	TTLSamples int
-
-	TTLP50, TTLP90 time.Duration // percentiles of the sampled keys that expire
-	NoTTL          int64         // keys without an expiry: sampled share × Keys (estimate)
-	ExpiringSoon   float64       // share of sampled keys whose TTL is below SurveyConfig.Soon
-	TTLHistogram   []TTLBucket   // over the samples; Upper -1 = no TTL
+	TTLFigures
 	// Biggest are the SurveyConfig.Biggest largest keys by MEMORY USAGE among
 	// those sized while scanning (up to SizeBudget per master) and the
 	// samples, largest first, each with its TTL: the true biggest only when
@@ -233,30 +243,16 @@ func surveyNode(ctx context.Context, node *redis.Client, sel Selection, match st
 
 // summarize turns the masters' parts of one target into its survey. Each
 // master's samples stand for its own keys: a sample from a master with many
-// keys weighs more than one from a master with few.
+// keys weighs more than one from a master with few. On a cluster each
+// master's part is summarized the same way on its own, in Nodes.
 func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
-	t := TargetSurvey{Name: name, Exact: map[string]bool{"keys": true, "memory": false}}
-	var (
-		ttls      []weighted
-		ttlSum    time.Duration
-		noTTL     float64
-		soon      float64
-		weightAll float64
-		allSample = true
-		allSized  = true
-		big       topKeys
-	)
-	t.TTLHistogram = make([]TTLBucket, 0, len(ttlBounds)+1)
-	t.TTLHistogram = append(t.TTLHistogram, TTLBucket{Upper: -1})
-	for _, b := range ttlBounds {
-		t.TTLHistogram = append(t.TTLHistogram, TTLBucket{Upper: b})
-	}
+	t := TargetSurvey{Name: name}
+	t.TTLFigures, t.Exact = ttlFigures(parts, cfg)
 	mean := meanSize(parts)
+	var big topKeys
 	for _, p := range parts {
 		t.Keys += p.keys
 		t.Samples = append(t.Samples, p.samples...)
-		allSample = allSample && int64(len(p.samples)) >= p.keys
-		allSized = allSized && !p.noSize && p.sized >= p.keys
 		for _, k := range p.big.keys {
 			big.add(k, cfg.Biggest)
 		}
@@ -267,42 +263,71 @@ func summarize(name string, parts []nodePart, cfg SurveyConfig) TargetSurvey {
 			t.MemoryEst += nodeMem
 		}
 		if p.m.Cluster {
-			t.Nodes = append(t.Nodes, NodeSurvey{Addr: p.m.Addr, ID: p.m.ID, Keys: p.keys, MemoryEst: nodeMem,
-				SlotShare: float64(p.m.Slots) / numSlots})
+			n := NodeSurvey{Addr: p.m.Addr, ID: p.m.ID, Keys: p.keys, MemoryEst: nodeMem,
+				SlotShare: float64(p.m.Slots) / numSlots}
+			n.TTLFigures, n.Exact = ttlFigures([]nodePart{p}, cfg)
+			n.Biggest = p.big.sorted()
+			t.Nodes = append(t.Nodes, n)
 		}
+	}
+	slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
+	t.Biggest = big.sorted()
+	t.Skew = skew(name, t.Keys, t.Nodes)
+	return t
+}
+
+// ttlFigures are the TTL figures of the parts' samples, each weighted by
+// its master's keys, and which figures are exact: "keys" always; "ttl" and
+// "no_ttl" when every key was sampled, "biggest" when every key was sized;
+// "memory" never.
+func ttlFigures(parts []nodePart, cfg SurveyConfig) (TTLFigures, map[string]bool) {
+	var (
+		f         TTLFigures
+		ttls      []weighted
+		ttlSum    time.Duration
+		noTTL     float64
+		soon      float64
+		weightAll float64
+		allSample = true
+		allSized  = true
+	)
+	f.TTLHistogram = make([]TTLBucket, 0, len(ttlBounds)+1)
+	f.TTLHistogram = append(f.TTLHistogram, TTLBucket{Upper: -1})
+	for _, b := range ttlBounds {
+		f.TTLHistogram = append(f.TTLHistogram, TTLBucket{Upper: b})
+	}
+	for _, p := range parts {
+		allSample = allSample && int64(len(p.samples)) >= p.keys
+		allSized = allSized && !p.noSize && p.sized >= p.keys
 		if len(p.samples) == 0 {
 			continue
 		}
 		w := float64(p.keys) / float64(len(p.samples))
 		for _, s := range p.samples {
 			weightAll += w
-			t.TTLHistogram[bucketOf(s.TTL)].Count++
+			f.TTLHistogram[bucketOf(s.TTL)].Count++
 			if s.TTL < 0 {
 				noTTL += w
 				continue
 			}
 			ttlSum += s.TTL
-			t.TTLSamples++
+			f.TTLSamples++
 			ttls = append(ttls, weighted{s.TTL, w})
 			if s.TTL < cfg.Soon {
 				soon += w
 			}
 		}
 	}
-	slices.SortFunc(t.Samples, func(a, b KeySample) int { return cmpString(a.Key, b.Key) })
-	if t.TTLSamples > 0 {
-		t.AvgTTL = ttlSum / time.Duration(t.TTLSamples)
-		t.TTLP50, t.TTLP90 = percentile(ttls, 0.5), percentile(ttls, 0.9)
+	if f.TTLSamples > 0 {
+		f.AvgTTL = ttlSum / time.Duration(f.TTLSamples)
+		f.TTLP50, f.TTLP90 = percentile(ttls, 0.5), percentile(ttls, 0.9)
 	}
 	if weightAll > 0 {
-		t.NoTTL = int64(math.Round(noTTL))
-		t.ExpiringSoon = soon / weightAll
+		f.NoTTL = int64(math.Round(noTTL))
+		f.ExpiringSoon = soon / weightAll
 	}
-	t.Biggest = big.sorted()
-	t.Exact["ttl"], t.Exact["no_ttl"] = allSample, allSample
-	t.Exact["biggest"] = allSized
-	t.Skew = skew(name, t.Keys, t.Nodes)
-	return t
+	exact := map[string]bool{"keys": true, "memory": false, "ttl": allSample, "no_ttl": allSample, "biggest": allSized}
+	return f, exact
 }
 
 // meanSize is the mean MEMORY USAGE of every sample of a target, -1 when

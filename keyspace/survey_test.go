@@ -3,6 +3,8 @@ package keyspace
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +207,89 @@ func TestSurveyPerNodeOnCluster(t *testing.T) {
 	}
 	if !strings.Contains(got[1].Skew, "100% of the keys") {
 		t.Errorf("categories pinned to one node: want a skew warning, got %q", got[1].Skew)
+	}
+}
+
+func TestSurveyTTLFiguresPerNodeOnCluster(t *testing.T) {
+	// Every figure of a group is there per master as well: keys without a
+	// TTL, the share expiring soon, TTL percentiles and the biggest key,
+	// each equal to what that master itself holds (every key is sampled
+	// and sized, so the figures are exact and say so).
+	cl := redistest.StartCluster(t, 3, 0)
+	c := cl.Client(t)
+	ctx := context.Background()
+	s := New(DefaultPrefix, DefaultVersion)
+	for i := range 900 {
+		ttl := []time.Duration{0, 30 * time.Second, time.Hour}[i%3]
+		if err := c.Set(ctx, s.Key(fmt.Sprintf("product:%d", i)), strings.Repeat("x", 10+i), ttl).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type truth struct {
+		keys, noTTL, soon int64
+		ttls              []time.Duration
+		biggest           int64
+	}
+	want := map[string]*truth{}
+	for _, m := range cl.Masters {
+		node := m.Client(t)
+		w := &truth{}
+		want[m.Addr] = w
+		err := ScanNode(ctx, node, s.Key("product:*"), 100, func(keys []string) error {
+			for _, k := range keys {
+				w.keys++
+				ttl := node.PTTL(ctx, k).Val()
+				switch {
+				case ttl < 0:
+					w.noTTL++
+				default:
+					w.ttls = append(w.ttls, ttl)
+					if ttl < DefaultSoon {
+						w.soon++
+					}
+				}
+				w.biggest = max(w.biggest, node.MemoryUsage(ctx, k).Val())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := Survey(ctx, c, Selection{must(t)(s.Group(GroupProducts))}, SurveyConfig{Samples: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got[0]
+	if len(g.Nodes) != 3 {
+		t.Fatalf("%d nodes, want 3", len(g.Nodes))
+	}
+	var noTTL int64
+	for _, n := range g.Nodes {
+		w := want[n.Addr]
+		if w == nil || w.keys == 0 {
+			t.Fatalf("node %s: no ground truth (%v)", n.Addr, w)
+		}
+		noTTL += n.NoTTL
+		if n.Keys != w.keys || n.NoTTL != w.noTTL {
+			t.Errorf("%s: %d keys, %d without TTL; the master holds %d and %d", n.Addr, n.Keys, n.NoTTL, w.keys, w.noTTL)
+		}
+		if soon := float64(w.soon) / float64(w.keys); math.Abs(n.ExpiringSoon-soon) > 1e-9 {
+			t.Errorf("%s: expiring soon %.4f, the master's share %.4f", n.Addr, n.ExpiringSoon, soon)
+		}
+		slices.Sort(w.ttls)
+		p90 := w.ttls[(len(w.ttls)*9+9)/10-1]
+		if d := n.TTLP90 - p90; d < -2*time.Second || d > 2*time.Second {
+			t.Errorf("%s: ttl p90 %v, the master's %v", n.Addr, n.TTLP90, p90)
+		}
+		if len(n.Biggest) == 0 || n.Biggest[0].Bytes != w.biggest {
+			t.Errorf("%s: biggest %v, the master's biggest key takes %d bytes", n.Addr, n.Biggest, w.biggest)
+		}
+		if !n.Exact["no_ttl"] || !n.Exact["ttl"] || !n.Exact["biggest"] {
+			t.Errorf("%s: every key was sampled and sized, yet exact = %v", n.Addr, n.Exact)
+		}
+	}
+	if noTTL != 300 || g.NoTTL != 300 {
+		t.Errorf("without TTL: nodes sum to %d, the group says %d; 300 were stored", noTTL, g.NoTTL)
 	}
 }

@@ -172,11 +172,12 @@ func (m *Model) detailLines(w int) []string {
 		lines = append(lines, s.Warn.Render("skew: "+d.Skew))
 	}
 	if len(d.Nodes) > 0 {
-		parts := make([]string, len(d.Nodes))
-		for i, n := range d.Nodes {
-			parts[i] = n.Addr + " " + format.Count(float64(n.Keys))
+		lines = append(lines, label("per master:"))
+		for _, n := range d.Nodes {
+			lines = append(lines, "  "+value(n.Addr)+label(" keys ")+value(format.Count(float64(n.Keys)))+
+				label(" · memory ")+value(format.Size(n.Memory))+label(" · ttl p50 ")+value(format.TTL(n.TTLP50))+
+				label(" · no ttl ")+value(format.Count(float64(n.NoTTL))))
 		}
-		lines = append(lines, label("per master: ")+strings.Join(parts, " · "))
 	}
 	lines = append(lines, "")
 	left, right := m.biggestLines(d), m.histogramLines(d)

@@ -94,6 +94,8 @@ type NodeKeys struct {
 	Addr   string
 	Keys   int64
 	Memory int64 // estimate; < 0 when unknown
+	NoTTL  int64 // keys without a TTL on that master (estimate unless every key was sampled)
+	TTLP50 time.Duration
 }
 
 // KeySize is one key and its MEMORY USAGE in bytes.

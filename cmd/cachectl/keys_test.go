@@ -223,7 +223,7 @@ func TestKeysPerNodeAndSkewOnCluster(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^warning: skew: categories: node ` + regexp.QuoteMeta(home) + ` holds 100% of the keys for 33% of the slots`).MatchString(errOut.String()) {
 		t.Errorf("stderr lacks the skew warning for %s:\n%s", home, errOut)
 	}
-	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(home) + `\s+categories\s+1200\s+\S+\s+33\.\d%$`).MatchString(out.String()) {
+	if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(home) + `\s+categories\s+1200\s+\S+\s+59m/59m\s+~0\s+33\.\d%$`).MatchString(out.String()) {
 		t.Errorf("node table lacks %s with 1200 keys:\n%s", home, out)
 	}
 
@@ -246,6 +246,10 @@ func TestKeysPerNodeAndSkewOnCluster(t *testing.T) {
 		}
 		if n.Keys != want || n.ID == "" {
 			t.Errorf("node %+v: want %d keys and its id", n, want)
+		}
+		if n.Addr == home && (n.TTLP50s < 3500 || n.NoTTL != 0 || len(n.Biggest) == 0 || n.Exact["no_ttl"]) {
+			t.Errorf("node %s: ttl p50 %.0fs, no_ttl %d, biggest %v, exact %v: want about an hour, 0, its keys, no_ttl sampled",
+				n.Addr, n.TTLP50s, n.NoTTL, n.Biggest, n.Exact)
 		}
 	}
 	if res.Server == nil || len(res.Server.Nodes) != 3 || res.Server.Nodes[0].Source != "scan" {

@@ -207,6 +207,10 @@ var (
 		"Share of the group's sampled keys that expire within the survey's 'soon' (60s by default).", []string{"group"}, nil)
 	descNodeKeys = prometheus.NewDesc("cachectl_group_node_keys",
 		"Keys of the group on each master of a cluster, counted exactly.", []string{"group", "node"}, nil)
+	descNodeMemory = prometheus.NewDesc("cachectl_group_node_memory_bytes",
+		"Estimated memory of the group's keys on each master of a cluster.", []string{"group", "node", "exact"}, nil)
+	descNodeNoTTL = prometheus.NewDesc("cachectl_group_node_no_ttl_keys",
+		"Keys of the group without an expiry on each master of a cluster.", []string{"group", "node", "exact"}, nil)
 	descHit = prometheus.NewDesc("cachectl_group_hit_ratio",
 		"Estimated hit ratio of the group's reads, from sampling the application's commands.", []string{"group", "exact"}, nil)
 	descAge = prometheus.NewDesc("cachectl_survey_age_seconds",
@@ -218,7 +222,7 @@ var (
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descKeys, descMemory, descTTL, descNoTTL, descSoon, descNodeKeys, descAge, descTook, descFailures} {
+	for _, d := range []*prometheus.Desc{descKeys, descMemory, descTTL, descNoTTL, descSoon, descNodeKeys, descNodeMemory, descNodeNoTTL, descAge, descTook, descFailures} {
 		ch <- d
 	}
 	if c.e.cfg.HitRatio != nil {
@@ -253,6 +257,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSoon, s.ExpiringSoon, s.Name)
 		for _, n := range s.Nodes {
 			gauge(descNodeKeys, float64(n.Keys), s.Name, n.Addr)
+			if n.MemoryEst >= 0 {
+				gauge(descNodeMemory, float64(n.MemoryEst), s.Name, n.Addr, "false")
+			}
+			gauge(descNodeNoTTL, float64(n.NoTTL), s.Name, n.Addr, strconv.FormatBool(n.Exact["no_ttl"]))
 		}
 		if r, ok := e.ratios[s.Name]; ok && e.cfg.HitRatio != nil {
 			gauge(descHit, r, s.Name, "false")

@@ -32,12 +32,21 @@ type keysBucket struct {
 	Count  int      `json:"count"`
 }
 
+// keysNode is one master's part of a group: the group's figures for the
+// keys it holds.
 type keysNode struct {
-	Addr        string  `json:"addr"`
-	ID          string  `json:"id"`
-	Keys        int64   `json:"keys"`
-	MemoryBytes int64   `json:"memory_bytes"`
-	SlotShare   float64 `json:"slot_share"`
+	Addr         string          `json:"addr"`
+	ID           string          `json:"id"`
+	Keys         int64           `json:"keys"`
+	MemoryBytes  int64           `json:"memory_bytes"`
+	SlotShare    float64         `json:"slot_share"`
+	TTLP50s      float64         `json:"ttl_p50_s"`
+	TTLP90s      float64         `json:"ttl_p90_s"`
+	NoTTL        int64           `json:"no_ttl"`
+	ExpiringSoon float64         `json:"expiring_soon"`
+	TTLHistogram []keysBucket    `json:"ttl_histogram"`
+	Biggest      []keysBig       `json:"biggest"`
+	Exact        map[string]bool `json:"exact"`
 }
 
 type keysGroup struct {
@@ -107,7 +116,7 @@ func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigure
 	for _, s := range survey {
 		g := keysGroup{Keys: s.Keys, MemoryBytesEst: s.MemoryEst, AvgTTLs: s.AvgTTL.Seconds(), Samples: []keysSample{},
 			MemoryBytes: s.MemoryEst, TTLP50s: s.TTLP50.Seconds(), TTLP90s: s.TTLP90.Seconds(),
-			NoTTL: s.NoTTL, ExpiringSoon: s.ExpiringSoon, Biggest: []keysBig{},
+			NoTTL: s.NoTTL, ExpiringSoon: s.ExpiringSoon,
 			BiggestEstimated: !s.Exact["biggest"], Skew: s.Skew, Exact: s.Exact, Source: groupSources}
 		for _, k := range s.Samples {
 			ttl := int64(-1)
@@ -116,22 +125,12 @@ func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigure
 			}
 			g.Samples = append(g.Samples, keysSample{Key: k.Key, TTLs: ttl, Bytes: k.Bytes})
 		}
-		for _, b := range s.TTLHistogram {
-			var up *float64
-			if b.Upper != keyspace.TTLOver {
-				v := b.Upper.Seconds()
-				if b.Upper < 0 {
-					v = -1
-				}
-				up = &v
-			}
-			g.TTLHistogram = append(g.TTLHistogram, keysBucket{UpperS: up, Count: b.Count})
-		}
-		for _, b := range s.Biggest {
-			g.Biggest = append(g.Biggest, keysBig{Key: b.Key, Bytes: b.Bytes})
-		}
+		g.TTLHistogram = histogramJSON(s.TTLHistogram)
+		g.Biggest = biggestJSON(s.Biggest)
 		for _, n := range s.Nodes {
-			g.Nodes = append(g.Nodes, keysNode{Addr: n.Addr, ID: n.ID, Keys: n.Keys, MemoryBytes: n.MemoryEst, SlotShare: n.SlotShare})
+			g.Nodes = append(g.Nodes, keysNode{Addr: n.Addr, ID: n.ID, Keys: n.Keys, MemoryBytes: n.MemoryEst, SlotShare: n.SlotShare,
+				TTLP50s: n.TTLP50.Seconds(), TTLP90s: n.TTLP90.Seconds(), NoTTL: n.NoTTL, ExpiringSoon: n.ExpiringSoon,
+				TTLHistogram: histogramJSON(n.TTLHistogram), Biggest: biggestJSON(n.Biggest), Exact: n.Exact})
 		}
 		if s.Skew != "" {
 			res.Skew = append(res.Skew, s.Skew)
@@ -143,6 +142,30 @@ func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigure
 		res.Server = newKeysServer(*server)
 	}
 	return res
+}
+
+func histogramJSON(h []keyspace.TTLBucket) []keysBucket {
+	out := make([]keysBucket, 0, len(h))
+	for _, b := range h {
+		var up *float64
+		if b.Upper != keyspace.TTLOver {
+			v := b.Upper.Seconds()
+			if b.Upper < 0 {
+				v = -1
+			}
+			up = &v
+		}
+		out = append(out, keysBucket{UpperS: up, Count: b.Count})
+	}
+	return out
+}
+
+func biggestJSON(ks []keyspace.KeySample) []keysBig {
+	out := make([]keysBig, 0, len(ks))
+	for _, b := range ks {
+		out = append(out, keysBig{Key: b.Key, Bytes: b.Bytes})
+	}
+	return out
 }
 
 func newKeysServer(f keyspace.ServerFigures) *keysServer {
@@ -225,11 +248,16 @@ func keysBiggest(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey) error
 }
 
 func keysNodes(ios *iostreams.IOStreams, survey []keyspace.TargetSurvey) error {
-	tp := output.NewTable(ios, "NODE", "GROUP", "KEYS", "MEMORY (EST.)", "SLOTS")
+	tp := output.NewTable(ios, "NODE", "GROUP", "KEYS", "MEMORY (EST.)", "TTL P50/P90", "NO TTL", "SLOTS")
 	rows := 0
 	for _, s := range survey {
 		for _, n := range s.Nodes {
-			tp.AddRow(n.Addr, s.Name, strconv.FormatInt(n.Keys, 10), format.Size(n.MemoryEst), format.Percent(n.SlotShare))
+			pct := "-"
+			if n.TTLSamples > 0 {
+				pct = format.TTL(n.TTLP50) + "/" + format.TTL(n.TTLP90)
+			}
+			tp.AddRow(n.Addr, s.Name, strconv.FormatInt(n.Keys, 10), format.Size(n.MemoryEst), pct,
+				keysApprox(n.NoTTL, n.Exact["no_ttl"]), format.Percent(n.SlotShare))
 			rows++
 		}
 	}

@@ -69,7 +69,8 @@ func detail(t keyspace.TargetSurvey) tui.GroupDetail {
 		d.Biggest = append(d.Biggest, tui.KeySize{Key: k.Key, Bytes: k.Bytes})
 	}
 	for _, n := range t.Nodes {
-		d.Nodes = append(d.Nodes, tui.NodeKeys{Addr: n.Addr, Keys: n.Keys, Memory: n.MemoryEst})
+		d.Nodes = append(d.Nodes, tui.NodeKeys{Addr: n.Addr, Keys: n.Keys, Memory: n.MemoryEst,
+			NoTTL: n.NoTTL, TTLP50: n.TTLP50})
 	}
 	return d
 }
