@@ -520,8 +520,12 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned, pc 
 		if unlinkErr != nil || unlinker == nil {
 			continue // drain, so the scanner can see the cancel and stop
 		}
+		start := time.Now()
 		n, err := cl.unlink(ctx, unlinker, b)
 		moved += n
+		if err == nil {
+			pc.unlinked(len(b.keys), time.Since(start))
+		}
 		if err != nil {
 			unlinkErr = err
 			cancel()
@@ -567,7 +571,11 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch, pc *
 	}
 	page := func(cursor uint64) (keys []string, next uint64, err error) {
 		err = p.do(ctx, func(c *redis.Conn) error {
-			keys, next, err = c.Scan(ctx, cursor, cl.match, pc.pace(cl.pace()).Count).Result()
+			count, start := pc.pace(cl.pace()).Count, time.Now()
+			keys, next, err = c.Scan(ctx, cursor, cl.match, count).Result()
+			if err == nil {
+				pc.scanned(count, time.Since(start))
+			}
 			return err
 		})
 		return keys, next, err

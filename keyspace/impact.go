@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -75,64 +76,163 @@ const (
 	maxPacePause = 50 * time.Millisecond
 )
 
-// Controller keeps the added p99 latency of other clients under a budget
-// by AIMD, as TCP keeps a queue short: every probe round trip is judged
-// against the idle p99 plus a share of the budget; when more than 1% of the
-// probes since the last change were over (and at least two, so one stray
-// round trip is not a trend) it halves COUNT and batch and doubles the
-// pause; when a window of probes passes with at most 1% over, it grows
-// COUNT and batch by a tenth of their defaults and shortens the pause.
-// Judging only the probes since the last change means a change is never
-// punished for what happened before it.
+// Controller keeps the added p99 latency of other clients under a budget.
+//
+// Redis runs one command at a time, so what another client waits for is
+// the command of ours ahead of it: a SCAN of COUNT 1000 or an UNLINK of 500
+// keys takes a millisecond or two on a modest server, and that is the p99
+// rise a clear at the defaults causes, however long it pauses between
+// rounds. So the controller sizes every command to take a share of the
+// budget on the server: it learns the server's cost per key of SCAN and of
+// UNLINK from the round trips of the job's own commands (less the probe's
+// idle round trip, which is the network's part) and sets COUNT and batch
+// from them. A job has two commands in flight at most (a SCAN and an
+// UNLINK round), so each gets cmdShare of the budget.
+//
+// The probe checks the result. Its round trips are judged in windows of
+// window probes (or windowTime, when round trips are slow) against the idle p99 plus the budget; two windows in a row
+// with more than overInWindow over mean the sizing alone does not hold the
+// budget (the server has other work, or shares a CPU with the job), and the
+// controller halves its command time and doubles a pause between rounds;
+// cleanToGrow clean windows in a row undo one such step, the pause first.
 type Controller struct {
-	limit       time.Duration
-	pace        Pace
-	slowestPace Pace
-	n, over     int
-	adjustments int
+	budget, base time.Duration
+	limit        time.Duration
+	pace         Pace
+	slowestPace  Pace
+	adjustments  int
+
+	share                float64 // of the command time, lowered by the probe
+	scanCost, unlinkCost costs
+
+	n, over           int           // probes in this window, and those over limit
+	spent             time.Duration // the window's time so far
+	overRun, cleanRun int           // windows in a row over, clean
 }
 
 // Tuning of the controller.
 const (
-	// targetShare of the budget is what the controller aims at, leaving
-	// the rest for the sawtooth of AIMD and for probes it has not seen.
-	targetShare = 0.75
-	// growAfter clean probes (none over), or judgeAfter with at most 1%
-	// over, earn a step up.
-	growAfter  = 50
-	judgeAfter = 100
-	firstPause = time.Millisecond
+	cmdShare     = 0.3
+	minShare     = 1.0 / 16
+	window       = 50
+	windowTime   = 2 * window * probeInterval // or fewer probes, when they are slow
+	overInWindow = 1                          // more than this many over the limit makes a window over
+	cleanToGrow  = 3
+	firstPause   = 500 * time.Microsecond
+	costWeight   = 0.25 // of a new command in the cost estimate
+	// startCount and startBatch are the first commands' sizes, before any
+	// cost is known: small enough to be harmless on any server.
+	startCount = 100
+	startBatch = 100
 )
 
-// NewController starts at pace (clamped into the bounds) for a server whose
-// probe's idle p99 is idle.
-func NewController(budget, idle time.Duration, pace Pace) *Controller {
-	c := &Controller{limit: idle + time.Duration(float64(budget)*targetShare), pace: pace}
+// NewController starts a controller for a server whose probe's idle p99 is
+// idle and median round trip base (the network's part of every round trip).
+// pace gives the pause to start from; COUNT and batch start small and are
+// sized from the commands' measured cost.
+func NewController(budget, idle, base time.Duration, pace Pace) *Controller {
+	c := &Controller{budget: budget, base: base, limit: idle + budget, share: 1,
+		pace: Pace{Count: startCount, Batch: startBatch, Pause: pace.Pause}}
 	c.clamp()
 	c.slowestPace = c.pace
 	return c
 }
 
+// cmdTime is the server time each command may take now.
+func (c *Controller) cmdTime() float64 {
+	return float64(c.budget) * cmdShare * c.share
+}
+
+// Scanned learns from one SCAN of count whose round trip took rtt.
+func (c *Controller) Scanned(count int64, rtt time.Duration) {
+	c.scanCost.learn(count, rtt-c.base)
+	c.resize()
+}
+
+// Unlinked learns from one UNLINK round of keys whose round trip took rtt.
+func (c *Controller) Unlinked(keys int, rtt time.Duration) {
+	c.unlinkCost.learn(int64(keys), rtt-c.base)
+	c.resize()
+}
+
+// costs is a command's server time per key: the second least of its last
+// len(per) commands. A round trip is also long when it waited behind the
+// job's other command or the network dawdled, so the quickest recent ones
+// are the nearest to the server's own cost; the second, so that one round
+// trip quicker than the network's usual does not make every next command
+// a huge one.
+type costs struct {
+	per [8]float64
+	n   int
+}
+
+// learn adds one command of items whose server time was server.
+func (c *costs) learn(items int64, server time.Duration) {
+	if items <= 0 {
+		return
+	}
+	c.per[c.n%len(c.per)] = max(float64(server), 0) / float64(items)
+	c.n++
+}
+
+// cost is the estimate in nanoseconds per item, -1 before any command.
+func (c *costs) cost() float64 {
+	if c.n == 0 {
+		return -1
+	}
+	v := slices.Clone(c.per[:min(c.n, len(c.per))])
+	slices.Sort(v)
+	return v[min(1, len(v)-1)]
+}
+
+// resize sets COUNT and batch from the costs learnt so far, growing
+// either at most twofold at a time, so that one round trip quicker than
+// the network's usual does not make the next command a huge one.
+func (c *Controller) resize() {
+	t := c.cmdTime()
+	if cost := c.scanCost.cost(); cost >= 0 {
+		c.pace.Count = int64(math.Round(min(t/max(cost, 1), 2*float64(c.pace.Count))))
+	}
+	if cost := c.unlinkCost.cost(); cost >= 0 {
+		c.pace.Batch = int(math.Round(min(t/max(cost, 1), 2*float64(c.pace.Batch))))
+	}
+	c.clamp()
+	c.slowestPace = c.slowestPace.slowest(c.pace)
+}
+
 // Observe judges one probe round trip, and reports whether the pace changed.
 func (c *Controller) Observe(rtt time.Duration) bool {
 	c.n++
+	c.spent += max(rtt, probeInterval)
 	if rtt > c.limit {
 		c.over++
 	}
+	if c.n < window && c.spent < windowTime {
+		return false
+	}
+	over := c.over*window > c.n*overInWindow // more than overInWindow in a full window
+	c.n, c.over, c.spent = 0, 0, 0
+	if over {
+		c.overRun, c.cleanRun = c.overRun+1, 0
+	} else {
+		c.overRun, c.cleanRun = 0, c.cleanRun+1
+	}
 	switch {
-	case c.over >= 2 && c.over*100 > c.n:
-		c.slower()
-	case c.over == 0 && c.n >= growAfter, c.n >= judgeAfter && c.over*100 <= c.n:
+	case c.overRun >= 2:
+		c.overRun = 0
+		if !c.slower() {
+			return false
+		}
+	case c.cleanRun >= cleanToGrow:
+		c.cleanRun = 0
 		if !c.faster() {
-			c.n, c.over = 0, 0 // at the top already: judge afresh
 			return false
 		}
 	default:
 		return false
 	}
 	c.adjustments++
-	c.n, c.over = 0, 0
-	c.slowestPace = c.slowestPace.slowest(c.pace)
+	c.resize()
 	return true
 }
 
@@ -143,26 +243,30 @@ func (c *Controller) Pace() Pace { return c.pace }
 // batch, the longest pause.
 func (c *Controller) Slowest() Pace { return c.slowestPace }
 
-// Adjustments is how often the pace changed.
+// Adjustments is how often the probe made the controller change its pace.
 func (c *Controller) Adjustments() int { return c.adjustments }
 
-func (c *Controller) slower() {
-	c.pace.Count /= 2
-	c.pace.Batch /= 2
-	c.pace.Pause = max(2*c.pace.Pause, firstPause)
-	c.clamp()
+// slower halves the command time and doubles the pause; false at the bounds.
+func (c *Controller) slower() bool {
+	was, wasShare := c.pace, c.share
+	c.share = max(c.share/2, minShare)
+	c.pace.Pause = min(max(2*c.pace.Pause, firstPause), maxPacePause)
+	return c.pace != was || c.share != wasShare
 }
 
-// faster steps up; false when the pace is at its bounds already.
+// faster undoes one step of slower, the pause first; false at the top.
 func (c *Controller) faster() bool {
-	was := c.pace
-	c.pace.Count += DefaultScanCount / 10
-	c.pace.Batch += DefaultBatch / 10
-	if c.pace.Pause -= c.pace.Pause/4 + 100*time.Microsecond; c.pace.Pause < 100*time.Microsecond {
-		c.pace.Pause = 0
+	if c.pace.Pause > 0 {
+		if c.pace.Pause /= 2; c.pace.Pause < firstPause {
+			c.pace.Pause = 0
+		}
+		return true
 	}
-	c.clamp()
-	return c.pace != was
+	if c.share >= 1 {
+		return false
+	}
+	c.share = min(2*c.share, 1)
+	return true
 }
 
 func (c *Controller) clamp() {
@@ -192,11 +296,14 @@ func (l *latencies) add(d time.Duration) {
 
 // p99 is the 99th percentile (nearest rank), the upper edge of its bucket;
 // 0 with no samples.
-func (l *latencies) p99() time.Duration {
+func (l *latencies) p99() time.Duration { return l.quantile(99) }
+
+// quantile is the q-th percentile (nearest rank), as p99.
+func (l *latencies) quantile(q int) time.Duration {
 	if l.n == 0 {
 		return 0
 	}
-	rank := (l.n*99 + 99) / 100 // ceil(0.99 n)
+	rank := (l.n*q + 99) / 100 // ceil(q/100 n)
 	seen := 0
 	for i, c := range l.buckets {
 		if seen += int(c); seen >= rank {

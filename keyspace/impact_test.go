@@ -10,59 +10,97 @@ import (
 	"github.com/cachectl/cachectl/internal/redistest"
 )
 
+func TestControllerSizesCommandsFromTheirCost(t *testing.T) {
+	// A SCAN costs the server 2 µs a key and an UNLINK 4 µs, over a network
+	// round trip of 50 µs: with 1 ms of budget each command gets 300 µs, so
+	// COUNT 150 and batch 75, reached from the small start.
+	const base, budget = 50 * time.Microsecond, time.Millisecond
+	c := NewController(budget, 100*time.Microsecond, base, Pace{})
+	if p := c.Pace(); p.Count != startCount || p.Batch != startBatch {
+		t.Fatalf("first pace %+v, want the small start %d/%d", p, startCount, startBatch)
+	}
+	for range 3 {
+		n := c.Pace().Count
+		c.Scanned(n, base+time.Duration(n)*2*time.Microsecond)
+		k := c.Pace().Batch
+		c.Unlinked(k, base+time.Duration(k)*4*time.Microsecond)
+	}
+	if p := c.Pace(); p.Count != 150 || p.Batch != 75 || p.Pause != 0 {
+		t.Errorf("pace %+v, want COUNT 150, batch 75, no pause", p)
+	}
+	// A round trip that waited behind the job's other command is not the
+	// server's cost: the quickest recent one rules.
+	c.Scanned(150, 5*time.Millisecond)
+	if p := c.Pace(); p.Count != 150 {
+		t.Errorf("one slow SCAN moved COUNT to %d", p.Count)
+	}
+	// A server whose commands cost nothing measurable: sizes double up to
+	// their bounds, never past.
+	fast := NewController(budget, 100*time.Microsecond, base, Pace{})
+	for range 20 {
+		fast.Scanned(fast.Pace().Count, base)
+		fast.Unlinked(fast.Pace().Batch, base)
+	}
+	if p := fast.Pace(); p.Count != maxPaceCount || p.Batch != maxPaceBatch {
+		t.Errorf("cheap commands: pace %+v, want the bounds %d/%d", p, maxPaceCount, maxPaceBatch)
+	}
+}
+
 func TestControllerBacksOffOverBudgetAndSpeedsUpUnder(t *testing.T) {
-	const idle, budget = 100 * time.Microsecond, time.Millisecond
-	start := Pace{Count: DefaultScanCount, Batch: DefaultBatch}
-	c := NewController(budget, idle, start)
-	feed := func(rtt time.Duration, n int) {
+	const idle, base, budget = 100 * time.Microsecond, 50 * time.Microsecond, time.Millisecond
+	sized := func() *Controller {
+		c := NewController(budget, idle, base, Pace{})
+		for range 3 {
+			c.Scanned(c.Pace().Count, base+time.Duration(c.Pace().Count)*2*time.Microsecond)
+			c.Unlinked(c.Pace().Batch, base+time.Duration(c.Pace().Batch)*4*time.Microsecond)
+		}
+		return c
+	}
+	c := sized()
+	start := c.Pace()
+	feed := func(c *Controller, rtt time.Duration, n int) {
 		for range n {
 			c.Observe(rtt)
 		}
 	}
-	// Latency 3 ms over idle: well over budget.
-	feed(3*time.Millisecond, 20)
+	// Latency 3 ms over idle for two windows: well over budget.
+	feed(c, 3*time.Millisecond, 2*window)
 	slow := c.Pace()
 	if slow.Pause <= 0 || slow.Batch >= start.Batch || slow.Count >= start.Count {
 		t.Fatalf("over budget the pace is %+v, want a pause and a smaller COUNT and batch than %+v", slow, start)
 	}
-	if c.Slowest() != slow {
-		t.Errorf("slowest = %+v, want %+v", c.Slowest(), slow)
+	if c.Slowest() != slow || c.Adjustments() != 1 {
+		t.Errorf("slowest = %+v after %d adjustments, want %+v after 1", c.Slowest(), c.Adjustments(), slow)
 	}
-	// Back under budget: the pace recovers, the pause first goes.
-	feed(idle, 5000)
-	fast := c.Pace()
-	if fast.Pause != 0 || fast.Batch <= slow.Batch || fast.Count <= slow.Count {
-		t.Fatalf("under budget the pace is %+v, want no pause and more than %+v", fast, slow)
+	// Back under budget: the pace recovers, the pause first.
+	feed(c, idle, 20*window)
+	if p := c.Pace(); p != start {
+		t.Fatalf("under budget the pace is %+v, want %+v again", p, start)
 	}
-	if fast.Batch > maxPaceBatch || fast.Count > maxPaceCount {
-		t.Errorf("pace %+v beyond the bounds", fast)
-	}
-	// One stray slow round trip among fast ones is not a trend.
-	before, adj := c.Pace(), c.Adjustments()
-	c.Observe(5 * time.Millisecond)
-	if c.Pace().Pause != before.Pause || c.Pace().Batch < before.Batch {
-		t.Errorf("one slow probe changed %+v to %+v", before, c.Pace())
-	}
-	// Latency a little over idle but within budget never slows it down.
-	c2 := NewController(budget, idle, start)
-	for range 2000 {
-		c2.Observe(idle + budget/2)
-	}
-	if p := c2.Pace(); p.Pause != 0 || p.Batch < start.Batch {
-		t.Errorf("within budget the pace fell to %+v", p)
-	}
-	// Sustained overload drives it to the bounds, never past them.
-	c3 := NewController(budget, idle, start)
-	feed3 := func() {
-		for range 1000 {
-			c3.Observe(20 * time.Millisecond)
+	// A stray slow round trip or two in a window is not a trend.
+	for range 10 * window {
+		c.Observe(idle)
+		if c.n == window/2 {
+			c.Observe(5 * time.Millisecond)
 		}
 	}
-	feed3()
-	if p := c3.Pace(); p.Batch != minPaceBatch || p.Count != minPaceCount || p.Pause != maxPacePause {
-		t.Errorf("under sustained overload the pace is %+v, want the slowest bounds", p)
+	if p := c.Pace(); p != start {
+		t.Errorf("stray slow probes changed %+v to %+v", start, p)
 	}
-	_ = adj
+	// Latency a little over idle but within budget never slows it down.
+	c2 := sized()
+	feed(c2, idle+budget/2, 20*window)
+	if p := c2.Pace(); p != start {
+		t.Errorf("within budget the pace fell to %+v", p)
+	}
+	// Sustained overload drives it to the bounds, never past them: the
+	// smallest share of the command time (300 µs / 16, under 10 keys at
+	// 2 µs a key: the least COUNT and batch) and the longest pause.
+	c3 := sized()
+	feed(c3, 20*time.Millisecond, 100*window)
+	if p := c3.Pace(); p.Count != minPaceCount || p.Batch != minPaceBatch || p.Pause != maxPacePause {
+		t.Errorf("under sustained overload the pace is %+v, want COUNT %d, batch %d, pause %v", p, minPaceCount, minPaceBatch, maxPacePause)
+	}
 }
 
 func TestLatenciesP99(t *testing.T) {
@@ -150,4 +188,47 @@ func TestClearMaxImpactSlowsDownUnderLoad(t *testing.T) {
 		t.Errorf("observed p99 %v: the probe did not see the 5 ms pauses", imp.ObservedP99)
 	}
 	t.Log(fmt.Sprintf("impact %+v", *imp))
+}
+
+func TestPacedCountAndClearOnACluster(t *testing.T) {
+	// On a cluster every master is paced on its own: each gets a probe, its
+	// commands are sized from its own cost, the count is exact and the
+	// clear deletes every product key and nothing else.
+	cl := redistest.StartCluster(t, 3, 0)
+	c := cl.Client(t)
+	s := New(DefaultPrefix, DefaultVersion)
+	keys := productKeys(s, 20000)
+	seedWithTTL(t, c, keys)
+	others := []string{s.Key("category:1"), s.Key("session:1"), "other:1"}
+	seedWithTTL(t, c, others)
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	ctx := context.Background()
+
+	counts, imp, err := CountPaced(ctx, c, sel, CountConfig{MaxImpact: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[0] != int64(len(keys)) {
+		t.Fatalf("paced count %d, want %d", counts[0], len(keys))
+	}
+	if imp == nil || imp.Probes < 3 || imp.Rate <= 0 {
+		t.Fatalf("paced count on 3 masters: impact %+v, want probes on each and a rate", imp)
+	}
+
+	res, err := Clear(ctx, c, sel, ClearConfig{MaxImpact: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete || res.Deleted != int64(len(keys)) {
+		t.Fatalf("complete %v, deleted %d, want every one of %d keys", res.Complete, res.Deleted, len(keys))
+	}
+	if left := allKeys(t, c); len(left) != len(others) {
+		t.Errorf("left %d keys, want only the %d others: %v", len(left), len(others), left[:min(5, len(left))])
+	}
+	if res.Impact == nil || res.Impact.Probes < 3 || res.Impact.Rate <= 0 {
+		t.Fatalf("paced clear on 3 masters: impact %+v", res.Impact)
+	}
+	if f := res.Impact.Final; f.Count == startCount && f.Batch == startBatch {
+		t.Errorf("final pace %+v: the commands were never sized from their cost", f)
+	}
 }

@@ -59,7 +59,7 @@ func startPacer(ctx context.Context, opt *redis.Options, budget time.Duration, p
 		}
 	}
 	p.idle = idle.p99()
-	p.ctl = NewController(budget, p.idle, pace)
+	p.ctl = NewController(budget, p.idle, idle.quantile(50), pace)
 	p.start = time.Now()
 	pctx, cancel := context.WithCancel(ctx)
 	p.cancel = cancel
@@ -103,6 +103,26 @@ func (p *pacer) pace(cfg Pace) Pace {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.ctl.Pace()
+}
+
+// scanned tells the controller of one SCAN of count that took rtt.
+func (p *pacer) scanned(count int64, rtt time.Duration) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctl.Scanned(count, rtt)
+}
+
+// unlinked tells the controller of one UNLINK round of keys that took rtt.
+func (p *pacer) unlinked(keys int, rtt time.Duration) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctl.Unlinked(keys, rtt)
 }
 
 // finish stops the probe and says what it saw.

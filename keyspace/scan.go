@@ -148,7 +148,12 @@ func (s *impacts) scan(ctx context.Context, node *redis.Client, match string, co
 	}
 	defer func() { s.add(pc.finish()) }()
 	page := func(cursor uint64) ([]string, uint64, error) {
-		return node.Scan(ctx, cursor, match, pc.pace(start).Count).Result()
+		count, at := pc.pace(start).Count, time.Now()
+		keys, next, err := node.Scan(ctx, cursor, match, count).Result()
+		if err == nil {
+			pc.scanned(count, time.Since(at))
+		}
+		return keys, next, err
 	}
 	return scanPages(ctx, NodeAddr(node), page, fn, func() {
 		if p := pc.pace(start).Pause; p > 0 {
