@@ -112,7 +112,7 @@ type Controller struct {
 
 // Tuning of the controller.
 const (
-	cmdShare     = 0.3
+	cmdShare     = 0.2
 	minShare     = 1.0 / 16
 	window       = 50
 	windowTime   = 2 * window * probeInterval // or fewer probes, when they are slow

@@ -12,8 +12,8 @@ import (
 
 func TestControllerSizesCommandsFromTheirCost(t *testing.T) {
 	// A SCAN costs the server 2 µs a key and an UNLINK 4 µs, over a network
-	// round trip of 50 µs: with 1 ms of budget each command gets 300 µs, so
-	// COUNT 150 and batch 75, reached from the small start.
+	// round trip of 50 µs: with 1 ms of budget each command gets 200 µs, so
+	// COUNT 100 and batch 50.
 	const base, budget = 50 * time.Microsecond, time.Millisecond
 	c := NewController(budget, 100*time.Microsecond, base, Pace{})
 	if p := c.Pace(); p.Count != startCount || p.Batch != startBatch {
@@ -25,13 +25,13 @@ func TestControllerSizesCommandsFromTheirCost(t *testing.T) {
 		k := c.Pace().Batch
 		c.Unlinked(k, base+time.Duration(k)*4*time.Microsecond)
 	}
-	if p := c.Pace(); p.Count != 150 || p.Batch != 75 || p.Pause != 0 {
-		t.Errorf("pace %+v, want COUNT 150, batch 75, no pause", p)
+	if p := c.Pace(); p.Count != 100 || p.Batch != 50 || p.Pause != 0 {
+		t.Errorf("pace %+v, want COUNT 100, batch 50, no pause", p)
 	}
 	// A round trip that waited behind the job's other command is not the
 	// server's cost: the quickest recent one rules.
-	c.Scanned(150, 5*time.Millisecond)
-	if p := c.Pace(); p.Count != 150 {
+	c.Scanned(100, 5*time.Millisecond)
+	if p := c.Pace(); p.Count != 100 {
 		t.Errorf("one slow SCAN moved COUNT to %d", p.Count)
 	}
 	// A server whose commands cost nothing measurable: sizes double up to
@@ -94,7 +94,7 @@ func TestControllerBacksOffOverBudgetAndSpeedsUpUnder(t *testing.T) {
 		t.Errorf("within budget the pace fell to %+v", p)
 	}
 	// Sustained overload drives it to the bounds, never past them: the
-	// smallest share of the command time (300 µs / 16, under 10 keys at
+	// smallest share of the command time (200 µs / 16, under 10 keys at
 	// 2 µs a key: the least COUNT and batch) and the longest pause.
 	c3 := sized()
 	feed(c3, 20*time.Millisecond, 100*window)
