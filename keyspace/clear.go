@@ -524,7 +524,8 @@ func (cl *clearer) clearNode(ctx context.Context, scanner, unlinker *pinned, pc 
 		n, err := cl.unlink(ctx, unlinker, b)
 		moved += n
 		if err == nil {
-			pc.unlinked(len(b.keys), time.Since(start))
+			rtt := time.Since(start)
+			pc.learn(func(c *Controller) { c.Unlinked(len(b.keys), rtt) })
 		}
 		if err != nil {
 			unlinkErr = err
@@ -574,7 +575,8 @@ func (cl *clearer) scan(ctx context.Context, p *pinned, queue chan<- batch, pc *
 			count, start := pc.pace(cl.pace()).Count, time.Now()
 			keys, next, err = c.Scan(ctx, cursor, cl.match, count).Result()
 			if err == nil {
-				pc.scanned(count, time.Since(start))
+				rtt := time.Since(start)
+				pc.learn(func(c *Controller) { c.Scanned(count, rtt) })
 			}
 			return err
 		})

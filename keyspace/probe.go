@@ -105,24 +105,15 @@ func (p *pacer) pace(cfg Pace) Pace {
 	return p.ctl.Pace()
 }
 
-// scanned tells the controller of one SCAN of count that took rtt.
-func (p *pacer) scanned(count int64, rtt time.Duration) {
+// learn tells the controller of one command the job ran: Controller.Scanned
+// or Controller.Unlinked. A nil pacer ignores it.
+func (p *pacer) learn(tell func(*Controller)) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.ctl.Scanned(count, rtt)
-}
-
-// unlinked tells the controller of one UNLINK round of keys that took rtt.
-func (p *pacer) unlinked(keys int, rtt time.Duration) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.ctl.Unlinked(keys, rtt)
+	tell(p.ctl)
 }
 
 // finish stops the probe and says what it saw.

@@ -151,7 +151,8 @@ func (s *impacts) scan(ctx context.Context, node *redis.Client, match string, co
 		count, at := pc.pace(start).Count, time.Now()
 		keys, next, err := node.Scan(ctx, cursor, match, count).Result()
 		if err == nil {
-			pc.scanned(count, time.Since(at))
+			rtt := time.Since(at)
+			pc.learn(func(c *Controller) { c.Scanned(count, rtt) })
 		}
 		return keys, next, err
 	}
