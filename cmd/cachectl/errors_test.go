@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/cmdutil"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
@@ -73,13 +74,13 @@ func TestExitCodeTable(t *testing.T) {
 		{"match all", nil, keyspace.ErrMatchAll, exitUsage},
 		{"unknown group", nil, fmt.Errorf("%w: sessions", keyspace.ErrUnknownGroup), exitUsage},
 		{"bad url file", nil, fmt.Errorf("line 3: %w", warm.ErrInput), exitUsage},
-		{"max keys", nil, hinted{usageErrorf("refusing to delete 9 keys: more than --max-keys 1"), "raise it"}, exitUsage},
+		{"max keys", nil, hinted(usageErrorf("refusing to delete 9 keys: more than --max-keys 1"), "raise it"), exitUsage},
 		{"cannot connect", nil, connect, exitUnavailable},
 		{"cannot authenticate", nil, &redisconn.Error{Addr: "redis://***@h:6379/0", Op: "authenticate to", Cause: errors.New("WRONGPASS")}, exitUnavailable},
 		{"api unreachable", nil, &warm.UnreachableError{URL: "http://127.0.0.1:1", Err: syscall.ECONNREFUSED}, exitUnavailable},
 		{"not permitted", nil, perm, exitFailed},
-		{"partial", nil, partialError{hinted{&keyspace.ClearError{Cause: errors.New("UNLINK: READONLY")}, "point --redis at the primary"}}, exitFailed},
-		{"partial, connection lost", nil, partialError{hinted{fmt.Errorf("scan: %w", connect), ""}}, exitUnavailable},
+		{"partial", nil, partialError(&keyspace.ClearError{Cause: errors.New("UNLINK: READONLY")}, "point --redis at the primary"), exitFailed},
+		{"partial, connection lost", nil, partialError(fmt.Errorf("scan: %w", connect), ""), exitUnavailable},
 		{"job failed", nil, errFailed, exitFailed},
 		{"anything else", nil, errors.New("unknown flag: --x (a message, not a usage error)"), exitFailed},
 		{"text of a refusal", nil, errors.New("NOPERM cannot connect to redis"), exitFailed},
@@ -97,7 +98,7 @@ func TestExitCodeTable(t *testing.T) {
 	if !errors.Is(perm, redisconn.ErrNotPermitted) || redisconn.DeniedCommand(perm) != "info" {
 		t.Errorf("%v: not ErrNotPermitted, or names %q, not info", perm, redisconn.DeniedCommand(perm))
 	}
-	var h hinter
+	var h cmdutil.Hinter
 	if !errors.As(perm, &h) || h.Hint() == "" {
 		t.Errorf("%v has no hint", perm)
 	}
