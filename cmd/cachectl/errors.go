@@ -4,31 +4,31 @@ import (
 	"github.com/cachectl/cachectl/internal/cmdutil"
 )
 
-// The exit codes and typed errors of internal/cmdutil, by the short names
-// the commands use.
+// The exit codes of internal/cmdutil; `cachectl help exit-codes` prints them.
 const (
 	exitOK          = cmdutil.ExitOK
-	exitFailed      = cmdutil.ExitFailed
-	exitUsage       = cmdutil.ExitUsage
-	exitUnavailable = cmdutil.ExitUnavailable
+	exitFailed      = cmdutil.ExitFailed      // the job ran but did not succeed
+	exitUsage       = cmdutil.ExitUsage       // usage or bad input
+	exitUnavailable = cmdutil.ExitUnavailable // cannot connect or authenticate
 	exitInterrupted = cmdutil.ExitInterrupted
 )
 
+// The typed errors of internal/cmdutil, by the names the commands use.
 type (
 	usageError  = cmdutil.UsageError
 	hintedError = cmdutil.HintedError
 )
 
 var (
-	usageErrorf  = cmdutil.UsageErrorf
+	usageErrorf  = cmdutil.UsageErrorf // exit 2
 	isUsage      = cmdutil.IsUsage
-	hinted       = cmdutil.WithHint
-	partialError = cmdutil.Partial
-	errFailed    = cmdutil.ErrFailed
+	hinted       = cmdutil.WithHint    // a hint line under the message
+	partialError = cmdutil.Partial     // exit 1, with how to finish the job
+	errFailed    = cmdutil.ErrFailed   // exit 1; the result printed says why
+	interrupted  = cmdutil.Interrupted // exit 130
 	exitCode     = cmdutil.ExitCode
-	interrupted  = cmdutil.Interrupted
-	noArgs       = cmdutil.NoArgs
-	firstLine    = cmdutil.FirstLine
-	executeRoot  = cmdutil.ExecuteRoot
 	printError   = cmdutil.PrintError
+	noArgs       = cmdutil.NoArgs      // cobra's argument checks, as usage errors
+	executeRoot  = cmdutil.ExecuteRoot // an unknown command is a usage error too
+	firstLine    = cmdutil.FirstLine
 )

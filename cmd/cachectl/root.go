@@ -1,8 +1,6 @@
 package main
 
 import (
-	"time"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -10,8 +8,6 @@ import (
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/help"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
-	"github.com/cachectl/cachectl/keyspace"
 )
 
 // The environment variables the commands and their tests name; the rest
@@ -19,7 +15,6 @@ import (
 const (
 	envRedisURL      = config.EnvRedisURL
 	envRedisPassword = config.EnvRedisPassword
-	envRedisCLIAuth  = config.EnvRedisCLIAuth
 	envAPI           = config.EnvAPI
 	envReadOnly      = config.EnvReadOnly
 	envConfig        = config.EnvConfig
@@ -29,7 +24,6 @@ const (
 type globalOptions = config.Options
 
 func newRootCmd(f *factory) *cobra.Command {
-	o := &f.opts
 	cmd := &cobra.Command{
 		Use:           "cachectl <command>",
 		Short:         "Inspect, clear, warm and benchmark a Redis-cached catalog API",
@@ -41,30 +35,7 @@ func newRootCmd(f *factory) *cobra.Command {
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&o.RedisURL, "redis", redisconn.DefaultURL, "Redis URL: redis://, rediss:// (TLS) or unix:// (env "+envRedisURL+")")
-	pf.BoolVar(&o.Cluster, "cluster", false, "treat the server as a Redis Cluster seed (detected from INFO otherwise)")
-	pf.StringVar(&o.User, "user", "", "Redis ACL user (env "+config.EnvRedisUser+"; overrides the URL's)")
-	pf.StringVarP(&o.Password, "password", "a", "", "Redis password (unsafe on the command line: prefer "+envRedisPassword+" or --password-file)")
-	pf.StringVar(&o.PasswordFile, "password-file", "", "read the Redis password from this file")
-	pf.StringVar(&o.TLSCACert, "tls-ca-cert", "", "PEM file of the CA that signed the server's certificate")
-	pf.StringVar(&o.TLSCert, "tls-cert", "", "client certificate (PEM) for mutual TLS")
-	pf.StringVar(&o.TLSKey, "tls-key", "", "client key (PEM) for mutual TLS")
-	pf.StringVar(&o.TLSServerName, "tls-server-name", "", "server name to verify the certificate against")
-	pf.BoolVar(&o.TLSInsecure, "tls-insecure", false, "skip TLS certificate verification (unsafe)")
-	pf.StringVar(&o.Prefix, "prefix", keyspace.DefaultPrefix, "django-redis KEY_PREFIX (env "+config.EnvPrefix+")")
-	pf.IntVar(&o.KeyVersion, "key-version", keyspace.DefaultVersion, "django-redis VERSION (env "+config.EnvKeyVersion+")")
-	pf.DurationVar(&o.Timeout, "timeout", 3*time.Second, "timeout of each Redis command and of connecting (env "+config.EnvTimeout+")")
-	pf.StringVar(&o.API, "api", config.DefaultAPI, "catalog API base URL for warm, bench, check and top (env "+envAPI+")")
-	pf.StringVar(&o.Format, "format", "", "output format: table, json or markdown; bench also junit (default: table)")
-	pf.BoolVar(&o.JSON, "json", false, "same as --format json")
-	pf.BoolVar(&o.NoColor, "no-color", false, "disable colour (env "+config.EnvNoColor+")")
-	pf.BoolVarP(&o.Verbose, "verbose", "v", false, "log more to stderr")
-	pf.BoolVarP(&o.Quiet, "quiet", "q", false, "print only errors and the result's exit code")
-	pf.StringVar(&o.Config, "config", "", "config file (env "+config.EnvConfig+"; default $XDG_CONFIG_HOME/cachectl/config.yaml)")
-	pf.BoolVar(&o.ReadOnly, "read-only", false, "refuse whatever would delete or write Redis or send the API anything but a GET (env "+envReadOnly+")")
-	pf.StringVar(&o.AuditFile, "audit-file", "", "the audit trail of destructive actions (env "+config.EnvAuditFile+"; default $XDG_STATE_HOME/cachectl/audit.jsonl)")
-	pf.BoolVar(&o.AuditStream, "audit-stream", false, "also add each audit line to the Redis stream PREFIX:cachectl:audit")
+	f.opts.AddFlags(cmd.PersistentFlags())
 
 	cmd.AddCommand(
 		newClearCmd(f, nil),

@@ -199,8 +199,8 @@ func TestPasswordSources(t *testing.T) {
 	}{
 		{"none", nil, nil, "", 0},
 		{"CACHECTL_REDIS_PASSWORD", map[string]string{envRedisPassword: "from-env"}, nil, "from-env", 0},
-		{"REDISCLI_AUTH", map[string]string{envRedisCLIAuth: "from-cli-env"}, nil, "from-cli-env", 0},
-		{"ours before redis-cli's", map[string]string{envRedisPassword: "ours", envRedisCLIAuth: "theirs"}, nil, "ours", 0},
+		{"REDISCLI_AUTH", map[string]string{config.EnvRedisCLIAuth: "from-cli-env"}, nil, "from-cli-env", 0},
+		{"ours before redis-cli's", map[string]string{envRedisPassword: "ours", config.EnvRedisCLIAuth: "theirs"}, nil, "ours", 0},
 		{"file", map[string]string{envRedisPassword: "from-env"}, []string{"--password-file", pwFile}, "from-file", 0},
 		{"flag warns", map[string]string{envRedisPassword: "from-env"}, []string{"-a", "from-flag"}, "from-flag", 1},
 		{"url on argv warns", nil, []string{"--redis", "redis://:in-url@h:6379/0"}, "", 1},

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/cachectl/cachectl/catalogapi"
-	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
@@ -43,7 +42,7 @@ func TestExitCodeByType(t *testing.T) {
 		{"plan refused", nil, keyspace.ErrPlanRefused, ExitUsage},
 		{"bad plan", nil, keyspace.ErrBadPlan, ExitUsage},
 		{"bad url file", nil, fmt.Errorf("line 3: %w", warm.ErrInput), ExitUsage},
-		{"read-only refusal", nil, ReadOnlyError{By: config.ReadOnlyFlag, What: "clear deletes keys"}, ExitUsage},
+		{"read-only refusal", nil, ReadOnlyError{By: "--read-only", What: "clear deletes keys"}, ExitUsage},
 		{"read-only redis", nil, &redisconn.ReadOnlyError{Command: "unlink"}, ExitUsage},
 		{"read-only api", nil, fmt.Errorf("POST: %w", catalogapi.ErrReadOnly), ExitUsage},
 		{"cannot connect", nil, connect, ExitUnavailable},
@@ -70,8 +69,8 @@ func TestExitCodeByType(t *testing.T) {
 // The refusal's hint names the switch to undo, whichever one set it.
 func TestReadOnlyErrorHintNamesTheSwitch(t *testing.T) {
 	for _, c := range []struct{ by, want string }{
-		{config.ReadOnlyFlag, "drop --read-only to allow it"},
-		{config.EnvReadOnly, "unset CACHECTL_READ_ONLY to allow it"},
+		{"--read-only", "drop --read-only to allow it"},
+		{"CACHECTL_READ_ONLY", "unset CACHECTL_READ_ONLY to allow it"},
 		{"read_only in /etc/cachectl.yaml", "set read_only: false in the config file, or CACHECTL_READ_ONLY=0, to allow it"},
 	} {
 		e := ReadOnlyError{By: c.by, What: "clear deletes keys"}

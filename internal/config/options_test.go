@@ -7,41 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/internal/option"
 )
 
-// flagSet binds the global flags Resolve reads to o, with the root
-// command's defaults, and parses args.
+// flagSet is the global flags bound to o, as the root command declares
+// them, after parsing args.
 func flagSet(t *testing.T, o *Options, args ...string) *pflag.FlagSet {
 	t.Helper()
 	fs := pflag.NewFlagSet("cachectl", pflag.ContinueOnError)
-	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/0", "")
-	fs.BoolVar(&o.Cluster, "cluster", false, "")
-	fs.StringVar(&o.User, "user", "", "")
-	fs.StringVar(&o.Password, "password", "", "")
-	fs.StringVar(&o.PasswordFile, "password-file", "", "")
-	fs.StringVar(&o.TLSCACert, "tls-ca-cert", "", "")
-	fs.StringVar(&o.TLSCert, "tls-cert", "", "")
-	fs.StringVar(&o.TLSKey, "tls-key", "", "")
-	fs.StringVar(&o.TLSServerName, "tls-server-name", "", "")
-	fs.BoolVar(&o.TLSInsecure, "tls-insecure", false, "")
-	fs.StringVar(&o.Prefix, "prefix", "ecommerce", "")
-	fs.IntVar(&o.KeyVersion, "key-version", 1, "")
-	fs.DurationVar(&o.Timeout, "timeout", 3*time.Second, "")
-	fs.StringVar(&o.API, "api", DefaultAPI, "")
-	fs.StringVar(&o.Format, "format", "", "")
-	fs.BoolVar(&o.JSON, "json", false, "")
-	fs.BoolVar(&o.NoColor, "no-color", false, "")
-	fs.BoolVar(&o.Verbose, "verbose", false, "")
-	fs.BoolVar(&o.Quiet, "quiet", false, "")
-	fs.StringVar(&o.Config, "config", "", "")
-	fs.BoolVar(&o.ReadOnly, "read-only", false, "")
-	fs.StringVar(&o.AuditFile, "audit-file", "", "")
-	fs.BoolVar(&o.AuditStream, "audit-stream", false, "")
+	o.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
