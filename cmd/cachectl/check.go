@@ -95,9 +95,9 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 // checkRefusal is clear's rule: no deleting without a terminal to ask on,
 // unless told to.
 func checkRefusal(opts *checkOptions) error {
-	return hinted{usageErrorf("refusing to clear the groups %s under %q in %s without confirmation: no terminal to ask on",
+	return hinted(usageErrorf("refusing to clear the groups %s under %q in %s without confirmation: no terminal to ask on",
 		strings.Join(opts.Schema.Selection().Names(), ", "), opts.Schema.Namespace(), opts.RedisAddr),
-		"add --yes to clear them, or --skip-clear on a shared environment to keep them"}
+		"add --yes to clear them, or --skip-clear on a shared environment to keep them")
 }
 
 // checkRun runs the checklist, calling onStep as each step ends. A non-nil
@@ -122,7 +122,7 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 	}
 	rep, err := check.Run(ctx, cfg, onStep)
 	if errors.Is(err, check.ErrClearRefused) {
-		err = hinted{err, "run with --skip-clear to check without clearing the groups"}
+		err = hinted(err, "run with --skip-clear to check without clearing the groups")
 	}
 	return rep, err
 }

@@ -215,7 +215,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if ctx.Err() != nil {
 		render.ClearInterrupted(opts.IO, res.Deleted)
 	}
-	return partialError{hinted{fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), render.ClearHint(clearErr, conn, opts.MaxKeys)}}
+	return partialError(fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), render.ClearHint(clearErr, conn, opts.MaxKeys))
 }
 
 // clearGate counts before the first UNLINK when confirmation, refusal or
@@ -239,8 +239,8 @@ func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, 
 	case total == 0:
 		return errNothingToClear
 	case opts.MaxKeys > 0 && total > opts.MaxKeys:
-		return hinted{usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
-			"narrow the selection, or raise --max-keys if that many is expected"}
+		return hinted(usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
+			"narrow the selection, or raise --max-keys if that many is expected")
 	}
 	return confirmClear(opts, func() (bool, error) { return render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total) },
 		total, sel.Summary(counts), where)
@@ -259,8 +259,8 @@ func confirmClear(opts *clearOptions, ask func() (bool, error), n int64, summary
 		}
 		return err
 	}
-	return hinted{usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", n, summary, where),
-		"add --yes to delete them, or --dry-run to only count"}
+	return hinted(usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", n, summary, where),
+		"add --yes to delete them, or --dry-run to only count")
 }
 
 // clearWithProgress runs the clear, with a status line on a terminal.

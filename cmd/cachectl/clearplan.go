@@ -66,7 +66,7 @@ func (o *clearOptions) planTarget(fl *pflag.FlagSet) error {
 func runClearPlan(ctx context.Context, opts *clearOptions, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection) error {
 	p, err := keyspace.MakePlan(ctx, conn.Client, sel, keyspace.PlanConfig{ClearConfig: opts.ClearConfig, Asked: opts.asked, Schema: schema})
 	if errors.As(err, new(*keyspace.ClearError)) {
-		return partialError{hinted{fmt.Errorf("no plan written: %w", err), render.ClearHint(err, conn, 0)}}
+		return partialError(fmt.Errorf("no plan written: %w", err), render.ClearHint(err, conn, 0))
 	} else if err != nil {
 		return err
 	}
@@ -96,8 +96,8 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 		}
 		err := confirmClear(opts, func() (bool, error) { return render.AskApply(ctx, opts.IO, conn, p, d) },
 			n, "the plan's keys", render.ClearTarget(conn))
-		if h, ok := err.(hinted); ok {
-			h.hint = "add --yes to delete them"
+		if h, ok := err.(hintedError); ok {
+			h.Suggestion = "add --yes to delete them"
 			return h
 		}
 		return err
@@ -106,7 +106,7 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 	res, err := keyspace.Apply(ctx, conn.Client, p, cfg)
 	switch {
 	case errors.Is(err, keyspace.ErrPlanRefused):
-		return hinted{err, render.ApplyRefusedHint(err)}
+		return hinted(err, render.ApplyRefusedHint(err))
 	case err != nil && !errors.As(err, new(*keyspace.ClearError)):
 		return err
 	}
@@ -117,7 +117,7 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 		}
 	}
 	if err != nil {
-		return partialError{hinted{fmt.Errorf("%w (deleted %d of the %d planned keys, then stopped)", err, res.Deleted, res.Planned), render.ClearHint(err, conn, 0)}}
+		return partialError(fmt.Errorf("%w (deleted %d of the %d planned keys, then stopped)", err, res.Deleted, res.Planned), render.ClearHint(err, conn, 0))
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func runClearURLs(ctx context.Context, opts *clearOptions) error {
 	}
 	switch {
 	case err != nil:
-		return partialError{hinted{err, "run the same command again to finish the job"}}
+		return partialError(err, "run the same command again to finish the job")
 	case rep.Errors > 0:
 		return errFailed
 	}

@@ -15,10 +15,10 @@ import (
 
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/audit"
+	"github.com/cachectl/cachectl/internal/cmdutil"
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
@@ -96,62 +96,15 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.DebugContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
-// redisConfig assembles the connection settings and the password from its sources.
+// redisConfig is the connection settings of the resolved options
+// (config.Options.Redis), its warnings printed.
 func (f *factory) redisConfig() (redisconn.Config, error) {
-	o := f.opts
-	cfg := redisconn.Config{
-		URL:          o.RedisURL,
-		User:         o.User,
-		ForceCluster: o.Cluster,
-		Timeout:      o.Timeout,
-		Logger:       f.Logger(),
-		ReadOnly:     o.ReadOnly,
-		Hooks:        []redis.Hook{&f.deletes},
-		TLS: redisconn.TLS{
-			CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey,
-			ServerName: o.TLSServerName, Insecure: o.TLSInsecure,
-		},
+	cfg, warnings, err := f.opts.Redis(f.Getenv, f.redisFlagSet)
+	for _, w := range warnings {
+		f.warnf("%s", w)
 	}
-	urlHasPassword := false
-	if u, err := url.Parse(o.RedisURL); err == nil && u.User != nil {
-		_, urlHasPassword = u.User.Password()
-	}
-	switch {
-	case o.Password != "":
-		f.warnf("warning: a password on the command line is visible to other users of this machine; use %s or --password-file", envRedisPassword)
-		cfg.Password = o.Password
-	case o.PasswordFile != "":
-		p, err := readPasswordFile(o.PasswordFile)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.Password = p
-	case urlHasPassword:
-		// The URL's own password; warn when it came from argv.
-	case f.Getenv(envRedisPassword) != "":
-		cfg.Password = f.Getenv(envRedisPassword)
-	case f.Getenv(envRedisCLIAuth) != "":
-		cfg.Password = f.Getenv(envRedisCLIAuth)
-	}
-	if urlHasPassword && f.redisFlagSet {
-		f.warnf("warning: a password in --redis is visible to other users of this machine; use %s or --password-file", envRedisPassword)
-	}
-	if o.TLSInsecure {
-		f.warnf("warning: --tls-insecure: the server's certificate is not verified")
-	}
-	return cfg, nil
-}
-
-func readPasswordFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", usageErrorf("--password-file: %w", err)
-	}
-	p := strings.TrimRight(string(data), "\r\n")
-	if p == "" {
-		return "", usageErrorf("--password-file %s is empty", path)
-	}
-	return p, nil
+	cfg.Logger, cfg.Hooks = f.Logger(), []redis.Hook{&f.deletes}
+	return cfg, err
 }
 
 func (f *factory) warnf(format string, a ...any) {
@@ -182,7 +135,7 @@ func (f *factory) Redis(ctx context.Context) (*redisconn.Conn, error) {
 func (f *factory) Schema() (keyspace.Schema, error) {
 	s, err := f.cfg.Schema(f.opts.Prefix, f.opts.KeyVersion)
 	if err != nil {
-		return s, usageError{err}
+		return s, usageError{Err: err}
 	}
 	return s, nil
 }
@@ -195,7 +148,7 @@ func (f *factory) API() (*url.URL, *http.Client, error) {
 	if f.apiURL != nil {
 		return f.apiURL, f.api, nil
 	}
-	u, err := parseAPI(f.opts.API)
+	u, err := config.ParseAPI(f.opts.API)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,15 +160,6 @@ func (f *factory) API() (*url.URL, *http.Client, error) {
 		catalogapi.ReadOnly(f.api)
 	}
 	return f.apiURL, f.api, nil
-}
-
-// parseAPI checks the catalog API's base URL.
-func parseAPI(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageErrorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
-	}
-	return u, nil
 }
 
 // MetricsClient reads top's metrics from the catalog API: the API's own
@@ -305,7 +249,7 @@ type writer interface{ writes() string }
 // refuseWrites refuses a run that would write, up front, when read-only.
 func (f *factory) refuseWrites(opts any) error {
 	if w, ok := opts.(writer); ok && f.readOnlyBy != "" && w.writes() != "" {
-		return readOnlyError{by: f.readOnlyBy, what: w.writes()}
+		return cmdutil.ReadOnlyError{By: f.readOnlyBy, What: w.writes()}
 	}
 	return nil
 }
@@ -327,12 +271,7 @@ func (f *factory) record(ctx context.Context, e audit.Entry) {
 }
 
 // auditPath is --audit-file, else the trail in the XDG state directory.
-func (f *factory) auditPath() string {
-	if f.opts.AuditFile != "" {
-		return f.opts.AuditFile
-	}
-	return audit.DefaultPath(f.Getenv)
-}
+func (f *factory) auditPath() string { return audit.Path(f.opts.AuditFile, f.Getenv) }
 
 // apiTarget is what the options of the catalog API's commands share: the
 // key schema, the API's URL and its client.

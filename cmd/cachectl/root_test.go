@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/output"
 )
@@ -55,13 +56,13 @@ func TestGlobalDefaults(t *testing.T) {
 
 func TestEnvironmentFillsUnsetFlagsAndFlagsWin(t *testing.T) {
 	env := map[string]string{
-		envRedisURL:   "redis://cache.internal:6380/2",
-		envPrefix:     "shop",
-		envKeyVersion: "7",
-		envAPI:        "http://api.internal:9000",
-		envTimeout:    "750ms",
-		envRedisUser:  "app",
-		envNoColor:    "1",
+		envRedisURL:          "redis://cache.internal:6380/2",
+		config.EnvPrefix:     "shop",
+		config.EnvKeyVersion: "7",
+		envAPI:               "http://api.internal:9000",
+		config.EnvTimeout:    "750ms",
+		config.EnvRedisUser:  "app",
+		config.EnvNoColor:    "1",
 	}
 	o, _, code, stderr := runRoot(t, env, "capture")
 	if code != 0 {
@@ -103,9 +104,9 @@ groups:
 		t.Errorf("config group: %v %v", g, err)
 	}
 
-	o, _, _, _ = runRoot(t, map[string]string{envPrefix: "envshop", envConfig: path}, "capture")
+	o, _, _, _ = runRoot(t, map[string]string{config.EnvPrefix: "envshop", config.EnvConfig: path}, "capture")
 	if o.Prefix != "envshop" || o.KeyVersion != 4 {
-		t.Errorf("environment must beat the config file (found through %s): %+v", envConfig, o)
+		t.Errorf("environment must beat the config file (found through %s): %+v", config.EnvConfig, o)
 	}
 
 	// The default location is read when present.
@@ -136,8 +137,8 @@ func TestBadInputIsAUsageError(t *testing.T) {
 		{"verbose and quiet", nil, []string{"capture", "-v", "-q"}, "--verbose and --quiet"},
 		{"negative version", nil, []string{"capture", "--key-version", "-1"}, "--key-version must be 0 or more"},
 		{"zero timeout", nil, []string{"capture", "--timeout", "0s"}, "--timeout must be positive"},
-		{"bad env version", map[string]string{envKeyVersion: "one"}, []string{"capture"}, `CACHECTL_KEY_VERSION="one"`},
-		{"bad env timeout", map[string]string{envTimeout: "soon"}, []string{"capture"}, `CACHECTL_TIMEOUT="soon"`},
+		{"bad env version", map[string]string{config.EnvKeyVersion: "one"}, []string{"capture"}, `CACHECTL_KEY_VERSION="one"`},
+		{"bad env timeout", map[string]string{config.EnvTimeout: "soon"}, []string{"capture"}, `CACHECTL_TIMEOUT="soon"`},
 		{"missing config", nil, []string{"capture", "--config", filepath.Join(dir, "nope.yaml")}, "config file"},
 		{"unknown config field", nil, []string{"capture", "--config", unknownField}, "redis_url"},
 		{"match-all config group", nil, []string{"capture", "--config", matchAll}, "pattern matches every key"},
@@ -198,8 +199,8 @@ func TestPasswordSources(t *testing.T) {
 	}{
 		{"none", nil, nil, "", 0},
 		{"CACHECTL_REDIS_PASSWORD", map[string]string{envRedisPassword: "from-env"}, nil, "from-env", 0},
-		{"REDISCLI_AUTH", map[string]string{envRedisCLIAuth: "from-cli-env"}, nil, "from-cli-env", 0},
-		{"ours before redis-cli's", map[string]string{envRedisPassword: "ours", envRedisCLIAuth: "theirs"}, nil, "ours", 0},
+		{"REDISCLI_AUTH", map[string]string{config.EnvRedisCLIAuth: "from-cli-env"}, nil, "from-cli-env", 0},
+		{"ours before redis-cli's", map[string]string{envRedisPassword: "ours", config.EnvRedisCLIAuth: "theirs"}, nil, "ours", 0},
 		{"file", map[string]string{envRedisPassword: "from-env"}, []string{"--password-file", pwFile}, "from-file", 0},
 		{"flag warns", map[string]string{envRedisPassword: "from-env"}, []string{"-a", "from-flag"}, "from-flag", 1},
 		{"url on argv warns", nil, []string{"--redis", "redis://:in-url@h:6379/0"}, "", 1},

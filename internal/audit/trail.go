@@ -32,6 +32,14 @@ func DefaultPath(getenv func(string) string) string {
 	return ""
 }
 
+// Path is the trail's file: file (--audit-file) when set, else DefaultPath.
+func Path(file string, getenv func(string) string) string {
+	if file != "" {
+		return file
+	}
+	return DefaultPath(getenv)
+}
+
 // StreamKey is the team stream of the trail: PREFIX:cachectl:audit. It
 // lies outside PREFIX:VERSION:, where the app's keys and every group and
 // pattern of cachectl live, so no clear can match it.
