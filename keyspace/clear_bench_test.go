@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-
-	"github.com/cachectl/cachectl/internal/redistest"
 )
 
 // BenchmarkClear clears the products group from 100,000 django-redis shaped
@@ -14,8 +12,7 @@ import (
 // perf/clear/run.sh holds the full-size comparison with the floor.
 func BenchmarkClear(b *testing.B) {
 	const total, matching = 100_000, 90_000
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(b).Client(b)
+	s, c := onRedis(b)
 	ctx := context.Background()
 	sel := Selection{must(b)(s.Group(GroupProducts))}
 	products := []string{"product:%d", "product:%d:variants", "product:%d:variants:list", "product:%d:recommendations", "products:list:%x"}

@@ -112,9 +112,7 @@ func must(t testing.TB) func(Target, error) Target {
 func TestClearDeletesExactlyTheTarget(t *testing.T) {
 	// The on-call traps: look-alike keys and sessions under the same prefix
 	// must survive, with their values and TTLs.
-	s := New(DefaultPrefix, DefaultVersion)
-	srv := redistest.Start(t)
-	c := srv.Client(t)
+	s, c := onRedis(t)
 	ns := s.Namespace()
 	productGroup := []string{
 		ns + "product:1", ns + "product:1:variants", ns + "product:1:variants:list", ns + "product:1:recommendations",
@@ -201,8 +199,7 @@ func TestClearPrefixWithGlobCharactersStaysLiteral(t *testing.T) {
 
 func TestClearBinarySafeKeys(t *testing.T) {
 	// Keys are bytes: spaces, line breaks and invalid UTF-8 are deleted like any other.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	odd := []string{
 		s.Key("product:1 with space"), s.Key("product:2\nnewline"), s.Key("product:3\r\n"),
 		s.Key("product:\xff\xfe\x00binary"), s.Key("products:list:\t*?[]\\"),
@@ -222,8 +219,7 @@ func TestClearBinarySafeKeys(t *testing.T) {
 func TestClearFindsSparseKeysAcrossEmptyPages(t *testing.T) {
 	// A few target keys among 200k others: most SCAN pages come back empty,
 	// and the cursor must still be followed to the end.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	ctx := context.Background()
 	const filler = 200_000
 	for i := 0; i < filler; i += 5000 {
@@ -254,8 +250,7 @@ func TestClearFindsSparseKeysAcrossEmptyPages(t *testing.T) {
 func TestClearWithConcurrentWritersAndDeleters(t *testing.T) {
 	// While the app keeps writing and deleting: every target key that existed
 	// throughout is gone, and no other key is touched.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	ctx := context.Background()
 	var stable, others []string
 	for i := range 20000 {
@@ -478,8 +473,7 @@ func TestClearInterruptedNeverClaimsSuccess(t *testing.T) {
 
 func TestClearPauseAndProgress(t *testing.T) {
 	// --pause spaces the rounds out; progress reports climb to the final totals.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	keys := productKeys(s, 1000)
 	seedWithTTL(t, c, keys)
 	var last Progress
@@ -506,8 +500,7 @@ func TestClearPauseAndProgress(t *testing.T) {
 
 func TestSurveyCountsAndSamples(t *testing.T) {
 	// `keys` relies on exact counts and on samples that carry real TTLs and sizes.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	ctx := context.Background()
 	p := c.Pipeline()
 	for i := range 300 {
@@ -544,8 +537,7 @@ func TestSurveyCountsAndSamples(t *testing.T) {
 func TestClearStopsAtTheLimit(t *testing.T) {
 	// --max-keys must hold even for keys written after the counting pass:
 	// the clear deletes at most the limit, then says it stopped.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	keys := productKeys(s, 50)
 	seedWithTTL(t, c, keys)
 	g, _ := s.Group(GroupProducts)

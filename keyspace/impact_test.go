@@ -123,8 +123,7 @@ func TestLatenciesP99(t *testing.T) {
 // probe sees the latency rise, the clear takes smaller bites with pauses, and it still
 // deletes every key.
 func TestClearMaxImpactSlowsDownUnderLoad(t *testing.T) {
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	keys := productKeys(s, 50000)
 	seedWithTTL(t, c, keys)
 	other := s.Key("session:1")

@@ -87,8 +87,7 @@ func TestPlanThenApplyDeletesExactlyThePlannedKeys(t *testing.T) {
 
 func TestApplyRefusesDriftAndAllowsABoundedOne(t *testing.T) {
 	ctx := context.Background()
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	products, all := planFixture(t, c, s, 20)
 	p := roundTrip(t, productsPlan(t, c, s), false)
 
@@ -171,8 +170,7 @@ func TestPlanAndApplyOnACluster(t *testing.T) {
 }
 
 func TestReadPlanRefusesAChangedFile(t *testing.T) {
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	planFixture(t, c, s, 3)
 	var buf bytes.Buffer
 	if err := WritePlan(&buf, productsPlan(t, c, s), false); err != nil {
@@ -190,8 +188,7 @@ func TestReadPlanRefusesAChangedFile(t *testing.T) {
 }
 
 func TestPlanKeepsBinaryKeys(t *testing.T) {
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	odd := s.Key("product:\xff\x00x")
 	seedWithTTL(t, c, []string{odd, s.Key("product:1")})
 	p := roundTrip(t, productsPlan(t, c, s), false)

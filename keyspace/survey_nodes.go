@@ -3,8 +3,6 @@ package keyspace
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -36,18 +34,7 @@ func eachSurveyedMaster(ctx context.Context, c redis.UniversalClient, fn func(ct
 // Migration markers ("[42->-id]") are not slots the node serves.
 func countSlots(ranges string) int {
 	n := 0
-	for r := range strings.FieldsSeq(ranges) {
-		lo, hi, isRange := strings.Cut(r, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil {
-			continue
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.Atoi(hi); err != nil {
-				continue
-			}
-		}
+	for a, b := range slotRanges(ranges) {
 		if b >= a {
 			n += b - a + 1
 		}

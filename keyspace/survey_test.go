@@ -31,19 +31,25 @@ func seedTTLSpread(t *testing.T, c redis.UniversalClient, s Schema) {
 	}
 }
 
+// surveyTTLSpread surveys the products group of a seedTTLSpread Redis,
+// sampling that many keys.
+func surveyTTLSpread(t *testing.T, samples int) TargetSurvey {
+	t.Helper()
+	s, c := onRedis(t)
+	seedTTLSpread(t, c, s)
+	got, err := Survey(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, SurveyConfig{Samples: samples})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got[0]
+}
+
 func near(got, want, tol time.Duration) bool { return got >= want-tol && got <= want+tol }
 
 func TestSurveyTTLHealthExactWhenEveryKeyIsSampled(t *testing.T) {
 	// With samples >= keys the TTL figures are those of the keys themselves:
 	// the user reads 200 keys without TTL, p50 4005s, p90 7205s.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
-	seedTTLSpread(t, c, s)
-	got, err := Survey(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, SurveyConfig{Samples: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := got[0]
+	p := surveyTTLSpread(t, 1000)
 	if p.Keys != 1000 || p.NoTTL != 200 {
 		t.Fatalf("keys %d, no_ttl %d; want 1000 and 200", p.Keys, p.NoTTL)
 	}
@@ -78,14 +84,7 @@ func sumBuckets(h []TTLBucket) (n int) {
 func TestSurveyTTLHealthSampledWithinTolerance(t *testing.T) {
 	// 200 samples of 1000 keys: the estimates stay within four standard
 	// errors of the truth (no_ttl ±115 keys, percentiles ±1500s on an 8000s spread).
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
-	seedTTLSpread(t, c, s)
-	got, err := Survey(context.Background(), c, Selection{must(t)(s.Group(GroupProducts))}, SurveyConfig{Samples: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := got[0]
+	p := surveyTTLSpread(t, 200)
 	if p.NoTTL < 200-115 || p.NoTTL > 200+115 {
 		t.Errorf("no_ttl %d, want 200±115", p.NoTTL)
 	}
@@ -100,8 +99,7 @@ func TestSurveyTTLHealthSampledWithinTolerance(t *testing.T) {
 func TestSurveyBiggestFindsPlantedKeys(t *testing.T) {
 	// Among 1500 small product keys, the three planted big ones are the
 	// biggest, largest first, even though only 20 keys are sampled.
-	s := New(DefaultPrefix, DefaultVersion)
-	c := redistest.Start(t).Client(t)
+	s, c := onRedis(t)
 	ctx := context.Background()
 	p := c.Pipeline()
 	for i := range 1500 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"slices"
 	"strconv"
@@ -271,7 +272,21 @@ func orNone(addr string) string {
 func (v clusterView) owners() []string {
 	out := make([]string, numSlots)
 	for _, m := range v.masters {
-		for r := range strings.FieldsSeq(m.Slots) {
+		for a, b := range slotRanges(m.Slots) {
+			for s := max(a, 0); s <= min(b, numSlots-1); s++ {
+				out[s] = m.Addr
+			}
+		}
+	}
+	return out
+}
+
+// slotRanges yields the first and last slot of each range of a CLUSTER
+// NODES slot list ("0-5460 5462": 0, 5460 then 5462, 5462). Migration
+// markers ("[42->-id]") and anything else that is not a number are skipped.
+func slotRanges(list string) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for r := range strings.FieldsSeq(list) {
 			lo, hi, isRange := strings.Cut(r, "-")
 			a, err := strconv.Atoi(lo)
 			if err != nil {
@@ -283,12 +298,11 @@ func (v clusterView) owners() []string {
 					continue
 				}
 			}
-			for s := max(a, 0); s <= min(b, numSlots-1); s++ {
-				out[s] = m.Addr
+			if !yield(a, b) {
+				return
 			}
 		}
 	}
-	return out
 }
 
 // live returns the address of a master that answered, preferring seed.

@@ -9,7 +9,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,12 +21,8 @@ type monitor struct {
 	conn net.Conn
 	rd   *bufio.Reader
 
-	mu    sync.Mutex
-	lines []line
-	err   error
-	seen  map[string]int // marker -> index in lines where it was seen
-	wake  chan struct{}  // closed and replaced whenever a marker arrives
-	done  chan struct{}
+	*stream[line]
+	done chan struct{}
 }
 
 // errMonitorRefused wraps the server's refusal of MONITOR (an ACL that
@@ -43,8 +38,8 @@ func dialMonitor(ctx context.Context, opt *redis.Options) (*monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitor %s: %w", opt.Addr, err)
 	}
-	m := &monitor{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), seen: map[string]int{},
-		wake: make(chan struct{}), done: make(chan struct{})}
+	m := &monitor{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), stream: newStream[line]("monitor"),
+		done: make(chan struct{})}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	} else {
@@ -133,11 +128,7 @@ func (m *monitor) read() {
 	for {
 		s, err := m.rd.ReadString('\n')
 		if err != nil {
-			m.mu.Lock()
-			m.err = err
-			close(m.wake)
-			m.wake = make(chan struct{})
-			m.mu.Unlock()
+			m.end(err)
 			return
 		}
 		s = strings.TrimRight(s, "\r\n")
@@ -148,43 +139,12 @@ func (m *monitor) read() {
 		if err != nil {
 			continue
 		}
-		m.mu.Lock()
-		m.lines = append(m.lines, l)
 		if len(l.Args) == 2 && strings.EqualFold(l.Args[0], "echo") && strings.HasPrefix(l.Args[1], markerPrefix) {
-			m.seen[l.Args[1]] = len(m.lines) - 1
-			close(m.wake)
-			m.wake = make(chan struct{})
-		}
-		m.mu.Unlock()
-	}
-}
-
-// await returns the index of marker in the stream once it has been read.
-func (m *monitor) await(ctx context.Context, marker string) (int, error) {
-	for {
-		m.mu.Lock()
-		i, ok := m.seen[marker]
-		err, wake := m.err, m.wake
-		m.mu.Unlock()
-		if ok {
-			return i, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("monitor stream ended: %w", err)
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return 0, ctx.Err()
+			m.mark(l.Args[1], l)
+		} else {
+			m.add(l)
 		}
 	}
-}
-
-// between returns the lines after marker a and before marker b.
-func (m *monitor) between(a, b int) []line {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]line(nil), m.lines[a+1:b]...)
 }
 
 func (m *monitor) close() {

@@ -186,9 +186,7 @@ func TestNoiseIsNeverTheRequests(t *testing.T) {
 // With MONITOR denied by ACL the observer falls back to CLIENT TRACKING,
 // says why, and still names the written key with its TTL.
 func TestTrackingWhereMonitorIsDenied(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor"}})
-	app := srv.Client(t)
-	rdb := asUser(t, srv, "app", "pw")
+	app, rdb := restricted(t, "-monitor")
 	o := newObserver(t, rdb, "")
 	if o.Mechanism() != Tracking || !strings.Contains(o.Degraded(), "MONITOR refused") || !strings.Contains(o.Degraded(), "NOPERM") {
 		t.Fatalf("mechanism %s, degraded %q: want tracking, saying MONITOR was refused", o.Mechanism(), o.Degraded())
@@ -216,9 +214,7 @@ func TestTrackingWhereMonitorIsDenied(t *testing.T) {
 }
 
 func TestInfoIsTheLastResort(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor -client"}})
-	app := srv.Client(t)
-	rdb := asUser(t, srv, "app", "pw")
+	app, rdb := restricted(t, "-monitor -client")
 	o := newObserver(t, rdb, "")
 	if o.Mechanism() != Info || !strings.Contains(o.Degraded(), "MONITOR") || !strings.Contains(o.Degraded(), "TRACKING") {
 		t.Fatalf("mechanism %s, degraded %q: want info, naming both refusals", o.Mechanism(), o.Degraded())
@@ -231,8 +227,7 @@ func TestInfoIsTheLastResort(t *testing.T) {
 
 // A forced mechanism that the server refuses is an error, not a fallback.
 func TestForcedMechanismRefused(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all -monitor"}})
-	rdb := asUser(t, srv, "app", "pw")
+	_, rdb := restricted(t, "-monitor")
 	_, err := New(context.Background(), rdb, Options{Prefix: prefix, Mechanism: Monitor})
 	if err == nil || !strings.Contains(err.Error(), "NOPERM") {
 		t.Fatalf("err %v, want MONITOR's refusal", err)
@@ -285,13 +280,16 @@ func TestMonitorOnACluster(t *testing.T) {
 	}
 }
 
-// asUser is a client of srv logged in as user.
-func asUser(t *testing.T, srv *redistest.Server, user, pass string) *redis.Client {
+// restricted starts a server on which the user "app" may run every command
+// but the denied ones ("-monitor -client"); it returns a client as the
+// default user, the application's, and one as "app", the observer's.
+func restricted(t *testing.T, denied string) (app, rdb *redis.Client) {
+	srv := redistest.Start(t, redistest.Options{ACL: []string{"app on >pw ~* &* +@all " + denied}})
 	opt := srv.ClientOptions()
-	opt.Username, opt.Password = user, pass
-	rdb := redis.NewClient(opt)
+	opt.Username, opt.Password = "app", "pw"
+	rdb = redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	return rdb
+	return srv.Client(t), rdb
 }
 
 // must runs the app's side of a request, failing the test on its error.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -18,14 +17,12 @@ import (
 // PING sent after the request's response follows every invalidation the
 // request caused.
 type tracker struct {
-	sub     *redis.Client
-	ps      *redis.PubSub
-	trk     *redis.Conn
-	mu      sync.Mutex
-	events  []string // keys, and markers as "\x00"+payload
-	wake    chan struct{}
-	readErr error
-	done    chan struct{}
+	sub *redis.Client
+	ps  *redis.PubSub
+	trk *redis.Conn
+	// keys, and markers as "\x00"+payload
+	*stream[string]
+	done chan struct{}
 }
 
 func (o *Observer) startTracking(ctx context.Context) (*tracker, error) {
@@ -40,7 +37,7 @@ func (o *Observer) startTracking(ctx context.Context) (*tracker, error) {
 		id, err = cn.ClientID(ctx).Result()
 		return err
 	}
-	t := &tracker{sub: redis.NewClient(&opt), wake: make(chan struct{}), done: make(chan struct{})}
+	t := &tracker{sub: redis.NewClient(&opt), stream: newStream[string]("tracking"), done: make(chan struct{})}
 	t.ps = t.sub.Subscribe(ctx, "__redis__:invalidate")
 	if _, err := t.ps.Receive(ctx); err != nil {
 		close(t.done)
@@ -62,57 +59,20 @@ func (t *tracker) read(ctx context.Context) {
 	defer close(t.done)
 	for {
 		msg, err := t.ps.Receive(context.WithoutCancel(ctx))
-		t.mu.Lock()
 		switch m := msg.(type) {
 		case *redis.Message:
-			t.events = append(t.events, m.PayloadSlice...)
+			t.add(m.PayloadSlice...)
 			if m.Payload != "" {
-				t.events = append(t.events, m.Payload)
+				t.add(m.Payload)
 			}
 		case *redis.Pong:
-			t.events = append(t.events, "\x00"+m.Payload)
-			close(t.wake)
-			t.wake = make(chan struct{})
+			t.mark(m.Payload, "\x00"+m.Payload)
 		}
 		if err != nil {
-			t.readErr = err
-			close(t.wake)
-			t.wake = make(chan struct{})
-		}
-		t.mu.Unlock()
-		if err != nil {
+			t.end(err)
 			return
 		}
 	}
-}
-
-// await returns the index of marker's PONG once it has arrived.
-func (t *tracker) await(ctx context.Context, marker string) (int, error) {
-	for {
-		t.mu.Lock()
-		for i, e := range t.events {
-			if e == "\x00"+marker {
-				t.mu.Unlock()
-				return i, nil
-			}
-		}
-		err, wake := t.readErr, t.wake
-		t.mu.Unlock()
-		if err != nil {
-			return 0, fmt.Errorf("tracking stream ended: %w", err)
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		}
-	}
-}
-
-func (t *tracker) between(a, b int) []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.events[a+1:b]...)
 }
 
 func (t *tracker) close(ctx context.Context) {

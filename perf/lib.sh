@@ -4,8 +4,8 @@
 #
 # It sets root (the repository) and work (a temporary directory), and on exit
 # kills every process whose pid was added to pids and removes work.
-# Helpers: need, free_port, build_cachectl, start_redis, redis_version,
-# start_serve, wait_for, wait_http.
+# Helpers: need, free_port, redis_and_api, build_cachectl, start_redis,
+# redis_version, start_serve, wait_for, wait_http.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$(mktemp -d)
@@ -32,6 +32,15 @@ need() {
 # free_port prints a TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# redis_and_api sets the ports of a private Redis and serve, RPORT and APORT
+# (free ones unless the caller set them), and their URLs REDIS (db 0) and API.
+redis_and_api() {
+	RPORT=${RPORT:-$(free_port)}
+	APORT=${APORT:-$(free_port)}
+	REDIS=redis://127.0.0.1:$RPORT/0
+	API=http://127.0.0.1:$APORT
 }
 
 # build_cachectl builds the command into $work/cachectl.

@@ -73,42 +73,31 @@ func (m *Model) refresh() tea.Cmd {
 	v := &m.detail
 	src, group, seq := m.cfg.Detail, v.group, v.seq
 	if m.screen == screenDetail {
-		if v.surveying {
-			return nil
-		}
-		if src == nil {
-			v.surveyErr = errNoDetail
-			return nil
-		}
-		v.surveying = true
-		return m.long(func(ctx context.Context) tea.Msg {
+		return m.startExact(&v.surveying, &v.surveyErr, func(ctx context.Context) tea.Msg {
 			d, err := src.Detail(ctx, group)
 			return detailMsg{seq: seq, detail: d, err: err}
 		})
 	}
-	if v.counting {
-		return nil
-	}
-	if src == nil {
-		v.countErr = errNoDetail
-		return nil
-	}
-	v.counting = true
-	return m.long(func(ctx context.Context) tea.Msg {
+	return m.startExact(&v.counting, &v.countErr, func(ctx context.Context) tea.Msg {
 		n, err := src.Count(ctx, group)
 		return dryRunMsg{seq: seq, keys: n, err: err}
 	})
 }
 
-// long is a command that runs fetch under the timeout of an exact count:
-// surveys and counts SCAN the whole keyspace.
-func (m *Model) long(fetch func(ctx context.Context) tea.Msg) tea.Cmd {
-	base, timeout := m.cfg.Context, m.cfg.ExactTimeout
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(base, timeout)
-		defer cancel()
-		return fetch(ctx)
+// startExact starts fetch, a survey or a count, under the timeout of an
+// exact count (they SCAN the whole keyspace), unless one of its kind is
+// still running (*busy). Without a detail source it records errNoDetail in
+// *failed and starts nothing.
+func (m *Model) startExact(busy *bool, failed *error, fetch func(ctx context.Context) tea.Msg) tea.Cmd {
+	if *busy {
+		return nil
 	}
+	if m.cfg.Detail == nil {
+		*failed = errNoDetail
+		return nil
+	}
+	*busy = true
+	return m.timed(m.cfg.ExactTimeout, fetch)
 }
 
 // viewKey handles a key on the detail or dry-run screen.

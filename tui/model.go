@@ -258,9 +258,11 @@ func (m *Model) tick() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// timed is a command that runs fetch under the configured timeout.
-func (m *Model) timed(fetch func(ctx context.Context) tea.Msg) tea.Cmd {
-	base, timeout := m.cfg.Context, m.cfg.Timeout
+// timed is a command that runs fetch under timeout: the configured one for
+// a snapshot or the application's figures, ExactTimeout for what SCANs the
+// whole keyspace.
+func (m *Model) timed(timeout time.Duration, fetch func(ctx context.Context) tea.Msg) tea.Cmd {
+	base := m.cfg.Context
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
@@ -270,7 +272,7 @@ func (m *Model) timed(fetch func(ctx context.Context) tea.Msg) tea.Cmd {
 
 func (m *Model) poll() tea.Cmd {
 	src := m.cfg.Source
-	return m.timed(func(ctx context.Context) tea.Msg {
+	return m.timed(m.cfg.Timeout, func(ctx context.Context) tea.Msg {
 		snap, err := src.Snapshot(ctx)
 		if err != nil {
 			return pollMsg{err: err}
@@ -378,7 +380,7 @@ func (m *Model) withPerKey(gs []Group) []Group {
 
 func (m *Model) fetchApp() tea.Cmd {
 	src := m.cfg.App
-	return m.timed(func(ctx context.Context) tea.Msg {
+	return m.timed(m.cfg.Timeout, func(ctx context.Context) tea.Msg {
 		s, err := src.App(ctx)
 		return appMsg{stats: s, err: err}
 	})

@@ -35,18 +35,29 @@ type keysBucket struct {
 // keysNode is one master's part of a group: the group's figures for the
 // keys it holds.
 type keysNode struct {
-	Addr         string          `json:"addr"`
-	ID           string          `json:"id"`
-	Keys         int64           `json:"keys"`
-	MemoryBytes  int64           `json:"memory_bytes"`
-	SlotShare    float64         `json:"slot_share"`
-	TTLP50s      float64         `json:"ttl_p50_s"`
-	TTLP90s      float64         `json:"ttl_p90_s"`
-	NoTTL        int64           `json:"no_ttl"`
-	ExpiringSoon float64         `json:"expiring_soon"`
-	TTLHistogram []keysBucket    `json:"ttl_histogram"`
-	Biggest      []keysBig       `json:"biggest"`
-	Exact        map[string]bool `json:"exact"`
+	Addr        string  `json:"addr"`
+	ID          string  `json:"id"`
+	Keys        int64   `json:"keys"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	SlotShare   float64 `json:"slot_share"`
+	keysTTL
+	Exact map[string]bool `json:"exact"`
+}
+
+// keysTTL is the TTL health of a group, or of one master's part of it, and
+// its biggest keys.
+type keysTTL struct {
+	TTLP50s      float64      `json:"ttl_p50_s"`
+	TTLP90s      float64      `json:"ttl_p90_s"`
+	NoTTL        int64        `json:"no_ttl"`
+	ExpiringSoon float64      `json:"expiring_soon"`
+	TTLHistogram []keysBucket `json:"ttl_histogram"`
+	Biggest      []keysBig    `json:"biggest"`
+}
+
+func newKeysTTL(f keyspace.TTLFigures, biggest []keyspace.KeySample) keysTTL {
+	return keysTTL{TTLP50s: f.TTLP50.Seconds(), TTLP90s: f.TTLP90.Seconds(), NoTTL: f.NoTTL,
+		ExpiringSoon: f.ExpiringSoon, TTLHistogram: histogramJSON(f.TTLHistogram), Biggest: biggestJSON(biggest)}
 }
 
 type keysGroup struct {
@@ -55,13 +66,8 @@ type keysGroup struct {
 	AvgTTLs        float64      `json:"avg_ttl_s"`
 	Samples        []keysSample `json:"samples"`
 
-	MemoryBytes      int64             `json:"memory_bytes"` // the same estimate as memory_bytes_est
-	TTLP50s          float64           `json:"ttl_p50_s"`
-	TTLP90s          float64           `json:"ttl_p90_s"`
-	NoTTL            int64             `json:"no_ttl"`
-	ExpiringSoon     float64           `json:"expiring_soon"`
-	TTLHistogram     []keysBucket      `json:"ttl_histogram"`
-	Biggest          []keysBig         `json:"biggest"`
+	MemoryBytes int64 `json:"memory_bytes"` // the same estimate as memory_bytes_est
+	keysTTL
 	BiggestEstimated bool              `json:"biggest_estimated"`
 	Nodes            []keysNode        `json:"nodes,omitempty"`
 	Skew             string            `json:"skew,omitempty"`
@@ -115,8 +121,7 @@ func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigure
 	res := KeysReport{Op: "keys", Groups: map[string]keysGroup{}}
 	for _, s := range survey {
 		g := keysGroup{Keys: s.Keys, MemoryBytesEst: s.MemoryEst, AvgTTLs: s.AvgTTL.Seconds(), Samples: []keysSample{},
-			MemoryBytes: s.MemoryEst, TTLP50s: s.TTLP50.Seconds(), TTLP90s: s.TTLP90.Seconds(),
-			NoTTL: s.NoTTL, ExpiringSoon: s.ExpiringSoon,
+			MemoryBytes: s.MemoryEst, keysTTL: newKeysTTL(s.TTLFigures, s.Biggest),
 			BiggestEstimated: !s.Exact["biggest"], Skew: s.Skew, Exact: s.Exact, Source: groupSources}
 		for _, k := range s.Samples {
 			ttl := int64(-1)
@@ -125,12 +130,9 @@ func NewKeysReport(survey []keyspace.TargetSurvey, server *keyspace.ServerFigure
 			}
 			g.Samples = append(g.Samples, keysSample{Key: k.Key, TTLs: ttl, Bytes: k.Bytes})
 		}
-		g.TTLHistogram = histogramJSON(s.TTLHistogram)
-		g.Biggest = biggestJSON(s.Biggest)
 		for _, n := range s.Nodes {
 			g.Nodes = append(g.Nodes, keysNode{Addr: n.Addr, ID: n.ID, Keys: n.Keys, MemoryBytes: n.MemoryEst, SlotShare: n.SlotShare,
-				TTLP50s: n.TTLP50.Seconds(), TTLP90s: n.TTLP90.Seconds(), NoTTL: n.NoTTL, ExpiringSoon: n.ExpiringSoon,
-				TTLHistogram: histogramJSON(n.TTLHistogram), Biggest: biggestJSON(n.Biggest), Exact: n.Exact})
+				keysTTL: newKeysTTL(n.TTLFigures, n.Biggest), Exact: n.Exact})
 		}
 		if s.Skew != "" {
 			res.Skew = append(res.Skew, s.Skew)

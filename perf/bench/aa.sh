@@ -37,10 +37,7 @@ DB_LATENCY=${DB_LATENCY:-2ms}
 SLOWDOWN=${SLOWDOWN:-0.25}
 TOLERANCE=${TOLERANCE:-20}
 . "$(dirname "$0")/../lib.sh"
-RPORT=${RPORT:-$(free_port)}
-APORT=${APORT:-$(free_port)}
-REDIS=redis://127.0.0.1:$RPORT/0
-API=http://127.0.0.1:$APORT
+redis_and_api
 
 need redis-server redis-cli curl jq bc
 build_cachectl

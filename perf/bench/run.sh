@@ -13,10 +13,7 @@ REQUESTS=${REQUESTS:-20000}
 CONCURRENCY=${CONCURRENCY:-10}
 WRK_DURATION=${WRK_DURATION:-5s}
 . "$(dirname "$0")/../lib.sh"
-RPORT=${RPORT:-$(free_port)}
-APORT=${APORT:-$(free_port)}
-REDIS=redis://127.0.0.1:$RPORT/0
-API=http://127.0.0.1:$APORT
+redis_and_api
 
 need redis-server redis-cli curl jq wrk
 build_cachectl

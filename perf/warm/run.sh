@@ -13,10 +13,7 @@ LATENCY=${LATENCY:-5ms}
 CONCURRENCY=${CONCURRENCY:-8}
 DEEP=${DEEP:-0}
 . "$(dirname "$0")/../lib.sh"
-RPORT=${RPORT:-$(free_port)}
-APORT=${APORT:-$(free_port)}
-REDIS=redis://127.0.0.1:$RPORT/0
-API=http://127.0.0.1:$APORT
+redis_and_api
 
 need redis-server redis-cli curl jq
 build_cachectl
