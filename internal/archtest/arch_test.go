@@ -18,7 +18,7 @@ const module = "github.com/cachectl/cachectl/"
 
 // domain are the packages that do the work. They take options and return
 // results; the command line, the environment and the terminal are not theirs.
-var domain = []string{"keyspace", "inspect", "warm", "bench", "check", "catalogapi", "catalog"}
+var domain = []string{"keyspace", "inspect", "warm", "bench", "check", "catalogapi", "catalog", "internal/clearflow"}
 
 // file is one parsed non-test Go file of the module.
 type file struct {
@@ -186,8 +186,10 @@ func TestTheCommandsOnlyWire(t *testing.T) {
 	// top's filter, drill-down, dry-run view and help: -> 3068;
 	// clear passes its connection hooks to its own clients (read-only): -> 3070;
 	// --plan allowed and --apply refused under read-only, --apply audited: -> 3074;
-	// the exporter samples the hit ratio per group (--no-sample): -> 3082.)
-	const maxLines, maxFunc, maxFlagsOnly = 3082, 60, 100
+	// the exporter samples the hit ratio per group (--no-sample): -> 3082.
+	// Lowered as code left: clear's targets, option rules and gate to
+	// internal/clearflow: -> 2854.)
+	const maxLines, maxFunc, maxFlagsOnly = 2854, 60, 100
 	lines := 0
 	for _, f := range sources(t, "cmd/cachectl") {
 		lines += strings.Count(string(f.src), "\n")
