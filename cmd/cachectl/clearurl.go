@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/render"
@@ -38,12 +37,7 @@ func runClearURLs(ctx context.Context, opts *clearOptions) error {
 	}
 	res, err := obs.ClearURLs(ctx, observe.URLClear{API: catalogapi.New(base, client), URLs: urls, Key: schema.Key,
 		DryRun: opts.DryRun, Rewarm: opts.Rewarm,
-		Confirm: func(us []observe.URLKeys) (bool, error) {
-			keys := render.ClearURLKeys(us, prefix)
-			err := opts.gate(conn).Confirm(func() (bool, error) { return render.AskClearURLs(ctx, opts.IO, prefix, conn, keys) },
-				int64(len(keys)), strings.Join(keys, ", "))
-			return err == nil, err
-		}})
+		Confirm: opts.gate(conn).ConfirmURLs(prefix, func(keys []string) (bool, error) { return render.AskClearURLs(ctx, opts.IO, prefix, conn, keys) })})
 	opts.auditedURLs(ctx, res, err)
 	rep := render.NewClearURLReport(conn.Addr, prefix, res)
 	if err != nil && res.Complete {

@@ -21,11 +21,6 @@ type statsOptions struct {
 	keyspace.CountConfig
 }
 
-// statsResult is the `stats` JSON contract of DESIGN.md §4.
-type statsResult = render.StatsResult
-
-type statsGroup = render.StatsGroup
-
 // maxImpactUsage is the --max-impact of the commands that count keys.
 const maxImpactUsage = "pace the SCAN to keep other clients' p99 latency within DUR of its idle value (e.g. 1ms)"
 

@@ -60,8 +60,8 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 }
 
 func runTop(ctx context.Context, opts *topOptions) error {
-	if opts.Once {
-		return runTopOnce(ctx, opts)
+	if opts.Once { // one snapshot with the exact group counts, as stats prints it
+		return snapshot(ctx, opts.common, opts.Schema, true, keyspace.CountConfig{Count: keyspace.DefaultScanCount, MaxImpact: opts.MaxImpact})
 	}
 	if opts.IO.IsStdoutTTY() && opts.Format != output.JSON {
 		return runDashboard(ctx, opts)
@@ -70,7 +70,7 @@ func runTop(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, topDB(conn))
+	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, conn.KeysDB())
 	if opts.Format == output.JSON { // only JSON lines carry the groups
 		feed, err := opts.feed(ctx, conn)
 		if err != nil {
@@ -84,19 +84,6 @@ func runTop(ctx context.Context, opts *topOptions) error {
 		return redisconn.CommandError(conn.Addr, "INFO", err)
 	}
 	return err
-}
-
-// runTopOnce prints one snapshot with the exact group counts, as stats does.
-func runTopOnce(ctx context.Context, opts *topOptions) error {
-	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.CountConfig{Count: keyspace.DefaultScanCount, MaxImpact: opts.MaxImpact})
-}
-
-// topDB is the database whose keys top shows: a cluster has only db 0.
-func topDB(conn *redisconn.Conn) int {
-	if conn.Cluster {
-		return 0
-	}
-	return conn.DB
 }
 
 // runDashboard runs the interactive dashboard until q, ctrl+c or the
@@ -120,7 +107,7 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 		return err
 	}
 	defer feed.Close()
-	cfg := feed.Dashboard(tui.Config{ClearArgs: opts.ClearArgs, Addr: conn.Addr, Interval: opts.Interval, DB: topDB(conn), NoColor: opts.NoColor})
+	cfg := feed.Dashboard(tui.Config{ClearArgs: opts.ClearArgs, Addr: conn.Addr, Interval: opts.Interval, DB: conn.KeysDB(), NoColor: opts.NoColor})
 	logs.Hold()
 	return tui.Run(ctx, cfg, opts.IO.In, opts.IO.Out, opts.IO.TerminalWidth())
 }

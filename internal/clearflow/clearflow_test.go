@@ -9,6 +9,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/observe"
 )
 
 func TestSelectOrdersTargetsAndRefusesNonsense(t *testing.T) {
@@ -175,5 +176,22 @@ func TestConfirmApplyHintsWithoutDryRun(t *testing.T) {
 	var r *Refusal
 	if err := confirm(3, keyspace.Drift{}); !errors.As(err, &r) || r.Hint() != "add --yes to delete them" || !strings.Contains(err.Error(), "3 keys (the plan's keys)") {
 		t.Errorf("no terminal: %v, want a refusal of the plan's 3 keys", err)
+	}
+}
+
+func TestConfirmURLsShowsTheDistinctLogicalKeys(t *testing.T) {
+	urls := []observe.URLKeys{
+		{URL: "/api/colors/", Keys: []observe.URLKey{{Key: "ecommerce:1:product_colors:all"}}},
+		{URL: "/api/colors/?x=1", Keys: []observe.URLKey{{Key: "ecommerce:1:product_colors:all"}, {Key: "ecommerce:1:categories:all"}}},
+	}
+	var shown []string
+	confirm := Gate{CanPrompt: true}.ConfirmURLs("ecommerce:1:", func(keys []string) (bool, error) { shown = keys; return true, nil })
+	if ok, err := confirm(urls); !ok || err != nil || !slices.Equal(shown, []string{"product_colors:all", "categories:all"}) {
+		t.Errorf("confirm = %v, %v, showing %q; want yes for the two distinct keys", ok, err, shown)
+	}
+	var r *Refusal
+	ok, err := Gate{Where: "h db 0"}.ConfirmURLs("ecommerce:1:", nil)(urls)
+	if ok || !errors.As(err, &r) || !strings.Contains(err.Error(), "2 keys (product_colors:all, categories:all)") {
+		t.Errorf("no terminal: %v, %v; want a refusal naming both keys", ok, err)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/keyspace"
+	"github.com/cachectl/cachectl/observe"
 )
 
 var (
@@ -112,5 +114,15 @@ func (g Gate) ConfirmApply(ask func(keyspace.Drift) (bool, error)) func(int64, k
 			return nil
 		}
 		return g.Confirm(func() (bool, error) { return ask(d) }, n, "the plan's keys")
+	}
+}
+
+// ConfirmURLs is observe.URLClear's Confirm behind the gate: ask shows the
+// distinct keys learned, by their logical names under prefix.
+func (g Gate) ConfirmURLs(prefix string, ask func(keys []string) (bool, error)) func([]observe.URLKeys) (bool, error) {
+	return func(us []observe.URLKeys) (bool, error) {
+		keys := observe.LogicalKeys(us, prefix)
+		err := g.Confirm(func() (bool, error) { return ask(keys) }, int64(len(keys)), strings.Join(keys, ", "))
+		return err == nil, err
 	}
 }
