@@ -4,57 +4,38 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"net/http"
+	"net/url"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/internal/clearflow"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
-// With --pause, the SCAN COUNT and UNLINK batch unless given: each command
-// then costs Redis about a tenth of a millisecond.
-const (
-	gentleCount = 100
-	gentleBatch = 100
-)
-
 type clearOptions struct {
 	common
 	Schema func() (keyspace.Schema, error)
-
-	All bool
-	// Flagged holds the flags of the registry's groups (--products, ...), by group name.
-	Flagged    map[string]*bool
-	ProductIDs []string
-	Groups     []string
-	Patterns   []string
-	Cascade    bool
-
-	// ClearConfig holds --count, --batch, --pause and --dry-run.
-	keyspace.ClearConfig
-	Yes     bool
-	MaxKeys int64
-
-	clearURLOptions
-	clearPlanOptions
+	API    func() (*url.URL, *http.Client, error)
+	// Options holds the targets, the clear's settings, the gate's --yes and
+	// --max-keys, --plan and --apply, --url and --rewarm.
+	clearflow.Options
 }
 
 func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *cobra.Command {
-	opts := &clearOptions{Schema: f.Schema, Flagged: map[string]*bool{}, clearURLOptions: clearURLOptions{API: f.API}}
-	cmd := newCommand(f, "clear {"+strings.Join(clearTargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
-		if err := opts.urlTarget(cmd.Flags().Changed); err != nil {
-			return err
-		}
-		if err := opts.planTarget(cmd.Flags()); err != nil {
-			return err
-		}
-		return opts.bound(cmd.Flags().Changed)
+	opts := &clearOptions{Schema: f.Schema, API: f.API, Options: clearflow.Options{Targets: clearflow.Targets{Flagged: map[string]*bool{}}}}
+	cmd := newCommand(f, "clear {"+strings.Join(clearflow.TargetFlags(), " | ")+"}...", "Delete groups of cached keys safely (SCAN + UNLINK)", opts, []output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
+		cmd.Flags().Visit(func(fl *pflag.Flag) {
+			if clearflow.Selects(fl.Name) {
+				opts.Asked = append(opts.Asked, "--"+fl.Name+"="+fl.Value.String())
+			}
+		})
+		return opts.Check(cmd.Flags().Changed)
 	}, runF, runClear)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.All, "all", false, "every group of the schema (never the whole database)")
@@ -71,7 +52,12 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
 	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, "keep other clients' p99 latency within DUR of its idle value, adapting --count, --batch and pauses as it goes (e.g. 1ms)")
-	opts.planFlags(fl)
+	fl.StringVar(&opts.Plan, "plan", "", "write what would be deleted to FILE (- for stdout; FILE.gz is gzipped), delete nothing")
+	fl.StringVar(&opts.Apply, "apply", "", "delete exactly the keys of the plan in FILE (- for stdin), on the server it was made on")
+	fl.Int64Var(&opts.AllowDrift, "allow-drift", 0, "with --apply: accept up to N keys added or gone since the plan")
+	fl.BoolVar(&opts.OldVersions, "old-versions", false, "the targets' keys under every other version than --key-version")
+	fl.BoolVar(&opts.Conditions.NoTTL, "no-ttl", false, "only keys without an expiry")
+	fl.DurationVar(&opts.Conditions.TTLBelow, "ttl-below", 0, "only keys whose remaining TTL is below DUR (keys without one never match)")
 	fl.DurationVar(&opts.Pause, "pause", 0, "pause between UNLINK rounds on each master, to spare other clients (e.g. 2ms); implies --count 100 --batch 100 unless given")
 	// One flag per group of the registry; a name taken by another flag
 	// stays reachable with --group.
@@ -83,96 +69,21 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	return cmd
 }
 
-// bound checks the sizes and, with --pause, takes the gentle SCAN COUNT
-// and UNLINK batch unless they were given (changed).
-func (o *clearOptions) bound(changed func(flag string) bool) error {
-	cfg := o.ClearConfig
-	cfg.Limit = o.MaxKeys
-	if err := option.First(keyspace.CheckMaxImpact(o.MaxImpact, changed("max-impact")), cfg.Validate()); err != nil {
-		return err
-	}
-	if o.Pause > 0 {
-		// Gentle mode: pausing only helps other clients if no single
-		// command holds Redis for long, so SCAN and UNLINK take small
-		// bites unless told otherwise.
-		if !changed("count") {
-			o.Count = gentleCount
-		}
-		if !changed("batch") {
-			o.Batch = gentleBatch
-		}
-	}
-	return nil
-}
-
-// selection turns the target flags into one Selection (keyspace.Select):
-// product ids, the registry's group flags and --group in that order,
-// patterns, and --all last.
-func (o *clearOptions) selection(s keyspace.Schema) (keyspace.Selection, error) {
-	if o.Cascade && len(o.ProductIDs) == 0 {
-		return nil, usageErrorf("--cascade goes with --product-id")
-	}
-	req := keyspace.Request{Cascade: o.Cascade, Patterns: o.Patterns}
-	for _, raw := range o.ProductIDs {
-		id, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("--product-id %q: %w", raw, keyspace.ErrInvalidID)
-		}
-		req.ProductIDs = append(req.ProductIDs, id)
-	}
-	for _, g := range s.Groups() {
-		if on := o.Flagged[g.Name]; on != nil && *on {
-			req.Groups = append(req.Groups, g.Name)
-		}
-	}
-	req.Groups = append(req.Groups, o.Groups...)
-	if o.All {
-		req.Groups = append(req.Groups, keyspace.GroupAll)
-	}
-	sel, err := s.Select(req)
-	switch {
-	case errors.Is(err, keyspace.ErrMatchAll):
-		return nil, fmt.Errorf("--pattern %w", err) // only a pattern can match every key
-	case err != nil:
-		return nil, err
-	case len(sel) == 0:
-		flags := clearTargetFlags()
-		return nil, usageErrorf("say what to clear: %s or %s", strings.Join(flags[:len(flags)-1], ", "), flags[len(flags)-1])
-	case o.OldVersions:
-		return s.OldVersions(sel), nil
-	}
-	return sel, nil
-}
-
-// clearTargetFlags are the ways to name a target: --all, a flag per group
-// of the registry, --product-id N, --group NAME, --pattern GLOB.
-func clearTargetFlags() []string {
-	flags := []string{"--all"}
-	for _, g := range keyspace.Builtin() {
-		flags = append(flags, "--"+g.Name)
-	}
-	return append(flags, "--product-id N", "--group NAME", "--pattern GLOB", "--url URL")
-}
-
-// errNothingToClear ends a clear whose count found no key: nothing to
-// confirm, nothing touched.
-var errNothingToClear = errors.New("nothing to clear")
-
-// errNotConfirmed is a prompt answered with anything but yes.
-var errNotConfirmed = errors.New("not confirmed: nothing deleted")
+// errNotConfirmed is a question answered with anything but yes.
+var errNotConfirmed = clearflow.ErrNotConfirmed
 
 func runClear(ctx context.Context, opts *clearOptions) error {
-	if opts.byURL() {
+	switch {
+	case opts.ByURL():
 		return runClearURLs(ctx, opts)
-	}
-	if opts.Apply != "" {
+	case opts.Apply != "":
 		return runClearApply(ctx, opts)
 	}
 	schema, err := opts.Schema()
 	if err != nil {
 		return err
 	}
-	sel, err := opts.selection(schema)
+	sel, err := opts.Select(schema)
 	if err != nil {
 		return err
 	}
@@ -187,11 +98,14 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if opts.Plan != "" {
 		return runClearPlan(ctx, opts, schema, conn, sel)
 	}
-	if err := clearGate(ctx, opts, schema, conn, sel); errors.Is(err, errNothingToClear) {
+	ask := func(counts []int64, total int64) (bool, error) {
+		return render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total)
+	}
+	if err := opts.gate(conn).Pass(ctx, conn.Client, sel, opts.Counting(), ask); errors.Is(err, clearflow.ErrNothingToClear) {
 		if !opts.Quiet {
 			defer printElsewhere(ctx, opts.IO, conn, schema)
 		}
-		return printClear(opts, conn, keyspace.EmptyResult(sel), 0)
+		return opts.print(conn, keyspace.EmptyResult(sel))
 	} else if err != nil {
 		return err
 	}
@@ -200,7 +114,7 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	if errors.Is(clearErr, keyspace.ErrMatchAll) {
 		return clearErr
 	}
-	if err := printClear(opts, conn, res, res.Duration); err != nil {
+	if err := opts.print(conn, res); err != nil {
 		return err
 	}
 	if res.Complete && res.Matched == 0 && !opts.Quiet {
@@ -218,58 +132,14 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 	return partialError(fmt.Errorf("%w (deleted %d of the keys found, then stopped)", clearErr, res.Deleted), render.ClearHint(clearErr, conn, opts.MaxKeys))
 }
 
-// clearGate counts before the first UNLINK when confirmation, refusal or
-// --max-keys need it, and asks or refuses; errNothingToClear when the
-// count is 0. A dry run passes.
-func clearGate(ctx context.Context, opts *clearOptions, schema keyspace.Schema, conn *redisconn.Conn, sel keyspace.Selection) error {
-	prompt := !opts.DryRun && !opts.Yes && opts.IO.CanPrompt()
-	if opts.DryRun || !prompt && opts.Yes && opts.MaxKeys <= 0 {
-		return nil
-	}
-	counts, _, err := keyspace.CountPaced(ctx, conn.Client, sel, keyspace.CountConfig{Count: opts.Count, MaxImpact: opts.MaxImpact, Conditions: opts.Conditions})
-	if err != nil {
-		return fmt.Errorf("count keys on %s: %w", conn.Addr, err)
-	}
-	var total int64
-	for _, n := range counts {
-		total += n
-	}
-	where := render.ClearTarget(conn)
-	switch {
-	case total == 0:
-		return errNothingToClear
-	case opts.MaxKeys > 0 && total > opts.MaxKeys:
-		return hinted(usageErrorf("refusing to delete %d keys (%s) from %s: more than --max-keys %d", total, sel.Summary(counts), where, opts.MaxKeys),
-			"narrow the selection, or raise --max-keys if that many is expected")
-	}
-	return confirmClear(opts, func() (bool, error) { return render.AskClear(ctx, opts.IO, schema, conn, sel, counts, total) },
-		total, sel.Summary(counts), where)
-}
-
-// confirmClear is a gate's last step before deleting n keys (summary) from
-// where: --yes passes, a terminal asks, and without one it refuses (exit 2).
-func confirmClear(opts *clearOptions, ask func() (bool, error), n int64, summary, where string) error {
-	switch {
-	case opts.Yes:
-		return nil
-	case opts.IO.CanPrompt():
-		ok, err := ask()
-		if err == nil && !ok {
-			err = errNotConfirmed
-		}
-		return err
-	}
-	return hinted(usageErrorf("refusing to delete %d keys (%s) from %s without confirmation: no terminal to ask on", n, summary, where),
-		"add --yes to delete them, or --dry-run to only count")
+// gate is the confirmation gate before deleting from conn.
+func (o *clearOptions) gate(conn *redisconn.Conn) clearflow.Gate {
+	return clearflow.Gate{DryRun: o.DryRun, Yes: o.Yes, MaxKeys: o.MaxKeys, CanPrompt: o.IO.CanPrompt(), Addr: conn.Addr, Where: render.ClearTarget(conn)}
 }
 
 // clearWithProgress runs the clear, with a status line on a terminal.
 func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (keyspace.Result, error) {
-	cfg := opts.ClearConfig
-	cfg.Wrap = conn.Hook // --read-only holds on the clear's own connections too
-	if !opts.DryRun {
-		cfg.Limit = opts.MaxKeys // holds even for keys written since the count
-	}
+	cfg := opts.Clearing(conn.Hook) // --read-only holds on the clear's own connections too
 	if opts.IO.IsStderrTTY() && !opts.Quiet {
 		dbsize, _ := conn.Client.DBSize(ctx).Result()
 		prog := render.NewClearProgress(opts.IO, dbsize, opts.Count, opts.DryRun)
@@ -279,9 +149,10 @@ func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.
 	return keyspace.Clear(ctx, conn.Client, sel, cfg)
 }
 
-func printClear(opts *clearOptions, conn *redisconn.Conn, res keyspace.Result, d time.Duration) error {
-	if opts.Quiet {
+// print writes the result of a clear of conn, unless -q.
+func (o *clearOptions) print(conn *redisconn.Conn, res keyspace.Result) error {
+	if o.Quiet {
 		return nil
 	}
-	return render.Clear(opts.IO, opts.Format, conn.Addr, res, d)
+	return render.Clear(o.IO, o.Format, conn.Addr, res, res.Duration)
 }

@@ -93,7 +93,7 @@ func TestClearFlagsCombineIntoOneSelection(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				sel, err := o.selection(s)
+				sel, err := o.Select(s)
 				for _, tg := range sel {
 					got = append(got, tg.Name)
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/render"
 )
 
 // djangoVariants are the settings every command is tried in against the
@@ -234,7 +235,7 @@ func TestDjangoKeysStatsTopAndPing(t *testing.T) {
 			}
 			for _, args := range [][]string{{"stats", "--json"}, {"top", "--once", "--json"}} {
 				code, out, errOut = e.cachectl(t, args...)
-				var st statsResult
+				var st render.StatsResult
 				if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 					t.Fatalf("%v: exit %d: %s %s", args, code, out, errOut)
 				}

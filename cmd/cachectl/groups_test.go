@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/internal/topfeed"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -86,7 +87,7 @@ func TestANewGroupIsOneEntry(t *testing.T) {
 			if code := runCLI(t, ios, append(args, "--redis", srv.URL(), "--json")...); code != 0 {
 				t.Fatalf("%v: exit %d: %s", args, code, errOut)
 			}
-			var res statsResult
+			var res render.StatsResult
 			if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 				t.Fatalf("%v: %s", err, out)
 			}

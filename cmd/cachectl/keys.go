@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,16 +41,9 @@ func runKeys(ctx context.Context, opts *keysOptions) error {
 	if err != nil {
 		return err
 	}
-	sel := schema.Selection()
-	if len(opts.Groups) > 0 {
-		sel = nil
-		for _, n := range opts.Groups {
-			t, err := schema.Group(strings.TrimSpace(n))
-			if err != nil {
-				return err
-			}
-			sel = append(sel, t)
-		}
+	sel, err := schema.Named(opts.Groups)
+	if err != nil {
+		return err
 	}
 	conn, err := opts.Redis(ctx)
 	if err != nil {

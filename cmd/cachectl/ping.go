@@ -9,7 +9,6 @@ import (
 	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 )
 
@@ -35,21 +34,13 @@ func runPing(ctx context.Context, opts *pingOptions) error {
 	if err != nil {
 		return err
 	}
-	res := render.PingResult{Op: "ping", Addr: conn.Addr, Cluster: conn.Cluster, DB: conn.DB}
-	reply, rtt, err := inspect.Ping(ctx, conn.Client, opts.Count)
+	srv, err := inspect.Describe(ctx, conn.Client, conn.Addr, opts.Count, conn.Cluster)
 	if err != nil {
-		return &redisconn.Error{Addr: conn.Addr, Op: "reach", Cause: err}
-	}
-	res.Reply, res.RTTMs = reply, format.Millis(rtt)
-
-	res.Version, res.Role = inspect.Identity(ctx, conn.Client)
-	if conn.Cluster {
-		if res.Nodes, err = redisconn.ClusterNodes(ctx, conn.Client); err != nil {
-			return err
-		}
+		return err
 	}
 	if opts.Quiet {
 		return nil
 	}
-	return render.Ping(opts.IO, opts.Format, res)
+	return render.Ping(opts.IO, opts.Format, render.PingResult{Op: "ping", Addr: conn.Addr, Cluster: conn.Cluster, DB: conn.DB,
+		Reply: srv.Reply, RTTMs: format.Millis(srv.RTT), Version: srv.Version, Role: srv.Role, Nodes: srv.Nodes})
 }

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -22,11 +20,6 @@ type statsOptions struct {
 	// CountConfig holds --count and --max-impact for the group counts.
 	keyspace.CountConfig
 }
-
-// statsResult is the `stats` JSON contract of DESIGN.md §4.
-type statsResult = render.StatsResult
-
-type statsGroup = render.StatsGroup
 
 // maxImpactUsage is the --max-impact of the commands that count keys.
 const maxImpactUsage = "pace the SCAN to keep other clients' p99 latency within DUR of its idle value (e.g. 1ms)"
@@ -63,7 +56,7 @@ func snapshot(ctx context.Context, c common, schema func() (keyspace.Schema, err
 	}
 	rep, err := inspect.ReadPaced(ctx, conn.Client, sel, count)
 	if err != nil {
-		return readError(conn, err)
+		return inspect.ReadError(conn.Addr, err)
 	}
 	if c.Quiet {
 		return nil
@@ -74,15 +67,4 @@ func snapshot(ctx context.Context, c common, schema func() (keyspace.Schema, err
 		}
 	}
 	return render.Stats(c.IO, c.Format, render.StatsOf(conn.Addr, conn.Cluster, rep))
-}
-
-// readError classifies the failure of the command an inspect reading
-// failed on (redisconn.CommandError): NOPERM is exit 1 with its own
-// message, anything else means Redis could not be reached (exit 3).
-func readError(conn *redisconn.Conn, err error) error {
-	var ce *inspect.CommandError
-	if errors.As(err, &ce) {
-		return redisconn.CommandError(conn.Addr, ce.Command, ce.Err)
-	}
-	return redisconn.CommandError(conn.Addr, "INFO", err)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cachectl/cachectl/inspect"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/render"
 )
 
 // runCachectl runs one command line in-process, as a user would, with a
@@ -84,7 +85,7 @@ func TestStatsJSONAgreesWithTheServer(t *testing.T) {
 		t.Errorf("memory fields %v", got)
 	}
 
-	var res statsResult
+	var res render.StatsResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestStatsJSONAgreesWithTheServer(t *testing.T) {
 	if res.Memory.Used <= 0 || res.Memory.Policy != "noeviction" || res.Clients < 1 {
 		t.Errorf("memory %+v clients %d", res.Memory, res.Clients)
 	}
-	want := map[string]statsGroup{"products": {Keys: 21}, "categories": {Keys: 2}, "colors": {Keys: 1}}
+	want := map[string]render.StatsGroup{"products": {Keys: 21}, "categories": {Keys: 2}, "colors": {Keys: 1}}
 	if !maps.Equal(res.Groups, want) {
 		t.Errorf("groups %v, want %v (the session key belongs to none)", res.Groups, want)
 	}
@@ -177,7 +178,7 @@ func TestStatsCluster(t *testing.T) {
 	if code := runCachectl(t, ios, "stats", "--json", "--redis", cl.SeedURL()); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res statsResult
+	var res render.StatsResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}

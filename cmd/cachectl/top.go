@@ -60,8 +60,8 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 }
 
 func runTop(ctx context.Context, opts *topOptions) error {
-	if opts.Once {
-		return runTopOnce(ctx, opts)
+	if opts.Once { // one snapshot with the exact group counts, as stats prints it
+		return snapshot(ctx, opts.common, opts.Schema, true, keyspace.CountConfig{Count: keyspace.DefaultScanCount, MaxImpact: opts.MaxImpact})
 	}
 	if opts.IO.IsStdoutTTY() && opts.Format != output.JSON {
 		return runDashboard(ctx, opts)
@@ -70,33 +70,20 @@ func runTop(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, topDB(conn))
+	lines := render.NewTopLines(opts.IO, opts.Format == output.JSON, conn.KeysDB())
 	if opts.Format == output.JSON { // only JSON lines carry the groups
-		rates, err := topRates(ctx, opts, conn)
+		feed, err := opts.feed(ctx, conn)
 		if err != nil {
 			return err
 		}
-		defer rates.Close()
-		lines.Rates = rates
+		defer feed.Close()
+		lines.Rates = feed.Rates
 	}
 	err = inspect.Watch(ctx, conn.Client, inspect.WatchConfig{Interval: opts.Interval, Now: opts.Now}, lines.Print)
 	if ctx.Err() == nil && inspect.NotPermitted(err) {
 		return redisconn.CommandError(conn.Addr, "INFO", err)
 	}
 	return err
-}
-
-// runTopOnce prints one snapshot with the exact group counts, as stats does.
-func runTopOnce(ctx context.Context, opts *topOptions) error {
-	return snapshot(ctx, opts.common, opts.Schema, true, keyspace.CountConfig{Count: keyspace.DefaultScanCount, MaxImpact: opts.MaxImpact})
-}
-
-// topDB is the database whose keys top shows: a cluster has only db 0.
-func topDB(conn *redisconn.Conn) int {
-	if conn.Cluster {
-		return 0
-	}
-	return conn.DB
 }
 
 // runDashboard runs the interactive dashboard until q, ctrl+c or the
@@ -115,36 +102,24 @@ func runDashboard(ctx context.Context, opts *topOptions) error {
 	if err != nil {
 		return err
 	}
-	rates, err := topRates(ctx, opts, conn)
+	feed, err := opts.feed(ctx, conn)
 	if err != nil {
 		return err
 	}
-	defer rates.Close()
-	src := topfeed.Redis{Client: conn.Client, Selection: rates.Selection, MaxImpact: opts.MaxImpact}
-	cfg := tui.Config{
-		Source: src, Detail: src, ClearArgs: opts.ClearArgs,
-		App:      rates.App,
-		Addr:     conn.Addr,
-		Interval: opts.Interval,
-		DB:       topDB(conn),
-		NoColor:  opts.NoColor,
-	}
+	defer feed.Close()
+	cfg := feed.Dashboard(tui.Config{ClearArgs: opts.ClearArgs, Addr: conn.Addr, Interval: opts.Interval, DB: conn.KeysDB(), NoColor: opts.NoColor})
 	logs.Hold()
 	return tui.Run(ctx, cfg, opts.IO.In, opts.IO.Out, opts.IO.TerminalWidth())
 }
 
-// topRates is where the hit rate per group comes from: the API's /metrics,
-// else sampling Redis (unless --no-sample).
-func topRates(ctx context.Context, opts *topOptions, conn *redisconn.Conn) (*topfeed.HitRates, error) {
-	var sel keyspace.Selection
-	if opts.Schema != nil {
-		schema, err := opts.Schema()
-		if err != nil {
-			return nil, err
-		}
-		sel = schema.Selection()
+// feed is what top reads from conn: Redis, and the hit rate per group from
+// the API's /metrics, else from sampling Redis (unless --no-sample).
+func (o *topOptions) feed(ctx context.Context, conn *redisconn.Conn) (*topfeed.Feed, error) {
+	schema, err := o.Schema()
+	if err != nil {
+		return nil, err
 	}
-	return topfeed.ChooseHitRates(ctx, topfeed.Metrics{API: opts.API, Client: opts.HTTP}, conn.Client, sel, !opts.NoSample), nil
+	return topfeed.Open(ctx, conn.Client, schema.Selection(), topfeed.Metrics{API: o.API, Client: o.HTTP}, !o.NoSample, o.MaxImpact), nil
 }
 
 // topClearArgs are serve's clearArgs, the URL's user name (not a lone user

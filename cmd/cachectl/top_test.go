@@ -17,6 +17,7 @@ import (
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/internal/testwait"
 )
 
@@ -214,7 +215,7 @@ func TestTopOnceIsStats(t *testing.T) {
 	if code := runCachectl(t, ios, "top", "--once", "--json", "--redis", srv.URL()); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var res statsResult
+	var res render.StatsResult
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

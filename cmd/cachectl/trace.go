@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,24 +20,27 @@ type traceOptions struct {
 
 	Args      []string // URLs or paths relative to --api
 	URLFile   string   // one per line, "-" for stdin
-	Mechanism string
+	Mechanism observe.Mechanism
 	Guard     time.Duration
 }
 
 func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *cobra.Command {
 	opts := &traceOptions{}
+	var mechanism string
 	cmd := newCommand(f, "trace [URL...]", "Show the cache keys each URL reads, writes and deletes, as Redis sees them", opts,
 		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
 			opts.Args = cmd.Flags().Args()
 			if err := f.apiTarget(&opts.apiTarget); err != nil {
 				return err
 			}
-			switch {
-			case len(opts.Args) == 0 && opts.URLFile == "":
+			if len(opts.Args) == 0 && opts.URLFile == "" {
 				return option.Errorf("name at least one URL or path, or --url-file")
-			case !slices.Contains([]string{"", "monitor", "tracking", "info"}, opts.Mechanism):
-				return option.Errorf("--mechanism: %q is not monitor, tracking or info", opts.Mechanism)
-			case opts.Guard < 0:
+			}
+			var err error
+			if opts.Mechanism, err = observe.ParseMechanism(mechanism); err != nil {
+				return err
+			}
+			if opts.Guard < 0 {
 				return option.Errorf("--guard must not be negative")
 			}
 			return nil
@@ -47,7 +48,7 @@ func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *c
 	cmd.Args = cobra.ArbitraryArgs
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLFile, "url-file", "", "also trace the URLs or paths in FILE, one per line (- for stdin)")
-	fl.StringVar(&opts.Mechanism, "mechanism", "", "monitor, tracking or info (default: the best the server allows)")
+	fl.StringVar(&mechanism, "mechanism", "", "monitor, tracking or info (default: the best the server allows)")
 	fl.DurationVar(&opts.Guard, "guard", observe.DefaultGuard, "quiet interval before and after each request that tells busy clients apart (0: none)")
 	return cmd
 }
@@ -66,23 +67,13 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		guard = -1 // --guard 0: none
 	}
 	obs, err := observe.New(ctx, conn.Client, observe.Options{Prefix: opts.Schema.Namespace(),
-		Mechanism: observe.Mechanism(opts.Mechanism), Guard: guard})
+		Mechanism: opts.Mechanism, Guard: guard})
 	if err != nil {
 		return err
 	}
-	api := catalogapi.New(opts.API, opts.Client)
-	var probes []observe.Probe
-	failed := false
-	for _, u := range urls {
-		p, err := obs.Get(ctx, api, u)
-		if err != nil {
-			return err
-		}
-		if errors.As(p.Err, new(*catalogapi.UnreachableError)) {
-			return p.Err
-		}
-		failed = failed || p.Err != nil || !p.Response.Success()
-		probes = append(probes, p)
+	probes, failed, err := obs.GetAll(ctx, catalogapi.New(opts.API, opts.Client), urls)
+	if err != nil {
+		return err
 	}
 	rep := render.NewTraceReport(opts.API.String(), opts.Schema.Namespace(), obs.Mechanism(), obs.Degraded(), probes)
 	if !opts.Quiet {

@@ -19,7 +19,7 @@ func (o *clearOptions) writes() string {
 	switch {
 	case o.countsOnly():
 		return ""
-	case o.byURL():
+	case o.ByURL():
 		return "clear --url deletes the keys the URLs use; --dry-run only lists them"
 	case o.Apply != "":
 		return "clear --apply deletes the plan's keys; --plan only writes a plan"

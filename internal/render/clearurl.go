@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -162,21 +161,7 @@ func rewarmCells(u ClearURL) []string {
 	return []string{yesNo(*u.Rewarmed), format.TTL(time.Duration(*u.TTLS * float64(time.Second)))}
 }
 
-// ClearURLKeys names the distinct keys learned for urls (logical), for
-// prompts and refusals.
-func ClearURLKeys(urls []observe.URLKeys, prefix string) []string {
-	var out []string
-	for _, u := range urls {
-		for _, k := range u.Keys {
-			if l := observe.Logical(k.Key, prefix); !slices.Contains(out, l) {
-				out = append(out, l)
-			}
-		}
-	}
-	return out
-}
-
-// AskClearURLs shows the keys learned for the URLs (ClearURLKeys) and asks
+// AskClearURLs shows the keys learned for the URLs (observe.LogicalKeys) and asks
 // on stderr, as AskClear does.
 func AskClearURLs(ctx context.Context, ios *iostreams.IOStreams, prefix string, conn *redisconn.Conn, keys []string) (bool, error) {
 	fmt.Fprintf(ios.ErrOut, "about to delete %d keys under %q from %s\n  %s\ndelete them? [y/N] ",
