@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/catalogapi"
@@ -20,7 +19,6 @@ import (
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
-	"github.com/cachectl/cachectl/warm"
 )
 
 type checkOptions struct {
@@ -65,20 +63,12 @@ func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string
 	}
 	opts.AdminToken = f.adminToken(cmd.Flags().Changed("admin-token"), opts.AdminToken)
 	opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
-	switch strings.ToLower(scheme) {
-	case "auto":
-		opts.AdminAuthScheme = ""
-	case "bearer":
-		opts.AdminAuthScheme = catalogapi.SchemeBearer
-	case "token":
-		opts.AdminAuthScheme = catalogapi.SchemeToken
-	case "basic":
-		if u, err := url.Parse(f.opts.API); err != nil || u.User == nil {
-			return usageErrorf("--admin-auth-scheme basic writes with the credentials of --api: give them there (%s=http://USER:PASSWORD@host)", envAPI)
-		}
-		opts.AdminAuthScheme = catalogapi.SchemeBasic
-	default:
-		return usageErrorf("--admin-auth-scheme %q: want auto, bearer, token or basic", scheme)
+	var err error
+	if opts.AdminAuthScheme, err = catalogapi.ParseScheme(scheme); err != nil {
+		return usageErrorf("--admin-auth-scheme %w", err)
+	}
+	if u, err := url.Parse(f.opts.API); opts.AdminAuthScheme == catalogapi.SchemeBasic && (err != nil || u.User == nil) {
+		return usageErrorf("--admin-auth-scheme basic writes with the credentials of --api: give them there (%s=http://USER:PASSWORD@host)", envAPI)
 	}
 	return nil
 }
@@ -106,14 +96,11 @@ func checkRefusal(opts *checkOptions) error {
 func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) (check.Report, error) {
 	groups := opts.Schema.Selection()
 	api := catalogapi.New(opts.API, opts.Client).WithTimeout(opts.RequestTimeout).
-		WithHeader(http.Header{"User-Agent": {"cachectl/" + build.Get().Version}})
+		WithHeader(http.Header{"User-Agent": {build.UserAgent()}})
 	cfg := check.Config{
 		Redis: opts.Redis, Schema: opts.Schema, Groups: groups, API: api, RedisAddr: opts.RedisAddr,
 		AdminToken: opts.AdminToken, AdminAuthScheme: opts.AdminAuthScheme, SkipClear: opts.SkipClear, ReadOnly: opts.ReadOnlyBy,
 		Cleared: func(res keyspace.Result, err error) { opts.record(ctx, audit.OfClear("check", res, err)) },
-		Warm: func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
-			return checkWarm(ctx, opts, rdb)
-		},
 	}
 	if !opts.Yes {
 		cfg.Confirm = func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error) {
@@ -125,12 +112,6 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 		err = hinted{err, "run with --skip-clear to check without clearing the groups"}
 	}
 	return rep, err
-}
-
-// checkWarm is check's warm step: one round of the built-in plan, verified.
-func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (*warm.RoundReport, error) {
-	wo := &warmOptions{apiTarget: apiTarget{Client: opts.Client}, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
-	return warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
 }
 
 // newCheckPrinter prints the steps as they end, unless JSON or -q.

@@ -14,6 +14,7 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
+	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
@@ -129,20 +130,15 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 	return nil
 }
 
-// check runs check against the sandbox, its steps printed as they end.
+// check runs the checklist against the sandbox, its steps printed as they
+// end. Its own Redis, or one given with --redis to be cleared: no question.
 func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (check.Report, error) {
-	copts := &checkOptions{
-		common: common{
-			IO: o.IO, Format: output.Table, Quiet: o.Quiet,
-			Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
-		},
-		apiTarget:  apiTarget{Schema: o.Schema, Client: client, API: sb.API.URL},
-		AdminToken: sb.API.AdminToken, RequestTimeout: demoRequestTimeout,
-		// Its own Redis, or one given with --redis to be cleared: no question.
-		Yes: true,
-	}
-	pr := newCheckPrinter(copts)
-	rep, err := checkRun(ctx, copts, pr.Step)
+	api := catalogapi.New(sb.API.URL, client).WithTimeout(demoRequestTimeout).
+		WithHeader(http.Header{"User-Agent": {build.UserAgent()}})
+	cfg := check.Config{Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
+		Schema: o.Schema, Groups: o.Schema.Selection(), API: api, AdminToken: sb.API.AdminToken}
+	pr := render.NewCheckPrinter(o.IO, !o.Quiet)
+	rep, err := check.Run(ctx, cfg, pr.Step)
 	pr.Summary(rep)
 	return rep, err
 }

@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
-	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -20,19 +20,9 @@ type warmOptions struct {
 	apiTarget
 	Verbose bool
 
-	warm.Source
-	Concurrency    int
-	QPS            float64
-	Retries        int
-	RequestTimeout time.Duration
-	MaxFailures    int
-	FailFast       bool
-	Verify         bool
-	VerifyForced   bool // --verify given explicitly: an unreachable Redis is then an error
-	Every          time.Duration
-	Deep           bool
-	Observe        bool
-	MinCoverage    float64
+	warm.Job
+	VerifyForced bool // --verify given explicitly: an unreachable Redis is then an error
+	Observe      bool
 
 	observing *warm.Observing
 
@@ -47,7 +37,9 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 			return err
 		}
 		opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
-		return opts.validate()
+		opts.In, opts.Job.Client = opts.IO.In, opts.Client
+		opts.Header = http.Header{"User-Agent": {build.UserAgent()}}
+		return opts.Validate()
 	}, runF, runWarm)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLs, "urls", "", "warm the URLs or paths in FILE, one per line (- for stdin)")
@@ -67,39 +59,6 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 	fl.BoolVar(&opts.Observe, "observe", true, "learn each URL's HIT/MISS and keys in Redis where the API does not send them (requests then go one at a time)")
 	fl.Float64Var(&opts.MinCoverage, "min-coverage", 0, "exit 1 unless this share (0-1) of the planned URLs have their key in Redis with a TTL")
 	return cmd
-}
-
-func (o *warmOptions) validate() error {
-	o.In = o.IO.In
-	err := option.First(o.Source.Validate(), o.config().Validate())
-	switch {
-	case err != nil:
-		return err
-	case o.Every < 0:
-		return usageErrorf("--every must be positive")
-	case o.Deep && !o.Builtin():
-		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
-	case o.MinCoverage < 0 || o.MinCoverage > 1:
-		return usageErrorf("--min-coverage must be between 0 and 1")
-	case o.MinCoverage > 0 && !o.Verify:
-		return usageErrorf("--min-coverage needs --verify: coverage is read in Redis")
-	}
-	if o.FailFast {
-		o.MaxFailures = 1
-	}
-	return nil
-}
-
-func (o *warmOptions) config() warm.Config {
-	return warm.Config{
-		Client:         o.Client,
-		Concurrency:    o.Concurrency,
-		QPS:            o.QPS,
-		Retries:        o.Retries,
-		RequestTimeout: o.RequestTimeout,
-		MaxFailures:    o.MaxFailures,
-		Header:         http.Header{"User-Agent": {"cachectl/" + build.Get().Version}},
-	}
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
@@ -171,12 +130,12 @@ func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn
 func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundConfig {
 	progress := &render.WarmProgress{IO: o.IO, Bar: interactive && o.IO.IsStderrTTY() && !o.Quiet,
 		Verbose: o.Verbose && o.Format != output.JSON}
-	cfg := o.config()
-	cfg.OnResult, cfg.Observe = progress.Add, o.observing
-	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.Planner(o.API), Deep: o.Deep}
+	var rdb redis.UniversalClient
 	if conn != nil {
-		rc.Redis = conn.Client
+		rdb = conn.Client
 	}
+	rc := o.Round(o.API, o.Schema, rdb)
+	rc.Config.OnResult, rc.Config.Observe = progress.Add, o.observing
 	first := true
 	rc.OnPlan = func(p warm.Plan) {
 		if first {

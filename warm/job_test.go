@@ -1,0 +1,59 @@
+package warm
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/keyspace"
+)
+
+func TestJobValidate(t *testing.T) {
+	valid := Job{Config: Config{Concurrency: 8, Retries: 2, RequestTimeout: time.Second}, Verify: true}
+	for _, tc := range []struct {
+		name string
+		edit func(*Job)
+		want string // "" for valid
+	}{
+		{"defaults", func(*Job) {}, ""},
+		{"source", func(j *Job) { j.URLs, j.Sitemap = "a.txt", "http://x/sitemap.xml" }, "cannot be used together"},
+		{"config", func(j *Job) { j.Concurrency = 0 }, "--concurrency"},
+		{"every", func(j *Job) { j.Every = -time.Second }, "--every must be positive"},
+		{"deep with urls", func(j *Job) { j.Deep, j.URLs = true, "a.txt" }, "--deep goes with the built-in plan"},
+		{"deep", func(j *Job) { j.Deep = true }, ""},
+		{"coverage range", func(j *Job) { j.MinCoverage = 1.5 }, "between 0 and 1"},
+		{"coverage unverified", func(j *Job) { j.MinCoverage, j.Verify = 0.5, false }, "needs --verify"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := valid
+			tc.edit(&j)
+			err := j.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, new(*option.Error)) {
+				t.Fatalf("Validate = %v, want an *option.Error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestJobRound(t *testing.T) {
+	api, _ := url.Parse("http://127.0.0.1:1")
+	schema := keyspace.New("shop", 1)
+	j := Job{Config: Config{Concurrency: 3, MaxFailures: 5}, Deep: true}
+	rc := j.Round(api, schema, nil)
+	if rc.API != api || rc.Schema.Namespace() != schema.Namespace() || !rc.Deep || rc.Plan != nil || rc.Config.MaxFailures != 5 || rc.Redis != nil {
+		t.Errorf("Round = %+v, want the built-in plan, deep, 5 failures at most, no Redis", rc)
+	}
+	j.FailFast, j.URLs, j.Deep = true, "urls.txt", false
+	if rc := j.Round(api, schema, nil); rc.Config.MaxFailures != 1 || rc.Plan == nil {
+		t.Errorf("Round with --fail-fast and --urls: MaxFailures %d, plan set %v; want 1 and a plan", rc.Config.MaxFailures, rc.Plan != nil)
+	}
+}
