@@ -87,6 +87,14 @@ func (r *Report) FirstFailure() (Step, bool) {
 	return Step{}, false
 }
 
+// Err names the first step that failed; nil when none did.
+func (r *Report) Err() error {
+	if s, failed := r.FirstFailure(); failed {
+		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
+	}
+	return nil
+}
+
 // Failed counts the steps that failed.
 func (r *Report) Failed() int {
 	n := 0

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -131,8 +130,5 @@ func finishCheck(opts *checkOptions, pr *render.CheckPrinter, rep check.Report, 
 	if err != nil {
 		return err
 	}
-	if s, failed := rep.FirstFailure(); failed {
-		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
-	}
-	return nil
+	return rep.Err()
 }

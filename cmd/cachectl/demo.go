@@ -124,10 +124,7 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		opts.note("stopping the API and Redis")
 		return nil
 	}
-	if s, failed := rep.FirstFailure(); failed {
-		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
-	}
-	return nil
+	return rep.Err()
 }
 
 // check runs the checklist against the sandbox, its steps printed as they

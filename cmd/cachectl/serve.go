@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/url"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -70,29 +69,11 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 }
 
 // clearArgs are the flags that point `cachectl clear` at the Redis serve
-// uses, without a secret: the URL loses its credentials (the password comes
-// from where serve's came from), and a password file is named, never read.
+// uses, without a secret.
 func clearArgs(o *globalOptions) []string {
-	var args []string
-	if u, err := url.Parse(o.RedisURL); err == nil && o.RedisURL != redisconn.DefaultURL {
-		u.User = nil
-		args = append(args, "--redis", u.String())
-	}
-	if o.Cluster {
-		args = append(args, "--cluster")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"--user", o.User}, {"--password-file", o.PasswordFile}, {"--tls-ca-cert", o.TLSCACert},
-		{"--tls-cert", o.TLSCert}, {"--tls-key", o.TLSKey}, {"--tls-server-name", o.TLSServerName},
-	} {
-		if f.value != "" {
-			args = append(args, f.name, f.value)
-		}
-	}
-	if o.TLSInsecure {
-		args = append(args, "--tls-insecure")
-	}
-	return args
+	cfg := redisconn.Config{URL: o.RedisURL, User: o.User, ForceCluster: o.Cluster, TLS: redisconn.TLS{
+		CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey, ServerName: o.TLSServerName, Insecure: o.TLSInsecure}}
+	return cfg.Args(o.PasswordFile)
 }
 
 // serveLogger writes the access log to stderr: info by default, debug with

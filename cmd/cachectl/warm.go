@@ -76,7 +76,7 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	}
 	rep, err := warm.Round(ctx, opts.round(conn, true))
 	if rep != nil {
-		if perr := printWarm(opts, rep); perr != nil {
+		if perr := render.WarmReport(opts.IO, opts.Format, opts.Quiet, rep); perr != nil {
 			return perr
 		}
 	}
@@ -148,17 +148,4 @@ func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundCo
 	}
 	rc.OnDone = progress.Done
 	return rc
-}
-
-func printWarm(opts *warmOptions, r *warm.RoundReport) error {
-	switch {
-	case opts.Format == output.JSON:
-		if !opts.Quiet {
-			render.WarmObserved(opts.IO, r.Observed)
-		}
-		return output.WriteJSON(opts.IO, r)
-	case opts.Quiet:
-		return nil
-	}
-	return render.Warm(opts.IO, r)
 }

@@ -62,6 +62,21 @@ func Warm(ios *iostreams.IOStreams, r *warm.RoundReport) error {
 	return nil
 }
 
+// WarmReport writes a round's report: JSON (after the observed notes on
+// stderr, unless quiet), else the table, which quiet leaves out.
+func WarmReport(ios *iostreams.IOStreams, fm output.Format, quiet bool, r *warm.RoundReport) error {
+	switch {
+	case fm == output.JSON:
+		if !quiet {
+			WarmObserved(ios, r.Observed)
+		}
+		return output.WriteJSON(ios, r)
+	case quiet:
+		return nil
+	}
+	return Warm(ios, r)
+}
+
 // WarmObserved says on stderr what a user should know of how requests
 // were observed in Redis: a mechanism that fell back, or one that failed.
 // The ordinary case (MONITOR, or the API's own headers) is in the JSON and
