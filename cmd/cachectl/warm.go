@@ -130,22 +130,16 @@ func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn
 func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundConfig {
 	progress := &render.WarmProgress{IO: o.IO, Bar: interactive && o.IO.IsStderrTTY() && !o.Quiet,
 		Verbose: o.Verbose && o.Format != output.JSON}
+	if !o.Quiet {
+		progress.Warned = &o.warned
+	}
 	var rdb redis.UniversalClient
 	if conn != nil {
 		rdb = conn.Client
 	}
 	rc := o.Round(o.API, o.Schema, rdb)
 	rc.Config.OnResult, rc.Config.Observe = progress.Add, o.observing
-	first := true
-	rc.OnPlan = func(p warm.Plan) {
-		if first {
-			if !o.Quiet {
-				render.WarmWarnings(o.IO, p.Warnings, o.warned)
-			}
-			o.warned, first = p.Warnings, false
-		}
-		progress.Plan(p)
-	}
+	rc.OnPlan = progress.Plan
 	rc.OnDone = progress.Done
 	return rc
 }

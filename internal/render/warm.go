@@ -115,6 +115,10 @@ type WarmProgress struct {
 	IO      *iostreams.IOStreams
 	Bar     bool
 	Verbose bool
+	// Warned, when set, holds the plan warnings printed last: the first
+	// plan's are printed unless they are the same (a schedule says them
+	// once), and kept there. Nil prints none.
+	Warned *[]string
 
 	status        *progress.Status
 	total, n, bad int
@@ -125,6 +129,10 @@ type WarmProgress struct {
 func (p *WarmProgress) Plan(pl warm.Plan) {
 	if p.start.IsZero() {
 		p.start = time.Now()
+		if p.Warned != nil {
+			WarmWarnings(p.IO, pl.Warnings, *p.Warned)
+			*p.Warned = pl.Warnings
+		}
 		if p.Bar {
 			// Every result redraws: the last one, n of n, stays until Done.
 			p.status = progress.New(p.IO, 0)
