@@ -88,12 +88,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		if opts.Quiet {
 			return
 		}
-		b := render.ServeBanner{Addr: addr.String(), DB: opts.Store.Path, Redis: cache, Namespace: opts.Schema.Namespace(),
-			NoCache: opts.NoCache, DBLatency: opts.Store.QueryLatency}
-		if opts.AdminToken == "" {
-			b.TokenEnv = envAdminToken
-		}
-		render.ServeListening(opts.IO, b)
+		render.ServeListening(opts.IO, render.ServeBannerOf(opts.RunConfig, addr.String(), cache, envAdminToken))
 	}
 	return catalog.Run(ctx, opts.RunConfig)
 }

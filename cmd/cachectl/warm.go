@@ -114,15 +114,8 @@ func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
 
 // warmOnSchedule runs a round every --every, one line each, until interrupted.
 func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn) error {
-	return warm.Every(ctx, opts.Every, func() warm.RoundConfig { return opts.round(conn, false) },
-		func(n int, rep *warm.RoundReport, err error) {
-			switch {
-			case err != nil:
-				render.WarmRoundLine(opts.IO, time.Now(), n, firstLine(err.Error()))
-			case !opts.Quiet:
-				render.WarmRoundLine(opts.IO, time.Now(), n, rep.Summary())
-			}
-		})
+	next := func() warm.RoundConfig { return opts.round(conn, false) }
+	return warm.Every(ctx, opts.Every, next, render.WarmRounds(opts.IO, opts.Quiet))
 }
 
 // round says what one warm.Round does, with its progress on the streams

@@ -98,6 +98,20 @@ func WarmRoundLine(ios *iostreams.IOStreams, at time.Time, round int, news strin
 	fmt.Fprintf(ios.Out, "%s round %d: %s\n", at.Format(time.RFC3339), round, news)
 }
 
+// WarmRounds is warm.Every's onRound: one line per round, its summary
+// (none with quiet) or the first line of its error.
+func WarmRounds(ios *iostreams.IOStreams, quiet bool) func(n int, rep *warm.RoundReport, err error) {
+	return func(n int, rep *warm.RoundReport, err error) {
+		switch {
+		case err != nil:
+			msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+			WarmRoundLine(ios, time.Now(), n, msg)
+		case !quiet:
+			WarmRoundLine(ios, time.Now(), n, rep.Summary())
+		}
+	}
+}
+
 // WarmWarnings prints a plan's warnings on stderr unless they are the ones
 // printed last: a schedule says them once.
 func WarmWarnings(ios *iostreams.IOStreams, warnings, last []string) {
