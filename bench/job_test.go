@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/internal/option/optiontest"
 )
 
 func validJob() Job {
@@ -36,16 +36,7 @@ func TestJobValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			j := validJob()
 			tc.edit(&j)
-			err := j.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, new(*option.Error)) {
-				t.Fatalf("Validate = %v, want an *option.Error with %q", err, tc.want)
-			}
+			optiontest.Want(t, j.Validate(), tc.want)
 		})
 	}
 }

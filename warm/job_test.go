@@ -1,13 +1,11 @@
 package warm
 
 import (
-	"errors"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/internal/option/optiontest"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -30,16 +28,7 @@ func TestJobValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			j := valid
 			tc.edit(&j)
-			err := j.Validate()
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.As(err, new(*option.Error)) {
-				t.Fatalf("Validate = %v, want an *option.Error with %q", err, tc.want)
-			}
+			optiontest.Want(t, j.Validate(), tc.want)
 		})
 	}
 }
