@@ -45,19 +45,18 @@ func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *c
 // complete checks the flags and fills in what comes from the factory: the
 // admin token from the environment, the schema, the Redis dialer, the logger.
 func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
-	o.Store.SeedProducts = o.SeedProducts
-	if o.SeedProducts == 0 {
-		o.Store.SeedProducts = -1 // the flag's 0 means an empty catalog
-	}
-	if err := option.First(option.InRange("seed-products", o.SeedProducts, 0, catalog.MaxSeedProducts), o.Validate()); err != nil {
+	seed, err := catalog.SeedFlag(o.SeedProducts)
+	if err = option.First(err, o.Validate()); err != nil {
 		return err
 	}
-	o.AdminToken = f.adminToken(tokenFlag, o.AdminToken)
-	schema, err := f.Schema()
-	if err != nil {
+	o.Store.SeedProducts, o.AdminToken = seed, f.adminToken(tokenFlag, o.AdminToken)
+	if o.Schema, err = f.Schema(); err != nil {
 		return err
 	}
-	o.Schema, o.ClearArgs, o.Quiet, o.Logger = schema, clearArgs(&f.opts), f.opts.Quiet, serveLogger(f)
+	// The access log goes to stderr: info by default, debug with -v, errors
+	// only with -q; f.Logger routes go-redis's own messages to slog.
+	f.Logger()
+	o.ClearArgs, o.Quiet, o.Logger = clearArgs(&f.opts), f.opts.Quiet, f.newLogger(slog.LevelInfo)
 	o.Dial = func(ctx context.Context) (redis.UniversalClient, string, error) {
 		cfg, err := f.redisConfig()
 		if err != nil {
@@ -74,13 +73,6 @@ func clearArgs(o *globalOptions) []string {
 	cfg := redisconn.Config{URL: o.RedisURL, User: o.User, ForceCluster: o.Cluster, TLS: redisconn.TLS{
 		CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey, ServerName: o.TLSServerName, Insecure: o.TLSInsecure}}
 	return cfg.Args(o.PasswordFile)
-}
-
-// serveLogger writes the access log to stderr: info by default, debug with
-// -v, errors only with -q.
-func serveLogger(f *factory) *slog.Logger {
-	f.Logger() // routes go-redis's own messages to slog
-	return f.newLogger(slog.LevelInfo)
 }
 
 func runServe(ctx context.Context, opts *serveOptions) error {
