@@ -1,12 +1,14 @@
 package warm
 
 import (
+	"context"
 	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/internal/option"
+	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -19,8 +21,9 @@ type Job struct {
 	Every time.Duration
 	// Deep also warms the products the built-in plan saw (RoundConfig.Deep).
 	Deep bool
-	// Verify reads Redis before and after the round.
-	Verify bool
+	// Verify reads Redis before and after the round; VerifyForced makes an
+	// unreachable Redis an error rather than a reason to skip it.
+	Verify, VerifyForced bool
 	// MinCoverage is the share (0-1) of the planned URLs whose key must be
 	// in Redis with a TTL (RoundReport.CoverageAtLeast).
 	MinCoverage float64
@@ -55,4 +58,22 @@ func (j Job) Round(api *url.URL, schema keyspace.Schema, rdb redis.UniversalClie
 		cfg.MaxFailures = 1
 	}
 	return RoundConfig{Config: cfg, API: api, Schema: schema, Redis: rdb, Plan: j.Planner(api), Deep: j.Deep}
+}
+
+// VerifyConn opens the Redis that Verify reads, with open: nil without
+// Verify. When open fails and VerifyForced is not set, the round goes
+// unverified: the connection is nil and skipped says why. The context
+// ending is an error.
+func (j Job) VerifyConn(ctx context.Context, open func(context.Context) (*redisconn.Conn, error)) (conn *redisconn.Conn, skipped, err error) {
+	if !j.Verify {
+		return nil, nil, nil
+	}
+	conn, err = open(ctx)
+	switch {
+	case err == nil:
+		return conn, nil, nil
+	case j.VerifyForced || ctx.Err() != nil:
+		return nil, nil, err
+	}
+	return nil, err, nil
 }

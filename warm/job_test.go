@@ -1,11 +1,14 @@
 package warm
 
 import (
+	"context"
+	"errors"
 	"net/url"
 	"testing"
 	"time"
 
 	"github.com/cachectl/cachectl/internal/option/optiontest"
+	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -44,5 +47,31 @@ func TestJobRound(t *testing.T) {
 	j.FailFast, j.URLs, j.Deep = true, "urls.txt", false
 	if rc := j.Round(api, schema, nil); rc.Config.MaxFailures != 1 || rc.Plan == nil {
 		t.Errorf("Round with --fail-fast and --urls: MaxFailures %d, plan set %v; want 1 and a plan", rc.Config.MaxFailures, rc.Plan != nil)
+	}
+}
+
+func TestJobVerifyConn(t *testing.T) {
+	ctx := context.Background()
+	down := errors.New("connection refused")
+	up := &redisconn.Conn{Addr: "redis://h:6379/0"}
+	open := func(c *redisconn.Conn, err error) func(context.Context) (*redisconn.Conn, error) {
+		return func(context.Context) (*redisconn.Conn, error) { return c, err }
+	}
+	if conn, skipped, err := (Job{}).VerifyConn(ctx, open(nil, down)); conn != nil || skipped != nil || err != nil {
+		t.Errorf("without Verify: %v, %v, %v; want nothing opened", conn, skipped, err)
+	}
+	if conn, _, err := (Job{Verify: true}).VerifyConn(ctx, open(up, nil)); conn != up || err != nil {
+		t.Errorf("reachable: %v, %v; want the connection", conn, err)
+	}
+	if conn, skipped, err := (Job{Verify: true}).VerifyConn(ctx, open(nil, down)); conn != nil || skipped != down || err != nil {
+		t.Errorf("unreachable: %v, %v, %v; want verification skipped for the error", conn, skipped, err)
+	}
+	if _, skipped, err := (Job{Verify: true, VerifyForced: true}).VerifyConn(ctx, open(nil, down)); skipped != nil || err != down {
+		t.Errorf("unreachable, forced: %v, %v; want the error", skipped, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, skipped, err := (Job{Verify: true}).VerifyConn(cancelled, open(nil, context.Canceled)); skipped != nil || err == nil {
+		t.Errorf("interrupted: %v, %v; want the error", skipped, err)
 	}
 }

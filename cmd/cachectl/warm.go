@@ -21,8 +21,7 @@ type warmOptions struct {
 	Verbose bool
 
 	warm.Job
-	VerifyForced bool // --verify given explicitly: an unreachable Redis is then an error
-	Observe      bool
+	Observe bool
 
 	observing *warm.Observing
 
@@ -62,9 +61,12 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 }
 
 func runWarm(ctx context.Context, opts *warmOptions) error {
-	conn, err := opts.verifyConn(ctx)
+	conn, skipped, err := opts.VerifyConn(ctx, opts.Redis)
 	if err != nil {
 		return err
+	}
+	if skipped != nil && !opts.Quiet {
+		opts.IO.Notef("not verifying in Redis: %s", firstLine(skipped.Error()))
 	}
 	if conn != nil && opts.Observe {
 		if opts.observing, err = warm.NewObservingOf(ctx, conn.Client, opts.Schema); err != nil {
@@ -91,25 +93,6 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 		return errFailed
 	}
 	return rep.CoverageAtLeast(opts.MinCoverage)
-}
-
-// verifyConn opens Redis for --verify; nil when not verifying, or when Redis
-// is unreachable and --verify was not given explicitly.
-func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
-	if !o.Verify {
-		return nil, nil
-	}
-	conn, err := o.Redis(ctx)
-	switch {
-	case err == nil:
-		return conn, nil
-	case o.VerifyForced || ctx.Err() != nil:
-		return nil, err
-	}
-	if !o.Quiet {
-		o.IO.Notef("not verifying in Redis: %s", firstLine(err.Error()))
-	}
-	return nil, nil
 }
 
 // warmOnSchedule runs a round every --every, one line each, until interrupted.
