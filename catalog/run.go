@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,13 +26,23 @@ type RunConfig struct {
 	OnListen func(addr net.Addr, redis string)
 }
 
+// SeedFlag is StoreConfig.SeedProducts for serve's --seed-products, whose 0
+// means an empty catalog; a value outside 0..MaxSeedProducts is refused.
+func SeedFlag(n int) (int, error) {
+	if err := option.InRange("seed-products", n, 0, MaxSeedProducts); err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
 // Validate refuses a listen address that is not HOST:PORT, a negative
 // simulated latency and timeouts that are not positive, naming serve's flags.
 func (rc RunConfig) Validate() error {
-	if _, port, err := net.SplitHostPort(rc.Listen); err != nil {
-		return option.Errorf("--listen %q: want HOST:PORT: %v", rc.Listen, err)
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		return option.Errorf("--listen %q: the port must be a number from 0 to 65535", rc.Listen)
+	if err := option.HostPort("listen", rc.Listen); err != nil {
+		return err
 	}
 	if rc.Store.QueryLatency < 0 || rc.HitLatency < 0 || rc.RedisTimeout <= 0 {
 		return option.Errorf("--db-latency and --hit-latency must be 0 or more and --cache-timeout positive")

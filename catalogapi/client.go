@@ -58,6 +58,9 @@ func (c *Client) Timeout() time.Duration { return c.timeout }
 // Base is the API's URL, without credentials.
 func (c *Client) Base() *url.URL { return c.base }
 
+// Header is what WithHeader set (a copy).
+func (c *Client) Header() http.Header { return c.header.Clone() }
+
 // HTTP is the *http.Client requests go through.
 func (c *Client) HTTP() *http.Client { return c.http }
 

@@ -2,6 +2,8 @@ package catalogapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +33,25 @@ func (c *Client) Admin(token, scheme string) *Admin {
 		a.auto, a.scheme = true, SchemeBearer
 	}
 	return a
+}
+
+// ErrScheme is a scheme ParseScheme does not know.
+var ErrScheme = errors.New("want auto, bearer, token or basic")
+
+// ParseScheme reads a scheme's name, in any case: bearer, token, basic, or
+// auto, which is "" (follow the API's 401).
+func ParseScheme(name string) (string, error) {
+	switch strings.ToLower(name) {
+	case "auto":
+		return "", nil
+	case "bearer":
+		return SchemeBearer, nil
+	case "token":
+		return SchemeToken, nil
+	case "basic":
+		return SchemeBasic, nil
+	}
+	return "", fmt.Errorf("%q: %w", name, ErrScheme)
 }
 
 // Scheme is the scheme the writes use now.

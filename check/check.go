@@ -53,7 +53,9 @@ type Config struct {
 	// Confirm asks before the clear deletes total keys (counts per target of
 	// Groups); false ends the checklist with ErrClearRefused. Nil: no question.
 	Confirm func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error)
-	// Warm runs the built-in warm plan once, verified in Redis.
+	// Warm runs the built-in warm plan once, verified in Redis; nil runs
+	// it through API (its client, timeout and headers), WarmConcurrency
+	// requests in flight, WarmRetries retries.
 	Warm func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error)
 }
 
@@ -83,6 +85,14 @@ func (r *Report) FirstFailure() (Step, bool) {
 		}
 	}
 	return Step{}, false
+}
+
+// Err names the first step that failed; nil when none did.
+func (r *Report) Err() error {
+	if s, failed := r.FirstFailure(); failed {
+		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
+	}
+	return nil
 }
 
 // Failed counts the steps that failed.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cachectl/cachectl/bench"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/inspect"
@@ -117,8 +119,26 @@ func (c *checker) confirmClear(ctx context.Context, sel keyspace.Selection) erro
 	return nil
 }
 
+// Settings of the warm step's round when Config.Warm is nil.
+const (
+	WarmConcurrency = 8
+	WarmRetries     = 2
+)
+
+// warmRound is the warm step's round: the built-in plan through the API
+// client (its timeout and headers), verified in rdb.
+func (c *checker) warmRound(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
+	if c.cfg.Warm != nil {
+		return c.cfg.Warm(ctx, rdb)
+	}
+	api := c.cfg.API
+	cfg := warm.Config{Client: api.HTTP(), Concurrency: WarmConcurrency, Retries: WarmRetries,
+		RequestTimeout: api.Timeout(), Header: api.Header()}
+	return warm.Round(ctx, warm.RoundConfig{Config: cfg, API: api.Base(), Schema: c.cfg.Schema, Redis: rdb})
+}
+
 func (c *checker) warm(ctx context.Context) (result, error) {
-	rep, err := c.cfg.Warm(ctx, c.conn.Client)
+	rep, err := c.warmRound(ctx, c.conn.Client)
 	if err != nil {
 		return result{}, err
 	}

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/catalogapi"
@@ -20,22 +18,17 @@ import (
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/keyspace"
-	"github.com/cachectl/cachectl/warm"
 )
 
 type checkOptions struct {
 	common
 	apiTarget
 
-	RedisAddr  string // redacted, for the report when Redis cannot be reached
-	AdminToken string
-	// AdminAuthScheme is how the token is sent: "Bearer", "Token", or ""
-	// to follow the scheme the API's 401 names (WWW-Authenticate). "Basic"
-	// writes with the credentials of --api instead of a token.
-	AdminAuthScheme string
-	SkipClear       bool
-	Yes             bool // clear without asking (demo passes it for its own Redis)
-	RequestTimeout  time.Duration
+	// Check holds what the flags say (the admin token and its scheme,
+	// --skip-clear, the redacted Redis address); checkRun adds the rest.
+	Check          check.Config
+	Yes            bool // clear without asking
+	RequestTimeout time.Duration
 }
 
 func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
@@ -46,9 +39,9 @@ func newCheckCmd(f *factory, runF func(context.Context, *checkOptions) error) *c
 			return opts.complete(f, cmd, scheme)
 		}, runF, runCheck)
 	fl := cmd.Flags()
-	fl.StringVar(&opts.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
+	fl.StringVar(&opts.Check.AdminToken, "admin-token", "", "API token for the invalidation probe (unsafe on the command line: prefer "+envAdminToken+")")
 	fl.StringVar(&scheme, "admin-auth-scheme", "auto", "how the write probe authenticates: bearer or token (the admin token as Authorization: Bearer or Token, DRF's TokenAuthentication), basic (the credentials in --api, DRF's BasicAuthentication), or auto: the token in the scheme the API's 401 names")
-	fl.BoolVar(&opts.SkipClear, "skip-clear", false, "do not clear the schema's groups first (shared environments)")
+	fl.BoolVar(&opts.Check.SkipClear, "skip-clear", false, "do not clear the schema's groups first (shared environments)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "clear the schema's groups without asking (needed without a terminal, unless --skip-clear)")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 10*time.Second, "timeout of each API request")
 	return cmd
@@ -63,28 +56,21 @@ func (opts *checkOptions) complete(f *factory, cmd *cobra.Command, scheme string
 	if opts.RequestTimeout <= 0 {
 		return usageErrorf("--request-timeout must be positive")
 	}
-	opts.AdminToken = f.adminToken(cmd.Flags().Changed("admin-token"), opts.AdminToken)
-	opts.RedisAddr = redisconn.Redact(f.opts.RedisURL)
-	switch strings.ToLower(scheme) {
-	case "auto":
-		opts.AdminAuthScheme = ""
-	case "bearer":
-		opts.AdminAuthScheme = catalogapi.SchemeBearer
-	case "token":
-		opts.AdminAuthScheme = catalogapi.SchemeToken
-	case "basic":
-		if u, err := url.Parse(f.opts.API); err != nil || u.User == nil {
-			return usageErrorf("--admin-auth-scheme basic writes with the credentials of --api: give them there (%s=http://USER:PASSWORD@host)", envAPI)
-		}
-		opts.AdminAuthScheme = catalogapi.SchemeBasic
-	default:
-		return usageErrorf("--admin-auth-scheme %q: want auto, bearer, token or basic", scheme)
+	c := &opts.Check
+	c.AdminToken = f.adminToken(cmd.Flags().Changed("admin-token"), c.AdminToken)
+	c.RedisAddr = redisconn.Redact(f.opts.RedisURL)
+	var err error
+	if c.AdminAuthScheme, err = catalogapi.ParseScheme(scheme); err != nil {
+		return usageErrorf("--admin-auth-scheme %w", err)
+	}
+	if u, err := url.Parse(f.opts.API); c.AdminAuthScheme == catalogapi.SchemeBasic && (err != nil || u.User == nil) {
+		return usageErrorf("--admin-auth-scheme basic writes with the credentials of --api: give them there (%s=http://USER:PASSWORD@host)", envAPI)
 	}
 	return nil
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	if !opts.SkipClear && !opts.Yes && !opts.IO.CanPrompt() && opts.ReadOnlyBy == "" {
+	if !opts.Check.SkipClear && !opts.Yes && !opts.IO.CanPrompt() && opts.ReadOnlyBy == "" {
 		return checkRefusal(opts)
 	}
 	pr := newCheckPrinter(opts)
@@ -96,7 +82,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 // unless told to.
 func checkRefusal(opts *checkOptions) error {
 	return hinted(usageErrorf("refusing to clear the groups %s under %q in %s without confirmation: no terminal to ask on",
-		strings.Join(opts.Schema.Selection().Names(), ", "), opts.Schema.Namespace(), opts.RedisAddr),
+		strings.Join(opts.Schema.Selection().Names(), ", "), opts.Schema.Namespace(), opts.Check.RedisAddr),
 		"add --yes to clear them, or --skip-clear on a shared environment to keep them")
 }
 
@@ -104,17 +90,11 @@ func checkRefusal(opts *checkOptions) error {
 // error means it could not go on (Redis or the API unreachable,
 // interrupted, the clear refused); the report then holds the steps done so far.
 func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) (check.Report, error) {
-	groups := opts.Schema.Selection()
-	api := catalogapi.New(opts.API, opts.Client).WithTimeout(opts.RequestTimeout).
-		WithHeader(http.Header{"User-Agent": {"cachectl/" + build.Get().Version}})
-	cfg := check.Config{
-		Redis: opts.Redis, Schema: opts.Schema, Groups: groups, API: api, RedisAddr: opts.RedisAddr,
-		AdminToken: opts.AdminToken, AdminAuthScheme: opts.AdminAuthScheme, SkipClear: opts.SkipClear, ReadOnly: opts.ReadOnlyBy,
-		Cleared: func(res keyspace.Result, err error) { opts.record(ctx, audit.OfClear("check", res, err)) },
-		Warm: func(ctx context.Context, rdb redis.UniversalClient) (*warm.RoundReport, error) {
-			return checkWarm(ctx, opts, rdb)
-		},
-	}
+	groups, cfg := opts.Schema.Selection(), opts.Check
+	cfg.Redis, cfg.Schema, cfg.Groups, cfg.ReadOnly = opts.Redis, opts.Schema, groups, opts.ReadOnlyBy
+	cfg.API = catalogapi.New(opts.API, opts.Client).WithTimeout(opts.RequestTimeout).
+		WithHeader(http.Header{"User-Agent": {build.UserAgent()}})
+	cfg.Cleared = func(res keyspace.Result, err error) { opts.record(ctx, audit.OfClear("check", res, err)) }
 	if !opts.Yes {
 		cfg.Confirm = func(ctx context.Context, conn *redisconn.Conn, counts []int64, total int64) (bool, error) {
 			return render.AskClear(ctx, opts.IO, opts.Schema, conn, groups, counts, total)
@@ -127,12 +107,6 @@ func checkRun(ctx context.Context, opts *checkOptions, onStep func(check.Step)) 
 	return rep, err
 }
 
-// checkWarm is check's warm step: one round of the built-in plan, verified.
-func checkWarm(ctx context.Context, opts *checkOptions, rdb redis.UniversalClient) (*warm.RoundReport, error) {
-	wo := &warmOptions{apiTarget: apiTarget{Client: opts.Client}, Concurrency: 8, Retries: 2, RequestTimeout: opts.RequestTimeout}
-	return warm.Round(ctx, warm.RoundConfig{Config: wo.config(), API: opts.API, Schema: opts.Schema, Redis: rdb})
-}
-
 // newCheckPrinter prints the steps as they end, unless JSON or -q.
 func newCheckPrinter(opts *checkOptions) *render.CheckPrinter {
 	return render.NewCheckPrinter(opts.IO, opts.Format != output.JSON && !opts.Quiet)
@@ -140,18 +114,11 @@ func newCheckPrinter(opts *checkOptions) *render.CheckPrinter {
 
 // finishCheck prints the end of the checklist and maps the outcome to an error.
 func finishCheck(opts *checkOptions, pr *render.CheckPrinter, rep check.Report, err error) error {
-	if opts.Format == output.JSON {
-		if jerr := output.WriteJSON(opts.IO, rep); jerr != nil {
-			return jerr
-		}
-	} else {
-		pr.Summary(rep)
+	if perr := pr.End(opts.Format == output.JSON, rep); perr != nil {
+		return perr
 	}
 	if err != nil {
 		return err
 	}
-	if s, failed := rep.FirstFailure(); failed {
-		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
-	}
-	return nil
+	return rep.Err()
 }

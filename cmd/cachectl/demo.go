@@ -14,59 +14,53 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/check"
+	"github.com/cachectl/cachectl/internal/build"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/internal/sandbox"
-	"github.com/cachectl/cachectl/keyspace"
 )
 
 type demoOptions struct {
-	IO      *iostreams.IOStreams
-	Schema  keyspace.Schema
-	Quiet   bool
-	Verbose bool
-	Timeout time.Duration
+	IO    *iostreams.IOStreams
+	Quiet bool
 	// RedisConfig is the connection of --redis; RedisExplicit says whether
 	// --redis was given on the command line (only then is it used, and cleared).
 	RedisConfig   func() (redisconn.Config, error)
 	RedisExplicit bool
 
-	Keep         bool
-	SeedProducts int
-	Requests     int
-	ColdSamples  int
-	Concurrency  int
+	Keep    bool
+	Sandbox sandbox.Options // its Redis is chosen when it starts
+	Bench   bench.Config    // its client and Redis are the sandbox's
 }
 
 func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
-	opts := &demoOptions{IO: f.IO}
+	opts := &demoOptions{IO: f.IO, Bench: bench.Config{Timeout: demoRequestTimeout}}
 	cmd := newPlainCommand(f, "demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
 		if _, err := f.format(output.Table); err != nil {
 			return err
 		}
-		if err := option.First(
-			option.InRange("seed-products", opts.SeedProducts, 2, catalog.MaxSeedProducts),
-			option.InRange("requests", opts.Requests, 1, bench.MaxRequests),
-			option.InRange("cold-samples", opts.ColdSamples, 1, bench.MaxColdSamples),
-			option.InRange("concurrency", opts.Concurrency, 1, bench.MaxConcurrency),
-		); err != nil {
+		if err := option.First(option.InRange("seed-products", opts.Sandbox.SeedProducts, 2, catalog.MaxSeedProducts), opts.Bench.Validate()); err != nil {
 			return err
 		}
 		var err error
-		opts.Schema, err = f.Schema()
-		opts.Quiet, opts.Verbose, opts.Timeout = f.opts.Quiet, f.opts.Verbose, f.opts.Timeout
+		opts.Sandbox.Schema, err = f.Schema()
+		opts.Bench.Schema, opts.Sandbox.Timeout, opts.Quiet = opts.Sandbox.Schema, f.opts.Timeout, f.opts.Quiet
+		opts.Sandbox.Logger = slog.New(slog.DiscardHandler)
+		if f.opts.Verbose {
+			opts.Sandbox.Logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		}
 		opts.RedisConfig, opts.RedisExplicit = f.redisConfig, f.redisFlagSet
 		return err
 	}, runF, runDemo)
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Keep, "keep", false, "keep Redis and the API running until Ctrl-C")
-	fl.IntVar(&opts.SeedProducts, "seed-products", 200, "products in the demo catalog")
-	fl.IntVarP(&opts.Requests, "requests", "n", 200, "warm requests per endpoint in the bench")
-	fl.IntVar(&opts.ColdSamples, "cold-samples", 3, "cold samples per endpoint in the bench")
-	fl.IntVarP(&opts.Concurrency, "concurrency", "c", 4, "warm requests in flight in the bench")
+	fl.IntVar(&opts.Sandbox.SeedProducts, "seed-products", 200, "products in the demo catalog")
+	fl.IntVarP(&opts.Bench.Requests, "requests", "n", 200, "warm requests per endpoint in the bench")
+	fl.IntVar(&opts.Bench.ColdSamples, "cold-samples", 3, "cold samples per endpoint in the bench")
+	fl.IntVarP(&opts.Bench.Concurrency, "concurrency", "c", 4, "warm requests in flight in the bench")
 	return cmd
 }
 
@@ -88,24 +82,21 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		return err
 	}
 	defer sec.Remove()
-	world := render.DemoWorld{Sandbox: sb, Schema: opts.Schema, SeedProducts: opts.SeedProducts,
+	world := render.DemoWorld{Sandbox: sb, Schema: opts.Sandbox.Schema, SeedProducts: opts.Sandbox.SeedProducts,
 		PasswordFile: sec.PasswordFile, TokenFile: sec.TokenFile}
 	render.DemoStarted(out, world)
 
-	api := sb.API.URL
-	client, _ := catalogapi.NewClient(api)
+	client, _ := catalogapi.NewClient(sb.API.URL)
 	render.DemoSection(out, "check")
 	rep, err := opts.check(ctx, sb, client)
 	if err != nil {
 		return err
 	}
 
-	render.DemoSection(out, fmt.Sprintf("bench (%d cold samples, %d warm requests at concurrency %d per endpoint)", opts.ColdSamples, opts.Requests, opts.Concurrency))
-	suite := bench.Suite{API: api, Config: bench.Config{
-		Client: client, Redis: sb.Redis.Client, Schema: opts.Schema,
-		ColdSamples: opts.ColdSamples, Requests: opts.Requests, Concurrency: opts.Concurrency, Timeout: demoRequestTimeout,
-	}}
-	brep, err := suite.Run(ctx)
+	b := opts.Bench
+	render.DemoSection(out, fmt.Sprintf("bench (%d cold samples, %d warm requests at concurrency %d per endpoint)", b.ColdSamples, b.Requests, b.Concurrency))
+	b.Client, b.Redis = client, sb.Redis.Client
+	brep, err := bench.Suite{API: sb.API.URL, Config: b}.Run(ctx)
 	if err != nil {
 		return err
 	}
@@ -120,37 +111,25 @@ func runDemo(ctx context.Context, opts *demoOptions) error {
 		render.DemoSection(out, "running until Ctrl-C")
 		<-ctx.Done()
 		// Stopping is the point of Ctrl-C here: exit 0 once everything is down.
-		opts.note("stopping the API and Redis")
+		if !opts.Quiet {
+			fmt.Fprintln(opts.IO.ErrOut, "stopping the API and Redis")
+		}
 		return nil
 	}
-	if s, failed := rep.FirstFailure(); failed {
-		return fmt.Errorf("check failed at step %s: %s", s.Name, s.Detail)
-	}
-	return nil
+	return rep.Err()
 }
 
-// check runs check against the sandbox, its steps printed as they end.
+// check runs the checklist against the sandbox, its steps printed as they
+// end. Its own Redis, or one given with --redis to be cleared: no question.
 func (o *demoOptions) check(ctx context.Context, sb *sandbox.Sandbox, client *http.Client) (check.Report, error) {
-	copts := &checkOptions{
-		common: common{
-			IO: o.IO, Format: output.Table, Quiet: o.Quiet,
-			Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
-		},
-		apiTarget:  apiTarget{Schema: o.Schema, Client: client, API: sb.API.URL},
-		AdminToken: sb.API.AdminToken, RequestTimeout: demoRequestTimeout,
-		// Its own Redis, or one given with --redis to be cleared: no question.
-		Yes: true,
-	}
-	pr := newCheckPrinter(copts)
-	rep, err := checkRun(ctx, copts, pr.Step)
+	api := catalogapi.New(sb.API.URL, client).WithTimeout(demoRequestTimeout).
+		WithHeader(http.Header{"User-Agent": {build.UserAgent()}})
+	cfg := check.Config{Redis: func(context.Context) (*redisconn.Conn, error) { return sb.Redis, nil },
+		Schema: o.Sandbox.Schema, Groups: o.Sandbox.Schema.Selection(), API: api, AdminToken: sb.API.AdminToken}
+	pr := render.NewCheckPrinter(o.IO, !o.Quiet)
+	rep, err := check.Run(ctx, cfg, pr.Step)
 	pr.Summary(rep)
 	return rep, err
-}
-
-func (o *demoOptions) note(msg string) {
-	if !o.Quiet {
-		fmt.Fprintln(o.IO.ErrOut, msg)
-	}
 }
 
 // start starts the sandbox: --redis when given and reachable, else a private
@@ -160,22 +139,16 @@ func (o *demoOptions) start(ctx context.Context) (*sandbox.Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	so := sandbox.Options{Timeout: o.Timeout, RedisLogger: cfg.Logger, SeedProducts: o.SeedProducts, Schema: o.Schema,
-		Logger: slog.New(slog.DiscardHandler)}
+	so := o.Sandbox
+	so.RedisLogger = cfg.Logger
 	if o.RedisExplicit {
 		so.Redis = &cfg
 	}
-	if o.Verbose {
-		so.Logger = slog.New(slog.NewTextHandler(o.IO.ErrOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
 	sb, err := sandbox.Start(ctx, so)
-	if err != nil {
-		return nil, err
-	}
-	if !o.Quiet {
+	if err == nil && !o.Quiet {
 		for _, n := range sb.Notes {
 			o.IO.Notef("%s", n)
 		}
 	}
-	return sb, nil
+	return sb, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/url"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
@@ -46,19 +45,18 @@ func newServeCmd(f *factory, runF func(context.Context, *serveOptions) error) *c
 // complete checks the flags and fills in what comes from the factory: the
 // admin token from the environment, the schema, the Redis dialer, the logger.
 func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
-	o.Store.SeedProducts = o.SeedProducts
-	if o.SeedProducts == 0 {
-		o.Store.SeedProducts = -1 // the flag's 0 means an empty catalog
-	}
-	if err := option.First(option.InRange("seed-products", o.SeedProducts, 0, catalog.MaxSeedProducts), o.Validate()); err != nil {
+	seed, err := catalog.SeedFlag(o.SeedProducts)
+	if err = option.First(err, o.Validate()); err != nil {
 		return err
 	}
-	o.AdminToken = f.adminToken(tokenFlag, o.AdminToken)
-	schema, err := f.Schema()
-	if err != nil {
+	o.Store.SeedProducts, o.AdminToken = seed, f.adminToken(tokenFlag, o.AdminToken)
+	if o.Schema, err = f.Schema(); err != nil {
 		return err
 	}
-	o.Schema, o.ClearArgs, o.Quiet, o.Logger = schema, clearArgs(&f.opts), f.opts.Quiet, serveLogger(f)
+	// The access log goes to stderr: info by default, debug with -v, errors
+	// only with -q; f.Logger routes go-redis's own messages to slog.
+	f.Logger()
+	o.ClearArgs, o.Quiet, o.Logger = clearArgs(&f.opts), f.opts.Quiet, f.newLogger(slog.LevelInfo)
 	o.Dial = func(ctx context.Context) (redis.UniversalClient, string, error) {
 		cfg, err := f.redisConfig()
 		if err != nil {
@@ -70,36 +68,11 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 }
 
 // clearArgs are the flags that point `cachectl clear` at the Redis serve
-// uses, without a secret: the URL loses its credentials (the password comes
-// from where serve's came from), and a password file is named, never read.
+// uses, without a secret.
 func clearArgs(o *globalOptions) []string {
-	var args []string
-	if u, err := url.Parse(o.RedisURL); err == nil && o.RedisURL != redisconn.DefaultURL {
-		u.User = nil
-		args = append(args, "--redis", u.String())
-	}
-	if o.Cluster {
-		args = append(args, "--cluster")
-	}
-	for _, f := range []struct{ name, value string }{
-		{"--user", o.User}, {"--password-file", o.PasswordFile}, {"--tls-ca-cert", o.TLSCACert},
-		{"--tls-cert", o.TLSCert}, {"--tls-key", o.TLSKey}, {"--tls-server-name", o.TLSServerName},
-	} {
-		if f.value != "" {
-			args = append(args, f.name, f.value)
-		}
-	}
-	if o.TLSInsecure {
-		args = append(args, "--tls-insecure")
-	}
-	return args
-}
-
-// serveLogger writes the access log to stderr: info by default, debug with
-// -v, errors only with -q.
-func serveLogger(f *factory) *slog.Logger {
-	f.Logger() // routes go-redis's own messages to slog
-	return f.newLogger(slog.LevelInfo)
+	cfg := redisconn.Config{URL: o.RedisURL, User: o.User, ForceCluster: o.Cluster, TLS: redisconn.TLS{
+		CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey, ServerName: o.TLSServerName, Insecure: o.TLSInsecure}}
+	return cfg.Args(o.PasswordFile)
 }
 
 func runServe(ctx context.Context, opts *serveOptions) error {
@@ -107,12 +80,7 @@ func runServe(ctx context.Context, opts *serveOptions) error {
 		if opts.Quiet {
 			return
 		}
-		b := render.ServeBanner{Addr: addr.String(), DB: opts.Store.Path, Redis: cache, Namespace: opts.Schema.Namespace(),
-			NoCache: opts.NoCache, DBLatency: opts.Store.QueryLatency}
-		if opts.AdminToken == "" {
-			b.TokenEnv = envAdminToken
-		}
-		render.ServeListening(opts.IO, b)
+		render.ServeListening(opts.IO, render.ServeBannerOf(opts.RunConfig, addr.String(), cache, envAdminToken))
 	}
 	return catalog.Run(ctx, opts.RunConfig)
 }

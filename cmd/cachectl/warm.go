@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/cachectl/cachectl/internal/build"
-	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
@@ -20,19 +20,8 @@ type warmOptions struct {
 	apiTarget
 	Verbose bool
 
-	warm.Source
-	Concurrency    int
-	QPS            float64
-	Retries        int
-	RequestTimeout time.Duration
-	MaxFailures    int
-	FailFast       bool
-	Verify         bool
-	VerifyForced   bool // --verify given explicitly: an unreachable Redis is then an error
-	Every          time.Duration
-	Deep           bool
-	Observe        bool
-	MinCoverage    float64
+	warm.Job
+	Observe bool
 
 	observing *warm.Observing
 
@@ -47,7 +36,9 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 			return err
 		}
 		opts.VerifyForced = cmd.Flags().Changed("verify") && opts.Verify
-		return opts.validate()
+		opts.In, opts.Job.Client = opts.IO.In, opts.Client
+		opts.Header = http.Header{"User-Agent": {build.UserAgent()}}
+		return opts.Validate()
 	}, runF, runWarm)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URLs, "urls", "", "warm the URLs or paths in FILE, one per line (- for stdin)")
@@ -69,43 +60,13 @@ func newWarmCmd(f *factory, runF func(context.Context, *warmOptions) error) *cob
 	return cmd
 }
 
-func (o *warmOptions) validate() error {
-	o.In = o.IO.In
-	err := option.First(o.Source.Validate(), o.config().Validate())
-	switch {
-	case err != nil:
-		return err
-	case o.Every < 0:
-		return usageErrorf("--every must be positive")
-	case o.Deep && !o.Builtin():
-		return usageErrorf("--deep goes with the built-in plan, not --urls, --sitemap or --plan")
-	case o.MinCoverage < 0 || o.MinCoverage > 1:
-		return usageErrorf("--min-coverage must be between 0 and 1")
-	case o.MinCoverage > 0 && !o.Verify:
-		return usageErrorf("--min-coverage needs --verify: coverage is read in Redis")
-	}
-	if o.FailFast {
-		o.MaxFailures = 1
-	}
-	return nil
-}
-
-func (o *warmOptions) config() warm.Config {
-	return warm.Config{
-		Client:         o.Client,
-		Concurrency:    o.Concurrency,
-		QPS:            o.QPS,
-		Retries:        o.Retries,
-		RequestTimeout: o.RequestTimeout,
-		MaxFailures:    o.MaxFailures,
-		Header:         http.Header{"User-Agent": {"cachectl/" + build.Get().Version}},
-	}
-}
-
 func runWarm(ctx context.Context, opts *warmOptions) error {
-	conn, err := opts.verifyConn(ctx)
+	conn, skipped, err := opts.VerifyConn(ctx, opts.Redis)
 	if err != nil {
 		return err
+	}
+	if skipped != nil && !opts.Quiet {
+		opts.IO.Notef("not verifying in Redis: %s", firstLine(skipped.Error()))
 	}
 	if conn != nil && opts.Observe {
 		if opts.observing, err = warm.NewObservingOf(ctx, conn.Client, opts.Schema); err != nil {
@@ -117,7 +78,7 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	}
 	rep, err := warm.Round(ctx, opts.round(conn, true))
 	if rep != nil {
-		if perr := printWarm(opts, rep); perr != nil {
+		if perr := render.WarmReport(opts.IO, opts.Format, opts.Quiet, rep); perr != nil {
 			return perr
 		}
 	}
@@ -134,36 +95,10 @@ func runWarm(ctx context.Context, opts *warmOptions) error {
 	return rep.CoverageAtLeast(opts.MinCoverage)
 }
 
-// verifyConn opens Redis for --verify; nil when not verifying, or when Redis
-// is unreachable and --verify was not given explicitly.
-func (o *warmOptions) verifyConn(ctx context.Context) (*redisconn.Conn, error) {
-	if !o.Verify {
-		return nil, nil
-	}
-	conn, err := o.Redis(ctx)
-	switch {
-	case err == nil:
-		return conn, nil
-	case o.VerifyForced || ctx.Err() != nil:
-		return nil, err
-	}
-	if !o.Quiet {
-		o.IO.Notef("not verifying in Redis: %s", firstLine(err.Error()))
-	}
-	return nil, nil
-}
-
 // warmOnSchedule runs a round every --every, one line each, until interrupted.
 func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn) error {
-	return warm.Every(ctx, opts.Every, func() warm.RoundConfig { return opts.round(conn, false) },
-		func(n int, rep *warm.RoundReport, err error) {
-			switch {
-			case err != nil:
-				render.WarmRoundLine(opts.IO, time.Now(), n, firstLine(err.Error()))
-			case !opts.Quiet:
-				render.WarmRoundLine(opts.IO, time.Now(), n, rep.Summary())
-			}
-		})
+	next := func() warm.RoundConfig { return opts.round(conn, false) }
+	return warm.Every(ctx, opts.Every, next, render.WarmRounds(opts.IO, opts.Quiet))
 }
 
 // round says what one warm.Round does, with its progress on the streams
@@ -171,35 +106,16 @@ func warmOnSchedule(ctx context.Context, opts *warmOptions, conn *redisconn.Conn
 func (o *warmOptions) round(conn *redisconn.Conn, interactive bool) warm.RoundConfig {
 	progress := &render.WarmProgress{IO: o.IO, Bar: interactive && o.IO.IsStderrTTY() && !o.Quiet,
 		Verbose: o.Verbose && o.Format != output.JSON}
-	cfg := o.config()
-	cfg.OnResult, cfg.Observe = progress.Add, o.observing
-	rc := warm.RoundConfig{Config: cfg, API: o.API, Schema: o.Schema, Plan: o.Planner(o.API), Deep: o.Deep}
+	if !o.Quiet {
+		progress.Warned = &o.warned
+	}
+	var rdb redis.UniversalClient
 	if conn != nil {
-		rc.Redis = conn.Client
+		rdb = conn.Client
 	}
-	first := true
-	rc.OnPlan = func(p warm.Plan) {
-		if first {
-			if !o.Quiet {
-				render.WarmWarnings(o.IO, p.Warnings, o.warned)
-			}
-			o.warned, first = p.Warnings, false
-		}
-		progress.Plan(p)
-	}
+	rc := o.Round(o.API, o.Schema, rdb)
+	rc.Config.OnResult, rc.Config.Observe = progress.Add, o.observing
+	rc.OnPlan = progress.Plan
 	rc.OnDone = progress.Done
 	return rc
-}
-
-func printWarm(opts *warmOptions, r *warm.RoundReport) error {
-	switch {
-	case opts.Format == output.JSON:
-		if !opts.Quiet {
-			render.WarmObserved(opts.IO, r.Observed)
-		}
-		return output.WriteJSON(opts.IO, r)
-	case opts.Quiet:
-		return nil
-	}
-	return render.Warm(opts.IO, r)
 }

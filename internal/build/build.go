@@ -57,3 +57,6 @@ func Get() Info {
 	}
 	return info
 }
+
+// UserAgent is the User-Agent cachectl sends the catalog API.
+func UserAgent() string { return "cachectl/" + Get().Version }

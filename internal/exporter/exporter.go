@@ -58,10 +58,8 @@ type Config struct {
 // address that is not HOST:PORT, naming the flags.
 func (c Config) Validate() error {
 	if c.Listen != "" {
-		if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-			return option.Errorf("--listen %q: want HOST:PORT: %v", c.Listen, err)
-		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-			return option.Errorf("--listen %q: the port must be a number from 0 to 65535", c.Listen)
+		if err := option.HostPort("listen", c.Listen); err != nil {
+			return err
 		}
 	}
 	return option.First(

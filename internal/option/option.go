@@ -7,6 +7,8 @@ package option
 import (
 	"cmp"
 	"fmt"
+	"net"
+	"strconv"
 )
 
 // Error is an option value the job refuses.
@@ -34,6 +36,17 @@ func First(errs ...error) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// HostPort refuses an address to listen on that is not HOST:PORT with a
+// port from 0 to 65535, naming the flag.
+func HostPort(flag, addr string) error {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		return Errorf("--%s %q: want HOST:PORT: %v", flag, addr, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return Errorf("--%s %q: the port must be a number from 0 to 65535", flag, addr)
 	}
 	return nil
 }

@@ -208,6 +208,34 @@ func benchOrNA(v float64, prec int) string {
 	return strconv.FormatFloat(v, 'f', prec, 64)
 }
 
+// BenchOutputs are where a bench report goes: the screen in Format (none
+// for a table with Quiet), ReportFile if set, and StepSummary (a CI job's
+// step summary file) if set.
+type BenchOutputs struct {
+	Format      output.Format
+	Quiet       bool
+	ReportFile  string
+	StepSummary string
+}
+
+// Write writes rep to each of the outputs, the files first.
+func (o BenchOutputs) Write(ios *iostreams.IOStreams, rep bench.Report) error {
+	if o.ReportFile != "" {
+		if err := BenchReportFile(o.ReportFile, o.Format, rep); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	if o.StepSummary != "" {
+		if err := BenchStepSummary(o.StepSummary, rep); err != nil {
+			return fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+		}
+	}
+	if o.Quiet && o.Format == output.Table {
+		return nil
+	}
+	return Bench(ios, o.Format, rep)
+}
+
 // BenchReportFile writes rep to the file at path, in the format its
 // extension names (.json, .md, .xml: JUnit), else in fm.
 func BenchReportFile(path string, fm output.Format, rep bench.Report) error {

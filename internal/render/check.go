@@ -9,6 +9,7 @@ import (
 	"github.com/cachectl/cachectl/check"
 	"github.com/cachectl/cachectl/internal/format"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/output"
 )
 
 // CheckPrinter shows each step of check as it ends: a mark, the name, the
@@ -60,6 +61,16 @@ func (p *CheckPrinter) stepPiped(w io.Writer, s check.Step) {
 		status = "FAIL"
 	}
 	fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", status, s.Name, strconv.FormatFloat(s.DurationMs, 'f', 1, 64), s.Detail)
+}
+
+// End ends the checklist: its report as JSON on stdout when json, else
+// the summary.
+func (p *CheckPrinter) End(json bool, rep check.Report) error {
+	if json {
+		return output.WriteJSON(p.ios, rep)
+	}
+	p.Summary(rep)
+	return nil
 }
 
 // Summary prints the verdict on a terminal: how many steps, how many

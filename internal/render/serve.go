@@ -21,6 +21,18 @@ type ServeBanner struct {
 	TokenEnv string
 }
 
+// ServeBannerOf is the banner of a server run with cfg, listening on addr
+// with the cache it names (redacted); tokenEnv is named when cfg has no
+// admin token.
+func ServeBannerOf(cfg catalog.RunConfig, addr, cache, tokenEnv string) ServeBanner {
+	b := ServeBanner{Addr: addr, DB: cfg.Store.Path, Redis: cache, Namespace: cfg.Schema.Namespace(),
+		NoCache: cfg.NoCache, DBLatency: cfg.Store.QueryLatency}
+	if cfg.AdminToken == "" {
+		b.TokenEnv = tokenEnv
+	}
+	return b
+}
+
 // ServeListening prints the banner on stderr.
 func ServeListening(ios *iostreams.IOStreams, b ServeBanner) {
 	notes := ""

@@ -62,6 +62,21 @@ func Warm(ios *iostreams.IOStreams, r *warm.RoundReport) error {
 	return nil
 }
 
+// WarmReport writes a round's report: JSON (after the observed notes on
+// stderr, unless quiet), else the table, which quiet leaves out.
+func WarmReport(ios *iostreams.IOStreams, fm output.Format, quiet bool, r *warm.RoundReport) error {
+	switch {
+	case fm == output.JSON:
+		if !quiet {
+			WarmObserved(ios, r.Observed)
+		}
+		return output.WriteJSON(ios, r)
+	case quiet:
+		return nil
+	}
+	return Warm(ios, r)
+}
+
 // WarmObserved says on stderr what a user should know of how requests
 // were observed in Redis: a mechanism that fell back, or one that failed.
 // The ordinary case (MONITOR, or the API's own headers) is in the JSON and
@@ -83,6 +98,20 @@ func WarmRoundLine(ios *iostreams.IOStreams, at time.Time, round int, news strin
 	fmt.Fprintf(ios.Out, "%s round %d: %s\n", at.Format(time.RFC3339), round, news)
 }
 
+// WarmRounds is warm.Every's onRound: one line per round, its summary
+// (none with quiet) or the first line of its error.
+func WarmRounds(ios *iostreams.IOStreams, quiet bool) func(n int, rep *warm.RoundReport, err error) {
+	return func(n int, rep *warm.RoundReport, err error) {
+		switch {
+		case err != nil:
+			msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+			WarmRoundLine(ios, time.Now(), n, msg)
+		case !quiet:
+			WarmRoundLine(ios, time.Now(), n, rep.Summary())
+		}
+	}
+}
+
 // WarmWarnings prints a plan's warnings on stderr unless they are the ones
 // printed last: a schedule says them once.
 func WarmWarnings(ios *iostreams.IOStreams, warnings, last []string) {
@@ -100,6 +129,10 @@ type WarmProgress struct {
 	IO      *iostreams.IOStreams
 	Bar     bool
 	Verbose bool
+	// Warned, when set, holds the plan warnings printed last: the first
+	// plan's are printed unless they are the same (a schedule says them
+	// once), and kept there. Nil prints none.
+	Warned *[]string
 
 	status        *progress.Status
 	total, n, bad int
@@ -110,6 +143,10 @@ type WarmProgress struct {
 func (p *WarmProgress) Plan(pl warm.Plan) {
 	if p.start.IsZero() {
 		p.start = time.Now()
+		if p.Warned != nil {
+			WarmWarnings(p.IO, pl.Warnings, *p.Warned)
+			*p.Warned = pl.Warnings
+		}
 		if p.Bar {
 			// Every result redraws: the last one, n of n, stays until Done.
 			p.status = progress.New(p.IO, 0)

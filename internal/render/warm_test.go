@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
@@ -37,5 +38,19 @@ func TestWarmProgress(t *testing.T) {
 	want := "200\tMISS\t1.2ms\t1\thttp://api/a\n---\t-\t0.0ms\t3\thttp://api/b\ttimed out\n"
 	if out.String() != want || errOut.Len() != 0 {
 		t.Errorf("stdout %q (want %q), stderr %q without a bar", out, want, errOut)
+	}
+}
+
+func TestWarmProgressWarnsOncePerSchedule(t *testing.T) {
+	ios, _, _, errOut := iostreams.Test()
+	var warned []string
+	for range 2 {
+		p := &WarmProgress{IO: ios, Warned: &warned}
+		p.Plan(warm.Plan{Warnings: []string{"no categories"}})
+		p.Plan(warm.Plan{Warnings: []string{"deep: none"}}) // a round's later plan warns nothing
+		p.Done()
+	}
+	if got := strings.Count(errOut.String(), "no categories"); got != 1 || strings.Contains(errOut.String(), "deep") {
+		t.Errorf("stderr %q: want the first plan's warning once", errOut)
 	}
 }
