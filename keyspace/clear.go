@@ -29,7 +29,8 @@ type ClearConfig struct {
 	Limit int64
 	// MaxImpact, when positive, paces the clear on each master to keep the
 	// p99 latency other clients see within MaxImpact of its idle value
-	// (see Controller), starting from Count, Batch and Pause.
+	// (see Controller): COUNT and batch are sized from what the commands
+	// cost, up to Count and Batch, from Pause.
 	MaxImpact time.Duration
 	// Progress, when set, is called after every SCAN page and UNLINK round with
 	// the running totals. Calls never overlap; it must return quickly.

@@ -18,11 +18,11 @@ type Impact struct {
 	ObservedP99 time.Duration // the probe's p99 while the work ran
 	AddedP99    time.Duration // ObservedP99 - IdleP99, never below 0
 	Rate        float64       // keys per second over the work (deleted, or scanned when only counting)
-	Adjustments int           // times a controller changed its pace
+	Adjustments int           // times the probe made a controller step its pace down or back up
 	Probes      int           // probe round trips during the work, over every master
 	// Slowest is the smallest COUNT and batch and the longest pause the
-	// controller went down to; Final the pace it ended at (of the master
-	// that suffered most, on a cluster).
+	// controller used, its small first commands included; Final the pace it
+	// ended at (of the master that suffered most, on a cluster).
 	Slowest, Final Pace
 
 	work time.Duration // the longest time a master was worked
@@ -102,6 +102,8 @@ type Controller struct {
 	slowestPace  Pace
 	adjustments  int
 
+	maxCount             int64   // --count: the most COUNT grows to
+	maxBatch             int     // --batch: the most keys per UNLINK round
 	share                float64 // of the command time, lowered by the probe
 	scanCost, unlinkCost costs
 
@@ -128,11 +130,19 @@ const (
 
 // NewController starts a controller for a server whose probe's idle p99 is
 // idle and median round trip base (the network's part of every round trip).
-// pace gives the pause to start from; COUNT and batch start small and are
-// sized from the commands' measured cost.
+// pace gives the pause to start from and the most COUNT and batch may grow
+// to (DefaultScanCount and DefaultBatch where 0): COUNT and batch start
+// small and are sized from the commands' measured cost, never beyond them.
 func NewController(budget, idle, base time.Duration, pace Pace) *Controller {
 	c := &Controller{budget: budget, base: base, limit: idle + budget, share: 1,
-		pace: Pace{Count: startCount, Batch: startBatch, Pause: pace.Pause}}
+		maxCount: DefaultScanCount, maxBatch: DefaultBatch}
+	if pace.Count > 0 {
+		c.maxCount = min(max(pace.Count, minPaceCount), maxPaceCount)
+	}
+	if pace.Batch > 0 {
+		c.maxBatch = min(max(pace.Batch, minPaceBatch), maxPaceBatch)
+	}
+	c.pace = Pace{Count: startCount, Batch: startBatch, Pause: pace.Pause}
 	c.clamp()
 	c.slowestPace = c.pace
 	return c
@@ -270,8 +280,8 @@ func (c *Controller) faster() bool {
 }
 
 func (c *Controller) clamp() {
-	c.pace.Count = min(max(c.pace.Count, minPaceCount), maxPaceCount)
-	c.pace.Batch = min(max(c.pace.Batch, minPaceBatch), maxPaceBatch)
+	c.pace.Count = min(max(c.pace.Count, minPaceCount), c.maxCount)
+	c.pace.Batch = min(max(c.pace.Batch, minPaceBatch), c.maxBatch)
 	c.pace.Pause = min(max(c.pace.Pause, 0), maxPacePause)
 }
 

@@ -163,8 +163,12 @@ func (m *Model) detailLines(w int) []string {
 	if len(d.Nodes) > 0 {
 		lines = append(lines, label("per master:"))
 		for _, n := range d.Nodes {
+			np50 := unknown
+			if n.TTLKnown {
+				np50 = format.TTL(n.TTLP50)
+			}
 			lines = append(lines, "  "+value(n.Addr)+label(" keys ")+value(format.Count(float64(n.Keys)))+
-				label(" · memory ")+value(format.Size(n.Memory))+label(" · ttl p50 ")+value(format.TTL(n.TTLP50))+
+				label(" · memory ")+value(format.Size(n.Memory))+label(" · ttl p50 ")+value(np50)+
 				label(" · no ttl ")+value(format.Count(float64(n.NoTTL))))
 		}
 	}

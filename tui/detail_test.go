@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -138,6 +139,21 @@ func TestDryRunShowsCountAndCommand(t *testing.T) {
 	h.press("enter")
 	h.press("d")
 	h.wantScreen("would delete 21 keys (group categories)", "--group categories")
+}
+
+// On a cluster the drill-down has a line per master with its own figures;
+// a master whose keys have no expiry shows no median TTL rather than 0s.
+func TestEnterShowsEachMaster(t *testing.T) {
+	h := newHarness(t, false)
+	h.redis.nodes = []NodeKeys{
+		{Addr: "10.0.0.1:7000", Keys: 20, Memory: 8000, NoTTL: 1, TTLP50: 14 * time.Minute, TTLKnown: true},
+		{Addr: "10.0.0.2:7000", Keys: 1, Memory: 400, NoTTL: 1},
+	}
+	h.size(120, 40)
+	h.press("j")
+	h.press("enter")
+	h.wantScreen("per master:", "10.0.0.1:7000 keys 20 · memory 7.8K · ttl p50 14m · no ttl 1",
+		"10.0.0.2:7000 keys 1 · memory 400B · ttl p50 - · no ttl 1")
 }
 
 // Without a way to survey a single group, enter and d say so.

@@ -36,6 +36,7 @@ type fakeRedis struct {
 	pingLatency time.Duration
 	detailCalls []string // the group of each Detail call
 	countCalls  []string // the group of each Count call
+	nodes       []NodeKeys
 }
 
 func (f *fakeRedis) Detail(_ context.Context, group string) (GroupDetail, error) {
@@ -49,6 +50,7 @@ func (f *fakeRedis) Detail(_ context.Context, group string) (GroupDetail, error)
 		Histogram: []TTLBucket{{-1, 2}, {10 * time.Second, 0}, {time.Minute, 1}, {5 * time.Minute, 0},
 			{15 * time.Minute, 10}, {30 * time.Minute, 8}, {time.Hour, 0}, {TTLOver, 0}},
 		Biggest: []KeySize{{"ecommerce:1:" + group + ":big", 102400}, {"ecommerce:1:" + group + ":1", 300}},
+		Nodes:   f.nodes,
 	}, nil
 }
 

@@ -95,7 +95,10 @@ type NodeKeys struct {
 	Keys   int64
 	Memory int64 // estimate; < 0 when unknown
 	NoTTL  int64 // keys without a TTL on that master (estimate unless every key was sampled)
-	TTLP50 time.Duration
+	// TTLP50 is the median TTL of its sampled keys that expire; TTLKnown
+	// is false when none does.
+	TTLP50   time.Duration
+	TTLKnown bool
 }
 
 // KeySize is one key and its MEMORY USAGE in bytes.

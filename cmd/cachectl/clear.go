@@ -51,7 +51,7 @@ func newClearCmd(f *factory, runF func(context.Context, *clearOptions) error) *c
 	fl.Int64Var(&opts.MaxKeys, "max-keys", 0, "refuse when more than N keys match (0: no limit)")
 	fl.Int64Var(&opts.Count, "count", keyspace.DefaultScanCount, "SCAN COUNT hint")
 	fl.IntVar(&opts.Batch, "batch", keyspace.DefaultBatch, "keys per UNLINK round")
-	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, "keep other clients' p99 latency within DUR of its idle value, adapting --count, --batch and pauses as it goes (e.g. 1ms)")
+	fl.DurationVar(&opts.MaxImpact, "max-impact", 0, "keep other clients' p99 latency within DUR of its idle value, sizing each SCAN and UNLINK round from its measured cost, up to --count and --batch, and pausing when that is not enough (e.g. 1ms)")
 	fl.StringVar(&opts.Plan, "plan", "", "write what would be deleted to FILE (- for stdout; FILE.gz is gzipped), delete nothing")
 	fl.StringVar(&opts.Apply, "apply", "", "delete exactly the keys of the plan in FILE (- for stdin), on the server it was made on")
 	fl.Int64Var(&opts.AllowDrift, "allow-drift", 0, "with --apply: accept up to N keys added or gone since the plan")

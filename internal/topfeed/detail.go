@@ -70,7 +70,7 @@ func detail(t keyspace.TargetSurvey) tui.GroupDetail {
 	}
 	for _, n := range t.Nodes {
 		d.Nodes = append(d.Nodes, tui.NodeKeys{Addr: n.Addr, Keys: n.Keys, Memory: n.MemoryEst,
-			NoTTL: n.NoTTL, TTLP50: n.TTLP50})
+			NoTTL: n.NoTTL, TTLP50: n.TTLP50, TTLKnown: n.TTLSamples > 0})
 	}
 	return d
 }
