@@ -137,10 +137,10 @@ func NewController(budget, idle, base time.Duration, pace Pace) *Controller {
 	c := &Controller{budget: budget, base: base, limit: idle + budget, share: 1,
 		maxCount: DefaultScanCount, maxBatch: DefaultBatch}
 	if pace.Count > 0 {
-		c.maxCount = min(max(pace.Count, minPaceCount), maxPaceCount)
+		c.maxCount = min(pace.Count, maxPaceCount)
 	}
 	if pace.Batch > 0 {
-		c.maxBatch = min(max(pace.Batch, minPaceBatch), maxPaceBatch)
+		c.maxBatch = min(pace.Batch, maxPaceBatch)
 	}
 	c.pace = Pace{Count: startCount, Batch: startBatch, Pause: pace.Pause}
 	c.clamp()

@@ -42,6 +42,7 @@ func TestControllerSizesCommandsFromTheirCost(t *testing.T) {
 		{Pace{}, Pace{Count: DefaultScanCount, Batch: DefaultBatch}},                           // the defaults cap them
 		{Pace{Count: 1 << 20, Batch: 1 << 20}, Pace{Count: maxPaceCount, Batch: maxPaceBatch}}, // as do the bounds
 		{Pace{Count: 300, Batch: 40}, Pace{Count: 300, Batch: 40}},                             // and --count and --batch
+		{Pace{Count: 5, Batch: 3}, Pace{Count: 5, Batch: 3}},                                   // even below the floor
 	} {
 		fast := NewController(budget, 100*time.Microsecond, base, tc.given)
 		for range 20 {
