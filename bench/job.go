@@ -89,3 +89,16 @@ func (j Job) Suite(ctx context.Context, api *url.URL) (Suite, error) {
 func (j Job) Keeper() Keeper {
 	return Keeper{Baselines: Baselines{Dir: j.BaselineDir}, SaveAs: j.SaveBaseline, Baseline: j.BaselineRef, History: j.History}
 }
+
+// Writes says what this run would write to Redis, for --read-only's
+// refusal; "" when it only reads: every endpoint of an --endpoints file
+// says cold: false, or the file stops the run before it touches anything.
+func (j Job) Writes(api *url.URL) string {
+	if j.EndpointsFile != "" {
+		eps, err := ReadEndpoints(j.EndpointsFile, api)
+		if eps, err = Select(eps, j.Only); err != nil || len(Writers(eps)) == 0 {
+			return ""
+		}
+	}
+	return "bench's cold phase deletes each endpoint's cache keys; an --endpoints file whose endpoints all say cold: false (GET) only reads"
+}

@@ -101,3 +101,8 @@ func (cfg Config) probe(ctx context.Context, addr string) {
 	}
 	cfg.Logger.Warn("redis is not answering: serving from the database until it does", attrs...)
 }
+
+// Writes says what serve writes, for --read-only's refusal.
+func (RunConfig) Writes() string {
+	return "serve caches into --redis and invalidates it on writes"
+}

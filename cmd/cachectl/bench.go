@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/render"
@@ -88,7 +89,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	suite.Config.Progress, done = render.BenchProgress(opts.IO, opts.Quiet)
 	start := time.Now()
 	rep, runErr := suite.Run(ctx)
-	opts.audited(ctx, suite.Endpoints, start, rep, runErr)
+	if cold := bench.Writers(suite.Endpoints); len(cold) > 0 {
+		opts.record(ctx, audit.OfBench(start, cold, rep.Complete, runErr, opts.Deleted))
+	}
 	done()
 	if runErr != nil && ctx.Err() == nil {
 		return runErr

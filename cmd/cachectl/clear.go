@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/clearflow"
 	"github.com/cachectl/cachectl/internal/output"
 	"github.com/cachectl/cachectl/internal/redisconn"
@@ -110,7 +111,6 @@ func runClear(ctx context.Context, opts *clearOptions) error {
 		return err
 	}
 	res, clearErr := clearWithProgress(ctx, opts, conn, sel)
-	opts.audited(ctx, res, clearErr)
 	if errors.Is(clearErr, keyspace.ErrMatchAll) {
 		return clearErr
 	}
@@ -137,8 +137,14 @@ func (o *clearOptions) gate(conn *redisconn.Conn) clearflow.Gate {
 	return clearflow.Gate{DryRun: o.DryRun, Yes: o.Yes, MaxKeys: o.MaxKeys, CanPrompt: o.IO.CanPrompt(), Addr: conn.Addr, Where: render.ClearTarget(conn)}
 }
 
-// clearWithProgress runs the clear, with a status line on a terminal.
-func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (keyspace.Result, error) {
+// clearWithProgress runs the clear, with a status line on a terminal, and
+// records one that deleted, or set out to delete, keys in the audit trail.
+func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.Conn, sel keyspace.Selection) (res keyspace.Result, err error) {
+	defer func() { // after the status line is gone
+		if !res.DryRun {
+			opts.record(ctx, audit.OfClear("clear", res, err))
+		}
+	}()
 	cfg := opts.Clearing(conn.Hook) // --read-only holds on the clear's own connections too
 	if opts.IO.IsStderrTTY() && !opts.Quiet {
 		dbsize, _ := conn.Client.DBSize(ctx).Result()

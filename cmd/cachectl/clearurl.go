@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/audit"
 	"github.com/cachectl/cachectl/internal/render"
 	"github.com/cachectl/cachectl/observe"
 	"github.com/cachectl/cachectl/warm"
@@ -38,7 +40,11 @@ func runClearURLs(ctx context.Context, opts *clearOptions) error {
 	res, err := obs.ClearURLs(ctx, observe.URLClear{API: catalogapi.New(base, client), URLs: urls, Key: schema.Key,
 		DryRun: opts.DryRun, Rewarm: opts.Rewarm,
 		Confirm: opts.gate(conn).ConfirmURLs(prefix, func(keys []string) (bool, error) { return render.AskClearURLs(ctx, opts.IO, prefix, conn, keys) })})
-	opts.auditedURLs(ctx, res, err)
+	// A clear --url that set out to delete keys: not a dry run, nor one that
+	// learned no key or whose keys were not confirmed.
+	if !res.DryRun && len(res.Keys()) > 0 && !errors.Is(err, errNotConfirmed) && !isUsage(err) {
+		opts.record(ctx, audit.OfURLClear(res, err))
+	}
 	rep := render.NewClearURLReport(conn.Addr, prefix, res)
 	if err != nil && res.Complete {
 		render.ClearURLProblems(opts.IO, rep)

@@ -1,23 +1,9 @@
 package main
 
-import (
-	"github.com/cachectl/cachectl/internal/cmdutil"
-)
-
-// The exit codes of internal/cmdutil; `cachectl help exit-codes` prints them.
-const (
-	exitOK          = cmdutil.ExitOK
-	exitFailed      = cmdutil.ExitFailed      // the job ran but did not succeed
-	exitUsage       = cmdutil.ExitUsage       // usage or bad input
-	exitUnavailable = cmdutil.ExitUnavailable // cannot connect or authenticate
-	exitInterrupted = cmdutil.ExitInterrupted
-)
+import "github.com/cachectl/cachectl/internal/cmdutil"
 
 // The typed errors of internal/cmdutil, by the names the commands use.
-type (
-	usageError  = cmdutil.UsageError
-	hintedError = cmdutil.HintedError
-)
+type usageError = cmdutil.UsageError
 
 var (
 	usageErrorf  = cmdutil.UsageErrorf // exit 2

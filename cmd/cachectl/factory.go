@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -58,24 +57,14 @@ func newFactory(ios *iostreams.IOStreams, getenv func(string) string) *factory {
 	return &factory{IO: ios, Getenv: getenv, cfg: &config.File{}}
 }
 
-// Logger logs to stderr: warnings by default, debug with -v, errors only with -q.
+// Logger logs to stderr: warnings by default, debug with -v, errors only
+// with -q; go-redis's own messages go to it at debug level.
 func (f *factory) Logger() *slog.Logger {
 	f.logOnce.Do(func() {
-		f.logger = f.newLogger(slog.LevelWarn)
-		redis.SetLogger(redisLogger{f.logger})
+		f.logger = f.opts.Logger(f.IO.ErrOut, slog.LevelWarn)
+		redisconn.RouteLogs(f.logger)
 	})
 	return f.logger
-}
-
-// newLogger logs to stderr from level, from debug with -v, errors only with -q.
-func (f *factory) newLogger(level slog.Level) *slog.Logger {
-	switch {
-	case f.opts.Verbose:
-		level = slog.LevelDebug
-	case f.opts.Quiet:
-		level = slog.LevelError
-	}
-	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
 }
 
 // adminToken is the catalog API's admin token: --admin-token when given
@@ -86,14 +75,6 @@ func (f *factory) adminToken(changed bool, flag string) string {
 	}
 	f.warnf("warning: a token on the command line is visible to other users of this machine; use %s", envAdminToken)
 	return flag
-}
-
-// redisLogger routes go-redis's internal messages to slog at debug level, so
-// they never land on a user's screen unasked.
-type redisLogger struct{ l *slog.Logger }
-
-func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	r.l.DebugContext(ctx, "redis: "+strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 // redisConfig is the connection settings of the resolved options
@@ -244,12 +225,12 @@ func newPlainCommand[O any](f *factory, use, short string, opts O, prepare func(
 
 // writer is the options of a command that may write: writes says what
 // this run would write, "" when it only reads.
-type writer interface{ writes() string }
+type writer interface{ Writes() string }
 
 // refuseWrites refuses a run that would write, up front, when read-only.
 func (f *factory) refuseWrites(opts any) error {
-	if w, ok := opts.(writer); ok && f.readOnlyBy != "" && w.writes() != "" {
-		return cmdutil.ReadOnlyError{By: f.readOnlyBy, What: w.writes()}
+	if w, ok := opts.(writer); ok && f.readOnlyBy != "" && w.Writes() != "" {
+		return cmdutil.ReadOnlyError{By: f.readOnlyBy, What: w.Writes()}
 	}
 	return nil
 }

@@ -10,15 +10,9 @@ import (
 	"github.com/cachectl/cachectl/internal/output"
 )
 
-// The environment variables the commands and their tests name; the rest
-// are in internal/config.
-const (
-	envRedisURL      = config.EnvRedisURL
-	envRedisPassword = config.EnvRedisPassword
-	envAPI           = config.EnvAPI
-	envReadOnly      = config.EnvReadOnly
-	envConfig        = config.EnvConfig
-)
+// envAPI names the catalog API's variable in the commands' warnings; the
+// rest are in internal/config.
+const envAPI = config.EnvAPI
 
 // globalOptions are the root command's flags, resolved by internal/config.
 type globalOptions = config.Options

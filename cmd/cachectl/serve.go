@@ -11,7 +11,6 @@ import (
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/option"
-	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/render"
 )
 
@@ -56,7 +55,7 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 	// The access log goes to stderr: info by default, debug with -v, errors
 	// only with -q; f.Logger routes go-redis's own messages to slog.
 	f.Logger()
-	o.ClearArgs, o.Quiet, o.Logger = clearArgs(&f.opts), f.opts.Quiet, f.newLogger(slog.LevelInfo)
+	o.ClearArgs, o.Quiet, o.Logger = f.opts.ServeClearArgs(), f.opts.Quiet, f.opts.Logger(f.IO.ErrOut, slog.LevelInfo)
 	o.Dial = func(ctx context.Context) (redis.UniversalClient, string, error) {
 		cfg, err := f.redisConfig()
 		if err != nil {
@@ -65,14 +64,6 @@ func (o *serveOptions) complete(f *factory, tokenFlag bool) error {
 		return catalog.DialRedis(ctx, cfg, f.opts.RedisURL, o.RedisTimeout)
 	}
 	return nil
-}
-
-// clearArgs are the flags that point `cachectl clear` at the Redis serve
-// uses, without a secret.
-func clearArgs(o *globalOptions) []string {
-	cfg := redisconn.Config{URL: o.RedisURL, User: o.User, ForceCluster: o.Cluster, TLS: redisconn.TLS{
-		CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey, ServerName: o.TLSServerName, Insecure: o.TLSInsecure}}
-	return cfg.Args(o.PasswordFile)
 }
 
 func runServe(ctx context.Context, opts *serveOptions) error {

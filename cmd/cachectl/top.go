@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,7 +39,7 @@ func newTopCmd(f *factory, runF func(context.Context, *topOptions) error) *cobra
 	cmd := newCommand(f, "top", "Watch Redis live: ops/s, hit rate, memory, keys, evictions", opts,
 		[]output.Format{output.Table, output.JSON}, func(cmd *cobra.Command) error {
 			opts.NoColor = !f.IO.ColorEnabled()
-			opts.ClearArgs = topClearArgs(&f.opts)
+			opts.ClearArgs = f.opts.ClearArgs()
 			if f.opts.API != "" {
 				api, client, err := f.MetricsClient()
 				if err != nil {
@@ -120,22 +118,4 @@ func (o *topOptions) feed(ctx context.Context, conn *redisconn.Conn) (*topfeed.F
 		return nil, err
 	}
 	return topfeed.Open(ctx, conn.Client, schema.Selection(), topfeed.Metrics{API: o.API, Client: o.HTTP}, !o.NoSample, o.MaxImpact), nil
-}
-
-// topClearArgs are serve's clearArgs, the URL's user name (not a lone user
-// part: redis-cli reads that as a password), the config file and the schema.
-func topClearArgs(o *globalOptions) []string {
-	args := clearArgs(o)
-	if u, err := url.Parse(o.RedisURL); err == nil && o.User == "" && u.User != nil {
-		if _, ok := u.User.Password(); ok && u.User.Username() != "" {
-			args = append(args, "--user", u.User.Username())
-		}
-	}
-	defaults := map[string]string{"--prefix": keyspace.DefaultPrefix, "--key-version": strconv.Itoa(keyspace.DefaultVersion)}
-	for _, f := range [][2]string{{"--config", o.Config}, {"--prefix", o.Prefix}, {"--key-version", strconv.Itoa(o.KeyVersion)}} {
-		if f[1] != defaults[f[0]] { // --config's default is ""
-			args = append(args, f[0], f[1])
-		}
-	}
-	return args
 }

@@ -18,7 +18,8 @@ const module = "github.com/cachectl/cachectl/"
 
 // domain are the packages that do the work. They take options and return
 // results; the command line, the environment and the terminal are not theirs.
-var domain = []string{"keyspace", "inspect", "warm", "bench", "check", "catalogapi", "catalog", "internal/clearflow"}
+var domain = []string{"keyspace", "inspect", "warm", "bench", "check", "catalogapi", "catalog", "observe",
+	"internal/clearflow", "internal/topfeed", "internal/audit", "internal/exporter", "internal/sandbox", "internal/redisconn"}
 
 // file is one parsed non-test Go file of the module.
 type file struct {
@@ -171,9 +172,9 @@ func TestLogicalKeyNamesAreBuiltInKeyspaceOnly(t *testing.T) {
 func TestTheCommandsOnlyWire(t *testing.T) {
 	// cmd/cachectl turns flags, environment and config into options, makes
 	// one domain call and prints through the presentation layer. It stays
-	// small, and so do its functions. maxLines is a ratchet: the goal is
-	// 2,000 lines (docs/ARCHITECTURE.md, "Not there yet"); lower it as code
-	// leaves, never raise it. (Raised for new commands' wiring only: trace,
+	// small, and so do its functions. maxLines is a ratchet under the
+	// 2,000 lines docs/ARCHITECTURE.md sets: lower it as code leaves, never
+	// raise it past 2,000. (Raised for new commands' wiring only: trace,
 	// clear --url with the gate it shares with clear, warm's --observe and
 	// --min-coverage, bench's observer: 2286 -> 2537; --read-only's
 	// switches and refusals, the audit trail and `cachectl audit`: -> 2807;
@@ -198,8 +199,11 @@ func TestTheCommandsOnlyWire(t *testing.T) {
 	// observe.LogicalKeys), top's db (redisconn KeysDB); bench's run to
 	// bench.Job, warm's to warm.Job, check's own warm round, serve's clear
 	// flags (redisconn.Config.Args) and the outputs to internal/render:
-	// -> 2105.)
-	const maxLines, maxFunc, maxFlagsOnly = 2105, 60, 100
+	// -> 2105; the loggers to internal/config and redisconn, the clear
+	// lines' flags to internal/config, what clear, bench and serve would
+	// write to clearflow, bench and catalog, bench's audit entry to
+	// internal/audit, the tests' own constants to a test file: -> 1995.)
+	const maxLines, maxFunc, maxFlagsOnly = 1995, 60, 100
 	lines := 0
 	for _, f := range sources(t, "cmd/cachectl") {
 		lines += strings.Count(string(f.src), "\n")

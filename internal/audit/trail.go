@@ -209,3 +209,14 @@ func OfURLClear(res observe.URLClearResult, err error) Entry {
 	}
 	return New("clear --url", time.Now().Add(-res.Duration), urls, counts, res.Complete, err)
 }
+
+// OfBench is the entry of a bench run whose cold phase cleared the keys of
+// the endpoints cold; deleted counts the keys the run's connection deleted
+// (nil: none counted).
+func OfBench(start time.Time, cold []string, complete bool, err error, deleted func() int64) Entry {
+	e := New("bench", start, cold, nil, complete, err)
+	if deleted != nil {
+		e.Deleted = deleted()
+	}
+	return e
+}

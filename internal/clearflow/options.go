@@ -45,6 +45,24 @@ type Options struct {
 // ByURL says whether the keys to clear are those URLs use (--url, --url-file).
 func (o *Options) ByURL() bool { return len(o.URLs) > 0 || o.URLFile != "" }
 
+// CountsOnly says whether this clear deletes nothing: --dry-run, and
+// --plan, which writes a plan file only.
+func (o *Options) CountsOnly() bool { return o.DryRun || o.Plan != "" }
+
+// Writes says what this clear would write, for --read-only's refusal; ""
+// when it deletes nothing.
+func (o *Options) Writes() string {
+	switch {
+	case o.CountsOnly():
+		return ""
+	case o.ByURL():
+		return "clear --url deletes the keys the URLs use; --dry-run only lists them"
+	case o.Apply != "":
+		return "clear --apply deletes the plan's keys; --plan only writes a plan"
+	}
+	return "clear deletes keys; --dry-run only counts"
+}
+
 // Check refuses the settings that do not go together, and with --pause
 // takes the gentle SCAN COUNT and UNLINK batch unless they were given.
 // changed says whether a flag was given on the command line.

@@ -3,11 +3,13 @@ package config
 import (
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/internal/redisconn"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // Redis is the connection settings of the resolved options, with the
@@ -76,4 +78,32 @@ func ParseAPI(raw string) (*url.URL, error) {
 		return nil, option.Errorf("--api %q: want an http:// or https:// URL", redact.URL(raw))
 	}
 	return u, nil
+}
+
+// ServeClearArgs are the flags that point `cachectl clear` at the Redis
+// these options name, without a secret: what serve logs when an
+// invalidation could not be done.
+func (o *Options) ServeClearArgs() []string {
+	cfg := redisconn.Config{URL: o.RedisURL, User: o.User, ForceCluster: o.Cluster, TLS: redisconn.TLS{
+		CACert: o.TLSCACert, Cert: o.TLSCert, Key: o.TLSKey, ServerName: o.TLSServerName, Insecure: o.TLSInsecure}}
+	return cfg.Args(o.PasswordFile)
+}
+
+// ClearArgs are ServeClearArgs, the URL's user name (not a lone user part:
+// redis-cli reads that as a password), the config file and the schema: the
+// flags of the `cachectl clear` line top's dry-run view prints.
+func (o *Options) ClearArgs() []string {
+	args := o.ServeClearArgs()
+	if u, err := url.Parse(o.RedisURL); err == nil && o.User == "" && u.User != nil {
+		if _, ok := u.User.Password(); ok && u.User.Username() != "" {
+			args = append(args, "--user", u.User.Username())
+		}
+	}
+	defaults := map[string]string{"--prefix": keyspace.DefaultPrefix, "--key-version": strconv.Itoa(keyspace.DefaultVersion)}
+	for _, f := range [][2]string{{"--config", o.Config}, {"--prefix", o.Prefix}, {"--key-version", strconv.Itoa(o.KeyVersion)}} {
+		if f[1] != defaults[f[0]] { // --config's default is ""
+			args = append(args, f[0], f[1])
+		}
+	}
+	return args
 }
