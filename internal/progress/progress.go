@@ -2,22 +2,23 @@
 // stderr, redrawn in place while a long job runs and erased when it ends,
 // with an optional bar.
 //
-// It is a small one of its own. bubbles' progress is a Bubble Tea model
-// whose bar animates on springs (it pulls in harmonica for that) and
-// whose ViewAs is the only part a status line could use; schollz/
-// progressbar owns the whole line (its own rate and ETA layout, its own
-// writer, a total known up front, where clear's is an estimate) and would
-// be a new dependency. clear, warm and bench each compose one line of
-// their own figures, so what they share is the line: the throttle, the
-// \r and erase, staying off a pipe, and the bar.
+// The line (its throttle, the \r and erase, staying off a pipe) is this
+// package's: clear, warm and bench each compose one line of their own
+// figures, where schollz/progressbar would own the whole line (its own rate
+// and ETA layout, a total known up front, where clear's is an estimate) and
+// be a new dependency. The bar is bubbles' progress (already the
+// dashboard's library), drawn without its animation through ViewAs.
 package progress
 
 import (
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
+
+	"charm.land/bubbles/v2/progress"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cachectl/cachectl/internal/iostreams"
 )
@@ -90,9 +91,14 @@ func (s *Status) Clear() {
 }
 
 // Bar draws done of total as a bar width cells wide between brackets,
-// "[=====     ]", coloured when stderr has colour.
+// "[=====     ]", green when stderr has colour.
 func (s *Status) Bar(done, total, width int) string {
-	filled := min(max(width*done/max(total, 1), 0), width)
-	cs := iostreams.NewColorScheme(s != nil && s.color)
-	return "[" + cs.Green(strings.Repeat("=", filled)) + strings.Repeat(" ", width-filled) + "]"
+	bar := progress.New(progress.WithWidth(width), progress.WithoutPercentage(),
+		progress.WithFillCharacters('=', ' '), progress.WithColors(lipgloss.Green))
+	bar.EmptyColor = lipgloss.NoColor{}
+	view := bar.ViewAs(min(max(float64(done)/float64(max(total, 1)), 0), 1))
+	if s == nil || !s.color {
+		view = ansi.Strip(view)
+	}
+	return "[" + view + "]"
 }
