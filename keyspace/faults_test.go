@@ -76,17 +76,22 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 	s := New(DefaultPrefix, DefaultVersion)
 	const products, colors = 40000, 2000
 	sel := Selection{must(t)(s.Group(GroupProducts))}
+	kill := func(_ *testing.T, primary, _ *redistest.Server) { primary.Stop() }
 	oldPrimary := []struct {
 		name string
 		act  func(t *testing.T, primary, replica *redistest.Server)
+		// maxImpact paces the clear: its probe's connection breaks with
+		// the old primary and finds the new one behind the address.
+		maxImpact time.Duration
 	}{
-		{"old primary stays up", func(*testing.T, *redistest.Server, *redistest.Server) {}},
-		{"old primary killed", func(_ *testing.T, primary, _ *redistest.Server) { primary.Stop() }},
+		{"old primary stays up", func(*testing.T, *redistest.Server, *redistest.Server) {}, 0},
+		{"old primary killed", kill, 0},
+		{"old primary killed, paced", kill, time.Millisecond},
 		{"old primary demoted", func(t *testing.T, primary, replica *redistest.Server) {
 			if err := primary.Client(t).ReplicaOf(context.Background(), "127.0.0.1", strconv.Itoa(replica.Port)).Err(); err != nil {
 				t.Errorf("demote: %v", err)
 			}
-		}},
+		}, 0},
 	}
 	for _, op := range oldPrimary {
 		t.Run(op.name, func(t *testing.T) {
@@ -111,7 +116,7 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 				})
 
 				proxy := startProxy(t, primary.Addr)
-				res, err := Clear(ctx, dial(t, proxy.Addr), sel, ClearConfig{Batch: 200, Progress: faultAt(products/5, func() {
+				res, err := Clear(ctx, dial(t, proxy.Addr), sel, ClearConfig{Batch: 200, MaxImpact: op.maxImpact, Progress: faultAt(products/5, func() {
 					if err := rc.ReplicaOf(ctx, "NO", "ONE").Err(); err != nil {
 						t.Errorf("promote: %v", err)
 					}
@@ -133,6 +138,9 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 				}
 				if n := countMatching(t, rc, s.Key("product_colors:*")); n != colors {
 					t.Errorf("%d of %d keys outside the target are left", n, colors)
+				}
+				if op.maxImpact > 0 && (res.Impact == nil || res.Impact.Probes == 0) {
+					t.Errorf("a paced clear reports no probe: impact %+v", res.Impact)
 				}
 			}
 		})
@@ -326,6 +334,74 @@ func TestClearSeedMasterKilled(t *testing.T) {
 			defer again.Close()
 			if res, err := Clear(context.Background(), again, sel, ClearConfig{}); err != nil || !res.Complete || left() != 0 {
 				t.Fatalf("re-run at %s after the failover: complete=%v err=%v, %d left", ce.Live, res.Complete, err, left())
+			}
+		})
+	}
+}
+
+func TestClearDuringAPlannedClusterFailover(t *testing.T) {
+	// An operator fails one master over to its replica (CLUSTER FAILOVER
+	// TAKEOVER, as a managed Redis's maintenance does) while the clear
+	// runs: the old master stays up as a replica, its slots move to the new
+	// one. The clear must finish, or say it is incomplete and that running
+	// again helps; never "complete" with keys left on the masters that
+	// serve them now. Paced, the probe of the demoted master must not stop
+	// it either.
+	s := New(DefaultPrefix, DefaultVersion)
+	const products, colors = 30000, 1500
+	sel := Selection{must(t)(s.Group(GroupProducts))}
+	for _, maxImpact := range []time.Duration{0, time.Millisecond} {
+		t.Run(fmt.Sprintf("max-impact %v", maxImpact), func(t *testing.T) {
+			ctx := context.Background()
+			cl := redistest.StartCluster(t, 3, 1)
+			cc := cl.Client(t)
+			seedWithTTL(t, cc, productKeys(s, products))
+			others := make([]string, colors)
+			for i := range others {
+				others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
+			}
+			seedWithTTL(t, cc, others)
+			old := cl.Masters[0]
+			replica := cl.ReplicaOf(old)
+			serving := append([]*redistest.Server{replica}, cl.Masters[1:]...)
+			count := func(match string) (n int) {
+				for _, m := range serving {
+					n += countMatching(t, m.Client(t), match)
+				}
+				return n
+			}
+			waitFor(t, "the replica to sync", 20*time.Second, func() error {
+				if n := countMatching(t, replica.Client(t), "*"); n != countMatching(t, old.Client(t), "*") {
+					return fmt.Errorf("replica has %d keys", n)
+				}
+				return nil
+			})
+			res, err := Clear(ctx, redisClusterClient(t, cl), sel, ClearConfig{Batch: 200, MaxImpact: maxImpact,
+				Progress: faultAt(products/4, func() {
+					if err := dial(t, replica.Addr).Do(ctx, "CLUSTER", "FAILOVER", "TAKEOVER").Err(); err != nil {
+						t.Errorf("failover: %v", err)
+					}
+				})})
+			cl.Promote(t, replica) // wait until every node names the new master
+			left := count(s.Key("product:*"))
+			var ce *ClearError
+			errors.As(err, &ce)
+			t.Logf("complete=%v passes=%d deleted=%d err=%v; left on the serving masters: %d", res.Complete, res.Passes, res.Deleted, err, left)
+			if res.Complete && left > 0 {
+				t.Errorf("complete, yet %d product keys are left", left)
+			}
+			if !res.Complete && (ce == nil || !ce.Retry) {
+				t.Errorf("incomplete with %v: want a *ClearError that says running again helps", err)
+			}
+			if n := count(s.Key("product_colors:*")); n != colors {
+				t.Errorf("%d of %d keys outside the target are left", n, colors)
+			}
+			if maxImpact > 0 && (res.Impact == nil || res.Impact.Probes == 0) {
+				t.Errorf("a paced clear reports no probe: impact %+v", res.Impact)
+			}
+			again, err := Clear(ctx, redisClusterClient(t, cl), sel, ClearConfig{})
+			if left = count(s.Key("product:*")); err != nil || !again.Complete || left != 0 {
+				t.Fatalf("re-run after the failover: complete=%v err=%v, %d left", again.Complete, err, left)
 			}
 		})
 	}
