@@ -125,24 +125,12 @@ func (c Config) withDefaults() Config {
 	if c.Client == nil {
 		c.Client = http.DefaultClient
 	}
-	if c.ColdSamples <= 0 {
-		c.ColdSamples = DefaultPairs
-	}
-	if c.Requests <= 0 {
-		c.Requests = 1000
-	}
-	if c.Concurrency <= 0 {
-		c.Concurrency = 10
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 10 * time.Second
-	}
-	if c.Probes <= 0 {
-		c.Probes = 10
-	}
-	if c.Repeat <= 0 {
-		c.Repeat = 1
-	}
+	option.Default(&c.ColdSamples, DefaultPairs)
+	option.Default(&c.Requests, 1000)
+	option.Default(&c.Concurrency, 10)
+	option.Default(&c.Timeout, 10*time.Second)
+	option.Default(&c.Probes, 10)
+	option.Default(&c.Repeat, 1)
 	return c
 }
 

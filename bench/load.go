@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // Load models: how a load phase decides when to send.
@@ -143,12 +144,8 @@ func RunLoad(ctx context.Context, l Load) (LoadResult, error) {
 	if l.Requests <= 0 || l.Concurrency <= 0 || l.Rate < 0 || len(l.Targets) == 0 || slices.Contains(l.Targets, nil) {
 		return LoadResult{}, errors.New("load: requests, concurrency and a target are needed, and the rate must not be negative")
 	}
-	if l.Timeout <= 0 {
-		l.Timeout = 10 * time.Second
-	}
-	if l.MaxInFlight <= 0 {
-		l.MaxInFlight = max(l.Concurrency, 1000)
-	}
+	option.Default(&l.Timeout, 10*time.Second)
+	option.Default(&l.MaxInFlight, max(l.Concurrency, 1000))
 	if l.CacheState == nil {
 		l.CacheState = XCacheState
 	}

@@ -122,6 +122,20 @@ func (s *Server) serveNoParams(w http.ResponseWriter, r *http.Request, e entry, 
 	s.serveCached(w, r, e, load, nil)
 }
 
+// serveRequiredID is serveCached for a route whose one query parameter,
+// name, is an id it requires: route makes the entry and its load from the
+// parsed query and that id.
+func (s *Server) serveRequiredID(w http.ResponseWriter, r *http.Request, name string,
+	route func(p params, id int64) (entry, func(ctx context.Context) (any, error))) {
+	p, err := requiredID(r, name)
+	if err != nil {
+		s.writeStoreError(w, err)
+		return
+	}
+	e, load := route(p, p.id(name))
+	s.serveCached(w, r, e, load, nil)
+}
+
 func (s *Server) getCategories(w http.ResponseWriter, r *http.Request, _ []int64) {
 	s.serveNoParams(w, r, entry{keyspace.KeyCategories, ttlCategories, famCategories, keyspace.GroupCategories},
 		func(ctx context.Context) (any, error) { return s.store.Categories(ctx) })
@@ -139,14 +153,10 @@ func (s *Server) getColors(w http.ResponseWriter, r *http.Request, _ []int64) {
 
 // getVariantList is the variant viewset's list, filtered by product (required).
 func (s *Server) getVariantList(w http.ResponseWriter, r *http.Request, _ []int64) {
-	p, err := requiredID(r, "product")
-	if err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
-	id := p.id("product")
-	s.serveCached(w, r, entry{keyspace.ProductVariantListKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
-		func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) }, nil)
+	s.serveRequiredID(w, r, "product", func(_ params, id int64) (entry, func(ctx context.Context) (any, error)) {
+		return entry{keyspace.ProductVariantListKey(id), ttlVariants, famProduct(id), keyspace.GroupProducts},
+			func(ctx context.Context) (any, error) { return s.store.ProductVariants(ctx, id) }
+	})
 }
 
 // page is Django REST framework's page-number pagination; the links are
@@ -278,14 +288,10 @@ func marshal(v any) ([]byte, error) {
 }
 
 func (s *Server) getPersonalized(w http.ResponseWriter, r *http.Request, _ []int64) {
-	p, err := requiredID(r, "user_id")
-	if err != nil {
-		s.writeStoreError(w, err)
-		return
-	}
-	user := p.id("user_id")
-	s.serveCached(w, r, entry{keyspace.PersonalizedKey(p.hash()), ttlPersonalized, famLists, keyspace.GroupProducts},
-		func(ctx context.Context) (any, error) { return s.store.Personalized(ctx, user, recommendationCount) }, nil)
+	s.serveRequiredID(w, r, "user_id", func(p params, user int64) (entry, func(ctx context.Context) (any, error)) {
+		return entry{keyspace.PersonalizedKey(p.hash()), ttlPersonalized, famLists, keyspace.GroupProducts},
+			func(ctx context.Context) (any, error) { return s.store.Personalized(ctx, user, recommendationCount) }
+	})
 }
 
 func (s *Server) getFilters(w http.ResponseWriter, r *http.Request, _ []int64) {

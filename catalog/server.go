@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -96,15 +97,9 @@ type Server struct {
 
 // NewServer builds a server; it starts nothing until Serve.
 func NewServer(cfg Config) *Server {
-	if cfg.RedisTimeout <= 0 {
-		cfg.RedisTimeout = DefaultRedisTimeout
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.ShutdownTimeout <= 0 {
-		cfg.ShutdownTimeout = DefaultShutdownTimeout
-	}
+	option.Default(&cfg.RedisTimeout, DefaultRedisTimeout)
+	option.Default(&cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	option.Default(&cfg.ShutdownTimeout, DefaultShutdownTimeout)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

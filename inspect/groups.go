@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -79,12 +80,8 @@ type SampleOptions struct {
 // ±1.96·sqrt(p(1-p)/Samples) of that share at 95% confidence; Margin states
 // the bound in keys, summed over masters as independent errors.
 func EstimateGroups(ctx context.Context, c redis.UniversalClient, sel keyspace.Selection, opt SampleOptions) ([]GroupCount, error) {
-	if opt.Samples <= 0 {
-		opt.Samples = DefaultSamples
-	}
-	if opt.ExactBelow <= 0 {
-		opt.ExactBelow = DefaultExactBelow
-	}
+	option.Default(&opt.Samples, DefaultSamples)
+	option.Default(&opt.ExactBelow, DefaultExactBelow)
 	if _, err := sel.ScanMatch(); err != nil {
 		return nil, err
 	}

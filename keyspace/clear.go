@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // DefaultBatch is the number of keys per UNLINK round: big enough that a
@@ -158,12 +160,8 @@ func clearWatched(ctx context.Context, c redis.UniversalClient, sel Selection, c
 	if err != nil {
 		return res, err
 	}
-	if cfg.Count <= 0 {
-		cfg.Count = DefaultScanCount
-	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultBatch
-	}
+	option.Default(&cfg.Count, DefaultScanCount)
+	option.Default(&cfg.Batch, DefaultBatch)
 	cl := &clearer{sel: sel, cfg: cfg, match: match, watch: watch,
 		matched: make([]atomic.Int64, len(sel)), deleted: make([]atomic.Int64, len(sel))}
 	switch c := c.(type) {

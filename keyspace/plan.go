@@ -437,15 +437,11 @@ func SavePlan(path string, stdout io.Writer, p *Plan) error {
 
 // LoadPlan reads the plan at path ("-": stdin) with ReadPlan.
 func LoadPlan(path string, stdin io.Reader) (*Plan, error) {
-	r := stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, option.Errorf("--apply: %v", err)
-		}
-		defer f.Close()
-		r = f
+	r, err := option.OpenInput(path, stdin, "apply")
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	p, err := ReadPlan(r)
 	if err != nil {
 		return nil, fmt.Errorf("--apply %s: %w", path, err)

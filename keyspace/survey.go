@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redisconn"
 )
 
@@ -54,18 +55,10 @@ type SurveyConfig struct {
 }
 
 func (c SurveyConfig) withDefaults() SurveyConfig {
-	if c.Samples <= 0 {
-		c.Samples = DefaultSamples
-	}
-	if c.Soon <= 0 {
-		c.Soon = DefaultSoon
-	}
-	if c.Biggest <= 0 {
-		c.Biggest = DefaultBiggest
-	}
-	if c.SizeBudget == 0 {
-		c.SizeBudget = DefaultSizeBudget
-	}
+	option.Default(&c.Samples, DefaultSamples)
+	option.Default(&c.Soon, DefaultSoon)
+	option.Default(&c.Biggest, DefaultBiggest)
+	option.DefaultZero(&c.SizeBudget, DefaultSizeBudget)
 	return c
 }
 

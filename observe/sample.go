@@ -76,25 +76,13 @@ func (c SampleConfig) Validate() error {
 }
 
 func (c *SampleConfig) defaults() {
-	if c.Window <= 0 {
-		c.Window = DefaultSampleWindow
-	}
-	if c.Period <= 0 {
-		c.Period = DefaultSamplePeriod
-	}
-	if c.Grace <= 0 {
-		c.Grace = DefaultSampleGrace
-	}
-	if c.Budget == 0 {
-		c.Budget = DefaultSampleBudget
-	}
-	if c.MaxPeriod <= 0 {
-		c.MaxPeriod = DefaultSampleMaxPeriod
-	}
+	option.Default(&c.Window, DefaultSampleWindow)
+	option.Default(&c.Period, DefaultSamplePeriod)
+	option.Default(&c.Grace, DefaultSampleGrace)
+	option.DefaultZero(&c.Budget, DefaultSampleBudget)
+	option.Default(&c.MaxPeriod, DefaultSampleMaxPeriod)
 	c.MaxPeriod = max(c.MaxPeriod, c.Period)
-	if c.Timeout <= 0 {
-		c.Timeout = 5 * time.Second
-	}
+	option.Default(&c.Timeout, 5*time.Second)
 }
 
 // GroupSample is what the windows saw of one group's lookups.

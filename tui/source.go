@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/inspect"
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // Source is where the dashboard gets its data. Every method is called from a
@@ -174,21 +175,11 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Interval <= 0 {
-		c.Interval = time.Second
-	}
-	if c.GroupEvery <= 0 {
-		c.GroupEvery = 10
-	}
-	if c.ExactBelow <= 0 {
-		c.ExactBelow = inspect.DefaultExactBelow
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = 2 * time.Second
-	}
-	if c.ExactTimeout <= 0 {
-		c.ExactTimeout = 2 * time.Minute
-	}
+	option.Default(&c.Interval, time.Second)
+	option.Default(&c.GroupEvery, 10)
+	option.Default(&c.ExactBelow, inspect.DefaultExactBelow)
+	option.Default(&c.Timeout, 2*time.Second)
+	option.Default(&c.ExactTimeout, 2*time.Minute)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/cachectl/cachectl/internal/option"
@@ -139,15 +138,11 @@ func URLs(api *url.URL, args []string, file string, stdin io.Reader) ([]string, 
 	if file == "" {
 		return urls, nil
 	}
-	r := stdin
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, option.Errorf("--url-file: %v", err)
-		}
-		defer f.Close()
-		r = f
+	r, err := option.OpenInput(file, stdin, "url-file")
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
 	reqs, err := ParseURLList(r, api)
 	if err != nil {
 		return nil, option.Errorf("--url-file %s: %v", file, err)

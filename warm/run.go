@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cachectl/cachectl/catalogapi"
+	"github.com/cachectl/cachectl/internal/option"
 	"github.com/cachectl/cachectl/internal/redact"
 	"github.com/cachectl/cachectl/observe"
 )
@@ -175,15 +176,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 8
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
-	}
-	if cfg.Backoff <= 0 {
-		cfg.Backoff = 100 * time.Millisecond
-	}
+	option.Default(&cfg.Concurrency, 8)
+	option.Default(&cfg.RequestTimeout, 10*time.Second)
+	option.Default(&cfg.Backoff, 100*time.Millisecond)
 	if cfg.Retries < 0 {
 		cfg.Retries = 0
 	}

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cachectl/cachectl/internal/option"
 )
 
 // maxSitemapBytes bounds one (decompressed) sitemap document; the protocol allows 50 MB.
@@ -125,12 +127,8 @@ type SitemapOptions struct {
 // FetchSitemap downloads a sitemap (following sitemap indexes) and returns its
 // pages as requests. Relative locations are resolved against the document's URL.
 func FetchSitemap(ctx context.Context, client *http.Client, sitemapURL string, opts SitemapOptions) ([]Request, error) {
-	if opts.MaxDepth <= 0 {
-		opts.MaxDepth = 3
-	}
-	if opts.RequestTimeout <= 0 {
-		opts.RequestTimeout = 10 * time.Second
-	}
+	option.Default(&opts.MaxDepth, 3)
+	option.Default(&opts.RequestTimeout, 10*time.Second)
 	seen := map[string]bool{}
 	var reqs []Request
 	var walk func(u string, depth int) error

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/url"
-	"os"
 	"regexp"
 
 	"github.com/cachectl/cachectl/internal/option"
@@ -88,14 +87,14 @@ func (s Source) plan(ctx context.Context, cfg Config, api *url.URL) (Plan, error
 	switch {
 	case s.URLs != "":
 		var reqs []Request
-		err := s.read("--urls", s.URLs, func(r io.Reader) (err error) {
+		err := s.read("urls", s.URLs, func(r io.Reader) (err error) {
 			reqs, err = ParseURLList(r, api)
 			return err
 		})
 		return Plan{Source: "urls", Requests: reqs}, err
 	case s.PlanFile != "":
 		var spec Spec
-		err := s.read("--plan", s.PlanFile, func(r io.Reader) (err error) {
+		err := s.read("plan", s.PlanFile, func(r io.Reader) (err error) {
 			spec, err = ParseSpec(r)
 			return err
 		})
@@ -119,16 +118,16 @@ func (s Source) plan(ctx context.Context, cfg Config, api *url.URL) (Plan, error
 // read hands parse the file, or In for "-"; an InputError it returns
 // names the file.
 func (s Source) read(flag, file string, parse func(io.Reader) error) error {
-	r, name := s.In, "stdin"
-	if file != "-" {
-		fh, err := os.Open(file)
-		if err != nil {
-			return option.Errorf("%s: %w", flag, err)
-		}
-		defer fh.Close()
-		r, name = fh, file
+	r, err := option.OpenInput(file, s.In, flag)
+	if err != nil {
+		return err
 	}
-	err := parse(r)
+	defer r.Close()
+	name := file
+	if file == "-" {
+		name = "stdin"
+	}
+	err = parse(r)
 	var ie *InputError
 	if errors.As(err, &ie) {
 		ie.Source = name

@@ -1,7 +1,8 @@
 // Package option checks the values a job is configured with. A value out of
 // range, or options that do not go together, is an *Error: the command line
 // reports its text as a usage error (exit 2). Domain packages use it in
-// their Config's Validate, so the rules live beside the work they guard.
+// their Config's Validate, so the rules live beside the work they guard,
+// and to fill a Config's unset fields with their defaults.
 package option
 
 import (
@@ -49,4 +50,28 @@ func HostPort(flag, addr string) error {
 		return Errorf("--%s %q: the port must be a number from 0 to 65535", flag, addr)
 	}
 	return nil
+}
+
+// Number is the types of the counts, sizes, durations and shares a Config
+// holds.
+type Number interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 |
+		~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr |
+		~float32 | ~float64
+}
+
+// Default sets *v to d when it is zero or negative: a field whose zero
+// value, or any value below it, means "the default".
+func Default[T Number](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
+// DefaultZero sets *v to d when it is zero, and leaves a negative value
+// alone: a field where negative has a meaning of its own ("none").
+func DefaultZero[T Number](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
 }

@@ -22,3 +22,20 @@ func TestHostPort(t *testing.T) {
 		}
 	}
 }
+
+func TestDefault(t *testing.T) {
+	for _, tt := range []struct{ in, want int }{{0, 7}, {-1, 7}, {3, 3}} {
+		v := tt.in
+		Default(&v, 7)
+		if v != tt.want {
+			t.Errorf("Default(%d, 7) = %d, want %d", tt.in, v, tt.want)
+		}
+	}
+	for _, tt := range []struct{ in, want float64 }{{0, 0.5}, {-1, -1}, {0.25, 0.25}} {
+		v := tt.in
+		DefaultZero(&v, 0.5)
+		if v != tt.want {
+			t.Errorf("DefaultZero(%g, 0.5) = %g, want %g", tt.in, v, tt.want)
+		}
+	}
+}
