@@ -146,7 +146,9 @@ type ApplyResult struct {
 func Apply(ctx context.Context, c redis.UniversalClient, p *Plan, cfg ApplyConfig) (ApplyResult, error) {
 	res := ApplyResult{Result: EmptyResult(p.Selection), Planned: p.Keys}
 	cfg.Conditions, cfg.DryRun, cfg.Limit = p.Conditions.conditions(), false, 0
-	now, err := MakePlan(ctx, c, p.Selection, PlanConfig{ClearConfig: cfg.ClearConfig, Samples: -1})
+	rescan := cfg.ClearConfig
+	rescan.Progress = nil // the deletion's progress, after the question
+	now, err := MakePlan(ctx, c, p.Selection, PlanConfig{ClearConfig: rescan, Samples: -1})
 	if err != nil {
 		res.Complete = false
 		return res, err

@@ -61,6 +61,18 @@ func countMatching(t *testing.T, c *redis.Client, match string) int {
 	return len(seen)
 }
 
+// seedProductsAndColors seeds products product keys, a clear's target,
+// and colors product_colors keys beside them, all with a TTL.
+func seedProductsAndColors(t *testing.T, c redis.UniversalClient, s Schema, products, colors int) {
+	t.Helper()
+	seedWithTTL(t, c, productKeys(s, products))
+	others := make([]string, colors)
+	for i := range others {
+		others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
+	}
+	seedWithTTL(t, c, others)
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() error) {
 	t.Helper()
@@ -99,12 +111,7 @@ func TestClearFailoverBehindOneEndpoint(t *testing.T) {
 				ctx := context.Background()
 				primary, replica := redistest.Start(t), redistest.Start(t)
 				pc, rc := primary.Client(t), replica.Client(t)
-				seedWithTTL(t, pc, productKeys(s, products))
-				others := make([]string, colors)
-				for i := range others {
-					others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
-				}
-				seedWithTTL(t, pc, others)
+				seedProductsAndColors(t, pc, s, products, colors)
 				if err := rc.ReplicaOf(ctx, "127.0.0.1", strconv.Itoa(primary.Port)).Err(); err != nil {
 					t.Fatal(err)
 				}
@@ -193,12 +200,7 @@ func TestClearDuringSlotMigration(t *testing.T) {
 				ctx := context.Background()
 				cl := redistest.StartCluster(t, 3, 0)
 				cc := cl.Client(t)
-				seedWithTTL(t, cc, productKeys(s, products))
-				others := make([]string, colors)
-				for i := range others {
-					others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
-				}
-				seedWithTTL(t, cc, others)
+				seedProductsAndColors(t, cc, s, products, colors)
 				from, to := cl.Masters[0], cl.Masters[1]
 				if dest == "to a new master" {
 					to = cl.AddMaster(t)
@@ -355,12 +357,7 @@ func TestClearDuringAPlannedClusterFailover(t *testing.T) {
 			ctx := context.Background()
 			cl := redistest.StartCluster(t, 3, 1)
 			cc := cl.Client(t)
-			seedWithTTL(t, cc, productKeys(s, products))
-			others := make([]string, colors)
-			for i := range others {
-				others[i] = s.Key(fmt.Sprintf("product_colors:%d", i))
-			}
-			seedWithTTL(t, cc, others)
+			seedProductsAndColors(t, cc, s, products, colors)
 			old := cl.Masters[0]
 			replica := cl.ReplicaOf(old)
 			serving := append([]*redistest.Server{replica}, cl.Masters[1:]...)

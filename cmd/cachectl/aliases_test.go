@@ -5,6 +5,8 @@ import (
 	"github.com/cachectl/cachectl/internal/config"
 )
 
+type usageError = cmdutil.UsageError
+
 // The exit codes and environment variables the tests name.
 const (
 	exitOK          = cmdutil.ExitOK

@@ -146,13 +146,20 @@ func clearWithProgress(ctx context.Context, opts *clearOptions, conn *redisconn.
 		}
 	}()
 	cfg := opts.Clearing(conn.Hook) // --read-only holds on the clear's own connections too
-	if opts.IO.IsStderrTTY() && !opts.Quiet {
-		dbsize, _ := conn.Client.DBSize(ctx).Result()
-		prog := render.NewClearProgress(opts.IO, dbsize, opts.Count, opts.DryRun)
-		cfg.Progress = prog.Update
-		defer prog.Done()
-	}
+	prog := opts.progress(ctx, conn)
+	cfg.Progress = prog.Update
+	defer prog.Done()
 	return keyspace.Clear(ctx, conn.Client, sel, cfg)
+}
+
+// progress is the status line of a clear of conn: nil, which draws
+// nothing, off a terminal and with -q.
+func (o *clearOptions) progress(ctx context.Context, conn *redisconn.Conn) *render.ClearProgress {
+	if !o.IO.IsStderrTTY() || o.Quiet {
+		return nil
+	}
+	dbsize, _ := conn.Client.DBSize(ctx).Result()
+	return render.NewClearProgress(o.IO, dbsize, o.Count, o.DryRun)
 }
 
 // print writes the result of a clear of conn, unless -q.

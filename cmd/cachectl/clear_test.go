@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -298,22 +299,38 @@ func TestClearIncompleteExitsOneAndPrintsWhatItDid(t *testing.T) {
 }
 
 func TestClearProgressOnlyOnATerminal(t *testing.T) {
-	// A person watching sees the progress line; a log file does not fill with it.
+	// A person watching sees the progress line, of a clear and of a plan's
+	// apply; a log file does not fill with it.
 	srv := redistest.Start(t)
 	c := srv.Client(t)
+	plan := filepath.Join(t.TempDir(), "products.plan.json")
 	for _, tty := range []bool{true, false} {
-		seedKeys(t, c, "ecommerce:1:product:1", "ecommerce:1:product:2")
-		ios, _, out, errOut := iostreams.Test()
-		ios.SetStderrTTY(tty)
-		if code := runCLI(t, ios, "clear", "--products", "--yes", "--redis", srv.URL()); code != 0 {
-			t.Fatalf("exit %d: %s", code, errOut)
-		}
-		shown := strings.Contains(errOut.String(), "scanned ~") && strings.Contains(errOut.String(), "keys/s")
-		if shown != tty {
-			t.Errorf("stderr TTY %v: progress shown %v: %q", tty, shown, errOut)
-		}
-		if !strings.Contains(out.String(), "products\t2\t2") {
-			t.Errorf("result: %q", out)
+		for _, apply := range []bool{false, true} {
+			seedKeys(t, c, "ecommerce:1:product:1", "ecommerce:1:product:2")
+			args := []string{"clear", "--products", "--yes", "--redis", srv.URL()}
+			if apply {
+				ios, _, _, errOut := iostreams.Test()
+				if code := runCLI(t, ios, "clear", "--products", "--plan", plan, "--redis", srv.URL()); code != 0 {
+					t.Fatalf("plan: exit %d: %s", code, errOut)
+				}
+				args = []string{"clear", "--apply", plan, "--yes", "--redis", srv.URL()}
+			}
+			ios, _, out, errOut := iostreams.Test()
+			ios.SetStderrTTY(tty)
+			if code := runCLI(t, ios, args...); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errOut)
+			}
+			e := errOut.String()
+			shown := strings.Contains(e, "scanned ~") && strings.Contains(e, "keys/s")
+			if shown != tty {
+				t.Errorf("%v, stderr TTY %v: progress shown %v: %q", args, tty, shown, e)
+			}
+			if last := strings.LastIndex(e, "keys/s"); shown && !strings.Contains(e[last:], "\r\x1b[K") {
+				t.Errorf("%v: the progress line is not erased before the result: %q", args, e)
+			}
+			if n := c.Exists(context.Background(), "ecommerce:1:product:1", "ecommerce:1:product:2").Val(); n != 0 || !strings.Contains(out.String(), "2") {
+				t.Errorf("%v: %d keys left; result %q", args, n, out)
+			}
 		}
 	}
 }

@@ -41,8 +41,10 @@ func runClearApply(ctx context.Context, opts *clearOptions) error {
 	}
 	cfg := keyspace.ApplyConfig{ClearConfig: opts.ClearConfig, AllowDrift: opts.AllowDrift,
 		Confirm: opts.gate(conn).ConfirmApply(func(d keyspace.Drift) (bool, error) { return render.AskApply(ctx, opts.IO, conn, p, d) })}
-	cfg.Wrap = conn.Hook
+	prog := opts.progress(ctx, conn)
+	cfg.Wrap, cfg.Progress = conn.Hook, prog.Update
 	res, err := keyspace.Apply(ctx, conn.Client, p, cfg)
+	prog.Done()
 	switch {
 	case errors.Is(err, keyspace.ErrPlanRefused):
 		return hinted(err, render.ApplyRefusedHint(err))

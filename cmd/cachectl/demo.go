@@ -39,7 +39,7 @@ type demoOptions struct {
 func newDemoCmd(f *factory, runF func(context.Context, *demoOptions) error) *cobra.Command {
 	opts := &demoOptions{IO: f.IO, Bench: bench.Config{Timeout: demoRequestTimeout}}
 	cmd := newPlainCommand(f, "demo", "See everything work on this machine with one command", opts, func(*cobra.Command) error {
-		if _, err := f.format(output.Table); err != nil {
+		if _, err := f.opts.FormatOf(output.Table); err != nil {
 			return err
 		}
 		if err := option.First(option.InRange("seed-products", opts.Sandbox.SeedProducts, 2, catalog.MaxSeedProducts), opts.Bench.Validate()); err != nil {

@@ -3,8 +3,6 @@ package main
 import "github.com/cachectl/cachectl/internal/cmdutil"
 
 // The typed errors of internal/cmdutil, by the names the commands use.
-type usageError = cmdutil.UsageError
-
 var (
 	usageErrorf  = cmdutil.UsageErrorf // exit 2
 	isUsage      = cmdutil.IsUsage

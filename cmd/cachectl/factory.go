@@ -116,7 +116,7 @@ func (f *factory) Redis(ctx context.Context) (*redisconn.Conn, error) {
 func (f *factory) Schema() (keyspace.Schema, error) {
 	s, err := f.cfg.Schema(f.opts.Prefix, f.opts.KeyVersion)
 	if err != nil {
-		return s, usageError{Err: err}
+		return s, cmdutil.UsageError{Err: err}
 	}
 	return s, nil
 }
@@ -178,7 +178,7 @@ type common struct {
 // common fills c from the global flags: the output format among those the
 // command supports, -q, the streams and the Redis connection.
 func (f *factory) common(c *common, supported ...output.Format) error {
-	fm, err := f.format(supported...)
+	fm, err := f.opts.FormatOf(supported...)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/cachectl/cachectl/internal/cmdutil"
 	"github.com/cachectl/cachectl/internal/config"
 	"github.com/cachectl/cachectl/internal/help"
-	"github.com/cachectl/cachectl/internal/output"
 )
 
 // envAPI names the catalog API's variable in the commands' warnings; the
@@ -27,7 +26,7 @@ func newRootCmd(f *factory) *cobra.Command {
 			return f.resolve(cmd.Flags())
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cmdutil.UsageError{Err: err} })
 
 	f.opts.AddFlags(cmd.PersistentFlags())
 
@@ -70,15 +69,4 @@ func (f *factory) resolve(flags *pflag.FlagSet) error {
 		f.IO.SetColorEnabled(false)
 	}
 	return err
-}
-
-// format returns the output format a command should use, refusing one it does not support.
-func (f *factory) format(supported ...output.Format) (output.Format, error) {
-	fm := f.opts.OutputFormat()
-	for _, s := range supported {
-		if s == fm {
-			return fm, nil
-		}
-	}
-	return "", usageErrorf("this command does not support --format %s", fm)
 }

@@ -16,7 +16,7 @@ func newVersionCmd(f *factory) *cobra.Command {
   cachectl version --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fm, err := f.format(output.Table, output.JSON)
+			fm, err := f.opts.FormatOf(output.Table, output.JSON)
 			if err != nil {
 				return err
 			}

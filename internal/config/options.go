@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -225,4 +226,13 @@ func (o *Options) OutputFormat() output.Format {
 		fm, _ = output.ParseFormat(o.Format)
 	}
 	return fm
+}
+
+// FormatOf is OutputFormat when it is among the formats a command
+// supports, else a refusal.
+func (o *Options) FormatOf(supported ...output.Format) (output.Format, error) {
+	if fm := o.OutputFormat(); slices.Contains(supported, fm) {
+		return fm, nil
+	}
+	return "", option.Errorf("this command does not support --format %s", o.OutputFormat())
 }

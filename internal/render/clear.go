@@ -114,6 +114,9 @@ func NewClearProgress(ios *iostreams.IOStreams, total, count int64, dryRun bool)
 
 // Update redraws the line; it is a keyspace.ClearConfig Progress function.
 func (p *ClearProgress) Update(pr keyspace.Progress) {
+	if p == nil {
+		return
+	}
 	// SCAN visits about COUNT slots of the table per call: a fair measure of
 	// how far through the keyspace the pass is.
 	examined := min(pr.ScanCalls*p.count, p.total)
@@ -126,7 +129,11 @@ func (p *ClearProgress) Update(pr keyspace.Progress) {
 }
 
 // Done erases the line, if it was drawn.
-func (p *ClearProgress) Done() { p.line.Clear() }
+func (p *ClearProgress) Done() {
+	if p != nil {
+		p.line.Clear()
+	}
+}
 
 // ClearHint says what to do after an incomplete clear, and never promises
 // that running again finishes the job when the server would refuse again.
