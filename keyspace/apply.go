@@ -119,7 +119,8 @@ func diff(plan, now []string) Drift {
 
 // ApplyConfig tunes Apply.
 type ApplyConfig struct {
-	// Count, Batch, Pause and Progress are used as Clear uses them.
+	// Count, Batch and Pause are used as Clear uses them; Progress too,
+	// for the deletion only (not the rescan before Confirm).
 	ClearConfig
 	// AllowDrift is the most added plus gone keys an apply accepts.
 	AllowDrift int64

@@ -373,12 +373,17 @@ func TestClearDuringAPlannedClusterFailover(t *testing.T) {
 				}
 				return nil
 			})
+			var fired bool
 			res, err := Clear(ctx, redisClusterClient(t, cl), sel, ClearConfig{Batch: 200, MaxImpact: maxImpact,
 				Progress: faultAt(products/4, func() {
+					fired = true
 					if err := dial(t, replica.Addr).Do(ctx, "CLUSTER", "FAILOVER", "TAKEOVER").Err(); err != nil {
 						t.Errorf("failover: %v", err)
 					}
 				})})
+			if !fired {
+				t.Fatal("the failover did not start during the clear")
+			}
 			cl.Promote(t, replica) // wait until every node names the new master
 			left := count(s.Key("product:*"))
 			var ce *ClearError

@@ -300,7 +300,8 @@ func TestClearIncompleteExitsOneAndPrintsWhatItDid(t *testing.T) {
 
 func TestClearProgressOnlyOnATerminal(t *testing.T) {
 	// A person watching sees the progress line, of a clear and of a plan's
-	// apply; a log file does not fill with it.
+	// apply (after its question, never under it); a log file does not fill
+	// with it.
 	srv := redistest.Start(t)
 	c := srv.Client(t)
 	plan := filepath.Join(t.TempDir(), "products.plan.json")
@@ -308,15 +309,20 @@ func TestClearProgressOnlyOnATerminal(t *testing.T) {
 		for _, apply := range []bool{false, true} {
 			seedKeys(t, c, "ecommerce:1:product:1", "ecommerce:1:product:2")
 			args := []string{"clear", "--products", "--yes", "--redis", srv.URL()}
-			if apply {
-				ios, _, _, errOut := iostreams.Test()
-				if code := runCLI(t, ios, "clear", "--products", "--plan", plan, "--redis", srv.URL()); code != 0 {
-					t.Fatalf("plan: exit %d: %s", code, errOut)
-				}
-				args = []string{"clear", "--apply", plan, "--yes", "--redis", srv.URL()}
-			}
-			ios, _, out, errOut := iostreams.Test()
+			ios, in, out, errOut := iostreams.Test()
 			ios.SetStderrTTY(tty)
+			if apply {
+				pios, _, _, perr := iostreams.Test()
+				if code := runCLI(t, pios, "clear", "--products", "--plan", plan, "--redis", srv.URL()); code != 0 {
+					t.Fatalf("plan: exit %d: %s", code, perr)
+				}
+				args = []string{"clear", "--apply", plan, "--redis", srv.URL(), "--yes"}
+				if tty { // asked on the terminal, answered yes
+					args = args[:len(args)-1]
+					ios.SetStdinTTY(true)
+					in.WriteString("y\n")
+				}
+			}
 			if code := runCLI(t, ios, args...); code != 0 {
 				t.Fatalf("%v: exit %d: %s", args, code, errOut)
 			}
@@ -328,7 +334,10 @@ func TestClearProgressOnlyOnATerminal(t *testing.T) {
 			if last := strings.LastIndex(e, "keys/s"); shown && !strings.Contains(e[last:], "\r\x1b[K") {
 				t.Errorf("%v: the progress line is not erased before the result: %q", args, e)
 			}
-			if n := c.Exists(context.Background(), "ecommerce:1:product:1", "ecommerce:1:product:2").Val(); n != 0 || !strings.Contains(out.String(), "2") {
+			if q := strings.Index(e, "[y/N]"); apply && tty && (q < 0 || strings.Index(e, "scanned ~") < q) {
+				t.Errorf("%v: the progress line is not after the question: %q", args, e)
+			}
+			if n := c.Exists(context.Background(), "ecommerce:1:product:1", "ecommerce:1:product:2").Val(); n != 0 || !strings.Contains(out.String(), "products\t2\t2") {
 				t.Errorf("%v: %d keys left; result %q", args, n, out)
 			}
 		}

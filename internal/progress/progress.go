@@ -96,7 +96,8 @@ func (s *Status) Bar(done, total, width int) string {
 	bar := progress.New(progress.WithWidth(width), progress.WithoutPercentage(),
 		progress.WithFillCharacters('=', ' '), progress.WithColors(lipgloss.Green))
 	bar.EmptyColor = lipgloss.NoColor{}
-	view := bar.ViewAs(min(max(float64(done)/float64(max(total, 1)), 0), 1))
+	filled := min(max(width*done/max(total, 1), 0), width) // whole cells, rounded down: full only when done
+	view := bar.ViewAs(float64(filled) / float64(max(width, 1)))
 	if s == nil || !s.color {
 		view = ansi.Strip(view)
 	}

@@ -62,3 +62,23 @@ func TestBarIsColouredOnlyWithColour(t *testing.T) {
 		t.Errorf("bar = %q, want colour", got)
 	}
 }
+
+func TestBarIsFullOnlyWhenDone(t *testing.T) {
+	// A bar rounds its cells down: 99 of 100 never looks finished.
+	var st *Status
+	for _, tt := range []struct {
+		done, total, width int
+		want               string
+	}{
+		{99, 100, 30, "[" + strings.Repeat("=", 29) + " ]"},
+		{59, 60, 30, "[" + strings.Repeat("=", 29) + " ]"},
+		{100, 100, 30, "[" + strings.Repeat("=", 30) + "]"},
+		{1, 3, 4, "[=   ]"},
+		{0, 0, 3, "[   ]"},
+		{5, 2, 3, "[===]"},
+	} {
+		if got := st.Bar(tt.done, tt.total, tt.width); got != tt.want {
+			t.Errorf("Bar(%d, %d, %d) = %q, want %q", tt.done, tt.total, tt.width, got, tt.want)
+		}
+	}
+}

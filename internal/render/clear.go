@@ -106,10 +106,12 @@ type ClearProgress struct {
 	dryRun bool
 }
 
-// NewClearProgress starts the status line of a clear over a database of
-// total keys, scanned with SCAN COUNT count. Off a terminal it draws nothing.
+// NewClearProgress is the status line of a clear over a database of total
+// keys, scanned with SCAN COUNT count. Its rate counts from the first
+// update (what comes before, a plan's rescan and its question, is not the
+// clear's). Off a terminal it draws nothing.
 func NewClearProgress(ios *iostreams.IOStreams, total, count int64, dryRun bool) *ClearProgress {
-	return &ClearProgress{line: progress.New(ios, 100*time.Millisecond), total: total, count: count, start: time.Now(), dryRun: dryRun}
+	return &ClearProgress{line: progress.New(ios, 100*time.Millisecond), total: total, count: count, dryRun: dryRun}
 }
 
 // Update redraws the line; it is a keyspace.ClearConfig Progress function.
@@ -117,14 +119,22 @@ func (p *ClearProgress) Update(pr keyspace.Progress) {
 	if p == nil {
 		return
 	}
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
 	// SCAN visits about COUNT slots of the table per call: a fair measure of
 	// how far through the keyspace the pass is.
 	examined := min(pr.ScanCalls*p.count, p.total)
-	elapsed := time.Since(p.start).Seconds()
+	rate := func(n int64) float64 { // none yet in the first 10 ms
+		if e := time.Since(p.start).Seconds(); e >= 0.01 {
+			return float64(n) / e
+		}
+		return 0
+	}
 	if p.dryRun {
-		p.line.Updatef("scanned ~%d/%d  matched %d  %.0f keys/s", examined, p.total, pr.Matched, float64(pr.Matched)/elapsed)
+		p.line.Updatef("scanned ~%d/%d  matched %d  %.0f keys/s", examined, p.total, pr.Matched, rate(pr.Matched))
 	} else {
-		p.line.Updatef("scanned ~%d/%d  matched %d  deleted %d  %.0f keys/s", examined, p.total, pr.Matched, pr.Deleted, float64(pr.Deleted)/elapsed)
+		p.line.Updatef("scanned ~%d/%d  matched %d  deleted %d  %.0f keys/s", examined, p.total, pr.Matched, pr.Deleted, rate(pr.Deleted))
 	}
 }
 
