@@ -15,21 +15,45 @@ import (
 // stall windows (offsets from its first request) is held until the window
 // ends, as a server in a GC pause or a failover would; service is added to
 // every request.
-func stallServer(t *testing.T, service time.Duration, windows ...[2]time.Duration) *httptest.Server {
+func stallServer(t *testing.T, service time.Duration, windows ...[2]time.Duration) *stalledServer {
 	var once sync.Once
 	var t0 time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := &stalledServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		once.Do(func() { t0 = now })
 		for _, win := range windows {
 			if from, to := t0.Add(win[0]), t0.Add(win[1]); !now.Before(from) && now.Before(to) {
 				time.Sleep(time.Until(to)) // the stall under test
+				s.released(time.Since(to))
 			}
 		}
 		time.Sleep(service)
 	}))
-	t.Cleanup(srv.Close)
-	return srv
+	t.Cleanup(s.Close)
+	return s
+}
+
+// stalledServer is a stallServer and how late it let stalled requests go.
+type stalledServer struct {
+	*httptest.Server
+	mu sync.Mutex
+	// overslept is the most a stalled request was released after its
+	// window's end: on a loaded machine the handler wakes late, and the
+	// client rightly counts that as latency the schedule did not predict.
+	overslept time.Duration
+}
+
+func (s *stalledServer) released(late time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.overslept = max(s.overslept, late)
+}
+
+func (s *stalledServer) lateness() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.overslept
 }
 
 // groundTruth is the latency each request of an open loop at rate should
@@ -76,10 +100,14 @@ func TestOpenLoopSeesStallsAClosedLoopHides(t *testing.T) {
 	if openRes.Requests != n || openRes.Errors != 0 || openRes.Model != Open || openRes.Late != 0 {
 		t.Fatalf("open loop: %d requests, %d errors, model %s, %d late (max lag %s)", openRes.Requests, openRes.Errors, openRes.Model, openRes.Late, openRes.MaxLag)
 	}
+	// The server's own lateness in letting stalled requests go is latency
+	// too, which the schedule cannot know: it widens the 5% by that much.
+	overslept := open.lateness()
+	t.Logf("the stalled server released requests up to %s late", overslept)
 	for _, p := range []float64{99, 99.9} {
 		want, got := Percentile(truth, p), openRes.Latency.Percentile(p)
-		if math.Abs(float64(got-want)) > 0.05*float64(want) {
-			t.Errorf("open loop p%g = %s, ground truth %s: more than 5%% off", p, got, want)
+		if math.Abs(float64(got-want)) > 0.05*float64(want)+float64(overslept) {
+			t.Errorf("open loop p%g = %s, ground truth %s: more than 5%% (and the server's %s of lateness) off", p, got, want, overslept)
 		}
 		if c := closedRes.Latency.Percentile(p); c > want/10 && p == 99 {
 			t.Errorf("closed loop p%g = %s: the stalls should hide from it (ground truth %s)", p, c, want)
