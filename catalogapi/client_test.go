@@ -1,7 +1,6 @@
 package catalogapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/keyspace"
 )
 
@@ -26,21 +24,9 @@ const testToken = "catalogapi-test-token"
 func startServe(t *testing.T) *Client {
 	t.Helper()
 	srv := redistest.Start(t)
-	store, err := catalog.Open(context.Background(), catalog.StoreConfig{SeedProducts: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(catalog.RedisOptions(srv.ClientOptions(), time.Second))
-	api := httptest.NewServer(catalog.NewServer(catalog.Config{
-		Store: store, Redis: rdb, Schema: keyspace.New("catalogapi", 1),
-		AdminToken: testToken, RedisTimeout: time.Second,
-	}).Handler())
-	t.Cleanup(func() {
-		api.Close()
-		rdb.Close()
-		store.Close()
-	})
-	return newTestClient(t, api.URL)
+	api := sandbox.MustStartAPI(t, sandbox.APIOptions{Redis: srv.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 40},
+		Schema: keyspace.New("catalogapi", 1), AdminToken: testToken, RedisTimeout: time.Second})
+	return newTestClient(t, api.URL.String())
 }
 
 func newTestClient(t *testing.T, raw string) *Client {

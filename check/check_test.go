@@ -3,8 +3,6 @@ package check
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/cachectl/cachectl/catalogapi"
 	"github.com/cachectl/cachectl/internal/redisconn"
 	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/keyspace"
 	"github.com/cachectl/cachectl/warm"
 )
@@ -27,21 +26,9 @@ func testConfig(t *testing.T) (Config, *redis.Client) {
 	t.Helper()
 	srv := redistest.Start(t)
 	schema := keyspace.New("checkengine", 1)
-	store, err := catalog.Open(context.Background(), catalog.StoreConfig{SeedProducts: 40})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(catalog.RedisOptions(srv.ClientOptions(), time.Second))
-	ts := httptest.NewServer(catalog.NewServer(catalog.Config{
-		Store: store, Redis: rdb, Schema: schema, AdminToken: testToken, RedisTimeout: time.Second,
-	}).Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		rdb.Close()
-		store.Close()
-	})
-	u, _ := url.Parse(ts.URL)
-	hc, base := catalogapi.NewClient(u)
+	api := sandbox.MustStartAPI(t, sandbox.APIOptions{Redis: srv.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 40},
+		Schema: schema, AdminToken: testToken, RedisTimeout: time.Second})
+	hc, base := catalogapi.NewClient(api.URL)
 	var groups keyspace.Selection
 	for _, name := range []string{keyspace.GroupProducts, keyspace.GroupCategories, keyspace.GroupColors} {
 		g, err := schema.Group(name)

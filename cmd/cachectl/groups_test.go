@@ -4,17 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
 	"github.com/cachectl/cachectl/internal/redistest"
 	"github.com/cachectl/cachectl/internal/render"
+	"github.com/cachectl/cachectl/internal/sandbox"
 	"github.com/cachectl/cachectl/internal/topfeed"
 	"github.com/cachectl/cachectl/keyspace"
 )
@@ -114,19 +112,9 @@ func TestANewGroupIsOneEntry(t *testing.T) {
 	})
 
 	t.Run("catalog invalidation", func(t *testing.T) {
-		store, err := catalog.Open(context.Background(), catalog.StoreConfig{SeedProducts: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer store.Close()
-		rdb := redis.NewClient(catalog.RedisOptions(srv.ClientOptions(), time.Second))
-		defer rdb.Close()
-		api := httptest.NewServer(catalog.NewServer(catalog.Config{
-			Store: store, Redis: rdb, Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion),
-			AdminToken: checkTestToken, RedisTimeout: time.Second,
-		}).Handler())
-		defer api.Close()
-		req, _ := http.NewRequest(http.MethodPatch, api.URL+"/api/products/1/", strings.NewReader(`{"name": "renamed"}`))
+		api := sandbox.MustStartAPI(t, sandbox.APIOptions{Redis: srv.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 5},
+			Schema: keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion), AdminToken: checkTestToken, RedisTimeout: time.Second})
+		req, _ := http.NewRequest(http.MethodPatch, api.URL.JoinPath("/api/products/1/").String(), strings.NewReader(`{"name": "renamed"}`))
 		req.Header.Set("Authorization", "Bearer "+checkTestToken)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -229,3 +229,31 @@ func TestTheCommandsOnlyWire(t *testing.T) {
 	}
 	t.Logf("cmd/cachectl: %d lines of non-test code", lines)
 }
+
+// Tests start the catalog server one way, internal/sandbox's StartAPI; the
+// catalog package's own tests, which read its unexported state, and the
+// sandbox itself are the exceptions.
+func TestTestsStartTheCatalogThroughTheSandbox(t *testing.T) {
+	base := root(t)
+	for _, pkg := range allPackages(t) {
+		if pkg == "catalog" || pkg == "internal/sandbox" || pkg == "internal/archtest" {
+			continue
+		}
+		paths, err := filepath.Glob(filepath.Join(base, pkg, "*_test.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, call := range []string{"catalog.NewServer(", "catalog.Run("} {
+				if strings.Contains(string(src), call) {
+					rel, _ := filepath.Rel(base, p)
+					t.Errorf("%s calls %s: start the catalog with sandbox.StartAPI or MustStartAPI", rel, call)
+				}
+			}
+		}
+	}
+}
