@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,6 +153,11 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Err = p.Err
 	case !p.Response.Success():
 		uk.Err = fmt.Errorf("%w: GET answered %d, and an error is not cached", ErrNoKey, p.Response.Status)
+	case p.Response.Key != "" && len(p.Trace.OtherDBs) > 0 && !p.Trace.touched(c.Key(p.Response.Key)):
+		// The key the response names is the app's in another database:
+		// a key of that name here is not the URL's.
+		dbs := joinInts(p.Trace.OtherDBs)
+		uk.Err = fmt.Errorf("%w: the request used the cache in db %s, not in the db observed: point --redis at db %s", ErrNoKey, dbs, dbs)
 	case p.Response.Key != "":
 		uk.Source, keys = "x-cache-key", []string{c.Key(p.Response.Key)}
 	default:
@@ -163,6 +169,20 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Keys = append(uk.Keys, URLKey{Key: k})
 	}
 	return uk, nil
+}
+
+// touched reports whether the request read or wrote key.
+func (t Trace) touched(key string) bool {
+	has := func(op KeyOp) bool { return op.Key == key }
+	return slices.ContainsFunc(t.Reads, has) || slices.ContainsFunc(t.Writes, has)
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // noKeyReason says why a successful request's trace names no cache key.

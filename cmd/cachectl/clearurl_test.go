@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // clearURLJSON is the part of `cachectl clear --url --json` the tests read.
@@ -193,5 +196,31 @@ func TestDjangoClearURLWhereMonitorIsDenied(t *testing.T) {
 	}
 	if g := diff(before, e.keys(t)); len(g) != 0 {
 		t.Fatalf("deleted %v, keys that were there before", g)
+	}
+}
+
+// An app that caches in db 0, cleared with --redis pointing at db 3: the
+// key its X-Cache-Key names is the app's in db 0, so a key of the same name
+// in db 3 is not the URL's and stays. The URL fails (exit 1) and says
+// which db the request used.
+func TestClearURLInAnotherDBDeletesNothingThere(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	c.get(t, "/api/colors/")
+	key := c.Schema.Key(keyspace.KeyColors)
+	db3 := redis.NewClient(&redis.Options{Addr: c.Redis.Addr, DB: 3})
+	t.Cleanup(func() { db3.Close() })
+	seedKeys(t, db3, key)
+	url3 := strings.TrimSuffix(c.Redis.URL(), "/0") + "/3"
+	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, c.URL, url3)
+	if exists(t, db3, key) != 1 {
+		t.Errorf("%s in db 3 was deleted: the URL's key is the one in db 0", key)
+	}
+	if exists(t, c.RDB, key) != 1 {
+		t.Errorf("%s in db 0 was deleted through --redis .../3", key)
+	}
+	r := decodeClearURL(t, out)
+	if code != exitFailed || r.Deleted != 0 || r.Errors != 1 || r.URLs[0].Error == nil ||
+		!strings.Contains(*r.URLs[0].Error, "the request used the cache in db 0, not in the db observed: point --redis at db 0") {
+		t.Fatalf("exit %d, want 1 and the URL failed naming db 0: %+v\n%s", code, r, errOut)
 	}
 }
