@@ -153,7 +153,7 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Err = p.Err
 	case !p.Response.Success():
 		uk.Err = fmt.Errorf("%w: GET answered %d, and an error is not cached", ErrNoKey, p.Response.Status)
-	case p.Response.Key != "" && o.mech == Monitor && !p.Trace.saw(c.Key(p.Response.Key)):
+	case p.Response.Key != "" && o.mech == Monitor && !p.Trace.Saw(c.Key(p.Response.Key)):
 		// MONITOR saw every command of the window, and none on the key the
 		// response names: the app caches it elsewhere (another db, prefix or
 		// version), and a key of that name here is not the URL's.
@@ -172,9 +172,10 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 	return uk, nil
 }
 
-// saw reports whether key was read or written in the window, by the
-// request or by noise, or whether the noise was too much to tell.
-func (t Trace) saw(key string) bool {
+// Saw reports whether key was read or written in the window, by the
+// request or by noise, or whether the noise was too much to tell. It means
+// something only for a MONITOR trace, which sees every command.
+func (t Trace) Saw(key string) bool {
 	has := func(op KeyOp) bool { return op.Key == key }
 	return slices.ContainsFunc(t.Reads, has) || slices.ContainsFunc(t.Writes, has) ||
 		slices.Contains(t.Noise.Keys, key) || len(t.Noise.Keys) >= MaxNoiseKeys
