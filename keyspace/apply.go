@@ -22,17 +22,22 @@ type PlanServerError struct {
 }
 
 func (e *PlanServerError) Error() string {
-	return fmt.Sprintf("the plan was made on %s; this is %s", e.Plan.describe(), e.Now.describe())
+	db := e.Plan.DB != e.Now.DB
+	return fmt.Sprintf("the plan was made on %s; this is %s", e.Plan.describe(db), e.Now.describe(db))
 }
 
 func (e *PlanServerError) Unwrap() error { return ErrPlanRefused }
 
-func (s PlanServer) describe() string {
+// describe names the servers, and the database when db is set.
+func (s PlanServer) describe(db bool) string {
 	if len(s.Nodes) == 0 {
 		return "no server"
 	}
 	if !s.Cluster {
 		n := s.Nodes[0]
+		if db {
+			return fmt.Sprintf("run_id %s (%s) db %d", orUnknown(n.RunID), n.Addr, s.DB)
+		}
 		return fmt.Sprintf("run_id %s (%s)", orUnknown(n.RunID), n.Addr)
 	}
 	parts := make([]string, len(s.Nodes))
@@ -50,10 +55,10 @@ func orUnknown(s string) string {
 }
 
 // same reports whether now is the deployment s was made on: the same kind,
-// and the same server processes (run_id, and node id on a cluster), where
+// the same database, and the same server processes (run_id, and node id on a cluster), where
 // they are known; addresses may differ (another name for the same server).
 func (s PlanServer) same(now PlanServer) bool {
-	if s.Cluster != now.Cluster || len(s.Nodes) != len(now.Nodes) {
+	if s.Cluster != now.Cluster || s.DB != now.DB || len(s.Nodes) != len(now.Nodes) {
 		return false
 	}
 	for _, n := range s.Nodes {

@@ -71,8 +71,11 @@ func (c PlanConditions) conditions() Conditions {
 // PlanServer is the identity of the servers a plan was made on: the one
 // server of a standalone deployment, or every master of a cluster.
 type PlanServer struct {
-	Cluster bool       `json:"cluster"`
-	Nodes   []PlanNode `json:"nodes"`
+	Cluster bool `json:"cluster"`
+	// DB is the database the keys are in: a key set names keys of one
+	// database, and another database of the same server holds other keys.
+	DB    int        `json:"db"`
+	Nodes []PlanNode `json:"nodes"`
 }
 
 // PlanNode is one server (a master, on a cluster) and its planned keys.
@@ -116,10 +119,14 @@ func MakePlan(ctx context.Context, c redis.UniversalClient, sel Selection, cfg P
 		return nil, err
 	}
 	_, cluster := c.(*redis.ClusterClient)
+	db := 0
+	if sc, ok := c.(*redis.Client); ok {
+		db = sc.Options().DB
+	}
 	p := &Plan{Format: PlanFormat, Created: time.Now().UTC().Truncate(time.Millisecond), Asked: cfg.Asked,
 		Prefix: cfg.Schema.Prefix, Version: cfg.Schema.Version, Selection: sel,
 		Conditions: PlanConditions{NoTTL: cc.Conditions.NoTTL, TTLBelowMs: float64(cc.Conditions.TTLBelow) / float64(time.Millisecond)},
-		Server:     PlanServer{Cluster: cluster}, Targets: make([]PlanTarget, len(sel))}
+		Server:     PlanServer{Cluster: cluster, DB: db}, Targets: make([]PlanTarget, len(sel))}
 	byTarget := make([][]string, len(sel))
 	for _, addr := range slices.Sorted(mapKeys(col.nodes)) {
 		n := col.nodes[addr]

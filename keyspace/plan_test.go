@@ -137,6 +137,26 @@ func TestApplyRefusesAnotherServer(t *testing.T) {
 	checkSurvivors(t, b, all)
 }
 
+// A plan names keys of one database: applied to another database of the
+// same server (same run_id), whose keys have the same names, it is refused
+// and deletes nothing there.
+func TestApplyRefusesAnotherDatabase(t *testing.T) {
+	s := New(DefaultPrefix, DefaultVersion)
+	srv := redistest.Start(t)
+	db0 := srv.Client(t)
+	db3 := redis.NewClient(&redis.Options{Addr: srv.Addr, DB: 3})
+	t.Cleanup(func() { db3.Close() })
+	_, all := planFixture(t, db0, s, 10)
+	planFixture(t, db3, s, 10)
+	p := productsPlan(t, db3, s)
+	_, err := Apply(context.Background(), db0, roundTrip(t, p, false), ApplyConfig{})
+	var se *PlanServerError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "db 3; this is run_id ") || !strings.HasSuffix(err.Error(), " db 0") {
+		t.Fatalf("err = %v, want a refusal naming both databases", err)
+	}
+	checkSurvivors(t, db0, all)
+}
+
 func TestPlanAndApplyOnACluster(t *testing.T) {
 	ctx := context.Background()
 	cl := redistest.StartCluster(t, 3, 0)

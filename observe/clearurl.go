@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,6 +153,12 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Err = p.Err
 	case !p.Response.Success():
 		uk.Err = fmt.Errorf("%w: GET answered %d, and an error is not cached", ErrNoKey, p.Response.Status)
+	case p.Response.Key != "" && o.mech == Monitor && !p.Trace.Saw(c.Key(p.Response.Key)):
+		// MONITOR saw every command of the window, and none on the key the
+		// response names: the app caches it elsewhere (another db, prefix or
+		// version), and a key of that name here is not the URL's.
+		uk.Err = fmt.Errorf("%w: the response names %s in X-Cache-Key, but the request used no such key in this db: %s",
+			ErrNoKey, c.Key(p.Response.Key), elsewhereHint(p.Trace))
 	case p.Response.Key != "":
 		uk.Source, keys = "x-cache-key", []string{c.Key(p.Response.Key)}
 	default:
@@ -163,6 +170,27 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Keys = append(uk.Keys, URLKey{Key: k})
 	}
 	return uk, nil
+}
+
+// Saw reports whether key was read or written in the window, by the
+// request or by noise, or whether the noise was too much to tell. It means
+// something only for a MONITOR trace, which sees every command.
+func (t Trace) Saw(key string) bool {
+	has := func(op KeyOp) bool { return op.Key == key }
+	return slices.ContainsFunc(t.Reads, has) || slices.ContainsFunc(t.Writes, has) ||
+		slices.Contains(t.Noise.Keys, key) || len(t.Noise.Keys) >= MaxNoiseKeys
+}
+
+// elsewhereHint says where the request's cache may be instead.
+func elsewhereHint(t Trace) string {
+	if len(t.OtherDBs) == 0 {
+		return "check --prefix and --key-version against the app's KEY_PREFIX and VERSION"
+	}
+	dbs := make([]string, len(t.OtherDBs))
+	for i, n := range t.OtherDBs {
+		dbs[i] = strconv.Itoa(n)
+	}
+	return "it used the cache in db " + strings.Join(dbs, ", ") + ": point --redis at that db"
 }
 
 // noKeyReason says why a successful request's trace names no cache key.

@@ -16,7 +16,11 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/bench"
+	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // runBenchJSON runs `cachectl bench --json` against the catalog and returns
@@ -465,5 +469,27 @@ func TestBenchMixWeighsTheEndpoints(t *testing.T) {
 	ios, _, _, _ := iostreams.Test()
 	if code := runCLI(t, ios, "bench", "--mix", "--min-speedup", "2", "--api", c.URL); code != exitUsage {
 		t.Errorf("--mix --min-speedup: exit %d, want 2", code)
+	}
+}
+
+// An app that caches under another prefix and version than bench's: the
+// logical key its X-Cache-Key names is, under bench's namespace, another
+// app's key. Bench never clears it: the endpoint fails before its pairs,
+// pointing at --prefix.
+func TestBenchNeverClearsAnotherAppsKeyOfTheHeadersName(t *testing.T) {
+	rs := redistest.Start(t)
+	api := sandbox.MustStartAPI(t, sandbox.APIOptions{
+		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 20}, Schema: keyspace.New("shop", 3),
+		RedisTimeout: 2 * time.Second,
+	})
+	c := rs.Client(t)
+	other := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
+	seedKeys(t, c, other)
+	code, out, errOut := runAPICommand(t, []string{"bench", "--only", "colors", "--cold-samples", "2", "-n", "4", "-c", "2"}, api.URL.String(), rs.URL())
+	if exists(t, c, other) != 1 {
+		t.Errorf("bench deleted %s, a key the endpoint does not use", other)
+	}
+	if code != exitFailed || !strings.Contains(out, "X-Cache-Key names product_colors:all, but Redis showed the request use no such key under ecommerce:1: in this db") {
+		t.Errorf("exit %d, want 1 with the endpoint failed naming the prefix\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
 }

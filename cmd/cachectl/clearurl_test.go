@@ -6,9 +6,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/djangotest"
 	"github.com/cachectl/cachectl/internal/iostreams"
+	"github.com/cachectl/cachectl/internal/redistest"
+	"github.com/cachectl/cachectl/internal/sandbox"
+	"github.com/cachectl/cachectl/keyspace"
 )
 
 // clearURLJSON is the part of `cachectl clear --url --json` the tests read.
@@ -193,5 +200,55 @@ func TestDjangoClearURLWhereMonitorIsDenied(t *testing.T) {
 	}
 	if g := diff(before, e.keys(t)); len(g) != 0 {
 		t.Fatalf("deleted %v, keys that were there before", g)
+	}
+}
+
+// An app that caches in db 0, cleared with --redis pointing at db 3: the
+// key its X-Cache-Key names is the app's in db 0, so a key of the same name
+// in db 3 is not the URL's and stays. The URL fails (exit 1) and says
+// which db the request used.
+func TestClearURLInAnotherDBDeletesNothingThere(t *testing.T) {
+	c := startCatalog(t, 0, nil)
+	c.get(t, "/api/colors/")
+	key := c.Schema.Key(keyspace.KeyColors)
+	db3 := redis.NewClient(&redis.Options{Addr: c.Redis.Addr, DB: 3})
+	t.Cleanup(func() { db3.Close() })
+	seedKeys(t, db3, key)
+	url3 := strings.TrimSuffix(c.Redis.URL(), "/0") + "/3"
+	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, c.URL, url3)
+	if exists(t, db3, key) != 1 {
+		t.Errorf("%s in db 3 was deleted: the URL's key is the one in db 0", key)
+	}
+	if exists(t, c.RDB, key) != 1 {
+		t.Errorf("%s in db 0 was deleted through --redis .../3", key)
+	}
+	r := decodeClearURL(t, out)
+	if code != exitFailed || r.Deleted != 0 || r.Errors != 1 || r.URLs[0].Error == nil ||
+		!strings.Contains(*r.URLs[0].Error, "the request used no such key in this db: it used the cache in db 0: point --redis at that db") {
+		t.Fatalf("exit %d, want 1 and the URL failed naming db 0: %+v\n%s", code, r, errOut)
+	}
+}
+
+// An app that caches under another prefix and version than cachectl's
+// (--prefix forgotten): its X-Cache-Key names a logical key whose name
+// under cachectl's namespace is another app's key. That key stays, and the
+// URL fails (exit 1) pointing at --prefix and --key-version.
+func TestClearURLUnderAnotherPrefixDeletesNothingHere(t *testing.T) {
+	rs := redistest.Start(t)
+	api := sandbox.MustStartAPI(t, sandbox.APIOptions{
+		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 20}, Schema: keyspace.New("shop", 3),
+		RedisTimeout: 2 * time.Second,
+	})
+	c := rs.Client(t)
+	other := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
+	seedKeys(t, c, other)
+	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, api.URL.String(), rs.URL())
+	if exists(t, c, other) != 1 {
+		t.Errorf("%s was deleted: the URL's key is shop:3:%s", other, keyspace.KeyColors)
+	}
+	r := decodeClearURL(t, out)
+	if code != exitFailed || r.Deleted != 0 || r.Errors != 1 || r.URLs[0].Error == nil ||
+		!strings.Contains(*r.URLs[0].Error, "but the request used no such key in this db: check --prefix and --key-version") {
+		t.Fatalf("exit %d, want 1 and the URL failed naming --prefix: %+v\n%s", code, r, errOut)
 	}
 }

@@ -106,12 +106,17 @@ func (g Gate) Confirm(ask func() (bool, error), n int64, summary string) error {
 }
 
 // ConfirmApply is keyspace.ApplyConfig's Confirm behind the gate: ask
-// shows the plan and its drift; a plan with no key left passes.
+// shows the plan and its drift; a plan with no key left passes, and one of
+// more keys than --max-keys is refused, as any clear is.
 func (g Gate) ConfirmApply(ask func(keyspace.Drift) (bool, error)) func(int64, keyspace.Drift) error {
 	g.NoTerminalHint = "add --yes to delete them"
 	return func(n int64, d keyspace.Drift) error {
-		if n == 0 {
+		switch {
+		case n == 0:
 			return nil
+		case g.MaxKeys > 0 && n > g.MaxKeys:
+			return &Refusal{option.Errorf("refusing to delete %d keys (the plan's keys) from %s: more than --max-keys %d", n, g.Where, g.MaxKeys),
+				"make a smaller plan, or raise --max-keys if that many is expected"}
 		}
 		return g.Confirm(func() (bool, error) { return ask(d) }, n, "the plan's keys")
 	}

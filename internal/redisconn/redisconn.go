@@ -266,6 +266,9 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 			break
 		}
 		single.Close()
+		if opt.DB != 0 && strings.Contains(err.Error(), "SELECT is not allowed in cluster mode") {
+			return nil, fmt.Errorf("%w: %s: redis cluster has only db 0", ErrConfig, addr)
+		}
 		if i == len(seeds)-1 || ctx.Err() != nil {
 			return nil, fail(err)
 		}

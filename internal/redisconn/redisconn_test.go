@@ -238,3 +238,15 @@ func TestOpenFindsAClusterWithoutINFOOrCLUSTER(t *testing.T) {
 		t.Errorf("Open as a user without INFO and CLUSTER on a cluster: %v", err)
 	}
 }
+
+func TestOpenRefusesADBOtherThanZeroOnACluster(t *testing.T) {
+	// A cluster node refuses SELECT: a db other than 0 is bad input (a
+	// usage error), not an unreachable server, with or without --cluster.
+	cl := redistest.StartCluster(t, 3, 0)
+	for _, force := range []bool{false, true} {
+		_, err := Open(context.Background(), Config{URL: "redis://" + cl.Masters[0].Addr + "/3", ForceCluster: force, Timeout: time.Second})
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "redis cluster has only db 0") {
+			t.Errorf("--cluster %v, db 3 on a cluster: %v", force, err)
+		}
+	}
+}
