@@ -56,7 +56,7 @@ func learn(ctx context.Context, cfg Config, ep Endpoint) (*catalogapi.Response, 
 		return prime, learned{}, err
 	}
 	switch {
-	case prime.Key != "" && trace != nil && cfg.Observer.Mechanism() == observe.Monitor && !trace.Saw(cfg.Observer.Prefix()+prime.Key):
+	case prime.Key != "" && trace != nil && trace.UsedAnotherKey(cfg.Observer.Prefix()+prime.Key):
 		// The app caches it elsewhere: a key of that name here is not its.
 		return prime, learned{from: "header", invalid: fmt.Sprintf(
 			"X-Cache-Key names %s, but Redis showed the request use no such key under %s in this db: check --prefix, --key-version and the db in --redis",

@@ -153,10 +153,9 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Err = p.Err
 	case !p.Response.Success():
 		uk.Err = fmt.Errorf("%w: GET answered %d, and an error is not cached", ErrNoKey, p.Response.Status)
-	case p.Response.Key != "" && o.mech == Monitor && !p.Trace.Saw(c.Key(p.Response.Key)):
-		// MONITOR saw every command of the window, and none on the key the
-		// response names: the app caches it elsewhere (another db, prefix or
-		// version), and a key of that name here is not the URL's.
+	case p.Response.Key != "" && p.Trace.UsedAnotherKey(c.Key(p.Response.Key)):
+		// The app caches it elsewhere (another db, prefix or version), and
+		// a key of that name here is not the URL's.
 		uk.Err = fmt.Errorf("%w: the response names %s in X-Cache-Key, but the request used no such key in this db: %s",
 			ErrNoKey, c.Key(p.Response.Key), elsewhereHint(p.Trace))
 	case p.Response.Key != "":
@@ -170,6 +169,17 @@ func (o *Observer) learn(ctx context.Context, c URLClear, u string) (URLKeys, er
 		uk.Keys = append(uk.Keys, URLKey{Key: k})
 	}
 	return uk, nil
+}
+
+// UsedAnotherKey says whether the request used the cache of this server,
+// yet not key: MONITOR saw every command of the window, none on key, while
+// the server counted lookups (keyspace hits or misses) or keys in another
+// db were used. The key an X-Cache-Key header names is then not where the
+// app caches that response. A request that made no lookup here at all (a
+// replica or a cache in the app's own process served it) proves nothing,
+// and neither does a trace of another mechanism, which does not see reads.
+func (t Trace) UsedAnotherKey(key string) bool {
+	return t.Mechanism == Monitor && !t.Saw(key) && (t.Hits+t.Misses > 0 || len(t.OtherDBs) > 0)
 }
 
 // Saw reports whether key was read or written in the window, by the

@@ -65,3 +65,27 @@ func TestOpsReadTheTTLArguments(t *testing.T) {
 		}
 	}
 }
+
+// An X-Cache-Key is taken for elsewhere only when MONITOR saw the request
+// use this server's cache, on other keys: a request that made no lookup
+// here (a replica served it) proves nothing.
+func TestUsedAnotherKey(t *testing.T) {
+	const key = "ecommerce:1:product_colors:all"
+	read := []KeyOp{{Key: key}}
+	for _, tt := range []struct {
+		name string
+		tr   Trace
+		want bool
+	}{
+		{"read the key", Trace{Mechanism: Monitor, Reads: read, Hits: 1}, false},
+		{"lookups on other keys", Trace{Mechanism: Monitor, Hits: 1}, true},
+		{"keys in another db", Trace{Mechanism: Monitor, OtherDBs: []int{0}}, true},
+		{"no lookup here", Trace{Mechanism: Monitor}, false},
+		{"the key among the noise", Trace{Mechanism: Monitor, Misses: 2, Noise: Noise{Keys: []string{key}}}, false},
+		{"tracking sees no reads", Trace{Mechanism: Tracking, Hits: 1}, false},
+	} {
+		if got := tt.tr.UsedAnotherKey(key); got != tt.want {
+			t.Errorf("%s: UsedAnotherKey = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
