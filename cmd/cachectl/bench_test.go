@@ -16,11 +16,7 @@ import (
 	"time"
 
 	"github.com/cachectl/cachectl/bench"
-	"github.com/cachectl/cachectl/catalog"
 	"github.com/cachectl/cachectl/internal/iostreams"
-	"github.com/cachectl/cachectl/internal/redistest"
-	"github.com/cachectl/cachectl/internal/sandbox"
-	"github.com/cachectl/cachectl/keyspace"
 )
 
 // runBenchJSON runs `cachectl bench --json` against the catalog and returns
@@ -477,15 +473,8 @@ func TestBenchMixWeighsTheEndpoints(t *testing.T) {
 // app's key. Bench never clears it: the endpoint fails before its pairs,
 // pointing at --prefix.
 func TestBenchNeverClearsAnotherAppsKeyOfTheHeadersName(t *testing.T) {
-	rs := redistest.Start(t)
-	api := sandbox.MustStartAPI(t, sandbox.APIOptions{
-		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 20}, Schema: keyspace.New("shop", 3),
-		RedisTimeout: 2 * time.Second,
-	})
-	c := rs.Client(t)
-	other := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
-	seedKeys(t, c, other)
-	code, out, errOut := runAPICommand(t, []string{"bench", "--only", "colors", "--cold-samples", "2", "-n", "4", "-c", "2"}, api.URL.String(), rs.URL())
+	api, rs, c, other := startServeUnderAnotherPrefix(t)
+	code, out, errOut := runAPICommand(t, []string{"bench", "--only", "colors", "--cold-samples", "2", "-n", "4", "-c", "2"}, api, rs)
 	if exists(t, c, other) != 1 {
 		t.Errorf("bench deleted %s, a key the endpoint does not use", other)
 	}

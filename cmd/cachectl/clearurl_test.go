@@ -229,20 +229,54 @@ func TestClearURLInAnotherDBDeletesNothingThere(t *testing.T) {
 	}
 }
 
+// startServeUnderAnotherPrefix serves the catalog cached under shop:3:
+// beside another app's key under cachectl's default namespace, of the name
+// the colors route's X-Cache-Key names. It returns the API's and Redis's
+// URLs, a client of that Redis and the other app's key.
+func startServeUnderAnotherPrefix(t *testing.T) (api, redisURL string, c *redis.Client, other string) {
+	t.Helper()
+	rs := redistest.Start(t)
+	a := sandbox.MustStartAPI(t, sandbox.APIOptions{
+		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 20}, Schema: keyspace.New("shop", 3),
+		RedisTimeout: 2 * time.Second,
+	})
+	c = rs.Client(t)
+	other = keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
+	seedKeys(t, c, other)
+	return a.URL.String(), rs.URL(), c, other
+}
+
+// The Django app, which sends no X-Cache-Key, under another prefix and
+// version than cachectl's: MONITOR shows its request use no key under
+// cachectl's namespace, so another app's key of the same logical name
+// stays, and so does the app's own; the URL fails (exit 1).
+func TestDjangoClearURLUnderAnotherPrefixDeletesNothing(t *testing.T) {
+	e := startDjango(t, djangotest.Options{Prefix: "shop", Version: 3})
+	other := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
+	e.fill(t) // empties the db first
+	seedKeys(t, e.rdb, other)
+	before := e.keys(t)
+	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, e.App.URL(),
+		fmt.Sprintf("redis://%s/%d", e.redis.Addr, e.App.DB))
+	if g := diff(before, e.keys(t)); len(g) != 0 {
+		t.Errorf("deleted %v with the wrong --prefix", g)
+	}
+	if exists(t, e.rdb, other) != 1 {
+		t.Errorf("%s was deleted: the URL's key is %s", other, e.App.Key(keyspace.KeyColors))
+	}
+	r := decodeClearURL(t, out)
+	if code != exitFailed || r.Deleted != 0 || r.Errors != 1 || r.URLs[0].Error == nil {
+		t.Fatalf("exit %d, want 1 and the URL failed: %+v\n%s", code, r, errOut)
+	}
+}
+
 // An app that caches under another prefix and version than cachectl's
 // (--prefix forgotten): its X-Cache-Key names a logical key whose name
 // under cachectl's namespace is another app's key. That key stays, and the
 // URL fails (exit 1) pointing at --prefix and --key-version.
 func TestClearURLUnderAnotherPrefixDeletesNothingHere(t *testing.T) {
-	rs := redistest.Start(t)
-	api := sandbox.MustStartAPI(t, sandbox.APIOptions{
-		Redis: rs.ClientOptions(), Store: catalog.StoreConfig{SeedProducts: 20}, Schema: keyspace.New("shop", 3),
-		RedisTimeout: 2 * time.Second,
-	})
-	c := rs.Client(t)
-	other := keyspace.New(keyspace.DefaultPrefix, keyspace.DefaultVersion).Key(keyspace.KeyColors)
-	seedKeys(t, c, other)
-	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, api.URL.String(), rs.URL())
+	api, rs, c, other := startServeUnderAnotherPrefix(t)
+	code, out, errOut := runAPICommand(t, []string{"clear", "--url", "/api/colors/", "--yes", "--json"}, api, rs)
 	if exists(t, c, other) != 1 {
 		t.Errorf("%s was deleted: the URL's key is shop:3:%s", other, keyspace.KeyColors)
 	}
